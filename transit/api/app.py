@@ -1,0 +1,52 @@
+"""The FastAPI application: routers of every domain, errors, limits, timetable holder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from transit import __version__
+from transit.api import health, problems
+from transit.api.ratelimit import RateLimitMiddleware
+from transit.clock import Clock, clock_from_setting
+from transit.departures.router import router as departures_router
+from transit.operators.router import router as operators_router
+from transit.settings import Settings, get_settings
+from transit.stops.router import router as stops_router
+from transit.timetable.departures import warm_up
+from transit.timetable.store import Store, TimetableHolder
+from transit.trips.router import router as trips_router
+
+DESCRIPTION = """One timetable of several transit operators: stops, stations shared across
+operators, departures and trips. IDs are `OPERATOR:gtfs_id`. Errors are RFC 9457
+problem+json. Times are ISO 8601 with the stop's UTC offset."""
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or clock_from_setting(settings.clock, settings.clock_running)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
+                                           on_load=warm_up)
+        yield
+
+    app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+    problems.install(app)
+    for router in (operators_router, stops_router, departures_router, trips_router,
+                   health.router):
+        app.include_router(router)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(health.MetricsMiddleware)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker)."""
+    return create_app()

@@ -1,0 +1,59 @@
+"""Dependencies shared by the routers: the timetable being served, the clock, languages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from transit.api.problems import Problem
+from transit.clock import Clock
+from transit.timetable.timetable import Timetable
+
+
+def get_timetable(request: Request) -> Timetable:
+    tt = request.app.state.holder.get()
+    if tt is None:
+        raise Problem(503, "no timetable has been compiled yet; run `transit ingest`",
+                      headers={"Retry-After": "30"})
+    return tt
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+    return clock.now()
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    if not header:
+        return []
+    langs: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            langs.append((-q, i, tag.strip().lower()))
+    return [t for _, _, t in sorted(langs)]
+
+
+def languages(request: Request,
+              lang: Annotated[str | None, Query(max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+                                                description="Language for names; overrides "
+                                                "Accept-Language.")] = None) -> list[str]:
+    if lang:
+        return [lang.lower()]
+    return parse_accept_language(request.headers.get("accept-language"))[:5]
+
+
+TimetableDep = Annotated[Timetable, Depends(get_timetable)]
+NowDep = Annotated[datetime, Depends(now)]
+LanguagesDep = Annotated[list[str], Depends(languages)]

@@ -1,0 +1,67 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from transit.api.problems import Problem
+
+router = APIRouter(tags=["health"])
+
+REQUESTS = Counter("transit_http_requests_total", "HTTP requests", ["route", "status"])
+LATENCY = Histogram("transit_http_request_seconds", "HTTP request latency", ["route"])
+TIMETABLE_STOPS = Gauge("transit_timetable_stops", "Stops in the served timetable")
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", include_in_schema=False)
+def readyz(request: Request) -> dict[str, object]:
+    tt = request.app.state.holder.get()
+    if tt is None:
+        raise Problem(503, "no timetable loaded yet")
+    return {"status": "ready", "timetable_version": tt.version,
+            "operators": [o["id"] for o in tt.meta["operators"]]}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    tt = request.app.state.holder.get()
+    if tt is not None:
+        TIMETABLE_STOPS.set(tt.meta["counts"]["stops"])
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts requests by route template (not raw path, which would explode cardinality)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def _send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", "unmatched")
+            REQUESTS.labels(name, str(status)).inc()
+            LATENCY.labels(name).observe(time.perf_counter() - start)

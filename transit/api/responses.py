@@ -1,0 +1,19 @@
+"""JSON responses with ETag and Cache-Control, answering If-None-Match with 304."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+
+def cached_json(request: Request, model: BaseModel, max_age: int) -> Response:
+    body = model.model_dump_json(by_alias=True).encode()
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",
+               "Vary": "Accept-Language"}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

@@ -1,0 +1,119 @@
+"""`transit` command line: ingest feeds, serve the API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transit.errors import CatalogError, FeedError, FeedFetchError
+from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
+from transit.settings import Settings
+
+app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
+
+FeedOpt = Annotated[list[str] | None, typer.Option(
+    "--feed", help="OPERATOR=PATH_OR_URL; repeatable. Replaces the catalog's operator of that "
+    "id, or adds one.")]
+CatalogOpt = Annotated[Path | None, typer.Option(
+    "--catalog", help="Operator catalog (TOML). Default: TRANSIT_CATALOG or feeds/catalog.toml")]
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Where compiled timetables live. Default: TRANSIT_DATA_DIR or ./var")]
+
+
+def _settings(data_dir: Path | None, catalog: Path | None, **extra: object) -> Settings:
+    overrides = {k: v for k, v in {"data_dir": data_dir, "catalog": catalog, **extra}.items()
+                 if v is not None}
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> Catalog:
+    given = [parse_feed_option(f) for f in feeds or []]
+    base = load_catalog(settings.catalog) if use_catalog or not given else None
+    return with_feeds(base, given)
+
+
+def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
+    from transit.ingest.pipeline import ingest
+    from transit.timetable.store import Store
+
+    try:
+        report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
+                        log=lambda m: typer.echo(m, err=True))
+    except (FeedError, FeedFetchError, CatalogError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        typer.echo("nothing was published; the previous timetable (if any) keeps serving",
+                   err=True)
+        raise typer.Exit(2) from None
+    c = report.counts
+    typer.echo(
+        f"published {report.version}: {c['operators']} operators, {c['stops']} stops, "
+        f"{c['stations']} stations, {c['trips']} trips, {c['stop_times']} stop_times, "
+        f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
+        f"(read {', '.join(report.operators_read) or 'none'}; "
+        f"reused {', '.join(report.operators_reused) or 'none'})")
+
+
+@app.command()
+def ingest(
+    feed: FeedOpt = None, catalog: CatalogOpt = None, data_dir: DataDirOpt = None,
+    operator: Annotated[list[str] | None, typer.Option(
+        "--operator", help="Re-read only this operator's feed (repeatable); others are reused")
+    ] = None,
+    with_catalog: Annotated[bool, typer.Option(
+        help="With --feed: also include the catalog's operators")] = False,
+) -> None:
+    """Read, validate and compile feeds, then publish a new timetable version atomically."""
+    settings = _settings(data_dir, catalog)
+    try:
+        cat = _catalog(settings, feed, with_catalog)
+    except CatalogError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    _run_ingest(settings, cat, operator)
+
+
+@app.command()
+def serve(
+    feed: FeedOpt = None, catalog: CatalogOpt = None, data_dir: DataDirOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    clock: Annotated[str | None, typer.Option(
+        help="Serve as of this ISO 8601 instant, e.g. 2018-08-29T08:00-07:00")] = None,
+    running_clock: Annotated[bool, typer.Option(
+        help="Let the --clock instant run on at wall-clock speed")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (share the mmapped timetable)")
+                       ] = 1,
+    with_catalog: Annotated[bool, typer.Option(
+        help="With --feed: also include the catalog's operators")] = False,
+) -> None:
+    """Serve the API. Compiles the feeds first when given --feed or when nothing is compiled."""
+    import uvicorn
+
+    from transit.clock import clock_from_setting
+    from transit.timetable.store import Store
+
+    settings = _settings(data_dir, catalog, clock=clock, clock_running=running_clock or None)
+    try:
+        clock_from_setting(settings.clock)
+        cat = _catalog(settings, feed, with_catalog)
+    except (CatalogError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    if feed or Store(settings.data_dir).current_version() is None:
+        _run_ingest(settings, cat, None)
+    # Workers build their app from the environment: pass the settings on through it.
+    os.environ["TRANSIT_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TRANSIT_CATALOG"] = str(settings.catalog)
+    if settings.clock:
+        os.environ["TRANSIT_CLOCK"] = settings.clock
+    if settings.clock_running:
+        os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
+    uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
+
+
+def main() -> None:  # pragma: no cover
+    app()

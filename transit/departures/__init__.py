@@ -1,0 +1,1 @@
+"""Departure boards at a stop, a station, or near a point."""

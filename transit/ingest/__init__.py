@@ -1,0 +1,1 @@
+"""Reading operators' GTFS: locate (path or URL), read with gtfs-kit, validate."""

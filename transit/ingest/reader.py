@@ -1,0 +1,234 @@
+"""Read one operator's GTFS (zip or folder) with gtfs-kit, plus what gtfs-kit leaves out.
+
+gtfs-kit reads the standard tables; translations.txt (both layouts) is read here. When
+gtfs-kit cannot convert a column (a letter in stop_sequence), the table is read again as
+text to say which line and field is wrong, instead of passing on a bare pandas error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import gtfs_kit
+import gtfs_kit.constants as gk_constants
+import pandas as pd
+
+from transit.errors import FeedError, FeedProblem
+
+# gtfs-kit types these as 16-bit, but real feeds hold larger values (Marin Transit's
+# fare_attributes.transfer_duration is 86400), which makes gtfs-kit fail on a valid feed.
+for _table, _col in (("fare_attributes", "transfer_duration"), ("frequencies", "headway_secs"),
+                     ("transfers", "min_transfer_time")):
+    if gk_constants.DTYPES.get(_table, {}).get(_col) == "Int16":
+        gk_constants.DTYPES[_table][_col] = "Int32"
+
+REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+_CSV = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
+
+
+@dataclass
+class GtfsFeed:
+    """The raw tables of one operator's feed, as read (before validation)."""
+
+    operator: str
+    source: str
+    digest: str
+    tables: dict[str, pd.DataFrame | None]
+    translations: pd.DataFrame | None
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+
+class _Source:
+    """A zip file or a folder of GTFS text files, with uniform access to its members."""
+
+    def __init__(self, operator: str, path: Path) -> None:
+        self.path = path
+        self.operator = operator
+        self._zip: zipfile.ZipFile | None = None
+        if not path.exists():
+            raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist")])
+        if path.is_file():
+            if not zipfile.is_zipfile(path):
+                raise FeedError(
+                    operator, [FeedProblem(path.name, "not a zip archive of GTFS text files")]
+                )
+            try:
+                self._zip = zipfile.ZipFile(path)
+                self._zip.testzip()
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise FeedError(operator, [FeedProblem(path.name, f"corrupt zip: {exc}")]) from exc
+
+    def names(self) -> list[str]:
+        if self._zip is not None:
+            return [i.filename for i in self._zip.infolist() if not i.is_dir()]
+        return [p.name for p in self.path.iterdir() if p.is_file()]
+
+    def read_bytes(self, name: str) -> bytes | None:
+        if self._zip is not None:
+            try:
+                return self._zip.read(name)
+            except KeyError:
+                return None
+        p = self.path / name
+        return p.read_bytes() if p.is_file() else None
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        if self._zip is not None:
+            h.update(self.path.read_bytes())
+        else:
+            for name in sorted(self.names()):
+                h.update(name.encode())
+                h.update(self.read_bytes(name) or b"")
+        return h.hexdigest()[:16]
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+def _check_layout(src: _Source) -> None:
+    names = src.names()
+    root = {n for n in names if "/" not in n}
+    missing = [f for f in REQUIRED_FILES if f not in root]
+    if "calendar.txt" not in root and "calendar_dates.txt" not in root:
+        missing.append("calendar.txt or calendar_dates.txt")
+    if not missing:
+        return
+    nested = sorted({n.split("/")[0] for n in names if "/" in n and n.endswith(".txt")})
+    problems = []
+    for f in missing:
+        msg = "required file is missing"
+        if nested:
+            msg += f"; GTFS files must be at the root of the zip, not inside {nested[0]}/"
+        problems.append(FeedProblem(f, msg))
+    raise FeedError(src.operator, problems)
+
+
+def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
+    data = src.read_bytes(name)
+    if not data:
+        return None
+    try:
+        df = pd.read_csv(io.BytesIO(data), **_CSV)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FeedError(src.operator, [FeedProblem(name, f"not a readable CSV file: {exc}")]) from exc
+    df.columns = [c.strip() for c in df.columns]
+    return df
+
+
+def _diagnose_types(src: _Source) -> list[FeedProblem]:
+    """Find the cells that gtfs-kit could not convert to their GTFS type."""
+    problems: list[FeedProblem] = []
+    for table, dtypes in gk_constants.DTYPES.items():
+        df = _read_text_table(src, f"{table}.txt")
+        if df is None:
+            continue
+        for col, dtype in dtypes.items():
+            if col not in df.columns or dtype == "string":
+                continue
+            text = df[col].str.strip()
+            filled = text != ""
+            numbers = pd.to_numeric(text.where(filled), errors="coerce")
+            bad = filled & numbers.isna()
+            if dtype.lower().startswith("int"):
+                bad |= filled & numbers.notna() & (numbers % 1 != 0)
+            for i in bad[bad].index[:5]:
+                problems.append(
+                    FeedProblem(
+                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i]
+                    )
+                )
+    return problems
+
+
+def _strip_ids(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """IDs are compared as text: "8813003_3   " in stops.txt is the stop_times' "8813003_3"."""
+    if df is None:
+        return None
+    for col in df.columns:
+        if col.endswith("_id") or col in ("parent_station", "from_stop_id", "to_stop_id"):
+            df[col] = df[col].astype("string").str.strip()
+    return df
+
+
+def read_translations(src: _Source) -> pd.DataFrame | None:
+    """translations.txt in either layout, as rows (table, field, language, translation, key).
+
+    `key` is ("record", record_id) or ("value", field_value). The old Google layout
+    (trans_id, lang, translation) translates any field whose text equals trans_id.
+    """
+    df = _read_text_table(src, "translations.txt")
+    if df is None or df.empty:
+        return None
+    cols = set(df.columns)
+    if {"trans_id", "lang", "translation"} <= cols:
+        return pd.DataFrame(
+            {
+                "table_name": "*",
+                "field_name": "*",
+                "language": df["lang"].str.strip().str.lower(),
+                "translation": df["translation"],
+                "record_id": "",
+                "record_sub_id": "",
+                "field_value": df["trans_id"],
+            }
+        )
+    needed = {"table_name", "field_name", "language", "translation"}
+    if not needed <= cols:
+        missing = sorted(needed - cols)
+        raise FeedError(
+            src.operator,
+            [FeedProblem("translations.txt", "required column is missing", None, missing[0])],
+        )
+    out = df.reindex(
+        columns=[
+            "table_name",
+            "field_name",
+            "language",
+            "translation",
+            "record_id",
+            "record_sub_id",
+            "field_value",
+        ],
+        fill_value="",
+    )
+    out["language"] = out["language"].str.strip().str.lower()
+    return out
+
+
+def source_digest(operator: str, path: Path) -> str:
+    """A short content hash of a feed, to tell whether it changed since the last ingest."""
+    src = _Source(operator, path)
+    try:
+        return src.digest()
+    finally:
+        src.close()
+
+
+def read_gtfs(operator: str, path: Path) -> GtfsFeed:
+    """Read a feed; raise FeedError naming file, line and field when it cannot be read."""
+    src = _Source(operator, path)
+    try:
+        _check_layout(src)
+        try:
+            feed = gtfs_kit.read_feed(path, dist_units="km")
+        except (ValueError, TypeError) as exc:
+            problems = _diagnose_types(src) or [FeedProblem(path.name, f"unreadable: {exc}")]
+            raise FeedError(operator, problems) from exc
+        tables = {name: _strip_ids(getattr(feed, name, None)) for name in gk_constants.DTYPES}
+        return GtfsFeed(
+            operator=operator,
+            source=str(path),
+            digest=src.digest(),
+            tables=tables,
+            translations=read_translations(src),
+        )
+    finally:
+        src.close()

@@ -1,0 +1,1 @@
+"""The operators whose feeds make up the network."""

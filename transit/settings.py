@@ -1,0 +1,37 @@
+"""Settings, read from `TRANSIT_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_catalog() -> Path:
+    """`feeds/catalog.toml` of the working directory, else of the source checkout."""
+    local = Path("feeds/catalog.toml")
+    return local if local.exists() else PROJECT_ROOT / "feeds" / "catalog.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSIT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where compiled timetables and caches live.")
+    catalog: Path = Field(default_factory=default_catalog, description="Operator catalog (TOML).")
+    clock: str | None = Field(
+        None, description="Serve as of this ISO 8601 instant; unset means the system clock."
+    )
+    clock_running: bool = Field(False, description="Let a pinned clock run on from its instant.")
+    redis_url: str | None = None
+    database_url: str | None = None
+    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
+    reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

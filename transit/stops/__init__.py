@@ -1,0 +1,1 @@
+"""Stops and stations: detail, nearby, name search."""

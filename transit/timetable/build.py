@@ -1,0 +1,176 @@
+"""Merge operators' parts into one timetable and build the cross-operator indexes.
+
+The merge only concatenates arrays (shifting indexes by each part's offset) and re-bases
+service days and time zones onto shared tables; then it builds what spans operators: the
+station registry, footpaths, the stop -> events index, the grid and the name index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from transit.timetable.calendar import pack_days, reference_utc, unpack_days
+from transit.timetable.events import build_events
+from transit.timetable.footpaths import FootpathRules, build_footpaths
+from transit.timetable.geo import build_grid
+from transit.timetable.part import Part
+from transit.timetable.search_index import build_name_index
+from transit.timetable.stations import RULES, StationRules, build_registry
+from transit.timetable.storage import Column
+from transit.timetable.strings import StringColumn
+
+FORMAT = 1
+
+# Which table each column belongs to (by prefix) and which table its values index into.
+TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",
+          "transfer")
+REFERENCES = {
+    "route_agency": "agency", "stop_parent": "stop", "pattern_stops": "stop",
+    "trip_route": "route", "trip_service": "service", "trip_pattern": "pattern",
+    "trip_st_start": "st", "transfer_from": "stop", "transfer_to": "stop",
+}
+CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip"}
+TZ_COLUMNS = ("agency_tz", "stop_tz", "trip_tz")
+
+
+def _sizes(cols: dict[str, Column]) -> dict[str, int]:
+    return {
+        "agency": len(cols["agency_id"]), "route": len(cols["route_id"]),
+        "stop": len(cols["stop_id"]), "service": len(cols["service_id"]),
+        "trip": len(cols["trip_id"]), "pattern": len(cols["pattern_stop_offsets"]) - 1,
+        "pattern_stop": len(cols["pattern_stops"]), "st": len(cols["st_arr"]),
+        "transfer": len(cols["transfer_from"]),
+    }
+
+
+def _table_of(name: str) -> str:
+    base = name.split("@")[0]
+    if base in CSR_OFFSETS or base.startswith("pattern_"):
+        return "pattern" if base in ("pattern_stop_offsets", "pattern_trip_offsets") \
+            else "pattern_stop"
+    if base.startswith("service_"):
+        return "service"
+    for t in ("agency", "route", "stop", "trip", "st", "transfer"):
+        if base.startswith(t + "_"):
+            return t
+    raise KeyError(name)
+
+
+def merge_parts(
+    parts: list[Part], station_rules: StationRules, footpath_rules: FootpathRules,
+    operators: list[dict[str, Any]],
+) -> tuple[dict[str, Column], dict[str, Any]]:
+    if not parts:
+        raise ValueError("no operator feeds to merge")
+    timezones = sorted({z for p in parts for z in p.meta["timezones"]})
+    tz_index = {z: i for i, z in enumerate(timezones)}
+    first_day = min(p.meta["first_day"] for p in parts)
+    last_day = max(p.meta["first_day"] + p.meta["n_days"] - 1 for p in parts)
+    n_days = last_day - first_day + 1
+    languages = sorted({lang for p in parts for lang in p.meta["languages"]})
+
+    names = sorted({n for p in parts for n in p.columns if n != "service_days"})
+    offsets = dict.fromkeys(TABLES, 0)
+    pieces: dict[str, list[Column]] = {n: [] for n in names}
+    days: list[np.ndarray] = []
+    operator_of: dict[str, list[np.ndarray]] = {"agency": [], "route": [], "stop": [],
+                                                "trip": []}
+    for op_index, p in enumerate(parts):
+        sizes = _sizes(p.columns)
+        tz_map = np.array([tz_index[z] for z in p.meta["timezones"]], dtype=np.int16)
+        for n in names:
+            table = _table_of(n)
+            col = p.columns.get(n)
+            if col is None:  # a translation this operator does not have
+                pieces[n].append(StringColumn.from_list([""] * sizes[table]))
+                continue
+            if n in REFERENCES:
+                arr = np.asarray(col).astype(np.int64)
+                shifted = np.where(arr >= 0, arr + offsets[REFERENCES[n]], arr)
+                pieces[n].append(shifted.astype(np.asarray(col).dtype
+                                                if REFERENCES[n] != "st" else np.int64))
+            elif n in CSR_OFFSETS:
+                arr = np.asarray(col)
+                if op_index:
+                    arr = arr[1:]
+                pieces[n].append(arr + offsets[CSR_OFFSETS[n]])
+            elif n in TZ_COLUMNS:
+                pieces[n].append(tz_map[np.asarray(col)])
+            else:
+                pieces[n].append(col)
+        shift = p.meta["first_day"] - first_day
+        active = unpack_days(np.asarray(p.columns["service_days"]), p.meta["n_days"])
+        placed = np.zeros((active.shape[0], n_days), dtype=bool)
+        placed[:, shift:shift + active.shape[1]] = active
+        days.append(placed)
+        for t in operator_of:
+            operator_of[t].append(np.full(sizes[t], op_index, dtype=np.int16))
+        for t in TABLES:
+            offsets[t] += sizes[t]
+
+    cols: dict[str, Column] = {}
+    for n, chunks in pieces.items():
+        if isinstance(chunks[0], StringColumn):
+            cols[n] = StringColumn.concat(chunks)  # type: ignore[arg-type]
+        else:
+            cols[n] = np.concatenate([np.asarray(c) for c in chunks])
+    cols["service_days"] = pack_days(np.concatenate(days)) if days else np.zeros((0, 1), np.uint8)
+    for t, chunks in operator_of.items():
+        cols[f"{t}_operator"] = np.concatenate(chunks)
+    cols["tz_reference_utc"] = reference_utc(timezones, first_day, n_days)
+
+    lat, lon = np.asarray(cols["stop_lat"]), np.asarray(cols["stop_lon"])
+    loc, parent = np.asarray(cols["stop_location_type"]), np.asarray(cols["stop_parent"])
+    stop_names = cols["stop_name"].to_list()  # type: ignore[union-attr]
+    reg = build_registry(stop_names, lat, lon, loc, parent, np.asarray(cols["stop_operator"]),
+                         station_rules)
+    cols["stop_station"] = reg.stop_station
+    cols["station_anchor"] = reg.anchor
+    cols["station_member_offsets"] = reg.member_offsets
+    cols["station_members"] = reg.members
+    cols["station_member_rule"] = reg.member_rule
+
+    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"]),
+                         np.asarray(cols["transfer_to"]), np.asarray(cols["transfer_type"]),
+                         np.asarray(cols["transfer_min_s"]), footpath_rules)
+    cols["fp_offsets"], cols["fp_to"], cols["fp_duration_s"] = fp.offsets, fp.to, fp.duration_s
+    cols["fp_distance_m"], cols["fp_kind"], cols["stop_change_s"] = fp.distance_m, fp.kind, \
+        fp.change_s
+
+    cols.update(build_events(
+        len(stop_names), np.asarray(cols["pattern_stop_offsets"]),
+        np.asarray(cols["pattern_stops"]), np.asarray(cols["pattern_pickup"]),
+        np.asarray(cols["trip_pattern"]), np.asarray(cols["trip_st_start"]),
+        np.asarray(cols["trip_tz"]), np.asarray(cols["st_dep"])))
+
+    keys, grid_offsets, grid_stops = build_grid(lat, lon, np.arange(len(lat)))
+    cols["grid_keys"], cols["grid_offsets"], cols["grid_stops"] = keys, grid_offsets, grid_stops
+
+    places = np.flatnonzero(parent < 0)
+    translated = [cols[f"stop_name@{lang}"] for lang in languages if f"stop_name@{lang}" in cols]
+    translated_lists = [c.to_list() for c in translated]  # type: ignore[union-attr]
+    names_by_place = [[stop_names[i], *[t[i] for t in translated_lists if t[i]]] for i in places]
+    cols.update(build_name_index(names_by_place, places))
+
+    st_dep = np.asarray(cols["st_dep"])
+    max_time = int(max(st_dep.max(initial=0), np.asarray(cols["st_arr"]).max(initial=0)))
+    meta = {
+        "format": FORMAT,
+        "first_day": first_day,
+        "n_days": n_days,
+        "timezones": timezones,
+        "languages": languages,
+        "max_time_s": max_time,
+        "station_rules": RULES,
+        "operators": operators,
+        "counts": {
+            "operators": len(parts), "stops": len(stop_names),
+            "stations": len(reg.anchor), "routes": len(cols["route_id"]),
+            "trips": len(cols["trip_id"]), "patterns": len(cols["pattern_stop_offsets"]) - 1,
+            "stop_times": len(st_dep), "footpaths": len(fp.to),
+            "events": len(cols["ev_trip"]),
+        },
+    }
+    return cols, meta

@@ -1,0 +1,93 @@
+"""Service days as bitsets and the UTC instant of every service day's reference per time zone.
+
+A GTFS time is measured from "noon minus 12 h" of the service day in the agency's zone, which
+is midnight except on DST change days. `reference_utc[tz, day]` holds that instant, so an
+event's absolute time is `reference_utc[tz, day] + seconds` with DST handled exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(d: date) -> int:
+    """Days since 1970-01-01."""
+    return (d - EPOCH).days
+
+
+def from_day_number(n: int) -> date:
+    return EPOCH + timedelta(days=int(n))
+
+
+def _parse_dates(series: pd.Series) -> np.ndarray:
+    parsed = pd.to_datetime(series.astype("string").str.strip(), format="%Y%m%d")
+    return ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=np.int64)
+
+
+def service_days(
+    service_ids: list[str], calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None
+) -> tuple[int, np.ndarray]:
+    """Return (first day number, bool matrix [service, day]) over the span of the feed."""
+    index = {s: i for i, s in enumerate(service_ids)}
+    spans: list[np.ndarray] = []
+    if calendar is not None and len(calendar):
+        starts, ends = _parse_dates(calendar["start_date"]), _parse_dates(calendar["end_date"])
+        spans += [starts, ends]
+    if calendar_dates is not None and len(calendar_dates):
+        cd_days = _parse_dates(calendar_dates["date"])
+        spans.append(cd_days)
+    if not spans:
+        return day_number(date(2000, 1, 1)), np.zeros((len(service_ids), 1), dtype=bool)
+    first = int(min(s.min() for s in spans if len(s)))
+    last = int(max(s.max() for s in spans if len(s)))
+    n_days = max(last - first + 1, 1)
+    active = np.zeros((len(service_ids), n_days), dtype=bool)
+    # 1970-01-01 was a Thursday (weekday 3)
+    weekday_of = (np.arange(first, first + n_days) + 3) % 7
+    if calendar is not None and len(calendar):
+        flags = np.stack([calendar[w].fillna(0).to_numpy(dtype=np.int64) for w in WEEKDAYS], 1)
+        for row, sid in enumerate(calendar["service_id"]):
+            if sid not in index:
+                continue
+            lo, hi = starts[row] - first, ends[row] - first + 1
+            if hi <= lo:
+                continue
+            days = np.arange(lo, hi)
+            active[index[sid], days] |= flags[row][weekday_of[days]] == 1
+    if calendar_dates is not None and len(calendar_dates):
+        rows = np.array([index.get(s, -1) for s in calendar_dates["service_id"]])
+        types = calendar_dates["exception_type"].to_numpy(dtype=np.int64)
+        keep = rows >= 0
+        add = keep & (types == 1)
+        rem = keep & (types == 2)
+        active[rows[add], cd_days[add] - first] = True
+        active[rows[rem], cd_days[rem] - first] = False
+    return first, active
+
+
+def pack_days(active: np.ndarray) -> np.ndarray:
+    """bool [service, day] -> uint8 bitset, bit d of a row at byte d >> 3, bit d & 7."""
+    return np.packbits(active, axis=1, bitorder="little")
+
+
+def unpack_days(bits: np.ndarray, n_days: int) -> np.ndarray:
+    return np.unpackbits(bits, axis=1, count=n_days, bitorder="little").astype(bool)
+
+
+def reference_utc(timezones: list[str], first_day: int, n_days: int) -> np.ndarray:
+    """int64 [tz, day]: Unix time of noon - 12 h local on each service day."""
+    out = np.zeros((len(timezones), n_days), dtype=np.int64)
+    for z, name in enumerate(timezones):
+        tz = ZoneInfo(name)
+        for d in range(n_days):
+            day = from_day_number(first_day + d)
+            noon = datetime.combine(day, time(12), tzinfo=tz)
+            out[z, d] = int(noon.timestamp()) - 12 * 3600
+    return out

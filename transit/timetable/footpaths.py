@@ -1,0 +1,92 @@
+"""Footpaths between stops: the operators' transfers.txt where given, else walking.
+
+Walking links every pair of boardable stops within `radius_m` (any operators), timed as the
+straight-line distance times `detour` at `speed_m_s`. transfers.txt wins for its pairs:
+type 2 with `min_transfer_time` sets the time, type 1 (timed) is immediate, type 3 forbids the
+transfer; a rule given between parent stations applies to all their platforms. A rule from a
+stop to itself sets that stop's minimum change time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from transit.timetable.geo import haversine_m, pairs_within
+
+KIND_WALK = 0
+KIND_TRANSFERS_TXT = 1
+
+
+@dataclass(frozen=True)
+class FootpathRules:
+    radius_m: float = 300.0
+    speed_m_s: float = 1.2
+    detour: float = 1.3
+    min_change_s: int = 120
+
+
+@dataclass
+class Footpaths:
+    offsets: np.ndarray  # int64 CSR over stops
+    to: np.ndarray  # int32
+    duration_s: np.ndarray  # int32
+    distance_m: np.ndarray  # float32, straight line
+    kind: np.ndarray  # int8
+    change_s: np.ndarray  # int32 per stop: minimum time to change trips there
+
+
+def _platforms(stop: int, parent: np.ndarray, children: dict[int, list[int]]) -> list[int]:
+    return children.get(stop, [stop]) if parent[stop] < 0 else [stop]
+
+
+def build_footpaths(
+    lat: np.ndarray, lon: np.ndarray, location_type: np.ndarray, parent: np.ndarray,
+    transfer_from: np.ndarray, transfer_to: np.ndarray, transfer_type: np.ndarray,
+    transfer_min_s: np.ndarray, rules: FootpathRules,
+) -> Footpaths:
+    n = len(lat)
+    boardable = np.flatnonzero(location_type == 0)
+    a, b, d = pairs_within(lat, lon, boardable, rules.radius_m)
+    dur = np.ceil(d * rules.detour / rules.speed_m_s).astype(np.int64)
+    edges: dict[tuple[int, int], tuple[int, float, int]] = {
+        (int(x), int(y)): (int(t), float(m), KIND_WALK)
+        for x, y, t, m in zip(a, b, dur, d, strict=True)
+    }
+    change = np.full(n, rules.min_change_s, dtype=np.int32)
+    children: dict[int, list[int]] = {}
+    for c in np.flatnonzero(parent >= 0):
+        children.setdefault(int(parent[c]), []).append(int(c))
+    for f, t, typ, mins in zip(transfer_from, transfer_to, transfer_type, transfer_min_s,
+                               strict=True):
+        for x in _platforms(int(f), parent, children):
+            for y in _platforms(int(t), parent, children):
+                if x == y:
+                    if typ == 2 and mins >= 0:
+                        change[x] = mins
+                    elif typ == 1:
+                        change[x] = 0
+                    continue
+                if typ == 3:
+                    edges.pop((x, y), None)
+                    continue
+                seconds = 0 if typ == 1 else (int(mins) if typ == 2 and mins >= 0 else None)
+                dist = float(haversine_m(lat[x], lon[x], lat[y], lon[y]))
+                if seconds is None:
+                    if not np.isfinite(dist):
+                        continue
+                    seconds = int(np.ceil(dist * rules.detour / rules.speed_m_s))
+                edges[(x, y)] = (seconds, dist if np.isfinite(dist) else 0.0,
+                                 KIND_TRANSFERS_TXT)
+    keys = sorted(edges)
+    src = np.array([k[0] for k in keys], dtype=np.int64)
+    counts = np.bincount(src, minlength=n) if len(src) else np.zeros(n, dtype=np.int64)
+    return Footpaths(
+        offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        to=np.array([k[1] for k in keys], dtype=np.int32),
+        duration_s=np.array([edges[k][0] for k in keys], dtype=np.int32),
+        distance_m=np.array([edges[k][1] for k in keys], dtype=np.float32),
+        kind=np.array([edges[k][2] for k in keys], dtype=np.int8),
+        change_s=change,
+    )

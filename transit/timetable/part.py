@@ -1,0 +1,308 @@
+"""Compile one operator's validated feed into its part: columns with operator-local indexes.
+
+A part is what re-ingesting one operator rebuilds; the merge then concatenates parts, so the
+other operators' feeds are not read again. All IDs are namespaced `OPERATOR:gtfs_id` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from transit.ingest.reader import GtfsFeed
+from transit.ingest.times import parse_times
+from transit.ingest.validate import StopTimes
+from transit.timetable.calendar import pack_days, service_days
+from transit.timetable.storage import Column
+from transit.timetable.strings import StringColumn
+
+PART_FORMAT = 1
+
+
+@dataclass
+class Part:
+    operator: str
+    columns: dict[str, Column]
+    meta: dict[str, Any]
+
+
+def _s(df: pd.DataFrame | None, col: str, n: int | None = None) -> list[str]:
+    """A text column as a list of str, "" for missing (or a missing column)."""
+    if df is None:
+        return [""] * (n or 0)
+    if col not in df.columns:
+        return [""] * len(df)
+    return df[col].astype("string").fillna("").str.strip().tolist()
+
+
+def _i(df: pd.DataFrame, col: str, default: int, dtype: type) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default, dtype=dtype)
+    return df[col].astype("Float64").fillna(default).to_numpy(dtype=np.float64).astype(dtype)
+
+
+def _ns(op: str, values: list[str]) -> list[str]:
+    return [f"{op}:{v}" for v in values]
+
+
+def _expand_frequencies(
+    trips: pd.DataFrame, st: StopTimes, freq: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Replace each frequency-based trip by one trip per headway (`trip@HH:MM:SS`)."""
+    frame = st.frame.assign(_arr=st.arrival, _dep=st.departure)
+    if freq is None or not len(freq):
+        return trips, frame, st.arrival, st.departure
+    starts, _ = parse_times(freq["start_time"])
+    ends, _ = parse_times(freq["end_time"])
+    headways = freq["headway_secs"].to_numpy(dtype=np.int64)
+    first_dep = frame.groupby("trip_id", sort=False)["_dep"].first()
+    new_trips, new_frames = [], []
+    templates = set(freq["trip_id"])
+    by_trip = dict(tuple(frame[frame["trip_id"].isin(templates)].groupby("trip_id", sort=False)))
+    trip_rows = trips.set_index("trip_id", drop=False)
+    for k, tid in enumerate(freq["trip_id"]):
+        tpl = by_trip[tid]
+        t0 = int(first_dep[tid])
+        for start in range(int(starts[k]), int(ends[k]), int(headways[k])):
+            new_id = f"{tid}@{start // 3600:02d}:{start // 60 % 60:02d}:{start % 60:02d}"
+            shift = start - t0
+            new_frames.append(
+                tpl.assign(trip_id=new_id, _arr=tpl["_arr"] + shift, _dep=tpl["_dep"] + shift)
+            )
+            row = trip_rows.loc[[tid]].copy()
+            row["trip_id"] = new_id
+            new_trips.append(row)
+    trips = pd.concat([trips[~trips["trip_id"].isin(templates)], *new_trips], ignore_index=True)
+    frame = pd.concat([frame[~frame["trip_id"].isin(templates)], *new_frames], ignore_index=True)
+    frame = frame.sort_values(["trip_id", "stop_sequence"], kind="stable")
+    return trips, frame, frame["_arr"].to_numpy(np.int32), frame["_dep"].to_numpy(np.int32)
+
+
+def _split_overtaking(order: list[int], arr: list[np.ndarray], dep: list[np.ndarray]) -> list[
+        list[int]]:
+    """Split trips of one stop sequence (sorted by first departure) into groups in which no trip
+    overtakes another, so a pattern's trips are ordered at every stop (needed by RAPTOR)."""
+    groups: list[list[int]] = []
+    for t in order:
+        for g in groups:
+            last = g[-1]
+            if (arr[t] >= arr[last]).all() and (dep[t] >= dep[last]).all():
+                g.append(t)
+                break
+        else:
+            groups.append([t])
+    return groups
+
+
+def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], values: list[str]
+                  ) -> dict[str, list[str]]:
+    """Per language, the translated text of each record ("" where there is none)."""
+    tr = feed.translations
+    if tr is None:
+        return {}
+    sel = tr[((tr["table_name"] == table) & (tr["field_name"] == field)) | (tr["table_name"] == "*")]
+    out: dict[str, list[str]] = {}
+    for lang, rows in sel.groupby("language"):
+        by_record = {r: t for r, t in zip(rows["record_id"], rows["translation"], strict=True)
+                     if r}
+        by_value = {v: t for v, t in zip(rows["field_value"], rows["translation"], strict=True)
+                    if v}
+        texts = [by_record.get(k) or by_value.get(v, "") for k, v in zip(keys, values, strict=True)]
+        if any(texts):
+            out[str(lang)] = texts
+    return out
+
+
+def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None) -> Part:
+    op = feed.operator
+    agency = feed.table("agency")
+    stops = feed.table("stops")
+    routes = feed.table("routes")
+    trips = feed.table("trips")
+    assert agency is not None and stops is not None and routes is not None and trips is not None
+    cols: dict[str, Column] = {}
+
+    # -- time zones and agencies
+    agency_tz = _s(agency, "agency_timezone")
+    timezones = sorted(set(agency_tz) | {z for z in _s(stops, "stop_timezone") if z})
+    tz_index = {z: i for i, z in enumerate(timezones)}
+    agency_ids = _s(agency, "agency_id") if "agency_id" in agency.columns else [""] * len(agency)
+    cols["agency_id"] = StringColumn.from_list(_ns(op, agency_ids))
+    cols["agency_name"] = StringColumn.from_list(_s(agency, "agency_name"))
+    cols["agency_url"] = StringColumn.from_list(_s(agency, "agency_url"))
+    cols["agency_tz"] = np.array([tz_index[z] for z in agency_tz], dtype=np.int16)
+    agency_of = {a: i for i, a in enumerate(agency_ids)}
+
+    # -- routes
+    route_ids = _s(routes, "route_id")
+    route_agency = [agency_of.get(a, 0) for a in _s(routes, "agency_id")]
+    cols["route_id"] = StringColumn.from_list(_ns(op, route_ids))
+    cols["route_short_name"] = StringColumn.from_list(_s(routes, "route_short_name"))
+    cols["route_long_name"] = StringColumn.from_list(_s(routes, "route_long_name"))
+    cols["route_type"] = _i(routes, "route_type", 3, np.int16)
+    cols["route_color"] = StringColumn.from_list(_s(routes, "route_color"))
+    cols["route_text_color"] = StringColumn.from_list(_s(routes, "route_text_color"))
+    cols["route_agency"] = np.array(route_agency, dtype=np.int32)
+    route_of = {r: i for i, r in enumerate(route_ids)}
+
+    # -- stops (entrances, nodes and boarding areas are not places to board from)
+    loc = _i(stops, "location_type", 0, np.int8)
+    stops = stops[(loc == 0) | (loc == 1)].reset_index(drop=True)
+    loc = _i(stops, "location_type", 0, np.int8)
+    stop_ids = _s(stops, "stop_id")
+    stop_of = {s: i for i, s in enumerate(stop_ids)}
+    parent = np.array([stop_of.get(p, -1) if p else -1 for p in _s(stops, "parent_station")],
+                      dtype=np.int32)
+    default_tz = tz_index[agency_tz[0]]
+    own_tz = np.array([tz_index[z] if z else -1 for z in _s(stops, "stop_timezone")],
+                      dtype=np.int16)
+    inherited = np.where((own_tz < 0) & (parent >= 0), own_tz[np.maximum(parent, 0)], own_tz)
+    stop_names = _s(stops, "stop_name")
+    cols["stop_id"] = StringColumn.from_list(_ns(op, stop_ids))
+    cols["stop_name"] = StringColumn.from_list(stop_names)
+    cols["stop_code"] = StringColumn.from_list(_s(stops, "stop_code"))
+    cols["stop_platform"] = StringColumn.from_list(_s(stops, "platform_code"))
+    cols["stop_lat"] = stops["stop_lat"].astype("Float64").fillna(np.nan).to_numpy(np.float64) \
+        if "stop_lat" in stops.columns else np.full(len(stops), np.nan)
+    cols["stop_lon"] = stops["stop_lon"].astype("Float64").fillna(np.nan).to_numpy(np.float64) \
+        if "stop_lon" in stops.columns else np.full(len(stops), np.nan)
+    cols["stop_location_type"] = loc
+    cols["stop_parent"] = parent
+    cols["stop_wheelchair"] = _i(stops, "wheelchair_boarding", 0, np.int8)
+    cols["stop_tz"] = np.where(inherited >= 0, inherited, default_tz).astype(np.int16)
+
+    # -- services
+    service_ids = sorted(set(_s(trips, "service_id")))
+    first_day, active = service_days(
+        service_ids, feed.table("calendar"), feed.table("calendar_dates"))
+    cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
+    cols["service_days"] = pack_days(active)
+    service_of = {s: i for i, s in enumerate(service_ids)}
+
+    # -- frequency trips become ordinary trips
+    trips, frame, arr, dep = _expand_frequencies(trips, st, feed.table("frequencies"))
+    trips = trips.reset_index(drop=True)
+    trip_ids = _s(trips, "trip_id")
+    trip_of = {t: i for i, t in enumerate(trip_ids)}
+    st_trip = frame["trip_id"].map(trip_of).to_numpy(np.int64)
+    st_stop = frame["stop_id"].map(stop_of).to_numpy(np.int64)
+    pickup = frame["pickup_type"].to_numpy(np.int8)
+    dropoff = frame["drop_off_type"].to_numpy(np.int8)
+    seq = frame["stop_sequence"].to_numpy(np.int32)
+    n_trips = len(trip_ids)
+    counts = np.bincount(st_trip, minlength=n_trips)
+    # stop_times arrive grouped by trip_id string; reorder rows into trip-index order
+    order = np.argsort(st_trip, kind="stable")
+    st_trip, st_stop, pickup, dropoff, seq = (a[order] for a in (st_trip, st_stop, pickup,
+                                                                   dropoff, seq))
+    arr, dep = arr[order], dep[order]
+    starts = np.zeros(n_trips + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+
+    # -- patterns: same stops and same pickup/drop-off rules, no overtaking
+    keyed: dict[bytes, list[int]] = {}
+    for t in range(n_trips):
+        lo, hi = starts[t], starts[t + 1]
+        key = st_stop[lo:hi].tobytes() + pickup[lo:hi].tobytes() + dropoff[lo:hi].tobytes()
+        keyed.setdefault(key, []).append(t)
+    trip_first_dep = dep[np.minimum(starts[:-1], max(len(dep) - 1, 0))] if len(dep) else \
+        np.zeros(n_trips, np.int32)
+    t_arr = [arr[starts[t]:starts[t + 1]] for t in range(n_trips)]
+    t_dep = [dep[starts[t]:starts[t + 1]] for t in range(n_trips)]
+    patterns: list[list[int]] = []
+    for members in keyed.values():
+        members.sort(key=lambda t: (trip_first_dep[t], trip_ids[t]))
+        patterns.extend(_split_overtaking(members, t_arr, t_dep))
+    patterns.sort(key=lambda g: (trip_first_dep[g[0]], trip_ids[g[0]]))
+
+    trip_order = np.array([t for g in patterns for t in g], dtype=np.int64)
+    pattern_sizes = np.array([len(g) for g in patterns], dtype=np.int64)
+    pattern_len = np.array([counts[g[0]] for g in patterns], dtype=np.int64)
+    rows = np.concatenate([np.arange(starts[t], starts[t + 1]) for t in trip_order]) \
+        if n_trips else np.zeros(0, dtype=np.int64)
+    first_rows = np.array([starts[g[0]] for g in patterns], dtype=np.int64)
+    pattern_stop_rows = np.concatenate(
+        [np.arange(f, f + n) for f, n in zip(first_rows, pattern_len, strict=True)]
+    ) if patterns else np.zeros(0, dtype=np.int64)
+    cols["pattern_stop_offsets"] = np.r_[0, np.cumsum(pattern_len)].astype(np.int64)
+    cols["pattern_stops"] = st_stop[pattern_stop_rows].astype(np.int32)
+    cols["pattern_pickup"] = pickup[pattern_stop_rows]
+    cols["pattern_dropoff"] = dropoff[pattern_stop_rows]
+    cols["pattern_trip_offsets"] = np.r_[0, np.cumsum(pattern_sizes)].astype(np.int64)
+    cols["st_arr"] = arr[rows].astype(np.int32)
+    cols["st_dep"] = dep[rows].astype(np.int32)
+    cols["st_seq"] = seq[rows].astype(np.int32)
+
+    # -- trips, renumbered in pattern order
+    tr = trips.iloc[trip_order].reset_index(drop=True)
+    new_counts = counts[trip_order]
+    tids = [trip_ids[t] for t in trip_order]
+    trip_route = np.array([route_of[r] for r in _s(tr, "route_id")], dtype=np.int32)
+    cols["trip_id"] = StringColumn.from_list(_ns(op, tids))
+    cols["trip_route"] = trip_route
+    cols["trip_service"] = np.array([service_of[s] for s in _s(tr, "service_id")], dtype=np.int32)
+    last_stop = st_stop[np.maximum(starts[1:][trip_order] - 1, 0)] if n_trips else []
+    headsigns = [h or stop_names[int(s)] for h, s in zip(_s(tr, "trip_headsign"), last_stop,
+                                                         strict=True)]
+    cols["trip_headsign"] = StringColumn.from_list(headsigns)
+    cols["trip_short_name"] = StringColumn.from_list(_s(tr, "trip_short_name"))
+    cols["trip_direction"] = _i(tr, "direction_id", -1, np.int8)
+    cols["trip_block"] = StringColumn.from_list(_s(tr, "block_id"))
+    cols["trip_shape"] = StringColumn.from_list(_s(tr, "shape_id"))
+    cols["trip_wheelchair"] = _i(tr, "wheelchair_accessible", 0, np.int8)
+    cols["trip_pattern"] = np.repeat(np.arange(len(patterns), dtype=np.int32), pattern_sizes)
+    cols["trip_st_start"] = np.r_[0, np.cumsum(new_counts)[:-1]].astype(np.int64) \
+        if n_trips else np.zeros(0, dtype=np.int64)
+    route_agency_arr = np.array(route_agency, dtype=np.int32)
+    cols["trip_tz"] = np.asarray(cols["agency_tz"])[route_agency_arr[trip_route]] \
+        if n_trips else np.zeros(0, np.int16)
+
+    # -- transfers.txt (footpaths and minimum change times given by the operator)
+    tf = feed.table("transfers")
+    if tf is not None and len(tf):
+        f = np.array([stop_of.get(s, -1) for s in _s(tf, "from_stop_id")], dtype=np.int32)
+        t = np.array([stop_of.get(s, -1) for s in _s(tf, "to_stop_id")], dtype=np.int32)
+        keep = (f >= 0) & (t >= 0)
+        cols["transfer_from"], cols["transfer_to"] = f[keep], t[keep]
+        cols["transfer_type"] = _i(tf, "transfer_type", 0, np.int8)[keep]
+        cols["transfer_min_s"] = _i(tf, "min_transfer_time", -1, np.int32)[keep]
+    else:
+        for name, dt in (("transfer_from", np.int32), ("transfer_to", np.int32),
+                         ("transfer_type", np.int8), ("transfer_min_s", np.int32)):
+            cols[name] = np.zeros(0, dtype=dt)
+
+    # -- translations
+    languages: set[str] = set()
+    for lang, texts in _translations(feed, "stops", "stop_name", stop_ids, stop_names).items():
+        cols[f"stop_name@{lang}"] = StringColumn.from_list(texts)
+        languages.add(lang)
+    for lang, texts in _translations(feed, "trips", "trip_headsign", tids, headsigns).items():
+        cols[f"trip_headsign@{lang}"] = StringColumn.from_list(texts)
+        languages.add(lang)
+    for field in ("route_long_name", "route_short_name"):
+        values = _s(routes, field)
+        for lang, texts in _translations(feed, "routes", field, route_ids, values).items():
+            cols[f"{field}@{lang}"] = StringColumn.from_list(texts)
+            languages.add(lang)
+
+    meta = {
+        "format": PART_FORMAT,
+        "operator": op,
+        "digest": feed.digest,
+        "source": feed.source,
+        "timezones": timezones,
+        "first_day": first_day,
+        "n_days": int(active.shape[1]),
+        "languages": sorted(languages),
+        "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
+        "counts": {
+            "agencies": len(agency), "routes": len(routes), "stops": len(stops),
+            "trips": n_trips, "stop_times": int(len(rows)), "patterns": len(patterns),
+            "services": len(service_ids),
+        },
+        **(info or {}),
+    }
+    return Part(op, cols, meta)

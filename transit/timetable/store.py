@@ -1,0 +1,143 @@
+"""Versions of the compiled timetable on disk, and the atomic switch between them.
+
+    DATA_DIR/parts/OP/STAMP/          one operator's compiled part
+    DATA_DIR/parts/OP/CURRENT         name of the part in use
+    DATA_DIR/timetables/VERSION/      one immutable merged timetable
+    DATA_DIR/timetables/CURRENT       name of the version being served
+
+Directories are written under a temporary name and renamed when complete, and a CURRENT
+file is replaced with os.replace, so a reader sees the old version or the new one, never a
+half-written one. Running servers poll CURRENT and swap their view (TimetableHolder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from transit.timetable.part import Part
+from transit.timetable.storage import Column, load_columns, save_columns
+from transit.timetable.timetable import Timetable
+
+KEEP_VERSIONS = 3
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
+def _write_pointer(path: Path, value: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_text(value)
+    os.replace(tmp, path)
+
+
+def _read_pointer(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+class Store:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir
+        self.parts_dir = data_dir / "parts"
+        self.versions_dir = data_dir / "timetables"
+        self.downloads_dir = data_dir / "downloads"
+
+    # -- parts
+    def write_part(self, part: Part) -> str:
+        """Write a part under a new name (not yet current); return that name."""
+        op_dir = self.parts_dir / part.operator
+        name = _stamp()
+        tmp = op_dir / f".tmp-{name}"
+        save_columns(tmp, part.columns, part.meta)
+        os.replace(tmp, op_dir / name)
+        return name
+
+    def current_part_name(self, operator: str) -> str | None:
+        return _read_pointer(self.parts_dir / operator / "CURRENT")
+
+    def load_part(self, operator: str, name: str) -> Part:
+        columns, meta = load_columns(self.parts_dir / operator / name, mmap=False)
+        return Part(operator, columns, meta)
+
+    def set_current_part(self, operator: str, name: str) -> None:
+        _write_pointer(self.parts_dir / operator / "CURRENT", name)
+        self._prune(self.parts_dir / operator, keep={name})
+
+    # -- merged versions
+    def write_version(self, columns: dict[str, Column], meta: dict) -> str:
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        name = _stamp()
+        tmp = self.versions_dir / f".tmp-{name}"
+        save_columns(tmp, columns, {**meta, "version": name})
+        os.replace(tmp, self.versions_dir / name)
+        return name
+
+    def publish(self, version: str) -> None:
+        _write_pointer(self.versions_dir / "CURRENT", version)
+        self._prune(self.versions_dir, keep={version})
+
+    def current_version(self) -> str | None:
+        return _read_pointer(self.versions_dir / "CURRENT")
+
+    def load_current(self) -> Timetable | None:
+        version = self.current_version()
+        if version is None:
+            return None
+        return Timetable.load(self.versions_dir / version)
+
+    def _prune(self, directory: Path, keep: set[str]) -> None:
+        """Drop old versions beyond the newest few (running readers keep their mmaps)."""
+        entries = sorted(p for p in directory.iterdir() if p.is_dir())
+        stale_tmp = [p for p in entries if p.name.startswith(".tmp-")
+                     and time.time() - p.stat().st_mtime > 3600]
+        versions = [p for p in entries if not p.name.startswith(".")]
+        old = [p for p in versions[:-KEEP_VERSIONS] if p.name not in keep]
+        for p in old + stale_tmp:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+class TimetableHolder:
+    """What a server process serves: the current version, swapped when a new one appears.
+
+    A request takes `holder.get()` once and uses that object throughout, so it sees one
+    consistent version even if a swap happens meanwhile.
+    """
+
+    def __init__(self, store: Store, poll_interval_s: float = 2.0,
+                 on_load: object = None) -> None:
+        self.store = store
+        self.poll_interval_s = poll_interval_s
+        self._on_load = on_load
+        self._lock = threading.Lock()
+        self._current: Timetable | None = None
+        self._checked = 0.0
+        self.reload()
+
+    def reload(self) -> bool:
+        version = self.store.current_version()
+        if version is None or (self._current is not None and self._current.version == version):
+            return False
+        tt = Timetable.load(self.store.versions_dir / version)
+        if callable(self._on_load):
+            self._on_load(tt)
+        self._current = tt
+        return True
+
+    def get(self) -> Timetable | None:
+        now = time.monotonic()
+        if now - self._checked >= self.poll_interval_s and self._lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                self.reload()
+            finally:
+                self._lock.release()
+        return self._current

@@ -1,0 +1,134 @@
+"""The compiled timetable of all operators, read top to bottom.
+
+Indexes are plain integers into flat arrays (int32 unless noted). Strings are StringColumns.
+
+Operators, agencies, routes
+    meta["operators"]          list of {id, name, licence, ...} in catalog order
+    agency_id/name/url         agency_tz (index into meta["timezones"]), agency_operator
+    route_id/short_name/long_name/color/text_color, route_type (GTFS, extended allowed),
+    route_agency, route_operator
+Stops and stations
+    stop_id/name/code/platform, stop_lat/lon (float64, NaN when the feed has none),
+    stop_location_type (0 platform/stop, 1 station), stop_parent (-1 none), stop_wheelchair,
+    stop_tz, stop_operator, stop_station, stop_change_s (minimum change time)
+    station_anchor (the stop giving the station its id and name),
+    station_member_offsets -> station_members (CSR), station_member_rule (stations.RULES)
+    stop_name@LANG             translated names ("" when none)
+Services
+    service_id, service_days (uint8 bitset [service, day]; day 0 = meta["first_day"])
+    tz_reference_utc (int64 [tz, day]): Unix time of noon - 12 h of each service day
+Patterns and trips (trips of a pattern are contiguous and never overtake each other)
+    pattern_stop_offsets -> pattern_stops, pattern_pickup, pattern_dropoff (per pattern-stop)
+    pattern_trip_offsets: trips of pattern p are [offsets[p], offsets[p + 1])
+    trip_id/headsign/short_name/block/shape, trip_route, trip_service, trip_direction,
+    trip_wheelchair, trip_pattern, trip_tz, trip_st_start (int64, first row in st_*)
+    st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence)
+Indexes
+    ev_offsets -> ev_trip, ev_pos, ev_dep, ev_tz: boarding events per stop by (tz, time)
+    fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop
+    grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
+    name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transit.timetable.calendar import from_day_number
+from transit.timetable.geo import Grid
+from transit.timetable.storage import Column, load_columns
+from transit.timetable.strings import StringColumn
+
+
+class Timetable:
+    def __init__(self, columns: dict[str, Column], meta: dict[str, Any], version: str = "") -> None:
+        self.columns = columns
+        self.meta = meta
+        self.version = version
+        self.first_day: int = meta["first_day"]
+        self.n_days: int = meta["n_days"]
+        self.timezones: list[str] = meta["timezones"]
+        self.languages: list[str] = meta["languages"]
+        self.max_days_back = int(meta["max_time_s"] // 86400) + 1
+
+    @classmethod
+    def load(cls, directory: Path) -> Timetable:
+        columns, meta = load_columns(directory)
+        return cls(columns, meta, version=directory.name)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def strings(self, name: str) -> StringColumn:
+        col = self.columns[name]
+        assert isinstance(col, StringColumn)
+        return col
+
+    # -- lookups by id (built once per process)
+    @cached_property
+    def stop_index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.strings("stop_id").to_list())}
+
+    @cached_property
+    def trip_index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.strings("trip_id").to_list())}
+
+    @cached_property
+    def operator_index(self) -> dict[str, int]:
+        return {o["id"]: i for i, o in enumerate(self.meta["operators"])}
+
+    @cached_property
+    def grid(self) -> Grid:
+        return Grid(self.grid_keys, self.grid_offsets, self.grid_stops, self.stop_lat,
+                    self.stop_lon)
+
+    @cached_property
+    def name_words(self) -> list[str]:
+        return self.strings("name_words").to_list()
+
+    # -- small helpers
+    def service_date(self, day: int) -> date:
+        return from_day_number(self.first_day + day)
+
+    def day_of(self, d: date) -> int:
+        return (d - from_day_number(self.first_day)).days
+
+    def runs_on(self, trip: int, day: int) -> bool:
+        if day < 0 or day >= self.n_days:
+            return False
+        s = int(self.trip_service[trip])
+        return bool((self.service_days[s, day >> 3] >> (day & 7)) & 1)
+
+    def pattern_range(self, trip: int) -> tuple[int, int]:
+        p = int(self.trip_pattern[trip])
+        return int(self.pattern_stop_offsets[p]), int(self.pattern_stop_offsets[p + 1])
+
+    def members_of_station(self, station: int) -> np.ndarray:
+        lo, hi = self.station_member_offsets[station], self.station_member_offsets[station + 1]
+        return np.asarray(self.columns["station_members"][lo:hi])
+
+    def translated(self, column: str, index: int, langs: list[str]) -> str:
+        """The first translation among `langs` (in order), else the feed's own text."""
+        for lang in langs:
+            for key in (f"{column}@{lang}", f"{column}@{lang.split('-')[0]}"):
+                col = self.columns.get(key)
+                if col is not None:
+                    text = col[index]  # type: ignore[index]
+                    if text:
+                        return text
+        return self.strings(column)[index]
+
+    def words_with_prefix(self, prefix: str) -> range:
+        words = self.name_words
+        lo = bisect.bisect_left(words, prefix)
+        hi = bisect.bisect_left(words, prefix + "\uffff")
+        return range(lo, hi)

@@ -1,0 +1,1 @@
+"""Trip detail for a service date."""

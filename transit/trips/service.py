@@ -1,0 +1,56 @@
+"""A trip as it runs on one service date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from transit.api.common import WHEELCHAIR, iso, operator_id, route_ref
+from transit.api.problems import Problem, not_found
+from transit.timetable.timetable import Timetable
+from transit.trips.schemas import Trip, TripStop
+
+BOARDING = ("regular", "none", "phone_agency", "coordinate_with_driver")
+
+
+def trip_index(tt: Timetable, trip_id: str) -> int:
+    t = tt.trip_index.get(trip_id)
+    if t is None:
+        raise not_found("trip", trip_id)
+    return t
+
+
+def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str]) -> Trip:
+    day = tt.day_of(service_date)
+    if not tt.runs_on(t, day):
+        raise Problem(404, f"trip {tt.strings('trip_id')[t]!r} does not run on "
+                      f"{service_date.isoformat()}", parameter="date")
+    tz_trip = int(tt.trip_tz[t])
+    base = int(tt.tz_reference_utc[tz_trip, day])
+    lo, hi = tt.pattern_range(t)
+    st0 = int(tt.trip_st_start[t])
+    stop_ids, plat = tt.strings("stop_id"), tt.strings("stop_platform")
+    stops = []
+    for k in range(hi - lo):
+        s = int(tt.pattern_stops[lo + k])
+        tz = tt.timezones[int(tt.stop_tz[s])]
+        stops.append(TripStop(
+            stop_id=stop_ids[s], stop_name=tt.translated("stop_name", s, langs),
+            platform=plat[s] or None, stop_sequence=int(tt.st_seq[st0 + k]),
+            scheduled_arrival=iso(base + int(tt.st_arr[st0 + k]), tz),
+            scheduled_departure=iso(base + int(tt.st_dep[st0 + k]), tz),
+            pickup=BOARDING[int(tt.pattern_pickup[lo + k]) % 4],  # type: ignore[arg-type]
+            drop_off=BOARDING[int(tt.pattern_dropoff[lo + k]) % 4],  # type: ignore[arg-type]
+        ))
+    r = int(tt.trip_route[t])
+    direction = int(tt.trip_direction[t])
+    return Trip(
+        id=tt.strings("trip_id")[t], route=route_ref(tt, r, langs),
+        operator=operator_id(tt, int(tt.route_operator[r])),
+        headsign=tt.translated("trip_headsign", t, langs),
+        short_name=tt.strings("trip_short_name")[t] or None,
+        direction_id=direction if direction >= 0 else None,
+        block_id=tt.strings("trip_block")[t] or None,
+        service_date=service_date.isoformat(),
+        wheelchair_accessible=WHEELCHAIR.get(int(tt.trip_wheelchair[t]), "unknown"),  # type: ignore[arg-type]
+        stops=stops,
+    )

@@ -46,9 +46,10 @@ def parse_accept_language(header: str | None) -> list[str]:
 
 
 def languages(request: Request,
-              lang: Annotated[str | None, Query(max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
-                                                description="Language for names; overrides "
-                                                "Accept-Language.")] = None) -> list[str]:
+              lang: Annotated[str | None, Query(
+                  max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+                  description="Language for names; overrides Accept-Language.")] = None,
+              ) -> list[str]:
     if lang:
         return [lang.lower()]
     return parse_accept_language(request.headers.get("accept-language"))[:5]

@@ -55,8 +55,8 @@ class Operator:
 @dataclass(frozen=True)
 class Catalog:
     operators: tuple[Operator, ...]
-    stations: StationRules = StationRules()
-    footpaths: FootpathRules = FootpathRules()
+    stations: StationRules = field(default_factory=StationRules)
+    footpaths: FootpathRules = field(default_factory=FootpathRules)
 
     def operator(self, op_id: str) -> Operator:
         for o in self.operators:

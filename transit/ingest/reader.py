@@ -118,7 +118,8 @@ def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
     try:
         df = pd.read_csv(io.BytesIO(data), **_CSV)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FeedError(src.operator, [FeedProblem(name, f"not a readable CSV file: {exc}")]) from exc
+        problem = FeedProblem(name, f"not a readable CSV file: {exc}")
+        raise FeedError(src.operator, [problem]) from exc
     df.columns = [c.strip() for c in df.columns]
     return df
 

@@ -103,7 +103,8 @@ def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], value
     tr = feed.translations
     if tr is None:
         return {}
-    sel = tr[((tr["table_name"] == table) & (tr["field_name"] == field)) | (tr["table_name"] == "*")]
+    mine = (tr["table_name"] == table) & (tr["field_name"] == field)
+    sel = tr[mine | (tr["table_name"] == "*")]
     out: dict[str, list[str]] = {}
     for lang, rows in sel.groupby("language"):
         by_record = {r: t for r, t in zip(rows["record_id"], rows["translation"], strict=True)
@@ -300,7 +301,7 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
         "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
         "counts": {
             "agencies": len(agency), "routes": len(routes), "stops": len(stops),
-            "trips": n_trips, "stop_times": int(len(rows)), "patterns": len(patterns),
+            "trips": n_trips, "stop_times": len(rows), "patterns": len(patterns),
             "services": len(service_ids),
         },
         **(info or {}),

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from transit.api.app import create_app
+from transit.clock import FixedClock
+from transit.ingest.catalog import Catalog, Operator
+from transit.ingest.pipeline import IngestReport, ingest
+from transit.settings import Settings
+from transit.timetable.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+PEER_CASES = ROOT.parent / "shared" / "peer-cases"
+DEMO_CATALOG = ROOT / "feeds" / "catalog.toml"
+
+needs_data = pytest.mark.skipif(
+    not DATA.exists(), reason=f"shared test data not found at {DATA} (present on CI)")
+
+
+def catalog_of(feeds: dict[str, Path]) -> Catalog:
+    return Catalog(tuple(Operator(id=op, name=f"Operator {op}", gtfs=str(p.resolve()))
+                         for op, p in feeds.items()))
+
+
+def client_for(data_dir: Path, at: str, **settings: object) -> TestClient:
+    values: dict[str, object] = {"data_dir": data_dir, "rate_limit_per_minute": 0, **settings}
+    app = create_app(Settings(**values),  # type: ignore[arg-type]
+                     clock=FixedClock(datetime.fromisoformat(at)))
+    return TestClient(app)
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Callable[..., Iterator[TestClient]]:
+    """network({"A": path, ...}, at="2026-...") -> a started TestClient over those feeds."""
+    clients: list[TestClient] = []
+
+    def make(feeds: dict[str, Path], at: str) -> TestClient:
+        data = tmp_path / f"data{len(clients)}"
+        ingest(catalog_of(feeds), Store(data))
+        client = client_for(data, at)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make  # type: ignore[misc]
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def build(feeds: dict[str, Path], data_dir: Path) -> IngestReport:
+    return ingest(catalog_of(feeds), Store(data_dir))

@@ -17,11 +17,20 @@ from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
+from transit.timetable.timetable import Timetable
 from transit.trips.router import router as trips_router
 
 DESCRIPTION = """One timetable of several transit operators: stops, stations shared across
 operators, departures and trips. IDs are `OPERATOR:gtfs_id`. Errors are RFC 9457
 problem+json. Times are ISO 8601 with the stop's UTC offset."""
+
+
+def prepare(tt: Timetable) -> None:
+    """Build a new version's per-process lookups and compiled code before it is served, so
+    no request pays for them."""
+    for lookup in ("stop_index", "trip_index", "operator_index", "name_words", "grid"):
+        getattr(tt, lookup)
+    warm_up(tt)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -31,7 +40,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
-                                           on_load=warm_up)
+                                           on_load=prepare)
         yield
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,

@@ -221,7 +221,7 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
-        "/v1/departures", "/v1/operators", "/v1/stations/{station_id}",
+        "/v1/departures", "/v1/journeys", "/v1/operators", "/v1/stations/{station_id}",
         "/v1/stations/{station_id}/departures", "/v1/stops", "/v1/stops/{stop_id}",
         "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}"]
 

@@ -12,6 +12,8 @@ from transit.api import health, problems
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.clock import Clock, clock_from_setting
 from transit.departures.router import router as departures_router
+from transit.journeys.router import router as journeys_router
+from transit.journeys.service import warm_up_routing
 from transit.operators.router import router as operators_router
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
@@ -31,6 +33,7 @@ def prepare(tt: Timetable) -> None:
     for lookup in ("stop_index", "trip_index", "operator_index", "name_words", "grid"):
         getattr(tt, lookup)
     warm_up(tt)
+    warm_up_routing(tt)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -49,7 +52,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock
     problems.install(app)
     for router in (operators_router, stops_router, departures_router, trips_router,
-                   health.router):
+                   journeys_router, health.router):
         app.include_router(router)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)

@@ -7,6 +7,7 @@ station registry, footpaths, the stop -> events index, the grid and the name ind
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -16,22 +17,25 @@ from transit.timetable.events import build_events
 from transit.timetable.footpaths import FootpathRules, build_footpaths
 from transit.timetable.geo import build_grid
 from transit.timetable.part import Part
+from transit.timetable.routing_indexes import build_routing_indexes
 from transit.timetable.search_index import build_name_index
 from transit.timetable.stations import RULES, StationRules, build_registry
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
-FORMAT = 1
+FORMAT = 2
 
 # Which table each column belongs to (by prefix) and which table its values index into.
 TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",
-          "transfer")
+          "transfer", "shape", "shape_pt")
 REFERENCES = {
     "route_agency": "agency", "stop_parent": "stop", "pattern_stops": "stop",
     "trip_route": "route", "trip_service": "service", "trip_pattern": "pattern",
     "trip_st_start": "st", "transfer_from": "stop", "transfer_to": "stop",
+    "trip_shape": "shape",
 }
-CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip"}
+CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip",
+               "shape_pt_offsets": "shape_pt"}
 TZ_COLUMNS = ("agency_tz", "stop_tz", "trip_tz")
 
 
@@ -41,20 +45,22 @@ def _sizes(cols: dict[str, Column]) -> dict[str, int]:
         "stop": len(cols["stop_id"]), "service": len(cols["service_id"]),
         "trip": len(cols["trip_id"]), "pattern": len(cols["pattern_stop_offsets"]) - 1,
         "pattern_stop": len(cols["pattern_stops"]), "st": len(cols["st_arr"]),
-        "transfer": len(cols["transfer_from"]),
+        "transfer": len(cols["transfer_from"]), "shape": len(cols["shape_id"]),
+        "shape_pt": len(cols["shape_pt_lat"]),
     }
 
 
 def _table_of(name: str) -> str:
+    """The table a column's rows belong to, from its name (translations: `column@lang`)."""
     base = name.split("@")[0]
-    if base in CSR_OFFSETS or base.startswith("pattern_"):
-        return "pattern" if base in ("pattern_stop_offsets", "pattern_trip_offsets") \
-            else "pattern_stop"
-    if base.startswith("service_"):
-        return "service"
-    for t in ("agency", "route", "stop", "trip", "st", "transfer"):
+    if base in ("pattern_stop_offsets", "pattern_trip_offsets"):
+        return "pattern"
+    if base == "shape_pt_offsets":
+        return "shape"
+    for t in ("pattern", "shape_pt", "shape", "service", "agency", "route", "stop", "trip",
+              "st", "transfer"):
         if base.startswith(t + "_"):
-            return t
+            return "pattern_stop" if t == "pattern" else t
     raise KeyError(name)
 
 
@@ -145,6 +151,8 @@ def merge_parts(
         np.asarray(cols["trip_pattern"]), np.asarray(cols["trip_st_start"]),
         np.asarray(cols["trip_tz"]), np.asarray(cols["st_dep"])))
 
+    cols.update(build_routing_indexes(cols))
+
     keys, grid_offsets, grid_stops = build_grid(lat, lon, np.arange(len(lat)))
     cols["grid_keys"], cols["grid_offsets"], cols["grid_stops"] = keys, grid_offsets, grid_stops
 
@@ -164,6 +172,8 @@ def merge_parts(
         "languages": languages,
         "max_time_s": max_time,
         "station_rules": RULES,
+        "footpaths": asdict(footpath_rules),
+        "stations": asdict(station_rules),
         "operators": operators,
         "counts": {
             "operators": len(parts), "stops": len(stop_names),

@@ -81,6 +81,23 @@ def _expand_frequencies(
     return trips, frame, frame["_arr"].to_numpy(np.int32), frame["_dep"].to_numpy(np.int32)
 
 
+def _shapes(shapes: pd.DataFrame | None) -> tuple[list[str], dict[str, Column]]:
+    """Shape points as a CSR over shapes (float32 degrees: about 0.5 m, plenty for maps)."""
+    needed = {"shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"}
+    if shapes is None or not needed <= set(shapes.columns) or not len(shapes):
+        return [], {"shape_pt_offsets": np.zeros(1, np.int64),
+                    "shape_pt_lat": np.zeros(0, np.float32),
+                    "shape_pt_lon": np.zeros(0, np.float32)}
+    df = shapes.dropna(subset=["shape_id", "shape_pt_lat", "shape_pt_lon"]).sort_values(
+        ["shape_id", "shape_pt_sequence"], kind="stable")
+    ids, counts = np.unique(df["shape_id"].astype(str).to_numpy(), return_counts=True)
+    return [str(i) for i in ids], {
+        "shape_pt_offsets": np.r_[0, np.cumsum(counts)].astype(np.int64),
+        "shape_pt_lat": df["shape_pt_lat"].to_numpy(np.float32),
+        "shape_pt_lon": df["shape_pt_lon"].to_numpy(np.float32),
+    }
+
+
 def _split_overtaking(order: list[int], arr: list[np.ndarray], dep: list[np.ndarray]) -> list[
         list[int]]:
     """Split trips of one stop sequence (sorted by first departure) into groups in which no trip
@@ -203,11 +220,17 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     starts = np.zeros(n_trips + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
 
-    # -- patterns: same stops and same pickup/drop-off rules, no overtaking
+    # -- patterns: same stops, pickup/drop-off rules and time zone; no overtaking
+    agency_tz_arr = np.asarray(cols["agency_tz"])
+    route_agency_arr = np.array(route_agency, dtype=np.int32)
+    trip_tz_of = agency_tz_arr[route_agency_arr[
+        np.array([route_of[r] for r in _s(trips, "route_id")], dtype=np.int64)]] \
+        if n_trips else np.zeros(0, np.int16)
     keyed: dict[bytes, list[int]] = {}
     for t in range(n_trips):
         lo, hi = starts[t], starts[t + 1]
-        key = st_stop[lo:hi].tobytes() + pickup[lo:hi].tobytes() + dropoff[lo:hi].tobytes()
+        key = (st_stop[lo:hi].tobytes() + pickup[lo:hi].tobytes() + dropoff[lo:hi].tobytes()
+               + trip_tz_of[t].tobytes())
         keyed.setdefault(key, []).append(t)
     trip_first_dep = dep[np.minimum(starts[:-1], max(len(dep) - 1, 0))] if len(dep) else \
         np.zeros(n_trips, np.int32)
@@ -252,13 +275,17 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     cols["trip_short_name"] = StringColumn.from_list(_s(tr, "trip_short_name"))
     cols["trip_direction"] = _i(tr, "direction_id", -1, np.int8)
     cols["trip_block"] = StringColumn.from_list(_s(tr, "block_id"))
-    cols["trip_shape"] = StringColumn.from_list(_s(tr, "shape_id"))
+    shape_ids, shape_cols = _shapes(feed.table("shapes"))
+    shape_of = {s: i for i, s in enumerate(shape_ids)}
+    cols["trip_shape"] = np.array([shape_of.get(s, -1) for s in _s(tr, "shape_id")],
+                                  dtype=np.int32)
+    cols["shape_id"] = StringColumn.from_list(_ns(op, shape_ids))
+    cols.update(shape_cols)
     cols["trip_wheelchair"] = _i(tr, "wheelchair_accessible", 0, np.int8)
     cols["trip_pattern"] = np.repeat(np.arange(len(patterns), dtype=np.int32), pattern_sizes)
     cols["trip_st_start"] = np.r_[0, np.cumsum(new_counts)[:-1]].astype(np.int64) \
         if n_trips else np.zeros(0, dtype=np.int64)
-    route_agency_arr = np.array(route_agency, dtype=np.int32)
-    cols["trip_tz"] = np.asarray(cols["agency_tz"])[route_agency_arr[trip_route]] \
+    cols["trip_tz"] = agency_tz_arr[route_agency_arr[trip_route]] \
         if n_trips else np.zeros(0, np.int16)
 
     # -- transfers.txt (footpaths and minimum change times given by the operator)

@@ -1,0 +1,1 @@
+"""Journey planning across operators: GET /v1/journeys."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from transit.api.common import RouteRef
+
+
+class LegPlace(BaseModel):
+    stop_id: str | None = Field(description="null for a coordinate")
+    name: str
+    platform: str | None
+    lat: float | None
+    lon: float | None
+
+
+class IntermediateStop(BaseModel):
+    stop_id: str
+    name: str
+    platform: str | None
+    arrival: str
+    departure: str
+
+
+class Leg(BaseModel):
+    mode: str = Field(description="walk, or the transit mode (rail, bus, ferry, ...)")
+    from_: LegPlace = Field(alias="from")
+    to: LegPlace
+    departure: str
+    arrival: str
+    duration_s: int
+    distance_m: float | None = Field(None, description="walk legs: estimated walking metres")
+    trip_id: str | None = None
+    route: RouteRef | None = None
+    operator: str | None = None
+    headsign: str | None = None
+    service_date: str | None = None
+    stay_seated: bool = Field(False, description="continues the previous trip's vehicle "
+                              "(same block): not a transfer")
+    intermediate_stops: list[IntermediateStop] | None = None
+    geometry: dict[str, Any] = Field(description="GeoJSON LineString")
+
+    model_config = {"populate_by_name": True}
+
+
+class Journey(BaseModel):
+    departure: str
+    arrival: str
+    duration_s: int
+    transfers: int
+    walk_m: float
+    legs: list[Leg]
+
+
+class JourneyList(BaseModel):
+    journeys: list[Journey]
+    reason: str | None = Field(None, description="Why the list is empty, when it is")
+    search: dict[str, Any] = Field(description="The search as understood: times, bounds")
+
+    model_config = {"json_schema_extra": {"example": None}}
+
+
+Direction = Literal["depart_at", "arrive_by"]

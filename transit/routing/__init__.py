@@ -1,0 +1,1 @@
+"""Journey planning: RAPTOR over the timetable's arrays, ignorant of GTFS and HTTP."""

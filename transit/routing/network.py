@@ -1,0 +1,57 @@
+"""The arrays RAPTOR reads, gathered from a timetable once per version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from transit.timetable.timetable import Timetable
+
+
+@dataclass(frozen=True)
+class Network:
+    """Plain arrays (indexes as in the timetable); the search kernels take these only."""
+
+    pattern_stop_offsets: np.ndarray
+    pattern_stops: np.ndarray
+    pattern_pickup: np.ndarray
+    pattern_dropoff: np.ndarray
+    pattern_trip_offsets: np.ndarray
+    trip_st_start: np.ndarray
+    trip_tz: np.ndarray
+    trip_service: np.ndarray
+    trip_next_in_block: np.ndarray
+    st_arr: np.ndarray
+    st_dep: np.ndarray
+    service_days: np.ndarray
+    tz_reference_utc: np.ndarray
+    sp_offsets: np.ndarray
+    sp_pattern: np.ndarray
+    sp_pos: np.ndarray
+    fp_offsets: np.ndarray
+    fp_to: np.ndarray
+    fp_duration_s: np.ndarray
+    fpi_offsets: np.ndarray
+    fpi_from: np.ndarray
+    fpi_duration_s: np.ndarray
+    stop_change_s: np.ndarray
+    ev_offsets: np.ndarray
+    ev_trip: np.ndarray
+    ev_dep: np.ndarray
+    ev_tz: np.ndarray
+    max_days_back: int
+
+    @classmethod
+    def of(cls, tt: Timetable) -> Network:
+        names = [f for f in cls.__dataclass_fields__ if f != "max_days_back"]
+        return cls(**{n: np.asarray(getattr(tt, n)) for n in names},
+                   max_days_back=tt.max_days_back)
+
+    @property
+    def n_stops(self) -> int:
+        return len(self.sp_offsets) - 1
+
+    @property
+    def n_trips(self) -> int:
+        return len(self.trip_st_start)

@@ -1,0 +1,475 @@
+"""RAPTOR (round-based public transit routing) compiled with numba.
+
+Round k takes the k-th trip: it scans every pattern serving a stop improved in round k-1,
+rides the earliest catchable trip along it, then relaxes footpaths. Labels persist across
+calls, which is what rRAPTOR needs: for a range query the search runs once per departure,
+latest first, reusing labels (an earlier start can only do better).
+
+Times are Unix seconds (int64). A trip instance is (trip, service day); its times are
+`tz_reference_utc[trip_tz, day] + st_*`. State arrays are allocated by `ForwardState`.
+The reverse search (arrive_by) mirrors it: latest departures, patterns scanned backwards,
+incoming footpaths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = np.int64(1) << 62
+NO = -1
+
+
+@njit(cache=True, nogil=True)
+def _active(service_days, trip_service, trip, day):  # pragma: no cover - compiled
+    s = trip_service[trip]
+    return (service_days[s, day >> 3] >> (day & 7)) & 1
+
+
+@njit(cache=True, nogil=True)
+def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
+                   st_dep, service_days, tz_ref, trip_ok, max_days_back):  # pragma: no cover
+    """Earliest trip instance of pattern p leaving position pos at or after tau."""
+    lo = pattern_trip_offsets[p]
+    hi = pattern_trip_offsets[p + 1]
+    tz = trip_tz[lo]
+    n_days = tz_ref.shape[1]
+    d0 = (tau - tz_ref[tz, 0]) // 86400
+    d_first = max(d0 - max_days_back - 1, 0)
+    d_last = min(d0 + 1, n_days - 1)
+    best_t = -1
+    best_d = -1
+    best_time = INF
+    for d in range(d_first, d_last + 1):
+        base = tz_ref[tz, d]
+        local = tau - base
+        a = lo
+        b = hi
+        while a < b:
+            m = (a + b) >> 1
+            if st_dep[trip_st_start[m] + pos] < local:
+                a = m + 1
+            else:
+                b = m
+        t = a
+        while t < hi:
+            when = base + st_dep[trip_st_start[t] + pos]
+            if when >= best_time:
+                break
+            if trip_ok[t] and _active(service_days, trip_service, t, d):
+                best_t = t
+                best_d = d
+                best_time = when
+                break
+            t += 1
+    return best_t, best_d, best_time
+
+
+@njit(cache=True, nogil=True)
+def forward_rounds(
+    pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
+    pattern_trip_offsets, trip_st_start, trip_tz, trip_service, trip_next_in_block,
+    st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
+    fp_offsets, fp_to, fp_duration_s, change_s, trip_ok, stop_ok, max_days_back,
+    origins, access_s, t_start, walk_from_origins, egress_s, horizon,
+    arr_trip, arr_walk, ready, best_arr, best_ready,
+    pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip,
+    pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
+):  # pragma: no cover - compiled
+    """One forward search from `t_start`. Fills the state arrays; returns per round the best
+    arrival at a destination (stops with egress_s >= 0), INF where none improved."""
+    n_stops = sp_offsets.shape[0] - 1
+    n_rounds = arr_trip.shape[0]
+    n_patterns = pattern_stop_offsets.shape[0] - 1
+    marked = np.zeros(n_stops, np.bool_)
+    result = np.full(n_rounds, INF, np.int64)
+    target_best = INF
+    for s in range(n_stops):
+        if egress_s[s] >= 0 and best_arr[s] < INF:
+            v = best_arr[s] + egress_s[s]
+            if v < target_best:
+                target_best = v
+    # round 0: at the origins
+    for i in range(origins.shape[0]):
+        o = origins[i]
+        t = t_start + access_s[i]
+        if t < best_ready[o]:
+            ready[0, o] = t
+            ready_via[0, o] = 2
+            arr_walk[0, o] = t
+            best_ready[o] = t
+            pw_from[0, o] = -1
+            if t < best_arr[o]:
+                best_arr[o] = t
+            marked[o] = True
+            if egress_s[o] >= 0 and t + egress_s[o] < target_best:
+                target_best = t + egress_s[o]
+                result[0] = target_best
+                target_stop[0] = o
+                target_via[0] = 1
+    if walk_from_origins:
+        for o in origins:
+            if not marked[o] or ready_via[0, o] != 2:
+                continue
+            for f in range(fp_offsets[o], fp_offsets[o + 1]):
+                q = fp_to[f]
+                w = arr_walk[0, o] + fp_duration_s[f]
+                if w < best_ready[q] and w < target_best:
+                    ready[0, q] = w
+                    ready_via[0, q] = 1
+                    arr_walk[0, q] = w
+                    best_ready[q] = w
+                    pw_from[0, q] = o
+                    if w < best_arr[q]:
+                        best_arr[q] = w
+                    marked[q] = True
+                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                        target_best = w + egress_s[q]
+                        result[0] = target_best
+                        target_stop[0] = q
+                        target_via[0] = 1
+    first_pos = np.full(n_patterns, -1, np.int64)
+    queue = np.empty(n_patterns, np.int64)
+    improved = np.empty(n_stops, np.int64)
+    is_improved = np.zeros(n_stops, np.bool_)
+    for k in range(1, n_rounds):
+        # patterns to scan, from their first improved stop
+        nq = 0
+        any_marked = False
+        for s in range(n_stops):
+            if not marked[s]:
+                continue
+            any_marked = True
+            marked[s] = False
+            if not stop_ok[s]:
+                continue
+            for e in range(sp_offsets[s], sp_offsets[s + 1]):
+                p = sp_pattern[e]
+                pos = sp_pos[e]
+                if pattern_pickup[pattern_stop_offsets[p] + pos] == 1:
+                    continue
+                if first_pos[p] < 0:
+                    queue[nq] = p
+                    nq += 1
+                    first_pos[p] = pos
+                elif pos < first_pos[p]:
+                    first_pos[p] = pos
+        if not any_marked:
+            break
+        n_imp = 0
+        for qi in range(nq):
+            p = queue[qi]
+            start = first_pos[p]
+            first_pos[p] = -1
+            ps0 = pattern_stop_offsets[p]
+            n_pos = pattern_stop_offsets[p + 1] - ps0
+            cur = -1
+            cur_day = -1
+            cur_base = np.int64(0)
+            board_stop = -1
+            board_pos = -1
+            for pos in range(start, n_pos):
+                s = pattern_stops[ps0 + pos]
+                if cur >= 0 and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]:
+                    a = cur_base + st_arr[trip_st_start[cur] + pos]
+                    if a < best_arr[s] and a < target_best and a <= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        arr_trip[k, s] = a
+                        best_arr[s] = a
+                        pt_trip[k, s] = cur
+                        pt_day[k, s] = cur_day
+                        pt_board_stop[k, s] = board_stop
+                        pt_board_pos[k, s] = board_pos
+                        pt_alight_pos[k, s] = pos
+                        pt_prev_trip[k, s] = -1
+                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                            target_best = a + egress_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                r = ready[k - 1, s]
+                can_board = r < INF and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]
+                if can_board and (cur < 0 or r <= cur_base + st_dep[trip_st_start[cur] + pos]):
+                    t, d, when = _earliest_trip(
+                        p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
+                        trip_service, st_dep, service_days, tz_ref, trip_ok, max_days_back)
+                    if t >= 0 and (cur < 0 or when < cur_base + st_dep[
+                            trip_st_start[cur] + pos]):
+                        cur = t
+                        cur_day = d
+                        cur_base = tz_ref[trip_tz[t], d]
+                        board_stop = s
+                        board_pos = pos
+            # stay seated into the next trip of the block
+            if cur >= 0:
+                t2 = trip_next_in_block[cur]
+                if t2 >= 0 and trip_ok[t2] and _active(service_days, trip_service, t2,
+                                                       cur_day):
+                    p2 = 0
+                    lo = 0
+                    hi = pattern_trip_offsets.shape[0] - 1
+                    while lo < hi:  # the pattern of t2
+                        m = (lo + hi + 1) >> 1
+                        if pattern_trip_offsets[m] <= t2:
+                            lo = m
+                        else:
+                            hi = m - 1
+                    p2 = lo
+                    ps2 = pattern_stop_offsets[p2]
+                    n2 = pattern_stop_offsets[p2 + 1] - ps2
+                    base2 = tz_ref[trip_tz[t2], cur_day]
+                    for pos2 in range(1, n2):
+                        s = pattern_stops[ps2 + pos2]
+                        if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
+                            continue
+                        a = base2 + st_arr[trip_st_start[t2] + pos2]
+                        if a < best_arr[s] and a < target_best and a <= horizon:
+                            if not is_improved[s]:
+                                is_improved[s] = True
+                                improved[n_imp] = s
+                                n_imp += 1
+                            arr_trip[k, s] = a
+                            best_arr[s] = a
+                            pt_trip[k, s] = t2
+                            pt_day[k, s] = cur_day
+                            pt_board_stop[k, s] = pattern_stops[ps2]
+                            pt_board_pos[k, s] = 0
+                            pt_alight_pos[k, s] = pos2
+                            pt_prev_trip[k, s] = cur
+                            pt_prev_board_stop[k, s] = board_stop
+                            pt_prev_board_pos[k, s] = board_pos
+                            if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                                target_best = a + egress_s[s]
+                                result[k] = target_best
+                                target_stop[k] = s
+                            target_via[k] = 0
+        # change at the same stop, then walk
+        for i in range(n_imp):
+            s = improved[i]
+            is_improved[s] = False
+            a = arr_trip[k, s]
+            rr = a + change_s[s]
+            if rr < best_ready[s]:
+                ready[k, s] = rr
+                ready_via[k, s] = 0
+                best_ready[s] = rr
+                marked[s] = True
+            for f in range(fp_offsets[s], fp_offsets[s + 1]):
+                q = fp_to[f]
+                w = a + fp_duration_s[f]
+                if w < best_arr[q] and w < target_best:
+                    arr_walk[k, q] = w
+                    pw_from[k, q] = s
+                    best_arr[q] = w
+                    if w < best_ready[q]:
+                        ready[k, q] = w
+                        ready_via[k, q] = 1
+                        best_ready[q] = w
+                        marked[q] = True
+                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                        target_best = w + egress_s[q]
+                        result[k] = target_best
+                        target_stop[k] = q
+                        target_via[k] = 1
+    return result
+
+
+@njit(cache=True, nogil=True)
+def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
+                 st_arr, service_days, tz_ref, trip_ok, max_days_back):  # pragma: no cover
+    """Latest trip instance of pattern p reaching position pos at or before tau."""
+    lo = pattern_trip_offsets[p]
+    hi = pattern_trip_offsets[p + 1]
+    tz = trip_tz[lo]
+    n_days = tz_ref.shape[1]
+    d0 = (tau - tz_ref[tz, 0]) // 86400
+    d_first = max(d0 - max_days_back - 1, 0)
+    d_last = min(d0 + 1, n_days - 1)
+    best_t = -1
+    best_d = -1
+    best_time = -INF
+    for d in range(d_first, d_last + 1):
+        base = tz_ref[tz, d]
+        local = tau - base
+        a = lo
+        b = hi
+        while a < b:  # first trip arriving after local
+            m = (a + b) >> 1
+            if st_arr[trip_st_start[m] + pos] <= local:
+                a = m + 1
+            else:
+                b = m
+        t = a - 1
+        while t >= lo:
+            when = base + st_arr[trip_st_start[t] + pos]
+            if when <= best_time:
+                break
+            if trip_ok[t] and _active(service_days, trip_service, t, d):
+                best_t = t
+                best_d = d
+                best_time = when
+                break
+            t -= 1
+    return best_t, best_d, best_time
+
+
+@njit(cache=True, nogil=True)
+def backward_rounds(
+    pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
+    pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
+    st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
+    fpi_offsets, fpi_from, fpi_duration_s, change_s, trip_ok, stop_ok, max_days_back,
+    destinations, egress_s, t_end, walk_to_destinations, access_s, horizon,
+    dep_trip, dep_walk, latest, best_dep, best_latest,
+    pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
+    target_stop, target_via,
+):  # pragma: no cover - compiled
+    """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
+    departures; returns per round the latest departure from an origin (access_s >= 0)."""
+    n_stops = sp_offsets.shape[0] - 1
+    n_rounds = dep_trip.shape[0]
+    n_patterns = pattern_stop_offsets.shape[0] - 1
+    marked = np.zeros(n_stops, np.bool_)
+    result = np.full(n_rounds, -INF, np.int64)
+    target_best = -INF
+    for i in range(destinations.shape[0]):
+        d = destinations[i]
+        t = t_end - egress_s[i]
+        if t > best_latest[d]:
+            latest[0, d] = t
+            latest_via[0, d] = 2
+            dep_walk[0, d] = t
+            best_latest[d] = t
+            pw_to[0, d] = -1
+            if t > best_dep[d]:
+                best_dep[d] = t
+            marked[d] = True
+            if access_s[d] >= 0 and t - access_s[d] > target_best:
+                target_best = t - access_s[d]
+                result[0] = target_best
+                target_stop[0] = d
+                target_via[0] = 1
+    if walk_to_destinations:
+        for d in destinations:
+            if not marked[d] or latest_via[0, d] != 2:
+                continue
+            for f in range(fpi_offsets[d], fpi_offsets[d + 1]):
+                q = fpi_from[f]
+                w = dep_walk[0, d] - fpi_duration_s[f]
+                if w > best_latest[q] and w > target_best:
+                    latest[0, q] = w
+                    latest_via[0, q] = 1
+                    dep_walk[0, q] = w
+                    best_latest[q] = w
+                    pw_to[0, q] = d
+                    if w > best_dep[q]:
+                        best_dep[q] = w
+                    marked[q] = True
+                    if access_s[q] >= 0 and w - access_s[q] > target_best:
+                        target_best = w - access_s[q]
+                        result[0] = target_best
+                        target_stop[0] = q
+                        target_via[0] = 1
+    last_pos = np.full(n_patterns, -1, np.int64)
+    queue = np.empty(n_patterns, np.int64)
+    improved = np.empty(n_stops, np.int64)
+    is_improved = np.zeros(n_stops, np.bool_)
+    for k in range(1, n_rounds):
+        nq = 0
+        any_marked = False
+        for s in range(n_stops):
+            if not marked[s]:
+                continue
+            any_marked = True
+            marked[s] = False
+            if not stop_ok[s]:
+                continue
+            for e in range(sp_offsets[s], sp_offsets[s + 1]):
+                p = sp_pattern[e]
+                pos = sp_pos[e]
+                if pattern_dropoff[pattern_stop_offsets[p] + pos] == 1:
+                    continue
+                if last_pos[p] < 0:
+                    queue[nq] = p
+                    nq += 1
+                    last_pos[p] = pos
+                elif pos > last_pos[p]:
+                    last_pos[p] = pos
+        if not any_marked:
+            break
+        n_imp = 0
+        for qi in range(nq):
+            p = queue[qi]
+            start = last_pos[p]
+            last_pos[p] = -1
+            ps0 = pattern_stop_offsets[p]
+            cur = -1
+            cur_day = -1
+            cur_base = np.int64(0)
+            alight_stop = -1
+            alight_pos = -1
+            for pos in range(start, -1, -1):
+                s = pattern_stops[ps0 + pos]
+                if cur >= 0 and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]:
+                    d = cur_base + st_dep[trip_st_start[cur] + pos]
+                    if d > best_dep[s] and d > target_best and d >= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        dep_trip[k, s] = d
+                        best_dep[s] = d
+                        pt_trip[k, s] = cur
+                        pt_day[k, s] = cur_day
+                        pt_alight_stop[k, s] = alight_stop
+                        pt_alight_pos[k, s] = alight_pos
+                        pt_board_pos[k, s] = pos
+                        if access_s[s] >= 0 and d - access_s[s] > target_best:
+                            target_best = d - access_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                r = latest[k - 1, s]
+                can_alight = r > -INF and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]
+                if can_alight and (cur < 0 or r >= cur_base + st_arr[trip_st_start[cur] + pos]):
+                    t, dd, when = _latest_trip(
+                        p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
+                        trip_service, st_arr, service_days, tz_ref, trip_ok, max_days_back)
+                    if t >= 0 and (cur < 0 or when > cur_base + st_arr[
+                            trip_st_start[cur] + pos]):
+                        cur = t
+                        cur_day = dd
+                        cur_base = tz_ref[trip_tz[t], dd]
+                        alight_stop = s
+                        alight_pos = pos
+        for i in range(n_imp):
+            s = improved[i]
+            is_improved[s] = False
+            d = dep_trip[k, s]
+            rr = d - change_s[s]
+            if rr > best_latest[s]:
+                latest[k, s] = rr
+                latest_via[k, s] = 0
+                best_latest[s] = rr
+                marked[s] = True
+            for f in range(fpi_offsets[s], fpi_offsets[s + 1]):
+                q = fpi_from[f]
+                w = d - fpi_duration_s[f]
+                if w > best_dep[q] and w > target_best:
+                    dep_walk[k, q] = w
+                    pw_to[k, q] = s
+                    best_dep[q] = w
+                    if w > best_latest[q]:
+                        latest[k, q] = w
+                        latest_via[k, q] = 1
+                        best_latest[q] = w
+                        marked[q] = True
+                    if access_s[q] >= 0 and w - access_s[q] > target_best:
+                        target_best = w - access_s[q]
+                        result[k] = target_best
+                        target_stop[k] = q
+                        target_via[k] = 1
+    return result

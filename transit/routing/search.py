@@ -1,0 +1,321 @@
+"""Journey searches over a Network: earliest arrival (Pareto on arrival and transfers),
+departure ranges (rRAPTOR) and latest departure (arrive_by).
+
+Input and output are indexes and Unix seconds; callers turn places into (stop, walk
+seconds) lists and journeys into whatever they serve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transit.routing import raptor
+from transit.routing.network import Network
+from transit.timetable.departures import _departures
+
+INF = int(raptor.INF)
+
+
+@dataclass(frozen=True)
+class Query:
+    origins: list[tuple[int, int]]  # (stop, seconds to walk there from the origin)
+    destinations: list[tuple[int, int]]  # (stop, seconds to walk from it to the destination)
+    time: int  # Unix seconds: depart at (or, for arrive_by, arrive by)
+    max_transfers: int = 5
+    trip_ok: np.ndarray | None = None  # bool per trip (filters); None: all
+    stop_ok: np.ndarray | None = None  # bool per stop (e.g. wheelchair); None: all
+    extra_change_s: int = 0  # slack added to every change
+    walk_from_origins: bool = True  # footpaths from origin stops (not from coordinates)
+    max_duration_s: int = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Leg:
+    kind: str  # "trip" or "walk"
+    from_stop: int
+    to_stop: int
+    departure: int
+    arrival: int
+    trip: int = -1
+    day: int = -1
+    board_pos: int = -1
+    alight_pos: int = -1
+    stay_seated: bool = False  # a block continuation of the previous trip leg
+
+
+@dataclass(frozen=True)
+class Journey:
+    """Legs between the first and the last stop; access and egress walks are the caller's."""
+
+    legs: list[Leg]
+    first_stop: int
+    last_stop: int
+    departure: int  # leaving the first stop (its first leg's departure; or the query time)
+    arrival: int  # reaching the last stop
+    trips: int = field(default=0)
+
+    @property
+    def transfers(self) -> int:
+        return max(self.trips - 1, 0)
+
+
+class _State:
+    def __init__(self, net: Network, rounds: int) -> None:
+        n = net.n_stops
+        shape = (rounds, n)
+        self.arr_trip = np.full(shape, INF, np.int64)
+        self.arr_walk = np.full(shape, INF, np.int64)
+        self.ready = np.full(shape, INF, np.int64)
+        self.best_arr = np.full(n, INF, np.int64)
+        self.best_ready = np.full(n, INF, np.int64)
+        self.pt_trip = np.full(shape, -1, np.int64)
+        self.pt_day = np.full(shape, -1, np.int64)
+        self.pt_board_stop = np.full(shape, -1, np.int64)
+        self.pt_board_pos = np.full(shape, -1, np.int64)
+        self.pt_alight_pos = np.full(shape, -1, np.int64)
+        self.pt_prev_trip = np.full(shape, -1, np.int64)
+        self.pt_prev_board_stop = np.full(shape, -1, np.int64)
+        self.pt_prev_board_pos = np.full(shape, -1, np.int64)
+        self.pw_from = np.full(shape, -1, np.int64)
+        self.ready_via = np.full(shape, -1, np.int8)
+        self.target_stop = np.full(rounds, -1, np.int64)
+        self.target_via = np.full(rounds, -1, np.int8)
+
+
+class Searcher:
+    """Runs searches on one network. Not shared between threads (it holds no state between
+    calls; each call allocates its own labels)."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self._pattern_of_trip = np.repeat(
+            np.arange(len(net.pattern_trip_offsets) - 1), np.diff(net.pattern_trip_offsets))
+
+    # -- public searches
+    def depart_at(self, q: Query) -> list[Journey]:
+        state = _State(self.net, q.max_transfers + 2)
+        return self._run_forward(q, q.time, state)
+
+    def depart_in_range(self, q: Query, window_s: int) -> list[Journey]:
+        """Pareto-optimal journeys for every departure in [q.time, q.time + window_s],
+        by departure (rRAPTOR: one run per distinct departure, latest first, labels kept)."""
+        starts = self._departure_times(q, window_s)
+        state = _State(self.net, q.max_transfers + 2)
+        found: list[Journey] = []
+        for t in sorted(starts, reverse=True):
+            found.extend(self._run_forward(q, t, state))
+        out = [j for j in found if j.departure <= q.time + window_s]
+        out = _pareto_by_departure(out)
+        out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
+        return out
+
+    def arrive_by(self, q: Query) -> list[Journey]:
+        """Pareto-optimal journeys (latest departure, fewest transfers) arriving by q.time."""
+        net = self.net
+        rounds = q.max_transfers + 2
+        trip_ok, stop_ok, change = self._masks(q)
+        shape = (rounds, net.n_stops)
+        dep_trip = np.full(shape, -INF, np.int64)
+        dep_walk = np.full(shape, -INF, np.int64)
+        latest = np.full(shape, -INF, np.int64)
+        best_dep = np.full(net.n_stops, -INF, np.int64)
+        best_latest = np.full(net.n_stops, -INF, np.int64)
+        pt = {n: np.full(shape, -1, np.int64) for n in (
+            "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to")}
+        latest_via = np.full(shape, -1, np.int8)
+        target_stop = np.full(rounds, -1, np.int64)
+        target_via = np.full(rounds, -1, np.int8)
+        access = np.full(net.n_stops, -1, np.int64)
+        for s, a in q.origins:
+            access[s] = a if access[s] < 0 else min(access[s], a)
+        dests = np.array([d for d, _ in q.destinations], np.int64)
+        egress = np.array([e for _, e in q.destinations], np.int64)
+        result = raptor.backward_rounds(
+            net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
+            net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
+            net.trip_service, net.st_arr, net.st_dep, net.service_days, net.tz_reference_utc,
+            net.sp_offsets, net.sp_pattern, net.sp_pos, net.fpi_offsets, net.fpi_from,
+            net.fpi_duration_s, change, trip_ok, stop_ok, np.int64(net.max_days_back),
+            dests, egress, np.int64(q.time), q.walk_from_origins, access,
+            np.int64(q.time - q.max_duration_s), dep_trip, dep_walk, latest, best_dep,
+            best_latest, pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
+            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via)
+        journeys = []
+        for k in range(rounds):
+            if result[k] <= -INF:
+                continue
+            s, via, kk = int(target_stop[k]), int(target_via[k]), k
+            legs: list[Leg] = []
+            first = s
+            while via != 2:
+                if via == 1:
+                    to = int(pt["walk_to"][kk, s])
+                    if to < 0:
+                        break
+                    start = int(dep_walk[kk, s])
+                    end = int(dep_trip[kk, to]) if kk > 0 else int(dep_walk[0, to])
+                    legs.append(Leg("walk", s, to, start, end))
+                    s = to
+                    via = 0 if kk > 0 else 2
+                    continue
+                t, d = int(pt["trip"][kk, s]), int(pt["day"][kk, s])
+                legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
+                                           int(pt["alight_pos"][kk, s]), False))
+                s = int(pt["alight_stop"][kk, s])
+                kk -= 1
+                via = int(latest_via[kk, s])
+            trips = sum(1 for leg in legs if leg.kind == "trip")
+            legs = _settle_walks(legs)
+            departure = legs[0].departure if legs else q.time
+            arrival = legs[-1].arrival if legs else q.time
+            journeys.append(Journey(legs, first, s, departure, arrival, trips))
+        return journeys
+
+    # -- forward
+    def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        net = self.net
+        trip_ok = q.trip_ok if q.trip_ok is not None else np.ones(net.n_trips, np.bool_)
+        stop_ok = q.stop_ok if q.stop_ok is not None else np.ones(net.n_stops, np.bool_)
+        change = net.stop_change_s.astype(np.int64) + q.extra_change_s
+        return trip_ok, stop_ok, change
+
+    def _run_forward(self, q: Query, t_start: int, st: _State) -> list[Journey]:
+        net = self.net
+        trip_ok, stop_ok, change = self._masks(q)
+        origins = np.array([o for o, _ in q.origins], np.int64)
+        access = np.array([a for _, a in q.origins], np.int64)
+        egress = np.full(net.n_stops, -1, np.int64)
+        for s, e in q.destinations:
+            egress[s] = e if egress[s] < 0 else min(egress[s], e)
+        result = raptor.forward_rounds(
+            net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
+            net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
+            net.trip_service, net.trip_next_in_block, net.st_arr, net.st_dep,
+            net.service_days, net.tz_reference_utc, net.sp_offsets, net.sp_pattern, net.sp_pos,
+            net.fp_offsets, net.fp_to, net.fp_duration_s, change, trip_ok, stop_ok,
+            np.int64(net.max_days_back), origins, access, np.int64(t_start),
+            q.walk_from_origins, egress, np.int64(t_start + q.max_duration_s),
+            st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_ready, st.pt_trip,
+            st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
+            st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
+            st.target_stop, st.target_via)
+        journeys = []
+        for k in range(len(result)):
+            if result[k] >= INF:
+                continue
+            journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
+                                              int(st.target_via[k]), t_start))
+        return journeys
+
+    def _trip_time(self, trip: int, day: int, pos: int, arrival: bool) -> int:
+        net = self.net
+        base = int(net.tz_reference_utc[net.trip_tz[trip], day])
+        col = net.st_arr if arrival else net.st_dep
+        return base + int(col[net.trip_st_start[trip] + pos])
+
+    def _stop_at(self, trip: int, pos: int) -> int:
+        p = int(self._pattern_of_trip[trip])
+        return int(self.net.pattern_stops[self.net.pattern_stop_offsets[p] + pos])
+
+    def _trip_leg(self, trip: int, day: int, board: int, alight: int, seated: bool) -> Leg:
+        return Leg("trip", self._stop_at(trip, board), self._stop_at(trip, alight),
+                   self._trip_time(trip, day, board, False),
+                   self._trip_time(trip, day, alight, True), trip, day, board, alight, seated)
+
+    def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int) -> Journey:
+        legs: list[Leg] = []
+        last = s
+        while True:
+            if via == 2:  # the origin
+                break
+            if via == 1:  # walked here from a stop reached in the same round
+                f = int(st.pw_from[k, s])
+                dur = int(st.arr_walk[k, s])
+                if f < 0:
+                    break
+                start = int(st.arr_trip[k, f]) if k > 0 else int(st.arr_walk[0, f])
+                legs.append(Leg("walk", f, s, start, dur))
+                s = f
+                via = 0 if k > 0 else 2
+                continue
+            t, d = int(st.pt_trip[k, s]), int(st.pt_day[k, s])
+            legs.append(self._trip_leg(t, d, int(st.pt_board_pos[k, s]),
+                                       int(st.pt_alight_pos[k, s]),
+                                       st.pt_prev_trip[k, s] >= 0))
+            b = int(st.pt_board_stop[k, s])
+            if st.pt_prev_trip[k, s] >= 0:
+                prev = int(st.pt_prev_trip[k, s])
+                p_last = self.net.pattern_stop_offsets[self._pattern_of_trip[prev] + 1] - \
+                    self.net.pattern_stop_offsets[self._pattern_of_trip[prev]] - 1
+                legs.append(self._trip_leg(prev, d, int(st.pt_prev_board_pos[k, s]),
+                                           int(p_last), False))
+                b = int(st.pt_prev_board_stop[k, s])
+            k -= 1
+            s = b
+            via = int(st.ready_via[k, s])
+        legs.reverse()
+        trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
+        legs = _settle_walks(legs)
+        departure = legs[0].departure if legs else t_start
+        first = legs[0].from_stop if legs else s
+        arrival = legs[-1].arrival if legs else t_start
+        return Journey(legs, first, last, departure, arrival, trips)
+
+    def _departure_times(self, q: Query, window_s: int) -> set[int]:
+        """Instants at which leaving the origin catches a trip just in time: the departures
+        of the origin stops (and of the stops a footpath away), less the walk there."""
+        net = self.net
+        walks: dict[int, int] = {}
+        for stop, access in q.origins:
+            walks[stop] = min(walks.get(stop, INF), access)
+            if q.walk_from_origins:
+                for f in range(net.fp_offsets[stop], net.fp_offsets[stop + 1]):
+                    to = int(net.fp_to[f])
+                    walks[to] = min(walks.get(to, INF), access + int(net.fp_duration_s[f]))
+        times: set[int] = {q.time}
+        for s, walk in walks.items():
+            t0 = q.time + walk
+            found, _, _ = _departures(
+                np.array([s], np.int64), net.ev_offsets, net.ev_trip, net.ev_dep, net.ev_tz,
+                net.trip_service, net.service_days, net.tz_reference_utc, np.int64(t0),
+                np.int64(t0 + window_s), np.int64(net.max_days_back), np.int64(100_000))
+            times.update(int(x) - walk for x in found)
+        return times
+
+
+def _settle_walks(legs: list[Leg]) -> list[Leg]:
+    """Walks before the first trip end when it leaves (leave as late as possible); walks
+    after a trip start when it arrives."""
+    out = list(legs)
+    trip_at = [i for i, leg in enumerate(out) if leg.kind == "trip"]
+    if not trip_at:
+        return out
+    t = out[trip_at[0]].departure
+    for j in range(trip_at[0] - 1, -1, -1):
+        dur = out[j].arrival - out[j].departure
+        out[j] = Leg("walk", out[j].from_stop, out[j].to_stop, t - dur, t)
+        t -= dur
+    for j in range(trip_at[0] + 1, len(out)):
+        if out[j].kind == "walk":
+            start = out[j - 1].arrival
+            dur = out[j].arrival - out[j].departure
+            out[j] = Leg("walk", out[j].from_stop, out[j].to_stop, start, start + dur)
+    return out
+
+
+def _pareto_by_departure(journeys: list[Journey]) -> list[Journey]:
+    """Drop journeys another one dominates (leaves no earlier, arrives no later, with no
+    more transfers), and duplicates."""
+    keep: list[Journey] = []
+    for j in journeys:
+        dominated = any(
+            o is not j and o.departure >= j.departure and o.arrival <= j.arrival
+            and o.trips <= j.trips and (o.departure, o.arrival, o.trips) != (
+                j.departure, j.arrival, j.trips)
+            for o in journeys)
+        if not dominated and all((o.departure, o.arrival, o.trips) != (
+                j.departure, j.arrival, j.trips) for o in keep):
+            keep.append(j)
+    return keep

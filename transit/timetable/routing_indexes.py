@@ -1,0 +1,82 @@
+"""Indexes that journey planning walks: stop -> (pattern, position), incoming footpaths,
+block continuations, wheelchair access of each stop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from transit.timetable.storage import Column
+from transit.timetable.strings import StringColumn
+
+
+def build_routing_indexes(cols: dict[str, Column]) -> dict[str, np.ndarray]:
+    n_stops = len(cols["stop_id"])
+    pso = np.asarray(cols["pattern_stop_offsets"])
+    stops = np.asarray(cols["pattern_stops"]).astype(np.int64)
+    rows = np.arange(len(stops))
+    pattern = np.repeat(np.arange(len(pso) - 1), np.diff(pso))
+    order = np.lexsort((rows, stops))
+    out: dict[str, np.ndarray] = {
+        "sp_offsets": np.r_[0, np.cumsum(np.bincount(stops, minlength=n_stops))].astype(
+            np.int64),
+        "sp_pattern": pattern[order].astype(np.int32),
+        "sp_pos": (rows - pso[pattern])[order].astype(np.int32),
+    }
+    # incoming footpaths (arrive_by searches walk them backwards)
+    fp_off = np.asarray(cols["fp_offsets"])
+    fp_from = np.repeat(np.arange(n_stops), np.diff(fp_off))
+    fp_to = np.asarray(cols["fp_to"]).astype(np.int64)
+    order = np.lexsort((fp_from, fp_to))
+    out["fpi_offsets"] = np.r_[0, np.cumsum(np.bincount(fp_to, minlength=n_stops))].astype(
+        np.int64)
+    out["fpi_from"] = fp_from[order].astype(np.int32)
+    out["fpi_duration_s"] = np.asarray(cols["fp_duration_s"])[order]
+    # a platform without its own wheelchair_boarding takes its parent station's
+    wc = np.asarray(cols["stop_wheelchair"]).copy()
+    parent = np.asarray(cols["stop_parent"])
+    inherit = (wc == 0) & (parent >= 0)
+    wc[inherit] = wc[parent[inherit]]
+    out["stop_wheelchair_eff"] = wc
+    out["trip_next_in_block"] = _block_continuations(cols)
+    return out
+
+
+def _block_continuations(cols: dict[str, Column]) -> np.ndarray:
+    """For each trip, the trip of the same block (same operator and block_id) that starts
+    where it ends, no earlier than it arrives, and soonest after: a rider stays seated."""
+    blocks = cols["trip_block"]
+    assert isinstance(blocks, StringColumn)
+    n = len(blocks)
+    nxt = np.full(n, -1, dtype=np.int32)
+    names = blocks.to_list()
+    with_block = [t for t in range(n) if names[t]]
+    if not with_block:
+        return nxt
+    pso = np.asarray(cols["pattern_stop_offsets"])
+    pstops = np.asarray(cols["pattern_stops"])
+    tp = np.asarray(cols["trip_pattern"])
+    st0 = np.asarray(cols["trip_st_start"])
+    arr, dep = np.asarray(cols["st_arr"]), np.asarray(cols["st_dep"])
+    op = np.asarray(cols["trip_operator"])
+    svc = np.asarray(cols["trip_service"])
+    groups: dict[tuple[int, str], list[int]] = {}
+    for t in with_block:
+        groups.setdefault((int(op[t]), names[t]), []).append(t)
+    for trips in groups.values():
+        if len(trips) < 2:
+            continue
+        first = {t: (int(pstops[pso[tp[t]]]), int(dep[st0[t]])) for t in trips}
+        ordered = sorted(trips, key=lambda t: first[t][1])
+        for t in ordered:
+            n_st = pso[tp[t] + 1] - pso[tp[t]]
+            last_stop = int(pstops[pso[tp[t] + 1] - 1])
+            end = int(arr[st0[t] + n_st - 1])
+            best = None
+            for u in ordered:
+                s, d = first[u]
+                if u != t and s == last_stop and d >= end and svc[u] == svc[t]:
+                    best = u
+                    break
+            if best is not None:
+                nxt[t] = best
+    return nxt

@@ -105,10 +105,12 @@ def test_departures_at_a_stop(client: TestClient) -> None:
         "route": {"id": "RR:A", "short_name": "A", "long_name": "Ligne de l'Aéroport",
                   "mode": "rail", "route_type": 2, "color": "#0055A4", "text_color": "#FFFFFF"},
         "operator": "RR", "headsign": "Aéroport", "stop_id": "RR:CEN1",
-        "stop_name": "Gare Centrale", "platform": "1", "service_date": "2026-11-26",
+        "stop_name": "Gare Centrale", "platform": "1", "scheduled_platform": "1",
+        "service_date": "2026-11-26",
         "scheduled_departure": "2026-11-26T08:00:00+01:00", "realtime_departure": None,
         "delay_s": None, "status": "scheduled", "wheelchair_accessible": "unknown",
-        "distance_m": None}
+        "distance_m": None, "alerts": []}
+    assert d["realtime"] == {"available": True, "reason": None, "stale_operators": []}
     assert (d["at"], d["until"]) == ("2026-11-26T08:00:00+01:00", "2026-11-26T10:00:00+01:00")
 
 
@@ -221,9 +223,10 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
-        "/v1/departures", "/v1/journeys", "/v1/operators", "/v1/stations/{station_id}",
+        "/v1/alerts", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/operators",
+        "/v1/operators/{operator_id}/realtime", "/v1/stations/{station_id}",
         "/v1/stations/{station_id}/departures", "/v1/stops", "/v1/stops/{stop_id}",
-        "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}"]
+        "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}", "/v1/vehicles"]
 
 
 def test_no_timetable_yet_is_503(tmp_path: Path) -> None:

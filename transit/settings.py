@@ -27,7 +27,16 @@ class Settings(BaseSettings):
     )
     clock_running: bool = Field(False, description="Let a pinned clock run on from its instant.")
     redis_url: str | None = None
+    redis_prefix: str = Field("transit", description="Key prefix in Redis (several services "
+                              "or test runs can share one Redis).")
     database_url: str | None = None
+    push_keys: dict[str, str] = Field(
+        default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
+        'secret: JSON such as {"BA": "long-random-secret"}.')
+    realtime_poll: bool = Field(True, description="Poll the catalog's GTFS-RT URLs.")
+    realtime_stale_after_s: int = Field(
+        90, description="Trip updates older than this (by the service clock) are not used.")
+    max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
 

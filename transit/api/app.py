@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +13,15 @@ from transit.api import health, problems
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.clock import Clock, clock_from_setting
 from transit.departures.router import router as departures_router
+from transit.errors import CatalogError
+from transit.ingest.catalog import load_catalog
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
+from transit.live.router import router as live_router
 from transit.operators.router import router as operators_router
+from transit.realtime.backends import MemoryBackend, RedisBackend
+from transit.realtime.poller import Poller
+from transit.realtime.state import LiveState
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
@@ -36,15 +43,48 @@ def prepare(tt: Timetable) -> None:
     warm_up_routing(tt)
 
 
+def _start_poller(settings: Settings, live: LiveState,
+                  backend: MemoryBackend | RedisBackend) -> Poller | None:
+    if not settings.realtime_poll or not settings.catalog.exists():
+        return None
+    try:
+        catalog = load_catalog(settings.catalog)
+    except CatalogError as exc:
+        logging.getLogger("transit").warning("realtime polling off: %s", exc)
+        return None
+    if not any(op.realtime for op in catalog.operators):
+        return None
+    poller = Poller(catalog, live, getattr(backend, "client", None), settings.redis_prefix)
+    poller.start()
+    return poller
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or clock_from_setting(settings.clock, settings.clock_running)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
-                                           on_load=prepare)
-        yield
+        holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
+                                 on_load=prepare)
+        app.state.holder = holder
+        backend: MemoryBackend | RedisBackend
+        if settings.redis_url:
+            backend = RedisBackend(settings.redis_url, settings.redis_prefix)
+        else:
+            backend = MemoryBackend()
+        live = LiveState(backend, clock, holder.get)
+        if isinstance(backend, RedisBackend):
+            backend._on_down, backend._on_up = live.went_down, live.came_up
+            backend.subscribe(lambda op, kind: None)  # start following the channel
+        app.state.live = live
+        poller = _start_poller(settings, live, backend)
+        try:
+            yield
+        finally:
+            if poller is not None:
+                await poller.stop()
+            backend.close()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
@@ -52,7 +92,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock
     problems.install(app)
     for router in (operators_router, stops_router, departures_router, trips_router,
-                   journeys_router, health.router):
+                   journeys_router, live_router, health.router):
         app.include_router(router)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 
 from transit.api.problems import Problem
 from transit.clock import Clock
+from transit.departures.service import LiveContext
 from transit.timetable.timetable import Timetable
 
 
@@ -55,6 +56,16 @@ def languages(request: Request,
     return parse_accept_language(request.headers.get("accept-language"))[:5]
 
 
+def live_context(request: Request, now: Annotated[datetime, Depends(now)]) -> LiveContext:
+    """The live overlay as of this request (one snapshot for the whole request)."""
+    live = getattr(request.app.state, "live", None)
+    if live is None:
+        return LiveContext.none()
+    return LiveContext(live.overlay(), int(now.timestamp()),
+                       request.app.state.settings.realtime_stale_after_s)
+
+
 TimetableDep = Annotated[Timetable, Depends(get_timetable)]
+LiveDep = Annotated[LiveContext, Depends(live_context)]
 NowDep = Annotated[datetime, Depends(now)]
 LanguagesDep = Annotated[list[str], Depends(languages)]

@@ -5,7 +5,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.api.deps import LanguagesDep, NowDep, TimetableDep
+from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
 from transit.api.responses import cached_json
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
@@ -27,30 +27,33 @@ def _respond(request: Request, board: DepartureBoard, at: str | None) -> Respons
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
             summary="Next departures at a stop")
 def stop_departures(request: Request, stop_id: str, tt: TimetableDep, now: NowDep,
-                    langs: LanguagesDep, at: At = None, window: Window = 120,
+                    langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
                     limit: Limit = 10) -> Response:
     s = stops.stop_index(tt, stop_id)
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
     start = service.resolve_instant(at, now, tt.timezones[int(tt.stop_tz[s])])
-    return _respond(request, service.board(tt, members, start, window, limit, langs), at)
+    return _respond(request, service.board(tt, members, start, window, limit, langs,
+                                           live=live), at)
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
             summary="Next departures at every platform and operator of a station")
 def station_departures(request: Request, station_id: str, tt: TimetableDep, now: NowDep,
-                       langs: LanguagesDep, at: At = None, window: Window = 120,
+                       langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
                        limit: Limit = 10) -> Response:
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
     start = service.resolve_instant(at, now, tt.timezones[int(tt.stop_tz[anchor])])
-    return _respond(request, service.board(tt, members, start, window, limit, langs), at)
+    return _respond(request, service.board(tt, members, start, window, limit, langs,
+                                           live=live), at)
 
 
 @router.get("/departures", response_model=DepartureBoard, summary="Departures near a point")
 def departures_near(request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+                    live: LiveDep,
                     lat: Annotated[float, Query(ge=-90, le=90)],
                     lon: Annotated[float, Query(ge=-180, le=180)],
                     radius: Annotated[float, Query(gt=0, le=2000, description="metres")] = 500,
@@ -61,5 +64,6 @@ def departures_near(request: Request, tt: TimetableDep, now: NowDep, langs: Lang
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
     start = service.resolve_instant(at, now, tz)
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
-    board = service.board(tt, cand.astype(np.int64), start, window, limit, langs, distances)
+    board = service.board(tt, cand.astype(np.int64), start, window, limit, langs, distances,
+                          live=live)
     return _respond(request, board, at)

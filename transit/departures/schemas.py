@@ -9,14 +9,22 @@ from transit.api.common import RouteRef
 Status = Literal["scheduled", "on_time", "delayed", "canceled", "skipped", "added"]
 
 
+class AlertRef(BaseModel):
+    id: str
+    effect: str
+    severity: str
+    header: str | None
+
+
 class Departure(BaseModel):
     trip_id: str
-    route: RouteRef
+    route: RouteRef | None
     operator: str
     headsign: str
     stop_id: str
     stop_name: str
-    platform: str | None
+    platform: str | None = Field(description="Where it leaves now (live platform changes)")
+    scheduled_platform: str | None
     service_date: str = Field(description="YYYY-MM-DD, the trip's service day")
     scheduled_departure: str = Field(description="ISO 8601 with the stop's UTC offset")
     realtime_departure: str | None = None
@@ -24,9 +32,19 @@ class Departure(BaseModel):
     status: Status = "scheduled"
     wheelchair_accessible: Literal["accessible", "not_accessible", "unknown"]
     distance_m: float | None = Field(None, description="From the query point (near a point)")
+    alerts: list[AlertRef] = Field(default_factory=list)
+
+
+class LiveInfo(BaseModel):
+    available: bool = Field(description="False when live data cannot be read (the answer "
+                            "is then the schedule)")
+    reason: str | None = None
+    stale_operators: list[str] = Field(default_factory=list, description="Operators whose "
+                                       "latest trip updates are too old to use")
 
 
 class DepartureBoard(BaseModel):
     at: str = Field(description="Start of the window, ISO 8601")
     until: str = Field(description="End of the window, ISO 8601")
+    realtime: LiveInfo
     departures: list[Departure]

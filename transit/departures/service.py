@@ -1,26 +1,43 @@
-"""Departure boards over the compiled timetable."""
+"""Departure boards: the timetable's departures with live data laid over them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from transit.api.common import WHEELCHAIR, iso, operator_id, route_ref
+from transit.api.common import WHEELCHAIR, RouteRef, iso, operator_id, route_ref
 from transit.api.problems import invalid
-from transit.departures.schemas import Departure, DepartureBoard
+from transit.departures.schemas import AlertRef, Departure, DepartureBoard, LiveInfo
+from transit.realtime.alerts import pick_text
+from transit.realtime.matching import Target, alerts_for, call_status, fresh
+from transit.realtime.overlay import Overlay
 from transit.timetable.departures import next_departures
 from transit.timetable.timetable import Timetable
+
+MAX_LOOKBACK_S = 3 * 3600
+
+
+@dataclass(frozen=True)
+class LiveContext:
+    overlay: Overlay
+    now: int
+    stale_after_s: int
+
+    @classmethod
+    def none(cls) -> LiveContext:
+        return cls(Overlay([]), 0, 0)
 
 
 def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
     """`at` as an aware instant: with its offset, else in the stop's zone; default now."""
     if at is None:
         return now
+    text = at.strip()
     try:
-        value = datetime.fromisoformat(at.strip().replace(" ", "T", 1) if " " in at.strip()
-                                       else at.strip())
+        value = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
     except ValueError:
         raise invalid("at", f"{at!r} is not an ISO 8601 date-time such as "
                       "2018-08-29T08:00 or 2018-08-29T08:00:00-07:00") from None
@@ -29,32 +46,125 @@ def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
     return value
 
 
+@dataclass
+class _Row:
+    time: int  # effective instant (live when known)
+    sched: int
+    trip: int  # -1: an added trip
+    stop: int
+    pos: int
+    day: int
+    status: str
+    live_time: int | None
+    live_stop: int | None
+    added_id: str = ""
+    added_route: int = -1
+    added_headsign: str = ""
+    added_operator: str = ""
+
+
+def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
+          live: LiveContext) -> list[_Row]:
+    ov = live.overlay
+    lookback = min(ov.max_delay_s, MAX_LOOKBACK_S) if ov.trips else 0
+    found = next_departures(tt, stops, t0, t1, limit * 2)
+    if lookback:  # trips scheduled before t0 that now leave inside the window
+        found += next_departures(tt, stops, t0 - lookback, t0 - 1, 10_000)
+    rows: list[_Row] = []
+    for d in found:
+        lv = ov.trips.get((d.trip, d.day))
+        if lv is not None and not fresh(lv, live.now, live.stale_after_s):
+            lv = None
+        if lv is None:
+            if d.time_utc >= t0:
+                rows.append(_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day,
+                                 "scheduled", None, None))
+            continue
+        if lv.status == "deleted":
+            continue
+        call = call_status(lv, d.pos, d.stop)
+        when = call.departure if call.departure is not None else d.time_utc
+        if t0 <= when <= t1:
+            rows.append(_Row(when, d.time_utc, d.trip, d.stop, d.pos, d.day, call.status,
+                             call.departure, call.stop))
+    for s in stops:
+        for lv, pos in ov.added_by_stop.get(int(s), []):
+            if pos == len(lv.stops) - 1 or not fresh(lv, live.now, live.stale_after_s):
+                continue
+            when = int(lv.rt_dep[pos])
+            if t0 <= when <= t1:
+                rows.append(_Row(when, int(lv.sched_dep[pos]), -1, int(s), pos, lv.day,
+                                 "added", when, None, lv.trip_id, lv.route, lv.headsign,
+                                 lv.operator))
+    rows.sort(key=lambda r: (r.time, r.sched))
+    return rows[:limit]
+
+
 def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, limit: int,
-          langs: list[str], distances: dict[int, float] | None = None) -> DepartureBoard:
+          langs: list[str], distances: dict[int, float] | None = None,
+          live: LiveContext | None = None) -> DepartureBoard:
+    live = live or LiveContext.none()
     t0 = int(start.timestamp())
     t1 = t0 + window_min * 60
-    deps = next_departures(tt, stops, t0, t1, limit)
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
-    out = []
-    stop_ids, stop_platform = tt.strings("stop_id"), tt.strings("stop_platform")
+    rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
+    stop_ids, platforms = tt.strings("stop_id"), tt.strings("stop_platform")
     trip_ids = tt.strings("trip_id")
-    routes: dict[int, object] = {}
-    for d in deps:
-        r = int(tt.trip_route[d.trip])
-        if r not in routes:
-            routes[r] = route_ref(tt, r, langs)
-        tz = tt.timezones[int(tt.stop_tz[d.stop])]
+    routes: dict[int, RouteRef] = {}
+    out = []
+    for r in rows:
+        route = r.added_route if r.trip < 0 else int(tt.trip_route[r.trip])
+        if route >= 0 and route not in routes:
+            routes[route] = route_ref(tt, route, langs)
+        tz = tt.timezones[int(tt.stop_tz[r.stop])]
+        shown = r.live_stop if r.live_stop is not None else r.stop
+        trip_id = r.added_id or trip_ids[r.trip]
+        op = r.added_operator or operator_id(tt, int(tt.route_operator[route]))
+        alerts = _alerts(tt, live, op, route, r, trip_id, langs)
         out.append(Departure(
-            trip_id=trip_ids[d.trip],
-            route=routes[r],  # type: ignore[arg-type]
-            operator=operator_id(tt, int(tt.route_operator[r])),
-            headsign=tt.translated("trip_headsign", d.trip, langs),
-            stop_id=stop_ids[d.stop],
-            stop_name=tt.translated("stop_name", d.stop, langs),
-            platform=stop_platform[d.stop] or None,
-            service_date=tt.service_date(d.day).isoformat(),
-            scheduled_departure=iso(d.time_utc, tz),
-            wheelchair_accessible=WHEELCHAIR.get(int(tt.trip_wheelchair[d.trip]), "unknown"),  # type: ignore[arg-type]
-            distance_m=None if distances is None else round(distances[d.stop], 1),
+            trip_id=trip_id,
+            route=routes.get(route),
+            operator=op,
+            headsign=r.added_headsign if r.trip < 0 else
+            tt.translated("trip_headsign", r.trip, langs),
+            stop_id=stop_ids[r.stop],
+            stop_name=tt.translated("stop_name", r.stop, langs),
+            platform=platforms[shown] or None,
+            scheduled_platform=platforms[r.stop] or None,
+            service_date=tt.service_date(r.day).isoformat(),
+            scheduled_departure=iso(r.sched, tz),
+            realtime_departure=None if r.live_time is None else iso(r.live_time, tz),
+            delay_s=None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
+            status=r.status,  # type: ignore[arg-type]
+            wheelchair_accessible=WHEELCHAIR.get(  # type: ignore[arg-type]
+                int(tt.trip_wheelchair[r.trip]) if r.trip >= 0 else 0, "unknown"),
+            distance_m=None if distances is None else round(distances[r.stop], 1),
+            alerts=alerts,
         ))
-    return DepartureBoard(at=iso(t0, tz0), until=iso(t1, tz0), departures=out)
+    stale = sorted({lv.operator for lv in live.overlay.trips.values()
+                    if not fresh(lv, live.now, live.stale_after_s)})
+    info = LiveInfo(available=live.overlay.available, reason=live.overlay.reason,
+                    stale_operators=stale)
+    return DepartureBoard(at=iso(t0, tz0), until=iso(t1, tz0), realtime=info, departures=out)
+
+
+def _alerts(tt: Timetable, live: LiveContext, op: str, route: int, r: _Row, trip_id: str,
+            langs: list[str]) -> list[AlertRef]:
+    if not live.overlay.alerts:
+        return []
+    agency = tt.strings("agency_id")[int(tt.route_agency[route])] if route >= 0 else None
+    target = Target(
+        operator=op, agency_id=agency,
+        route_id=tt.strings("route_id")[route] if route >= 0 else None,
+        route_type=int(tt.route_type[route]) if route >= 0 else None,
+        direction_id=int(tt.trip_direction[r.trip]) if r.trip >= 0 else None,
+        trip_id=trip_id, stop_ids=_stop_and_parent(tt, r.stop))
+    return [AlertRef(id=a.id, effect=a.effect, severity=a.severity,
+                     header=pick_text(a.header, langs))
+            for a in alerts_for(live.overlay, target, r.time)]
+
+
+def _stop_and_parent(tt: Timetable, s: int) -> tuple[str, ...]:
+    ids = tt.strings("stop_id")
+    parent = int(tt.stop_parent[s])
+    return (ids[s], ids[parent]) if parent >= 0 else (ids[s],)

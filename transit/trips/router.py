@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.api.deps import LanguagesDep, NowDep, TimetableDep
+from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
 from transit.api.responses import cached_json
 from transit.trips import service
 from transit.trips.schemas import Trip
@@ -16,10 +16,11 @@ router = APIRouter(prefix="/v1", tags=["trips"])
 
 @router.get("/trips/{trip_id}", response_model=Trip, summary="A trip on a service date")
 def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+             live: LiveDep,
              date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; "
                                                  "default today in the trip's zone")] = None
              ) -> Response:
     t = service.trip_index(tt, trip_id)
     if date_ is None:
         date_ = now.astimezone(ZoneInfo(tt.timezones[int(tt.trip_tz[t])])).date()
-    return cached_json(request, service.trip_on(tt, t, date_, langs), 300)
+    return cached_json(request, service.trip_on(tt, t, date_, langs, live), 15)

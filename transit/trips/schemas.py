@@ -18,6 +18,10 @@ class TripStop(BaseModel):
     scheduled_departure: str
     realtime_arrival: str | None = None
     realtime_departure: str | None = None
+    delay_s: int | None = None
+    status: Literal["scheduled", "on_time", "delayed", "canceled", "skipped", "added"] = \
+        "scheduled"
+    scheduled_platform: str | None = None
     pickup: BoardingRule
     drop_off: BoardingRule
 
@@ -32,4 +36,5 @@ class Trip(BaseModel):
     block_id: str | None
     service_date: str
     wheelchair_accessible: Literal["accessible", "not_accessible", "unknown"]
+    status: Literal["scheduled", "canceled"] = "scheduled"
     stops: list[TripStop]

@@ -6,6 +6,8 @@ from datetime import date
 
 from transit.api.common import WHEELCHAIR, iso, operator_id, route_ref
 from transit.api.problems import Problem, not_found
+from transit.departures.service import LiveContext
+from transit.realtime.matching import call_status, trip_live
 from transit.timetable.timetable import Timetable
 from transit.trips.schemas import Trip, TripStop
 
@@ -19,7 +21,8 @@ def trip_index(tt: Timetable, trip_id: str) -> int:
     return t
 
 
-def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str]) -> Trip:
+def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str],
+            live: LiveContext | None = None) -> Trip:
     day = tt.day_of(service_date)
     if not tt.runs_on(t, day):
         raise Problem(404, f"trip {tt.strings('trip_id')[t]!r} does not run on "
@@ -29,15 +32,24 @@ def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str]) -> Trip
     lo, hi = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
     stop_ids, plat = tt.strings("stop_id"), tt.strings("stop_platform")
+    lv = None if live is None else trip_live(live.overlay, t, day, live.now,
+                                               live.stale_after_s)
     stops = []
     for k in range(hi - lo):
         s = int(tt.pattern_stops[lo + k])
         tz = tt.timezones[int(tt.stop_tz[s])]
+        sched_arr, sched_dep = base + int(tt.st_arr[st0 + k]), base + int(tt.st_dep[st0 + k])
+        call = call_status(lv, k, s) if lv is not None else None
+        shown = call.stop if call is not None and call.stop is not None else s
         stops.append(TripStop(
             stop_id=stop_ids[s], stop_name=tt.translated("stop_name", s, langs),
-            platform=plat[s] or None, stop_sequence=int(tt.st_seq[st0 + k]),
-            scheduled_arrival=iso(base + int(tt.st_arr[st0 + k]), tz),
-            scheduled_departure=iso(base + int(tt.st_dep[st0 + k]), tz),
+            platform=plat[shown] or None, scheduled_platform=plat[s] or None,
+            stop_sequence=int(tt.st_seq[st0 + k]),
+            scheduled_arrival=iso(sched_arr, tz), scheduled_departure=iso(sched_dep, tz),
+            realtime_arrival=iso(call.arrival, tz) if call and call.arrival else None,
+            realtime_departure=iso(call.departure, tz) if call and call.departure else None,
+            delay_s=call.departure - sched_dep if call and call.departure else None,
+            status=call.status if call else "scheduled",  # type: ignore[arg-type]
             pickup=BOARDING[int(tt.pattern_pickup[lo + k]) % 4],  # type: ignore[arg-type]
             drop_off=BOARDING[int(tt.pattern_dropoff[lo + k]) % 4],  # type: ignore[arg-type]
         ))
@@ -52,5 +64,7 @@ def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str]) -> Trip
         block_id=tt.strings("trip_block")[t] or None,
         service_date=service_date.isoformat(),
         wheelchair_accessible=WHEELCHAIR.get(int(tt.trip_wheelchair[t]), "unknown"),  # type: ignore[arg-type]
+        status="canceled" if lv is not None and lv.status in ("canceled", "deleted")
+        else "scheduled",
         stops=stops,
     )

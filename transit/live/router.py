@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from transit.api.deps import LanguagesDep, NowDep, TimetableDep
+from transit.api.problems import Problem, invalid, not_found
+from transit.api.responses import cached_json
+from transit.live import service
+from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
+from transit.realtime.feed import KINDS, RealtimeFeedError, parse
+from transit.realtime.state import LiveState
+
+router = APIRouter(prefix="/v1", tags=["live"])
+Kind = Literal["trip-updates", "vehicle-positions", "alerts"]
+
+
+def _live(request: Request) -> LiveState:
+    return request.app.state.live
+
+
+def _authorize(request: Request, op: str) -> None:
+    keys: dict[str, str] = request.app.state.settings.push_keys
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not token or scheme.lower() != "bearer":
+        raise Problem(401, "push needs the operator's key as 'Authorization: Bearer <key>'",
+                      headers={"WWW-Authenticate": 'Bearer realm="transit"'})
+    expected = keys.get(op)
+    if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Problem(403, f"this key may not push realtime data for operator {op!r}")
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, f"body of {declared} bytes is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
+             summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
+async def push(request: Request, operator_id: str,
+               kind: Annotated[Kind | None, Query(description="Store the body as this kind "
+                                                  "only; default: the kinds it holds")] = None
+               ) -> PushResult:
+    tt = request.app.state.holder.get()
+    if tt is None or operator_id not in tt.operator_index:
+        raise not_found("operator", operator_id)
+    _authorize(request, operator_id)
+    data = await _body(request, request.app.state.settings.max_push_bytes)
+    live = _live(request)
+    try:
+        msg = parse(data)
+    except RealtimeFeedError as exc:
+        live.record_error(operator_id, kind or "trip-updates", str(exc))
+        raise Problem(400, str(exc)) from None
+    if not live.available:
+        raise Problem(503, live.overlay().reason or "live data store unavailable",
+                      headers={"Retry-After": "5"})
+    try:
+        kinds = live.publish(operator_id, msg, kind)
+    except Exception as exc:  # the store went away between the check and the write
+        raise Problem(503, f"live data store unavailable: {exc}",
+                      headers={"Retry-After": "5"}) from None
+    return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
+
+
+@router.get("/operators/{operator_id}/realtime", response_model=RealtimeStatus,
+            summary="State of an operator's live feeds: counters, age, errors")
+def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
+                    now: NowDep) -> RealtimeStatus:
+    if operator_id not in tt.operator_index:
+        raise not_found("operator", operator_id)
+    return service.status(_live(request), operator_id, int(now.timestamp()))
+
+
+@router.get("/vehicles", response_model=FeatureCollection, summary="Vehicles on a map")
+def vehicles(
+    request: Request, tt: TimetableDep,
+    bbox: Annotated[str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,"
+                                      "max_lat")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius: Annotated[float, Query(gt=0, le=50_000)] = 1000,
+    operator: Annotated[str | None, Query(max_length=32)] = None,
+    route: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    box = None
+    if bbox is not None:
+        try:
+            parts = [float(x) for x in bbox.split(",")]
+        except ValueError:
+            parts = []
+        if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+            raise invalid("bbox", f"{bbox!r}: expected min_lon,min_lat,max_lon,max_lat")
+        box = (parts[0], parts[1], parts[2], parts[3])
+    elif (lat is None) != (lon is None):
+        raise invalid("lon" if lat is not None else "lat", "lat and lon go together")
+    elif lat is None:
+        raise invalid("bbox", "give bbox, or lat and lon")
+    near = (lat, lon, radius) if lat is not None and lon is not None else None
+    feats = service.vehicles(_live(request).overlay(), box, near, operator, route)
+    return cached_json(request, FeatureCollection(features=feats), 5)
+
+
+@router.get("/alerts", response_model=AlertList, summary="Service alerts")
+def list_alerts(
+    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+    stop: Annotated[str | None, Query(max_length=100)] = None,
+    route: Annotated[str | None, Query(max_length=100)] = None,
+    operator: Annotated[str | None, Query(max_length=32)] = None,
+    at: Annotated[str | None, Query(max_length=40, description="active at (ISO 8601); "
+                                    "default now; 'any' for all")] = None,
+) -> Response:
+    from datetime import datetime
+
+    when: int | None = int(now.timestamp())
+    if at == "any":
+        when = None
+    elif at is not None:
+        try:
+            parsed = datetime.fromisoformat(at)
+        except ValueError:
+            raise invalid("at", f"{at!r} is not an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise invalid("at", "needs a UTC offset, e.g. 2019-08-07T10:00:00-07:00")
+        when = int(parsed.timestamp())
+    result = service.alerts(_live(request).overlay(), stop, route, operator, when, langs)
+    return cached_json(request, AlertList(alerts=result), 15)
+
+
+@router.get("/gtfs-rt/{kind}", summary="Merged GTFS-Realtime of all operators",
+            responses={200: {"content": {"application/x-protobuf": {}}}})
+def gtfs_rt(request: Request, kind: str, now: NowDep,
+            format: Annotated[Literal["protobuf", "json"], Query()] = "protobuf") -> Response:
+    if kind not in KINDS:
+        raise not_found("feed", kind)
+    msg = service.merged_feed(_live(request), kind, int(now.timestamp()))
+    if format == "json":
+        import orjson
+
+        return Response(orjson.dumps(service.as_json(msg)), media_type="application/json")
+    return Response(msg.SerializeToString(), media_type="application/x-protobuf")

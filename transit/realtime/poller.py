@@ -1,0 +1,89 @@
+"""Polling operators' GTFS-RT URLs: one task per feed, so a dead or slow operator never
+delays another; timeouts, conditional GET and exponential backoff per feed. With Redis, a
+lock per feed makes one process of the fleet poll it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import httpx
+
+from transit.ingest.catalog import Catalog, RealtimeSource
+from transit.realtime.feed import KINDS, RealtimeFeedError, parse
+from transit.realtime.state import LiveState
+
+log = logging.getLogger("transit.realtime.poller")
+MAX_BACKOFF_S = 300.0
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class Poller:
+    def __init__(self, catalog: Catalog, state: LiveState, redis_client: object = None,
+                 prefix: str = "transit") -> None:
+        self.catalog = catalog
+        self.state = state
+        self.redis = redis_client
+        self.prefix = prefix
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for op in self.catalog.operators:
+            for src in op.realtime:
+                if src.kind not in KINDS:
+                    log.warning("operator %s: unknown realtime kind %r", op.id, src.kind)
+                    continue
+                self.tasks.append(asyncio.create_task(self._run(op.id, src)))
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def _lead(self, op: str, src: RealtimeSource) -> bool:
+        if self.redis is None:
+            return True
+        key = f"{self.prefix}:rt:lock:{op}:{src.kind}"
+        me = str(os.getpid())
+        ttl = int(src.interval_s * 2000) + 1000
+        try:
+            if self.redis.set(key, me, nx=True, px=ttl):  # type: ignore[attr-defined]
+                return True
+            if self.redis.get(key) == me.encode():  # type: ignore[attr-defined]
+                self.redis.pexpire(key, ttl)  # type: ignore[attr-defined]
+                return True
+        except Exception:  # without Redis nobody polls into it
+            return False
+        return False
+
+    async def _run(self, op: str, src: RealtimeSource) -> None:
+        etag: str | None = None
+        modified: str | None = None
+        delay = src.interval_s
+        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
+            while True:
+                if self._lead(op, src):
+                    headers = dict(src.headers)
+                    if etag:
+                        headers["If-None-Match"] = etag
+                    if modified:
+                        headers["If-Modified-Since"] = modified
+                    try:
+                        resp = await client.get(src.url, headers=headers)
+                        if resp.status_code == 304:
+                            delay = src.interval_s
+                        elif resp.status_code != 200:
+                            raise RuntimeError(f"GET {src.url} answered HTTP {resp.status_code}")
+                        else:
+                            msg = parse(resp.content)
+                            await asyncio.to_thread(self.state.publish, op, msg, src.kind)
+                            etag = resp.headers.get("etag")
+                            modified = resp.headers.get("last-modified")
+                            delay = src.interval_s
+                    except (httpx.HTTPError, RealtimeFeedError, RuntimeError) as exc:
+                        self.state.record_error(op, src.kind, f"{type(exc).__name__}: {exc}")
+                        delay = min(max(delay * 2, src.interval_s), MAX_BACKOFF_S)
+                        log.warning("operator %s %s: %s (next try in %.0f s)", op, src.kind,
+                                    exc, delay)
+                await asyncio.sleep(delay)

@@ -8,6 +8,7 @@ what is there and a FULL_DATASET replaces it (an empty one clears it).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from google.transit import gtfs_realtime_pb2 as pb
 from transit.realtime.feed import is_full_dataset
 
 Listener = Callable[[str, str], None]
+log = logging.getLogger("transit.realtime")
 
 
 def _assemble(header: bytes | None, entities: dict[str, bytes]) -> pb.FeedMessage | None:
@@ -156,9 +158,14 @@ class RedisBackend:
                     if message is None:
                         pubsub.ping()
                         continue
-                    op, kind = message["data"].decode().split("|", 1)
+                    if message.get("type") != "message":
+                        continue
+                    op, _, kind = message["data"].decode().partition("|")
                     for listener in self._listeners:
-                        listener(op, kind)
+                        try:
+                            listener(op, kind)
+                        except Exception:
+                            log.exception("realtime listener failed on %s %s", op, kind)
             except errors as exc:
                 if self._on_down:
                     self._on_down(f"live data unavailable: Redis unreachable ({exc})")

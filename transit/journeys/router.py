@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.api.deps import LanguagesDep, NowDep, TimetableDep
+from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
 from transit.api.problems import invalid
 from transit.api.responses import cached_json
 from transit.journeys import places, service
@@ -18,7 +18,7 @@ PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
 
 @router.get("/journeys", response_model=JourneyList, summary="Journeys between two places")
 def journeys(
-    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
     from_: Annotated[str, Query(alias="from", min_length=1, max_length=80,
                                 description="stop id, station id, or lat,lon")],
     to: PlaceParam,
@@ -59,5 +59,6 @@ def journeys(
         operators=service.parse_operators(tt, "operators", operators),
         exclude_operators=service.parse_operators(tt, "exclude_operators", exclude_operators)
         or frozenset(), window_min=window)
-    result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs)
+    result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
+                          live)
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60)

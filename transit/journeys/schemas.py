@@ -29,6 +29,9 @@ class Leg(BaseModel):
     to: LegPlace
     departure: str
     arrival: str
+    scheduled_departure: str | None = Field(None, description="when live times differ")
+    scheduled_arrival: str | None = None
+    realtime: bool = Field(False, description="times are live predictions")
     duration_s: int
     distance_m: float | None = Field(None, description="walk legs: estimated walking metres")
     trip_id: str | None = None

@@ -12,8 +12,11 @@ import numpy as np
 
 from transit.api.common import iso, operator_id, route_ref
 from transit.api.problems import invalid
+from transit.departures.service import LiveContext
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
+from transit.realtime.overlay import NO_TIME, TripLive
+from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine
 from transit.routing.network import Network
 from transit.timetable.geo import haversine_m
@@ -93,9 +96,11 @@ def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray |
 
 
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
-         opt: Options, langs: list[str]) -> JourneyList:
+         opt: Options, langs: list[str], live: LiveContext | None = None) -> JourneyList:
     searcher = searcher_for(tt)
     trip_ok, stop_ok = _masks(tt, opt)
+    live_view, behind = (None, []) if live is None or not live.overlay.available else \
+        live_trips(tt, live.overlay, live.now, live.stale_after_s)
     t = int(when.timestamp())
     search_info = {"depart_at" if not arrive_by else "arrive_by": when.isoformat(),
                    "window_min": opt.window_min, "max_transfers": opt.max_transfers,
@@ -111,14 +116,15 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         origins=[(s, w) for s, w, _ in origin.stops if stop_ok is None or stop_ok[s]],
         destinations=[(s, w) for s, w, _ in destination.stops if stop_ok is None or stop_ok[s]],
         time=t, max_transfers=opt.max_transfers, trip_ok=trip_ok, stop_ok=stop_ok,
-        extra_change_s=opt.min_transfer_s, walk_from_origins=not origin.is_coordinate)
+        extra_change_s=opt.min_transfer_s, walk_from_origins=not origin.is_coordinate,
+        live=live_view)
     if arrive_by:
         found = searcher.arrive_by(q)
     elif opt.window_min:
         found = searcher.depart_in_range(q, opt.window_min * 60)
     else:
         found = searcher.depart_at(q)
-    journeys = [_journey(tt, j, origin, destination, opt, langs) for j in found]
+    journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
@@ -243,11 +249,42 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
         "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
 
 
+def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) -> Leg:
+    """A leg on a trip as live data has it: live times, live platforms."""
+    arr = np.where(lv.rt_arr != NO_TIME, lv.rt_arr, lv.sched_arr)
+    dep = np.where(lv.rt_dep != NO_TIME, lv.rt_dep, lv.sched_dep)
+    stops = [int(s) for s in lv.stops[leg.board_pos:leg.alight_pos + 1]]
+    inter = []
+    for k in range(leg.board_pos + 1, leg.alight_pos):
+        s = int(lv.stops[k])
+        p = _stop_place(tt, s, langs)
+        inter.append(IntermediateStop(stop_id=p.stop_id or "", name=p.name, platform=p.platform,
+                                      arrival=iso(int(arr[k]), _tz(tt, s)),
+                                      departure=iso(int(dep[k]), _tz(tt, s))))
+    route = route_ref(tt, lv.route, langs) if lv.route >= 0 else None
+    headsign = lv.headsign if lv.trip < 0 else tt.translated("trip_headsign", lv.trip, langs)
+    geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _line(
+        [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops])
+    return Leg.model_validate({
+        "mode": route.mode if route else "other", "from": _stop_place(tt, leg.from_stop, langs),
+        "to": _stop_place(tt, leg.to_stop, langs),
+        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
+        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
+        "scheduled_departure": iso(int(lv.sched_dep[leg.board_pos]), _tz(tt, leg.from_stop)),
+        "scheduled_arrival": iso(int(lv.sched_arr[leg.alight_pos]), _tz(tt, leg.to_stop)),
+        "realtime": True, "duration_s": leg.arrival - leg.departure, "trip_id": lv.trip_id,
+        "route": route, "operator": lv.operator, "headsign": headsign,
+        "service_date": tt.service_date(lv.day).isoformat(), "intermediate_stops": inter,
+        "geometry": geometry})
+
+
 def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place, opt: Options,
-             langs: list[str]) -> Journey:
+             langs: list[str], behind: list[TripLive]) -> Journey:
     legs: list[Leg] = []
     for leg in j.legs:
-        if leg.kind == "trip":
+        if leg.kind == "trip" and leg.live >= 0:
+            legs.append(_live_leg(tt, leg, behind[leg.live], langs))
+        elif leg.kind == "trip":
             legs.append(_trip_leg(tt, leg, langs))
         else:
             metres = _footpath_metres(tt, leg.from_stop, leg.to_stop, opt.detour)

@@ -27,8 +27,24 @@ def _active(service_days, trip_service, trip, day):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True)
+def _replaced(rt_masked, trip, day):  # pragma: no cover - compiled
+    """Whether live data replaces (or cancels) this scheduled trip instance."""
+    key = trip * 65536 + day
+    a = 0
+    b = rt_masked.shape[0]
+    while a < b:
+        m = (a + b) >> 1
+        if rt_masked[m] < key:
+            a = m + 1
+        else:
+            b = m
+    return a < rt_masked.shape[0] and rt_masked[a] == key
+
+
+@njit(cache=True, nogil=True)
 def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
-                   st_dep, service_days, tz_ref, trip_ok, max_days_back):  # pragma: no cover
+                   st_dep, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
+                   rt_masked):  # pragma: no cover
     """Earliest trip instance of pattern p leaving position pos at or after tau."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
@@ -56,7 +72,8 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
             when = base + st_dep[trip_st_start[t] + pos]
             if when >= best_time:
                 break
-            if trip_ok[t] and _active(service_days, trip_service, t, d):
+            if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
+                    trip_has_rt[t] and _replaced(rt_masked, t, d)):
                 best_t = t
                 best_d = d
                 best_time = when
@@ -75,6 +92,8 @@ def forward_rounds(
     arr_trip, arr_walk, ready, best_arr, best_ready,
     pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip,
     pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
+    trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
+    rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved."""
@@ -132,9 +151,13 @@ def forward_rounds(
     queue = np.empty(n_patterns, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    n_rt = rt_offsets.shape[0] - 1
+    rt_first = np.full(n_rt, -1, np.int64)
+    rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
         # patterns to scan, from their first improved stop
         nq = 0
+        nrq = 0
         any_marked = False
         for s in range(n_stops):
             if not marked[s]:
@@ -143,6 +166,17 @@ def forward_rounds(
             marked[s] = False
             if not stop_ok[s]:
                 continue
+            for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
+                inst = rt_sp_inst[e]
+                pos = rt_sp_pos[e]
+                if not rt_ok[inst] or not rt_board_ok[rt_offsets[inst] + pos]:
+                    continue
+                if rt_first[inst] < 0:
+                    rt_queue[nrq] = inst
+                    nrq += 1
+                    rt_first[inst] = pos
+                elif pos < rt_first[inst]:
+                    rt_first[inst] = pos
             for e in range(sp_offsets[s], sp_offsets[s + 1]):
                 p = sp_pattern[e]
                 pos = sp_pos[e]
@@ -195,7 +229,8 @@ def forward_rounds(
                 if can_board and (cur < 0 or r <= cur_base + st_dep[trip_st_start[cur] + pos]):
                     t, d, when = _earliest_trip(
                         p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
-                        trip_service, st_dep, service_days, tz_ref, trip_ok, max_days_back)
+                        trip_service, st_dep, service_days, tz_ref, trip_ok, max_days_back,
+                        trip_has_rt, rt_masked)
                     if t >= 0 and (cur < 0 or when < cur_base + st_dep[
                             trip_st_start[cur] + pos]):
                         cur = t
@@ -246,6 +281,44 @@ def forward_rounds(
                                 result[k] = target_best
                                 target_stop[k] = s
                             target_via[k] = 0
+        # trip instances as live data has them (delayed, added): each its own pattern
+        for qi in range(nrq):
+            inst = rt_queue[qi]
+            start = rt_first[inst]
+            rt_first[inst] = -1
+            o = rt_offsets[inst]
+            n_pos = rt_offsets[inst + 1] - o
+            on = False
+            board_stop = -1
+            board_pos = -1
+            for pos in range(start, n_pos):
+                s = rt_stops[o + pos]
+                if on and rt_alight_ok[o + pos] and stop_ok[s]:
+                    a = rt_arr[o + pos]
+                    if a < best_arr[s] and a < target_best and a <= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        arr_trip[k, s] = a
+                        best_arr[s] = a
+                        pt_trip[k, s] = -2 - inst
+                        pt_day[k, s] = -1
+                        pt_board_stop[k, s] = board_stop
+                        pt_board_pos[k, s] = board_pos
+                        pt_alight_pos[k, s] = pos
+                        pt_prev_trip[k, s] = -1
+                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                            target_best = a + egress_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                if not on and rt_board_ok[o + pos] and stop_ok[s]:
+                    r = ready[k - 1, s]
+                    if r < INF and r <= rt_dep[o + pos]:
+                        on = True
+                        board_stop = s
+                        board_pos = pos
         # change at the same stop, then walk
         for i in range(n_imp):
             s = improved[i]
@@ -279,7 +352,8 @@ def forward_rounds(
 
 @njit(cache=True, nogil=True)
 def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
-                 st_arr, service_days, tz_ref, trip_ok, max_days_back):  # pragma: no cover
+                 st_arr, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
+                 rt_masked):  # pragma: no cover
     """Latest trip instance of pattern p reaching position pos at or before tau."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
@@ -307,7 +381,8 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
             when = base + st_arr[trip_st_start[t] + pos]
             if when <= best_time:
                 break
-            if trip_ok[t] and _active(service_days, trip_service, t, d):
+            if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
+                    trip_has_rt[t] and _replaced(rt_masked, t, d)):
                 best_t = t
                 best_d = d
                 best_time = when
@@ -326,6 +401,8 @@ def backward_rounds(
     dep_trip, dep_walk, latest, best_dep, best_latest,
     pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
     target_stop, target_via,
+    trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
+    rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0)."""
@@ -377,8 +454,12 @@ def backward_rounds(
     queue = np.empty(n_patterns, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    n_rt = rt_offsets.shape[0] - 1
+    rt_last = np.full(n_rt, -1, np.int64)
+    rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
         nq = 0
+        nrq = 0
         any_marked = False
         for s in range(n_stops):
             if not marked[s]:
@@ -387,6 +468,17 @@ def backward_rounds(
             marked[s] = False
             if not stop_ok[s]:
                 continue
+            for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
+                inst = rt_sp_inst[e]
+                pos = rt_sp_pos[e]
+                if not rt_ok[inst] or not rt_alight_ok[rt_offsets[inst] + pos]:
+                    continue
+                if rt_last[inst] < 0:
+                    rt_queue[nrq] = inst
+                    nrq += 1
+                    rt_last[inst] = pos
+                elif pos > rt_last[inst]:
+                    rt_last[inst] = pos
             for e in range(sp_offsets[s], sp_offsets[s + 1]):
                 p = sp_pattern[e]
                 pos = sp_pos[e]
@@ -437,12 +529,48 @@ def backward_rounds(
                 if can_alight and (cur < 0 or r >= cur_base + st_arr[trip_st_start[cur] + pos]):
                     t, dd, when = _latest_trip(
                         p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
-                        trip_service, st_arr, service_days, tz_ref, trip_ok, max_days_back)
+                        trip_service, st_arr, service_days, tz_ref, trip_ok, max_days_back,
+                        trip_has_rt, rt_masked)
                     if t >= 0 and (cur < 0 or when > cur_base + st_arr[
                             trip_st_start[cur] + pos]):
                         cur = t
                         cur_day = dd
                         cur_base = tz_ref[trip_tz[t], dd]
+                        alight_stop = s
+                        alight_pos = pos
+        for qi in range(nrq):
+            inst = rt_queue[qi]
+            start = rt_last[inst]
+            rt_last[inst] = -1
+            o = rt_offsets[inst]
+            on = False
+            alight_stop = -1
+            alight_pos = -1
+            for pos in range(start, -1, -1):
+                s = rt_stops[o + pos]
+                if on and rt_board_ok[o + pos] and stop_ok[s]:
+                    d = rt_dep[o + pos]
+                    if d > best_dep[s] and d > target_best and d >= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        dep_trip[k, s] = d
+                        best_dep[s] = d
+                        pt_trip[k, s] = -2 - inst
+                        pt_day[k, s] = -1
+                        pt_alight_stop[k, s] = alight_stop
+                        pt_alight_pos[k, s] = alight_pos
+                        pt_board_pos[k, s] = pos
+                        if access_s[s] >= 0 and d - access_s[s] > target_best:
+                            target_best = d - access_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                if not on and rt_alight_ok[o + pos] and stop_ok[s]:
+                    r = latest[k - 1, s]
+                    if r > -INF and r >= rt_arr[o + pos]:
+                        on = True
                         alight_stop = s
                         alight_pos = pos
         for i in range(n_imp):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from transit.routing import raptor
+from transit.routing.live_trips import LiveTrips
 from transit.routing.network import Network
 from transit.timetable.departures import _departures
 
@@ -29,6 +30,7 @@ class Query:
     extra_change_s: int = 0  # slack added to every change
     walk_from_origins: bool = True  # footpaths from origin stops (not from coordinates)
     max_duration_s: int = 24 * 3600
+    live: LiveTrips | None = None  # live trip instances; None: the schedule only
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Leg:
     board_pos: int = -1
     alight_pos: int = -1
     stay_seated: bool = False  # a block continuation of the previous trip leg
+    live: int = -1  # index of the live instance ridden (LiveTrips), -1 for the schedule
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Searcher:
         self.net = net
         self._pattern_of_trip = np.repeat(
             np.arange(len(net.pattern_trip_offsets) - 1), np.diff(net.pattern_trip_offsets))
+        self._no_live = LiveTrips.empty(net.n_trips, net.n_stops)
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
@@ -116,6 +120,7 @@ class Searcher:
         net = self.net
         rounds = q.max_transfers + 2
         trip_ok, stop_ok, change = self._masks(q)
+        live, live_args = self._live(q, trip_ok)
         shape = (rounds, net.n_stops)
         dep_trip = np.full(shape, -INF, np.int64)
         dep_walk = np.full(shape, -INF, np.int64)
@@ -141,7 +146,7 @@ class Searcher:
             dests, egress, np.int64(q.time), q.walk_from_origins, access,
             np.int64(q.time - q.max_duration_s), dep_trip, dep_walk, latest, best_dep,
             best_latest, pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
-            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via)
+            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via, *live_args)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -161,8 +166,12 @@ class Searcher:
                     via = 0 if kk > 0 else 2
                     continue
                 t, d = int(pt["trip"][kk, s]), int(pt["day"][kk, s])
-                legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
-                                           int(pt["alight_pos"][kk, s]), False))
+                if t <= -2:
+                    legs.append(self._live_leg(live, -2 - t, int(pt["board_pos"][kk, s]),
+                                               int(pt["alight_pos"][kk, s])))
+                else:
+                    legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
+                                               int(pt["alight_pos"][kk, s]), False))
                 s = int(pt["alight_stop"][kk, s])
                 kk -= 1
                 via = int(latest_via[kk, s])
@@ -181,9 +190,17 @@ class Searcher:
         change = net.stop_change_s.astype(np.int64) + q.extra_change_s
         return trip_ok, stop_ok, change
 
+    def _live(self, q: Query, trip_ok: np.ndarray) -> tuple[LiveTrips, tuple[np.ndarray, ...]]:
+        live = q.live or self._no_live
+        # an added trip passes the filters unless a filter is set (it has no trip to test)
+        rt_ok = np.array([trip_ok[t] if t >= 0 else q.trip_ok is None for t in live.trip],
+                         np.bool_)
+        return live, live.kernel_args(rt_ok)
+
     def _run_forward(self, q: Query, t_start: int, st: _State) -> list[Journey]:
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
+        live, live_args = self._live(q, trip_ok)
         origins = np.array([o for o, _ in q.origins], np.int64)
         access = np.array([a for _, a in q.origins], np.int64)
         egress = np.full(net.n_stops, -1, np.int64)
@@ -200,13 +217,13 @@ class Searcher:
             st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_ready, st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
-            st.target_stop, st.target_via)
+            st.target_stop, st.target_via, *live_args)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:
                 continue
             journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
-                                              int(st.target_via[k]), t_start))
+                                              int(st.target_via[k]), t_start, live))
         return journeys
 
     def _trip_time(self, trip: int, day: int, pos: int, arrival: bool) -> int:
@@ -219,12 +236,19 @@ class Searcher:
         p = int(self._pattern_of_trip[trip])
         return int(self.net.pattern_stops[self.net.pattern_stop_offsets[p] + pos])
 
+    def _live_leg(self, live: LiveTrips, inst: int, board: int, alight: int) -> Leg:
+        o = int(live.offsets[inst])
+        return Leg("trip", int(live.stops[o + board]), int(live.stops[o + alight]),
+                   int(live.dep[o + board]), int(live.arr[o + alight]), int(live.trip[inst]),
+                   int(live.day[inst]), board, alight, False, inst)
+
     def _trip_leg(self, trip: int, day: int, board: int, alight: int, seated: bool) -> Leg:
         return Leg("trip", self._stop_at(trip, board), self._stop_at(trip, alight),
                    self._trip_time(trip, day, board, False),
                    self._trip_time(trip, day, alight, True), trip, day, board, alight, seated)
 
-    def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int) -> Journey:
+    def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int,
+                     live: LiveTrips) -> Journey:
         legs: list[Leg] = []
         last = s
         while True:
@@ -241,9 +265,13 @@ class Searcher:
                 via = 0 if k > 0 else 2
                 continue
             t, d = int(st.pt_trip[k, s]), int(st.pt_day[k, s])
-            legs.append(self._trip_leg(t, d, int(st.pt_board_pos[k, s]),
-                                       int(st.pt_alight_pos[k, s]),
-                                       st.pt_prev_trip[k, s] >= 0))
+            if t <= -2:
+                legs.append(self._live_leg(live, -2 - t, int(st.pt_board_pos[k, s]),
+                                           int(st.pt_alight_pos[k, s])))
+            else:
+                legs.append(self._trip_leg(t, d, int(st.pt_board_pos[k, s]),
+                                           int(st.pt_alight_pos[k, s]),
+                                           st.pt_prev_trip[k, s] >= 0))
             b = int(st.pt_board_stop[k, s])
             if st.pt_prev_trip[k, s] >= 0:
                 prev = int(st.pt_prev_trip[k, s])

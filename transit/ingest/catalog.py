@@ -18,6 +18,7 @@ A TOML file (see feeds/catalog.toml):
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -84,6 +85,26 @@ def check_operator_id(op_id: str, where: str) -> None:
             "(it prefixes every id of the operator, as OPERATOR:gtfs_id)")
 
 
+def _realtime_source(entry: dict[str, Any], where: str) -> RealtimeSource:
+    """A header value "env:NAME" is read from the environment, so secrets stay out of the
+    catalog file."""
+    headers = {}
+    for name, value in entry.get("headers", {}).items():
+        if isinstance(value, str) and value.startswith("env:"):
+            var = value[4:]
+            if var not in os.environ:
+                raise CatalogError(f"{where}: header {name} needs the environment variable "
+                                   f"{var}, which is not set")
+            value = os.environ[var]
+        headers[name] = str(value)
+    unknown = sorted(set(entry) - {"kind", "url", "interval_s", "headers"})
+    if unknown or "kind" not in entry or "url" not in entry:
+        raise CatalogError(f"{where}: expected kind, url, interval_s, headers; got "
+                           f"{sorted(entry)}")
+    return RealtimeSource(kind=entry["kind"], url=entry["url"],
+                          interval_s=float(entry.get("interval_s", 30.0)), headers=headers)
+
+
 def load_catalog(path: Path) -> Catalog:
     try:
         data = tomllib.loads(path.read_text())
@@ -102,7 +123,7 @@ def load_catalog(path: Path) -> Catalog:
         gtfs = str(entry["gtfs"])
         if not is_url(gtfs):
             gtfs = str((base / gtfs).resolve())
-        rts = tuple(RealtimeSource(**rt) for rt in entry.get("realtime", []))
+        rts = tuple(_realtime_source(rt, f"{where} realtime") for rt in entry.get("realtime", []))
         ops.append(Operator(id=entry["id"], name=entry.get("name", entry["id"]), gtfs=gtfs,
                             licence=entry.get("licence", ""), url=entry.get("url", ""),
                             realtime=rts))

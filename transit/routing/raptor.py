@@ -400,9 +400,9 @@ def backward_rounds(
     destinations, egress_s, t_end, walk_to_destinations, access_s, horizon,
     dep_trip, dep_walk, latest, best_dep, best_latest,
     pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
-    target_stop, target_via,
-    trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
-    rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
+    target_stop, target_via, trip_prev_in_block, pt_next_trip, pt_next_alight_stop,
+    pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
+    rt_board_ok, rt_alight_ok, rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0)."""
@@ -519,6 +519,7 @@ def backward_rounds(
                         pt_alight_stop[k, s] = alight_stop
                         pt_alight_pos[k, s] = alight_pos
                         pt_board_pos[k, s] = pos
+                        pt_next_trip[k, s] = -1
                         if access_s[s] >= 0 and d - access_s[s] > target_best:
                             target_best = d - access_s[s]
                             result[k] = target_best
@@ -538,6 +539,47 @@ def backward_rounds(
                         cur_base = tz_ref[trip_tz[t], dd]
                         alight_stop = s
                         alight_pos = pos
+            # seated from the previous trip of the block: boarding it counts as this trip
+            if cur >= 0:
+                t0 = trip_prev_in_block[cur]
+                if t0 >= 0 and trip_ok[t0] and _active(service_days, trip_service, t0,
+                                                       cur_day):
+                    lo = 0
+                    hi = pattern_trip_offsets.shape[0] - 1
+                    while lo < hi:  # the pattern of t0
+                        m = (lo + hi + 1) >> 1
+                        if pattern_trip_offsets[m] <= t0:
+                            lo = m
+                        else:
+                            hi = m - 1
+                    ps2 = pattern_stop_offsets[lo]
+                    n2 = pattern_stop_offsets[lo + 1] - ps2
+                    base2 = tz_ref[trip_tz[t0], cur_day]
+                    for pos2 in range(n2 - 2, -1, -1):
+                        s = pattern_stops[ps2 + pos2]
+                        if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
+                            continue
+                        d = base2 + st_dep[trip_st_start[t0] + pos2]
+                        if d > best_dep[s] and d > target_best and d >= horizon:
+                            if not is_improved[s]:
+                                is_improved[s] = True
+                                improved[n_imp] = s
+                                n_imp += 1
+                            dep_trip[k, s] = d
+                            best_dep[s] = d
+                            pt_trip[k, s] = t0
+                            pt_day[k, s] = cur_day
+                            pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
+                            pt_alight_pos[k, s] = n2 - 1
+                            pt_board_pos[k, s] = pos2
+                            pt_next_trip[k, s] = cur
+                            pt_next_alight_stop[k, s] = alight_stop
+                            pt_next_alight_pos[k, s] = alight_pos
+                            if access_s[s] >= 0 and d - access_s[s] > target_best:
+                                target_best = d - access_s[s]
+                                result[k] = target_best
+                                target_stop[k] = s
+                                target_via[k] = 0
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]
@@ -559,6 +601,7 @@ def backward_rounds(
                         best_dep[s] = d
                         pt_trip[k, s] = -2 - inst
                         pt_day[k, s] = -1
+                        pt_next_trip[k, s] = -1
                         pt_alight_stop[k, s] = alight_stop
                         pt_alight_pos[k, s] = alight_pos
                         pt_board_pos[k, s] = pos

@@ -96,6 +96,9 @@ class Searcher:
         self._pattern_of_trip = np.repeat(
             np.arange(len(net.pattern_trip_offsets) - 1), np.diff(net.pattern_trip_offsets))
         self._no_live = LiveTrips.empty(net.n_trips, net.n_stops)
+        self._prev_in_block = np.full(net.n_trips, -1, np.int64)
+        has_next = net.trip_next_in_block >= 0
+        self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
@@ -128,7 +131,8 @@ class Searcher:
         best_dep = np.full(net.n_stops, -INF, np.int64)
         best_latest = np.full(net.n_stops, -INF, np.int64)
         pt = {n: np.full(shape, -1, np.int64) for n in (
-            "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to")}
+            "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to", "next_trip",
+            "next_alight_stop", "next_alight_pos")}
         latest_via = np.full(shape, -1, np.int8)
         target_stop = np.full(rounds, -1, np.int64)
         target_via = np.full(rounds, -1, np.int8)
@@ -146,7 +150,9 @@ class Searcher:
             dests, egress, np.int64(q.time), q.walk_from_origins, access,
             np.int64(q.time - q.max_duration_s), dep_trip, dep_walk, latest, best_dep,
             best_latest, pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
-            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via, *live_args)
+            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
+            self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
+            pt["next_alight_pos"], *live_args)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -172,10 +178,18 @@ class Searcher:
                 else:
                     legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
                                                int(pt["alight_pos"][kk, s]), False))
+                if pt["next_trip"][kk, s] >= 0:  # stayed seated into the next block trip
+                    nxt = int(pt["next_trip"][kk, s])
+                    legs.append(self._trip_leg(nxt, d, 0, int(pt["next_alight_pos"][kk, s]),
+                                               True))
+                    s = int(pt["next_alight_stop"][kk, s])
+                    kk -= 1
+                    via = int(latest_via[kk, s])
+                    continue
                 s = int(pt["alight_stop"][kk, s])
                 kk -= 1
                 via = int(latest_via[kk, s])
-            trips = sum(1 for leg in legs if leg.kind == "trip")
+            trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
             legs = _settle_walks(legs)
             departure = legs[0].departure if legs else q.time
             arrival = legs[-1].arrival if legs else q.time
@@ -245,7 +259,8 @@ class Searcher:
     def _trip_leg(self, trip: int, day: int, board: int, alight: int, seated: bool) -> Leg:
         return Leg("trip", self._stop_at(trip, board), self._stop_at(trip, alight),
                    self._trip_time(trip, day, board, False),
-                   self._trip_time(trip, day, alight, True), trip, day, board, alight, seated)
+                   self._trip_time(trip, day, alight, True), trip, day, board, alight,
+                   bool(seated))
 
     def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int,
                      live: LiveTrips) -> Journey:

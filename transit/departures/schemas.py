@@ -4,16 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from transit.api.common import RouteRef
+from transit.api.common import AlertRef, RouteRef
 
 Status = Literal["scheduled", "on_time", "delayed", "canceled", "skipped", "added"]
-
-
-class AlertRef(BaseModel):
-    id: str
-    effect: str
-    severity: str
-    header: str | None
 
 
 class Departure(BaseModel):

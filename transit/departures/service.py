@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from transit.api.common import WHEELCHAIR, RouteRef, iso, operator_id, route_ref
+from transit.api.common import WHEELCHAIR, RouteRef, alert_refs, iso, operator_id, route_ref
 from transit.api.problems import invalid
-from transit.departures.schemas import AlertRef, Departure, DepartureBoard, LiveInfo
-from transit.realtime.alerts import pick_text
-from transit.realtime.matching import Target, alerts_for, call_status, fresh
+from transit.departures.schemas import Departure, DepartureBoard, LiveInfo
+from transit.realtime.matching import call_status, fresh
 from transit.realtime.overlay import Overlay
 from transit.timetable.departures import next_departures
 from transit.timetable.timetable import Timetable
@@ -120,7 +119,8 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
         shown = r.live_stop if r.live_stop is not None else r.stop
         trip_id = r.added_id or trip_ids[r.trip]
         op = r.added_operator or operator_id(tt, int(tt.route_operator[route]))
-        alerts = _alerts(tt, live, op, route, r, trip_id, langs)
+        alerts = alert_refs(tt, live.overlay, route, r.trip, trip_id, [r.stop], r.time, langs,
+                            op)
         out.append(Departure(
             trip_id=trip_id,
             route=routes.get(route),
@@ -146,25 +146,3 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     info = LiveInfo(available=live.overlay.available, reason=live.overlay.reason,
                     stale_operators=stale)
     return DepartureBoard(at=iso(t0, tz0), until=iso(t1, tz0), realtime=info, departures=out)
-
-
-def _alerts(tt: Timetable, live: LiveContext, op: str, route: int, r: _Row, trip_id: str,
-            langs: list[str]) -> list[AlertRef]:
-    if not live.overlay.alerts:
-        return []
-    agency = tt.strings("agency_id")[int(tt.route_agency[route])] if route >= 0 else None
-    target = Target(
-        operator=op, agency_id=agency,
-        route_id=tt.strings("route_id")[route] if route >= 0 else None,
-        route_type=int(tt.route_type[route]) if route >= 0 else None,
-        direction_id=int(tt.trip_direction[r.trip]) if r.trip >= 0 else None,
-        trip_id=trip_id, stop_ids=_stop_and_parent(tt, r.stop))
-    return [AlertRef(id=a.id, effect=a.effect, severity=a.severity,
-                     header=pick_text(a.header, langs))
-            for a in alerts_for(live.overlay, target, r.time)]
-
-
-def _stop_and_parent(tt: Timetable, s: int) -> tuple[str, ...]:
-    ids = tt.strings("stop_id")
-    parent = int(tt.stop_parent[s])
-    return (ids[s], ids[parent]) if parent >= 0 else (ids[s],)

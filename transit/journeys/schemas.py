@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from transit.api.common import RouteRef
+from transit.api.common import AlertRef, RouteRef
 
 
 class LegPlace(BaseModel):
@@ -42,6 +42,7 @@ class Leg(BaseModel):
     stay_seated: bool = Field(False, description="continues the previous trip's vehicle "
                               "(same block): not a transfer")
     intermediate_stops: list[IntermediateStop] | None = None
+    alerts: list[AlertRef] = Field(default_factory=list)
     geometry: dict[str, Any] = Field(description="GeoJSON LineString")
 
     model_config = {"populate_by_name": True}

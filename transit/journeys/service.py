@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from transit.api.common import iso, operator_id, route_ref
+from transit.api.common import alert_refs, iso, operator_id, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
 from transit.journeys.places import Place
@@ -125,6 +125,9 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
     else:
         found = searcher.depart_at(q)
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
+    if live is not None and live.overlay.alerts:
+        for j, jj in zip(journeys, found, strict=True):
+            _attach_alerts(tt, j, jj, live, langs)
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
@@ -247,6 +250,16 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
         "headsign": tt.translated("trip_headsign", t, langs),
         "service_date": tt.service_date(leg.day).isoformat(), "stay_seated": leg.stay_seated,
         "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
+
+
+def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, live: LiveContext,
+                   langs: list[str]) -> None:
+    trip_legs = [leg for leg in out.legs if leg.trip_id is not None]
+    for leg, eng in zip(trip_legs, [x for x in found.legs if x.kind == "trip"], strict=True):
+        route = int(tt.trip_route[eng.trip]) if eng.trip >= 0 else -1
+        leg.alerts = alert_refs(tt, live.overlay, route, eng.trip, leg.trip_id or "",
+                                [eng.from_stop, eng.to_stop], eng.departure, langs,
+                                leg.operator or "")
 
 
 def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) -> Leg:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 PEER_CASES = ROOT.parent / "shared" / "peer-cases"
 DEMO_CATALOG = ROOT / "feeds" / "catalog.toml"
+
+# Tests that need Redis take its URL from TRANSIT_REDIS_URL (.ci/run sets it). It is taken
+# out of the environment here, so that every other test runs on the embedded defaults.
+REDIS_URL = os.environ.pop("TRANSIT_REDIS_URL", None)
+needs_redis = pytest.mark.skipif(
+    REDIS_URL is None, reason="TRANSIT_REDIS_URL is not set (.ci/run points it at Redis)")
 
 needs_data = pytest.mark.skipif(
     not DATA.exists(), reason=f"shared test data not found at {DATA} (present on CI)")

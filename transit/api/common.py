@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from transit.api.problems import invalid
 from transit.realtime.alerts import pick_text
 from transit.realtime.matching import Target, alerts_for
 from transit.realtime.overlay import Overlay
@@ -60,17 +62,64 @@ def alert_refs(tt: Timetable, overlay: Overlay, route: int, trip: int, trip_id: 
 
 
 def route_ref(tt: Timetable, r: int, langs: list[str]) -> RouteRef:
+    known = tt.known_languages(langs)
+    key = ("route_ref", r, known)
+    hit = tt.cache.get(key)
+    if hit is None:
+        hit = tt.cache[key] = _route_ref(tt, r, known)
+    return hit  # type: ignore[no-any-return]
+
+
+def route_dict(tt: Timetable, r: int, langs: tuple[str, ...]) -> dict[str, object]:
+    """The route as a JSON-ready dict, built once per version, route and languages."""
+    langs = tt.known_languages(list(langs))
+    key = ("route_dict", r, langs)
+    hit = tt.cache.get(key)
+    if hit is None:
+        hit = tt.cache[key] = route_ref(tt, r, list(langs)).model_dump()
+    return hit  # type: ignore[no-any-return]
+
+
+def stop_display(tt: Timetable, s: int, langs: tuple[str, ...]
+                 ) -> tuple[str, str, str | None, str]:
+    """(id, name in the languages asked, platform, time zone) of a stop, cached per version."""
+    langs = tt.known_languages(list(langs))
+    key = ("stop", s, langs)
+    hit = tt.cache.get(key)
+    if hit is None:
+        hit = tt.cache[key] = (
+            tt.strings("stop_id")[s], tt.translated("stop_name", s, list(langs)),
+            tt.strings("stop_platform")[s] or None, tt.timezones[int(tt.stop_tz[s])])
+    return hit  # type: ignore[no-any-return]
+
+
+def _route_ref(tt: Timetable, r: int, langs: tuple[str, ...]) -> RouteRef:
     color = tt.strings("route_color")[r]
     text = tt.strings("route_text_color")[r]
     rt = int(tt.route_type[r])
     return RouteRef(
         id=tt.strings("route_id")[r],
-        short_name=tt.translated("route_short_name", r, langs) or None,
-        long_name=tt.translated("route_long_name", r, langs) or None,
+        short_name=tt.translated("route_short_name", r, list(langs)) or None,
+        long_name=tt.translated("route_long_name", r, list(langs)) or None,
         mode=mode_of(rt), route_type=rt,
         color=f"#{color.upper()}" if color else None,
         text_color=f"#{text.upper()}" if text else None,
     )
+
+
+_SPACE_FOR_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+def parse_instant(value: str, param: str, tz: str) -> datetime:
+    """An ISO 8601 date-time; without an offset it is local time in `tz`. A '+' sent
+    unencoded in a query string arrives as a space: it is read as the '+' it was."""
+    text = _SPACE_FOR_PLUS.sub(r"\1+\2", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(param, f"{value!r} is not an ISO 8601 date-time such as "
+                      "2018-08-29T08:00 or 2018-08-29T08:00:00-07:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
 
 
 def iso(unix: int, tz: str) -> str:

@@ -13,7 +13,7 @@ from transit.departures.service import LiveContext
 from transit.timetable.timetable import Timetable
 
 
-def get_timetable(request: Request) -> Timetable:
+async def get_timetable(request: Request) -> Timetable:
     tt = request.app.state.holder.get()
     if tt is None:
         raise Problem(503, "no timetable has been compiled yet; run `transit ingest`",
@@ -21,11 +21,11 @@ def get_timetable(request: Request) -> Timetable:
     return tt
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+async def now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
     return clock.now()
 
 
@@ -46,7 +46,7 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [t for _, _, t in sorted(langs)]
 
 
-def languages(request: Request,
+async def languages(request: Request,
               lang: Annotated[str | None, Query(
                   max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
                   description="Language for names; overrides Accept-Language.")] = None,
@@ -56,7 +56,8 @@ def languages(request: Request,
     return parse_accept_language(request.headers.get("accept-language"))[:5]
 
 
-def live_context(request: Request, now: Annotated[datetime, Depends(now)]) -> LiveContext:
+async def live_context(request: Request, now: Annotated[datetime, Depends(now)]
+                       ) -> LiveContext:
     """The live overlay as of this request (one snapshot for the whole request)."""
     live = getattr(request.app.state, "live", None)
     if live is None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
+import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel
 
 
-def cached_json(request: Request, model: BaseModel, max_age: int) -> Response:
-    body = model.model_dump_json(by_alias=True).encode()
+def cached_json(request: Request, model: BaseModel | dict[str, object], max_age: int
+                ) -> Response:
+    """`model` is a pydantic model, or (on hot paths) a dict already in the schema's shape."""
+    if isinstance(model, BaseModel):
+        body = model.model_dump_json(by_alias=True).encode()
+    else:
+        body = orjson.dumps(model)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",
                "Vary": "Accept-Language"}

@@ -20,13 +20,13 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 LIVE_MAX_AGE = 15
 
 
-def _respond(request: Request, board: DepartureBoard, at: str | None) -> Response:
+def _respond(request: Request, board: dict[str, object], at: str | None) -> Response:
     return cached_json(request, board, LIVE_MAX_AGE if at is None else 300)
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
             summary="Next departures at a stop")
-def stop_departures(request: Request, stop_id: str, tt: TimetableDep, now: NowDep,
+async def stop_departures(request: Request, stop_id: str, tt: TimetableDep, now: NowDep,
                     langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
                     limit: Limit = 10) -> Response:
     s = stops.stop_index(tt, stop_id)
@@ -40,7 +40,7 @@ def stop_departures(request: Request, stop_id: str, tt: TimetableDep, now: NowDe
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
             summary="Next departures at every platform and operator of a station")
-def station_departures(request: Request, station_id: str, tt: TimetableDep, now: NowDep,
+async def station_departures(request: Request, station_id: str, tt: TimetableDep, now: NowDep,
                        langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
                        limit: Limit = 10) -> Response:
     st = stops.station_of(tt, station_id)
@@ -52,7 +52,7 @@ def station_departures(request: Request, station_id: str, tt: TimetableDep, now:
 
 
 @router.get("/departures", response_model=DepartureBoard, summary="Departures near a point")
-def departures_near(request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+async def departures_near(request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
                     live: LiveDep,
                     lat: Annotated[float, Query(ge=-90, le=90)],
                     lon: Annotated[float, Query(ge=-180, le=180)],

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from transit.api.common import WHEELCHAIR, RouteRef, alert_refs, iso, operator_id, route_ref
-from transit.api.problems import invalid
-from transit.departures.schemas import Departure, DepartureBoard, LiveInfo
+from transit.api.common import (
+    WHEELCHAIR,
+    alert_refs,
+    iso,
+    operator_id,
+    parse_instant,
+    route_dict,
+    stop_display,
+)
 from transit.realtime.matching import call_status, fresh
 from transit.realtime.overlay import Overlay
 from transit.timetable.departures import next_departures
@@ -32,17 +37,7 @@ class LiveContext:
 
 def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
     """`at` as an aware instant: with its offset, else in the stop's zone; default now."""
-    if at is None:
-        return now
-    text = at.strip()
-    try:
-        value = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
-    except ValueError:
-        raise invalid("at", f"{at!r} is not an ISO 8601 date-time such as "
-                      "2018-08-29T08:00 or 2018-08-29T08:00:00-07:00") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value
+    return now if at is None else parse_instant(at, "at", tz)
 
 
 @dataclass
@@ -66,7 +61,8 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
           live: LiveContext) -> list[_Row]:
     ov = live.overlay
     lookback = min(ov.max_delay_s, MAX_LOOKBACK_S) if ov.trips else 0
-    found = next_departures(tt, stops, t0, t1, limit * 2)
+    # with live data the order can change: ask for more than the limit
+    found = next_departures(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit)
     if lookback:  # trips scheduled before t0 that now leave inside the window
         found += next_departures(tt, stops, t0 - lookback, t0 - 1, 10_000)
     rows: list[_Row] = []
@@ -101,48 +97,48 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
 
 def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, limit: int,
           langs: list[str], distances: dict[int, float] | None = None,
-          live: LiveContext | None = None) -> DepartureBoard:
+          live: LiveContext | None = None) -> dict[str, object]:
+    """The board as a JSON-ready dict in the shape of schemas.DepartureBoard (built directly:
+    this is the hottest endpoint)."""
     live = live or LiveContext.none()
     t0 = int(start.timestamp())
     t1 = t0 + window_min * 60
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
     rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
-    stop_ids, platforms = tt.strings("stop_id"), tt.strings("stop_platform")
+    known = tt.known_languages(langs)
     trip_ids = tt.strings("trip_id")
-    routes: dict[int, RouteRef] = {}
     out = []
     for r in rows:
         route = r.added_route if r.trip < 0 else int(tt.trip_route[r.trip])
-        if route >= 0 and route not in routes:
-            routes[route] = route_ref(tt, route, langs)
-        tz = tt.timezones[int(tt.stop_tz[r.stop])]
-        shown = r.live_stop if r.live_stop is not None else r.stop
+        stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
+        shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
         trip_id = r.added_id or trip_ids[r.trip]
         op = r.added_operator or operator_id(tt, int(tt.route_operator[route]))
         alerts = alert_refs(tt, live.overlay, route, r.trip, trip_id, [r.stop], r.time, langs,
-                            op)
-        out.append(Departure(
-            trip_id=trip_id,
-            route=routes.get(route),
-            operator=op,
-            headsign=r.added_headsign if r.trip < 0 else
+                            op) if live.overlay.alerts else []
+        out.append({
+            "trip_id": trip_id,
+            "route": route_dict(tt, route, known) if route >= 0 else None,
+            "operator": op,
+            "headsign": r.added_headsign if r.trip < 0 else
             tt.translated("trip_headsign", r.trip, langs),
-            stop_id=stop_ids[r.stop],
-            stop_name=tt.translated("stop_name", r.stop, langs),
-            platform=platforms[shown] or None,
-            scheduled_platform=platforms[r.stop] or None,
-            service_date=tt.service_date(r.day).isoformat(),
-            scheduled_departure=iso(r.sched, tz),
-            realtime_departure=None if r.live_time is None else iso(r.live_time, tz),
-            delay_s=None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
-            status=r.status,  # type: ignore[arg-type]
-            wheelchair_accessible=WHEELCHAIR.get(  # type: ignore[arg-type]
+            "stop_id": stop_id,
+            "stop_name": stop_name,
+            "platform": shown,
+            "scheduled_platform": platform,
+            "service_date": tt.service_date(r.day).isoformat(),
+            "scheduled_departure": iso(r.sched, tz),
+            "realtime_departure": None if r.live_time is None else iso(r.live_time, tz),
+            "delay_s": None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
+            "status": r.status,
+            "wheelchair_accessible": WHEELCHAIR.get(
                 int(tt.trip_wheelchair[r.trip]) if r.trip >= 0 else 0, "unknown"),
-            distance_m=None if distances is None else round(distances[r.stop], 1),
-            alerts=alerts,
-        ))
+            "distance_m": None if distances is None else round(distances[r.stop], 1),
+            "alerts": [a.model_dump() for a in alerts],
+        })
     stale = sorted({lv.operator for lv in live.overlay.trips.values()
-                    if not fresh(lv, live.now, live.stale_after_s)})
-    info = LiveInfo(available=live.overlay.available, reason=live.overlay.reason,
-                    stale_operators=stale)
-    return DepartureBoard(at=iso(t0, tz0), until=iso(t1, tz0), realtime=info, departures=out)
+                    if not fresh(lv, live.now, live.stale_after_s)}) if live.overlay.trips \
+        else []
+    info = {"available": live.overlay.available, "reason": live.overlay.reason,
+            "stale_operators": stale}
+    return {"at": iso(t0, tz0), "until": iso(t1, tz0), "realtime": info, "departures": out}

@@ -6,11 +6,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from transit.api.common import alert_refs, iso, operator_id, route_ref
+from transit.api.common import alert_refs, iso, operator_id, parse_instant, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
 from transit.journeys.places import Place
@@ -335,11 +334,4 @@ def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metre
 
 
 def resolve_time(value: str | None, param: str, now: datetime, tz: str) -> datetime:
-    if value is None:
-        return now
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise invalid(param, f"{value!r} is not an ISO 8601 date-time such as "
-                      "2018-08-29T08:00 or 2018-08-29T08:00:00-07:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    return now if value is None else parse_instant(value, param, tz)

@@ -11,5 +11,5 @@ router = APIRouter(prefix="/v1", tags=["operators"])
 
 
 @router.get("/operators", response_model=OperatorList, summary="Operators in the network")
-def list_operators(request: Request, tt: TimetableDep) -> Response:
+async def list_operators(request: Request, tt: TimetableDep) -> Response:
     return cached_json(request, OperatorList(operators=service.operators(tt)), 300)

@@ -15,7 +15,7 @@ STATIC_MAX_AGE = 300
 
 
 @router.get("/stops", response_model=StopList, summary="Nearby stops or stops by name")
-def list_stops(
+async def list_stops(
     request: Request, tt: TimetableDep, langs: LanguagesDep,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
@@ -37,14 +37,15 @@ def list_stops(
 
 
 @router.get("/stops/{stop_id}", response_model=Stop, summary="One stop")
-def get_stop(request: Request, stop_id: str, tt: TimetableDep, langs: LanguagesDep) -> Response:
+async def get_stop(request: Request, stop_id: str, tt: TimetableDep,
+                   langs: LanguagesDep) -> Response:
     s = service.stop_index(tt, stop_id)
     return cached_json(request, service.stop(tt, s, langs, with_routes=True), STATIC_MAX_AGE)
 
 
 @router.get("/stations/{station_id}", response_model=Station,
             summary="A station with its member stops of every operator")
-def get_station(request: Request, station_id: str, tt: TimetableDep,
+async def get_station(request: Request, station_id: str, tt: TimetableDep,
                 langs: LanguagesDep) -> Response:
     st = service.station_of(tt, station_id)
     return cached_json(request, service.station(tt, st, langs), STATIC_MAX_AGE)

@@ -56,6 +56,9 @@ class Timetable:
         self.timezones: list[str] = meta["timezones"]
         self.languages: list[str] = meta["languages"]
         self.max_days_back = int(meta["max_time_s"] // 86400) + 1
+        # per-version memo for presentation layers (route and stop display, by language);
+        # bounded by the number of routes and stops times the languages asked for
+        self.cache: dict[tuple[object, ...], object] = {}
 
     @classmethod
     def load(cls, directory: Path) -> Timetable:
@@ -126,6 +129,12 @@ class Timetable:
                     if text:
                         return text
         return self.strings(column)[index]
+
+    def known_languages(self, langs: list[str]) -> tuple[str, ...]:
+        """The asked languages this timetable has translations for, in order (what caches
+        may key on: any other language gives the feed's own names)."""
+        have = set(self.languages)
+        return tuple(x for x in langs if x in have or x.split("-")[0] in have)
 
     def words_with_prefix(self, prefix: str) -> range:
         words = self.name_words

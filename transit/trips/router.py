@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1", tags=["trips"])
 
 
 @router.get("/trips/{trip_id}", response_model=Trip, summary="A trip on a service date")
-def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
-             live: LiveDep,
+async def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep,
+                   langs: LanguagesDep, live: LiveDep,
              date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; "
                                                  "default today in the trip's zone")] = None
              ) -> Response:

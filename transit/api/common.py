@@ -70,26 +70,49 @@ def route_ref(tt: Timetable, r: int, langs: list[str]) -> RouteRef:
     return hit  # type: ignore[no-any-return]
 
 
-def route_dict(tt: Timetable, r: int, langs: tuple[str, ...]) -> dict[str, object]:
-    """The route as a JSON-ready dict, built once per version, route and languages."""
-    langs = tt.known_languages(list(langs))
-    key = ("route_dict", r, langs)
+def route_dict(tt: Timetable, r: int, known: tuple[str, ...]) -> dict[str, object]:
+    """The route as a JSON-ready dict, built once per version, route and languages
+    (`known`: tt.known_languages of the request)."""
+    key = ("route_dict", r, known)
     hit = tt.cache.get(key)
     if hit is None:
-        hit = tt.cache[key] = route_ref(tt, r, list(langs)).model_dump()
+        hit = tt.cache[key] = route_ref(tt, r, list(known)).model_dump()
     return hit  # type: ignore[no-any-return]
 
 
-def stop_display(tt: Timetable, s: int, langs: tuple[str, ...]
+def stop_display(tt: Timetable, s: int, known: tuple[str, ...]
                  ) -> tuple[str, str, str | None, str]:
-    """(id, name in the languages asked, platform, time zone) of a stop, cached per version."""
-    langs = tt.known_languages(list(langs))
-    key = ("stop", s, langs)
+    """(id, name in the languages asked, platform, time zone) of a stop, cached per version
+    (`known`: tt.known_languages of the request)."""
+    key = ("stop", s, known)
     hit = tt.cache.get(key)
     if hit is None:
         hit = tt.cache[key] = (
-            tt.strings("stop_id")[s], tt.translated("stop_name", s, list(langs)),
+            tt.strings("stop_id")[s], tt.translated("stop_name", s, list(known)),
             tt.strings("stop_platform")[s] or None, tt.timezones[int(tt.stop_tz[s])])
+    return hit  # type: ignore[no-any-return]
+
+
+def trip_display(tt: Timetable, t: int, known: tuple[str, ...]
+                 ) -> tuple[str, int, dict[str, object], str, str, str]:
+    """(trip id, route, route dict, operator id, headsign, wheelchair) of a trip, cached."""
+    key = ("trip", t, known)
+    hit = tt.cache.get(key)
+    if hit is None:
+        r = int(tt.trip_route[t])
+        hit = tt.cache[key] = (
+            tt.strings("trip_id")[t], r, route_dict(tt, r, known),
+            operator_id(tt, int(tt.route_operator[r])),
+            tt.translated("trip_headsign", t, list(known)),
+            WHEELCHAIR.get(int(tt.trip_wheelchair[t]), "unknown"))
+    return hit  # type: ignore[no-any-return]
+
+
+def service_date_text(tt: Timetable, day: int) -> str:
+    key = ("day", day)
+    hit = tt.cache.get(key)
+    if hit is None:
+        hit = tt.cache[key] = tt.service_date(day).isoformat()
     return hit  # type: ignore[no-any-return]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -46,19 +47,22 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [t for _, _, t in sorted(langs)]
 
 
-async def languages(request: Request,
-              lang: Annotated[str | None, Query(
-                  max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
-                  description="Language for names; overrides Accept-Language.")] = None,
-              ) -> list[str]:
+LangParam = Annotated[str | None, Query(
+    max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+    description="Language for names; overrides Accept-Language.")]
+
+
+def _languages(request: Request, lang: str | None) -> list[str]:
     if lang:
         return [lang.lower()]
     return parse_accept_language(request.headers.get("accept-language"))[:5]
 
 
-async def live_context(request: Request, now: Annotated[datetime, Depends(now)]
-                       ) -> LiveContext:
-    """The live overlay as of this request (one snapshot for the whole request)."""
+async def languages(request: Request, lang: LangParam = None) -> list[str]:
+    return _languages(request, lang)
+
+
+def _live(request: Request, now: datetime) -> LiveContext:
     live = getattr(request.app.state, "live", None)
     if live is None:
         return LiveContext.none()
@@ -66,7 +70,31 @@ async def live_context(request: Request, now: Annotated[datetime, Depends(now)]
                        request.app.state.settings.realtime_stale_after_s)
 
 
+async def live_context(request: Request, now: Annotated[datetime, Depends(now)]
+                       ) -> LiveContext:
+    """The live overlay as of this request (one snapshot for the whole request)."""
+    return _live(request, now)
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """Everything a live read needs, resolved in one dependency (the departures endpoints
+    are the hottest: each dependency costs FastAPI a resolution step)."""
+
+    tt: Timetable
+    now: datetime
+    langs: list[str]
+    live: LiveContext
+
+
+async def read_context(request: Request, lang: LangParam = None) -> ReadContext:
+    tt = await get_timetable(request)
+    now_ = request.app.state.clock.now()
+    return ReadContext(tt, now_, _languages(request, lang), _live(request, now_))
+
+
 TimetableDep = Annotated[Timetable, Depends(get_timetable)]
 LiveDep = Annotated[LiveContext, Depends(live_context)]
 NowDep = Annotated[datetime, Depends(now)]
 LanguagesDep = Annotated[list[str], Depends(languages)]
+ReadDep = Annotated[ReadContext, Depends(read_context)]

@@ -5,7 +5,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
+from transit.api.deps import ReadDep
 from transit.api.responses import cached_json
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
@@ -26,44 +26,45 @@ def _respond(request: Request, board: dict[str, object], at: str | None) -> Resp
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
             summary="Next departures at a stop")
-async def stop_departures(request: Request, stop_id: str, tt: TimetableDep, now: NowDep,
-                    langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
-                    limit: Limit = 10) -> Response:
+async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At = None,
+                          window: Window = 120, limit: Limit = 10) -> Response:
+    tt = ctx.tt
     s = stops.stop_index(tt, stop_id)
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
-    start = service.resolve_instant(at, now, tt.timezones[int(tt.stop_tz[s])])
-    return _respond(request, service.board(tt, members, start, window, limit, langs,
-                                           live=live), at)
+    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
+    board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
+    return _respond(request, board, at)
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
             summary="Next departures at every platform and operator of a station")
-async def station_departures(request: Request, station_id: str, tt: TimetableDep, now: NowDep,
-                       langs: LanguagesDep, live: LiveDep, at: At = None, window: Window = 120,
-                       limit: Limit = 10) -> Response:
+async def station_departures(request: Request, station_id: str, ctx: ReadDep, at: At = None,
+                             window: Window = 120, limit: Limit = 10) -> Response:
+    tt = ctx.tt
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
-    start = service.resolve_instant(at, now, tt.timezones[int(tt.stop_tz[anchor])])
-    return _respond(request, service.board(tt, members, start, window, limit, langs,
-                                           live=live), at)
+    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
+    board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
+    return _respond(request, board, at)
 
 
 @router.get("/departures", response_model=DepartureBoard, summary="Departures near a point")
-async def departures_near(request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
-                    live: LiveDep,
-                    lat: Annotated[float, Query(ge=-90, le=90)],
-                    lon: Annotated[float, Query(ge=-180, le=180)],
-                    radius: Annotated[float, Query(gt=0, le=2000, description="metres")] = 500,
-                    at: At = None, window: Window = 60, limit: Limit = 20) -> Response:
+async def departures_near(request: Request, ctx: ReadDep,
+                          lat: Annotated[float, Query(ge=-90, le=90)],
+                          lon: Annotated[float, Query(ge=-180, le=180)],
+                          radius: Annotated[float, Query(gt=0, le=2000, description="metres")
+                                            ] = 500,
+                          at: At = None, window: Window = 60, limit: Limit = 20) -> Response:
+    tt = ctx.tt
     cand, dist = tt.grid.within(lat, lon, radius)
     keep = np.asarray(tt.stop_location_type)[cand] == 0
     cand, dist = cand[keep][:200], dist[keep][:200]
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
-    start = service.resolve_instant(at, now, tz)
+    start = service.resolve_instant(at, ctx.now, tz)
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
-    board = service.board(tt, cand.astype(np.int64), start, window, limit, langs, distances,
-                          live=live)
+    board = service.board(tt, cand.astype(np.int64), start, window, limit, ctx.langs,
+                          distances, live=ctx.live)
     return _respond(request, board, at)

@@ -8,13 +8,13 @@ from datetime import datetime
 import numpy as np
 
 from transit.api.common import (
-    WHEELCHAIR,
     alert_refs,
     iso,
-    operator_id,
     parse_instant,
     route_dict,
+    service_date_text,
     stop_display,
+    trip_display,
 )
 from transit.realtime.matching import call_status, fresh
 from transit.realtime.overlay import Overlay
@@ -106,33 +106,34 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
     rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
     known = tt.known_languages(langs)
-    trip_ids = tt.strings("trip_id")
     out = []
     for r in rows:
-        route = r.added_route if r.trip < 0 else int(tt.trip_route[r.trip])
         stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
         shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
-        trip_id = r.added_id or trip_ids[r.trip]
-        op = r.added_operator or operator_id(tt, int(tt.route_operator[route]))
+        if r.trip >= 0:
+            trip_id, route, route_json, op, headsign, wheelchair = trip_display(
+                tt, r.trip, known)
+        else:
+            trip_id, route, op, headsign, wheelchair = (
+                r.added_id, r.added_route, r.added_operator, r.added_headsign, "unknown")
+            route_json = route_dict(tt, route, known) if route >= 0 else None
         alerts = alert_refs(tt, live.overlay, route, r.trip, trip_id, [r.stop], r.time, langs,
                             op) if live.overlay.alerts else []
         out.append({
             "trip_id": trip_id,
-            "route": route_dict(tt, route, known) if route >= 0 else None,
+            "route": route_json,
             "operator": op,
-            "headsign": r.added_headsign if r.trip < 0 else
-            tt.translated("trip_headsign", r.trip, langs),
+            "headsign": headsign,
             "stop_id": stop_id,
             "stop_name": stop_name,
             "platform": shown,
             "scheduled_platform": platform,
-            "service_date": tt.service_date(r.day).isoformat(),
+            "service_date": service_date_text(tt, r.day),
             "scheduled_departure": iso(r.sched, tz),
             "realtime_departure": None if r.live_time is None else iso(r.live_time, tz),
             "delay_s": None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
             "status": r.status,
-            "wheelchair_accessible": WHEELCHAIR.get(
-                int(tt.trip_wheelchair[r.trip]) if r.trip >= 0 else 0, "unknown"),
+            "wheelchair_accessible": wheelchair,
             "distance_m": None if distances is None else round(distances[r.stop], 1),
             "alerts": [a.model_dump() for a in alerts],
         })

@@ -101,12 +101,11 @@ def next_departures(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: i
         np.asarray(stops, dtype=np.int64), tt.ev_offsets, tt.ev_trip, tt.ev_dep, tt.ev_tz,
         tt.trip_service, tt.service_days, tt.tz_reference_utc, np.int64(t0), np.int64(t1),
         np.int64(tt.max_days_back), np.int64(limit))
-    ev_trip, ev_pos = tt.ev_trip, tt.ev_pos
-    ev_stop = _event_stops(tt, stops, events)
-    return [
-        Departure(int(e), int(ev_trip[e]), int(s), int(ev_pos[e]), int(d), int(t))
-        for t, e, d, s in zip(times, events, days, ev_stop, strict=True)
-    ]
+    ev_stop = _event_stops(tt, stops, events).tolist()
+    trips = tt.ev_trip[events].tolist()
+    positions = tt.ev_pos[events].tolist()
+    return [Departure(e, tr, s, p, d, t) for e, tr, s, p, d, t in zip(
+        events.tolist(), trips, ev_stop, positions, days.tolist(), times.tolist(), strict=True)]
 
 
 def _event_stops(tt: Timetable, stops: np.ndarray, events: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ class _Feed(BaseHTTPRequestHandler):
     body = b""
     seen: ClassVar[list[str | None]] = []
 
-    def do_GET(self) -> None:  
+    def do_GET(self) -> None:
         _Feed.seen.append(self.headers.get("If-None-Match"))
         if self.headers.get("If-None-Match") == '"v1"':
             self.send_response(304)

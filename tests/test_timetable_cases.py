@@ -235,9 +235,9 @@ def test_transfers_txt_sets_footpaths_and_change_times(tmp_path: Path) -> None:
                 zip(tt.fp_to[lo:hi], tt.fp_duration_s[lo:hi], tt.fp_kind[lo:hi], strict=True)]
 
     # S1 -> S2: both platforms of P, whose P -> P rule says 240 s (walking 11 m would be
-    # 13 s); S1 -> S3 given: 900 s; S1 -> S4: 111 m at 1.2 m/s with a 1.3 detour = 121 s;
-    # S2 -> S4 forbidden by transfer_type 3
-    assert paths("A:S1") == [("A:S2", 240, 1), ("A:S3", 900, 1), ("A:S4", 121, 0)]
+    # 13 s); S1 -> S3 given: 900 s; S1 -> S4: 111 m at 1.2 m/s with a 1.3 detour is 121 s,
+    # but changing at S1 takes 240 s; S2 -> S4 forbidden by transfer_type 3
+    assert paths("A:S1") == [("A:S2", 240, 1), ("A:S3", 900, 1), ("A:S4", 240, 0)]
     assert paths("A:S2") == [("A:S1", 240, 1)]
     assert [int(tt.stop_change_s[idx[s]]) for s in ("A:S1", "A:S2", "A:S3")] == [240, 240, 120]
 

@@ -102,7 +102,7 @@ def serve(
     except (CatalogError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
-    if feed or Store(settings.data_dir).current_version() is None:
+    if feed or not Store(settings.data_dir).current_is_readable():
         _run_ingest(settings, cat, None)
     # Workers build their app from the environment: pass the settings on through it.
     os.environ["TRANSIT_DATA_DIR"] = str(settings.data_dir.resolve())

@@ -22,6 +22,7 @@ class Network:
     trip_tz: np.ndarray
     trip_service: np.ndarray
     trip_next_in_block: np.ndarray
+    trip_pattern: np.ndarray
     st_arr: np.ndarray
     st_dep: np.ndarray
     service_days: np.ndarray

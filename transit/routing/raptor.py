@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 INF = np.int64(1) << 62
-NO = -1
+MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
 
 
 @njit(cache=True, nogil=True)
@@ -59,6 +59,10 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
     for d in range(d_first, d_last + 1):
         base = tz_ref[tz, d]
         local = tau - base
+        if st_dep[trip_st_start[hi - 1] + pos] < local:
+            continue  # even this day's last trip has left
+        if base + st_dep[trip_st_start[lo] + pos] >= best_time:
+            break  # this day's first trip is no better than what an earlier day gave
         a = lo
         b = hi
         while a < b:
@@ -88,8 +92,8 @@ def forward_rounds(
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service, trip_next_in_block,
     st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
     fp_offsets, fp_to, fp_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    origins, access_s, t_start, walk_from_origins, egress_s, horizon,
-    arr_trip, arr_walk, ready, best_arr, best_ready,
+    origins, access_s, t_start, walk_from_origins, egress_s, horizon, trip_pattern,
+    arr_trip, arr_walk, ready, best_arr, best_trip, best_ready,
     pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip,
     pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
     trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
@@ -151,6 +155,13 @@ def forward_rounds(
     queue = np.empty(n_patterns, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    max_len = 1
+    for p in range(n_patterns):
+        max_len = max(max_len, pattern_stop_offsets[p + 1] - pattern_stop_offsets[p])
+    boarded_t = np.empty(max_len, np.int64)
+    boarded_d = np.empty(max_len, np.int64)
+    boarded_stop = np.empty(max_len, np.int64)
+    boarded_pos = np.empty(max_len, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_first = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
@@ -182,6 +193,8 @@ def forward_rounds(
                 pos = sp_pos[e]
                 if pattern_pickup[pattern_stop_offsets[p] + pos] == 1:
                     continue
+                if pos == pattern_stop_offsets[p + 1] - pattern_stop_offsets[p] - 1:
+                    continue
                 if first_pos[p] < 0:
                     queue[nq] = p
                     nq += 1
@@ -202,17 +215,20 @@ def forward_rounds(
             cur_base = np.int64(0)
             board_stop = -1
             board_pos = -1
+            nb = 0
             for pos in range(start, n_pos):
                 s = pattern_stops[ps0 + pos]
                 if cur >= 0 and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]:
                     a = cur_base + st_arr[trip_st_start[cur] + pos]
-                    if a < best_arr[s] and a < target_best and a <= horizon:
+                    if a < best_trip[s] and a < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
                             n_imp += 1
                         arr_trip[k, s] = a
-                        best_arr[s] = a
+                        best_trip[s] = a
+                        if a < best_arr[s]:
+                            best_arr[s] = a
                         pt_trip[k, s] = cur
                         pt_day[k, s] = cur_day
                         pt_board_stop[k, s] = board_stop
@@ -224,6 +240,8 @@ def forward_rounds(
                             result[k] = target_best
                             target_stop[k] = s
                             target_via[k] = 0
+                if pos == n_pos - 1:
+                    break  # boarding at the last stop goes nowhere
                 r = ready[k - 1, s]
                 can_board = r < INF and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]
                 if can_board and (cur < 0 or r <= cur_base + st_dep[trip_st_start[cur] + pos]):
@@ -238,49 +256,56 @@ def forward_rounds(
                         cur_base = tz_ref[trip_tz[t], d]
                         board_stop = s
                         board_pos = pos
-            # stay seated into the next trip of the block
-            if cur >= 0:
-                t2 = trip_next_in_block[cur]
-                if t2 >= 0 and trip_ok[t2] and _active(service_days, trip_service, t2,
-                                                       cur_day):
-                    p2 = 0
-                    lo = 0
-                    hi = pattern_trip_offsets.shape[0] - 1
-                    while lo < hi:  # the pattern of t2
-                        m = (lo + hi + 1) >> 1
-                        if pattern_trip_offsets[m] <= t2:
-                            lo = m
-                        else:
-                            hi = m - 1
-                    p2 = lo
+                        if trip_next_in_block[t] >= 0:
+                            boarded_t[nb] = t
+                            boarded_d[nb] = d
+                            boarded_stop[nb] = s
+                            boarded_pos[nb] = pos
+                            nb += 1
+            # stay seated into the following trips of the block of every trip boarded
+            for bi in range(nb):
+                root = boarded_t[bi]
+                day = boarded_d[bi]
+                t2 = trip_next_in_block[root]
+                depth = 0
+                while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
+                    depth += 1
+                    if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
+                        break
+                    if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
+                        break
+                    p2 = trip_pattern[t2]
                     ps2 = pattern_stop_offsets[p2]
                     n2 = pattern_stop_offsets[p2 + 1] - ps2
-                    base2 = tz_ref[trip_tz[t2], cur_day]
+                    base2 = tz_ref[trip_tz[t2], day]
                     for pos2 in range(1, n2):
                         s = pattern_stops[ps2 + pos2]
                         if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
                             continue
                         a = base2 + st_arr[trip_st_start[t2] + pos2]
-                        if a < best_arr[s] and a < target_best and a <= horizon:
+                        if a < best_trip[s] and a < target_best and a <= horizon:
                             if not is_improved[s]:
                                 is_improved[s] = True
                                 improved[n_imp] = s
                                 n_imp += 1
                             arr_trip[k, s] = a
-                            best_arr[s] = a
+                            best_trip[s] = a
+                            if a < best_arr[s]:
+                                best_arr[s] = a
                             pt_trip[k, s] = t2
-                            pt_day[k, s] = cur_day
+                            pt_day[k, s] = day
                             pt_board_stop[k, s] = pattern_stops[ps2]
                             pt_board_pos[k, s] = 0
                             pt_alight_pos[k, s] = pos2
-                            pt_prev_trip[k, s] = cur
-                            pt_prev_board_stop[k, s] = board_stop
-                            pt_prev_board_pos[k, s] = board_pos
+                            pt_prev_trip[k, s] = root
+                            pt_prev_board_stop[k, s] = boarded_stop[bi]
+                            pt_prev_board_pos[k, s] = boarded_pos[bi]
                             if egress_s[s] >= 0 and a + egress_s[s] < target_best:
                                 target_best = a + egress_s[s]
                                 result[k] = target_best
                                 target_stop[k] = s
-                            target_via[k] = 0
+                                target_via[k] = 0
+                    t2 = trip_next_in_block[t2]
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -295,13 +320,15 @@ def forward_rounds(
                 s = rt_stops[o + pos]
                 if on and rt_alight_ok[o + pos] and stop_ok[s]:
                     a = rt_arr[o + pos]
-                    if a < best_arr[s] and a < target_best and a <= horizon:
+                    if a < best_trip[s] and a < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
                             n_imp += 1
                         arr_trip[k, s] = a
-                        best_arr[s] = a
+                        best_trip[s] = a
+                        if a < best_arr[s]:
+                            best_arr[s] = a
                         pt_trip[k, s] = -2 - inst
                         pt_day[k, s] = -1
                         pt_board_stop[k, s] = board_stop
@@ -365,9 +392,13 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
     best_t = -1
     best_d = -1
     best_time = -INF
-    for d in range(d_first, d_last + 1):
+    for d in range(d_last, d_first - 1, -1):
         base = tz_ref[tz, d]
         local = tau - base
+        if st_arr[trip_st_start[lo] + pos] > local:
+            continue  # even this day's first trip arrives too late
+        if base + st_arr[trip_st_start[hi - 1] + pos] <= best_time:
+            break  # this day's last trip is no better than what a later day gave
         a = lo
         b = hi
         while a < b:  # first trip arriving after local
@@ -397,8 +428,8 @@ def backward_rounds(
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
     st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
     fpi_offsets, fpi_from, fpi_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    destinations, egress_s, t_end, walk_to_destinations, access_s, horizon,
-    dep_trip, dep_walk, latest, best_dep, best_latest,
+    destinations, egress_s, t_end, walk_to_destinations, access_s, horizon, trip_pattern,
+    dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
     pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
     target_stop, target_via, trip_prev_in_block, pt_next_trip, pt_next_alight_stop,
     pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
@@ -454,6 +485,13 @@ def backward_rounds(
     queue = np.empty(n_patterns, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    max_len = 1
+    for p in range(n_patterns):
+        max_len = max(max_len, pattern_stop_offsets[p + 1] - pattern_stop_offsets[p])
+    alighted_t = np.empty(max_len, np.int64)
+    alighted_d = np.empty(max_len, np.int64)
+    alighted_stop = np.empty(max_len, np.int64)
+    alighted_pos = np.empty(max_len, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_last = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
@@ -482,7 +520,7 @@ def backward_rounds(
             for e in range(sp_offsets[s], sp_offsets[s + 1]):
                 p = sp_pattern[e]
                 pos = sp_pos[e]
-                if pattern_dropoff[pattern_stop_offsets[p] + pos] == 1:
+                if pattern_dropoff[pattern_stop_offsets[p] + pos] == 1 or pos == 0:
                     continue
                 if last_pos[p] < 0:
                     queue[nq] = p
@@ -503,17 +541,20 @@ def backward_rounds(
             cur_base = np.int64(0)
             alight_stop = -1
             alight_pos = -1
+            na = 0
             for pos in range(start, -1, -1):
                 s = pattern_stops[ps0 + pos]
                 if cur >= 0 and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]:
                     d = cur_base + st_dep[trip_st_start[cur] + pos]
-                    if d > best_dep[s] and d > target_best and d >= horizon:
+                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
                             n_imp += 1
                         dep_trip[k, s] = d
-                        best_dep[s] = d
+                        best_dep_trip[s] = d
+                        if d > best_dep[s]:
+                            best_dep[s] = d
                         pt_trip[k, s] = cur
                         pt_day[k, s] = cur_day
                         pt_alight_stop[k, s] = alight_stop
@@ -525,6 +566,8 @@ def backward_rounds(
                             result[k] = target_best
                             target_stop[k] = s
                             target_via[k] = 0
+                if pos == 0:
+                    break  # alighting at the first stop comes from nowhere
                 r = latest[k - 1, s]
                 can_alight = r > -INF and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]
                 if can_alight and (cur < 0 or r >= cur_base + st_arr[trip_st_start[cur] + pos]):
@@ -539,47 +582,57 @@ def backward_rounds(
                         cur_base = tz_ref[trip_tz[t], dd]
                         alight_stop = s
                         alight_pos = pos
-            # seated from the previous trip of the block: boarding it counts as this trip
-            if cur >= 0:
-                t0 = trip_prev_in_block[cur]
-                if t0 >= 0 and trip_ok[t0] and _active(service_days, trip_service, t0,
-                                                       cur_day):
-                    lo = 0
-                    hi = pattern_trip_offsets.shape[0] - 1
-                    while lo < hi:  # the pattern of t0
-                        m = (lo + hi + 1) >> 1
-                        if pattern_trip_offsets[m] <= t0:
-                            lo = m
-                        else:
-                            hi = m - 1
-                    ps2 = pattern_stop_offsets[lo]
-                    n2 = pattern_stop_offsets[lo + 1] - ps2
-                    base2 = tz_ref[trip_tz[t0], cur_day]
+                        if trip_prev_in_block[t] >= 0:
+                            alighted_t[na] = t
+                            alighted_d[na] = dd
+                            alighted_stop[na] = s
+                            alighted_pos[na] = pos
+                            na += 1
+            # seated from the earlier trips of the block of every trip alighted from:
+            # boarding any of them is boarding this trip
+            for ai in range(na):
+                end = alighted_t[ai]
+                day = alighted_d[ai]
+                t0 = trip_prev_in_block[end]
+                depth = 0
+                while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
+                    depth += 1
+                    if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
+                        break
+                    if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
+                        break
+                    p2 = trip_pattern[t0]
+                    ps2 = pattern_stop_offsets[p2]
+                    n2 = pattern_stop_offsets[p2 + 1] - ps2
+                    base2 = tz_ref[trip_tz[t0], day]
                     for pos2 in range(n2 - 2, -1, -1):
                         s = pattern_stops[ps2 + pos2]
                         if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
                             continue
                         d = base2 + st_dep[trip_st_start[t0] + pos2]
-                        if d > best_dep[s] and d > target_best and d >= horizon:
+                        if d > best_dep_trip[s] and d > target_best and d >= horizon:
                             if not is_improved[s]:
                                 is_improved[s] = True
                                 improved[n_imp] = s
                                 n_imp += 1
                             dep_trip[k, s] = d
-                            best_dep[s] = d
+                            best_dep_trip[s] = d
+                            if d > best_dep[s]:
+                                best_dep[s] = d
                             pt_trip[k, s] = t0
-                            pt_day[k, s] = cur_day
+                            pt_day[k, s] = day
                             pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
                             pt_alight_pos[k, s] = n2 - 1
                             pt_board_pos[k, s] = pos2
-                            pt_next_trip[k, s] = cur
-                            pt_next_alight_stop[k, s] = alight_stop
-                            pt_next_alight_pos[k, s] = alight_pos
+                            pt_next_trip[k, s] = end
+                            pt_next_alight_stop[k, s] = alighted_stop[ai]
+                            pt_next_alight_pos[k, s] = alighted_pos[ai]
                             if access_s[s] >= 0 and d - access_s[s] > target_best:
                                 target_best = d - access_s[s]
                                 result[k] = target_best
                                 target_stop[k] = s
                                 target_via[k] = 0
+                    t0 = trip_prev_in_block[t0]
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]
@@ -592,13 +645,15 @@ def backward_rounds(
                 s = rt_stops[o + pos]
                 if on and rt_board_ok[o + pos] and stop_ok[s]:
                     d = rt_dep[o + pos]
-                    if d > best_dep[s] and d > target_best and d >= horizon:
+                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
                             n_imp += 1
                         dep_trip[k, s] = d
-                        best_dep[s] = d
+                        best_dep_trip[s] = d
+                        if d > best_dep[s]:
+                            best_dep[s] = d
                         pt_trip[k, s] = -2 - inst
                         pt_day[k, s] = -1
                         pt_next_trip[k, s] = -1

@@ -72,17 +72,19 @@ class _State:
         self.arr_walk = np.full(shape, INF, np.int64)
         self.ready = np.full(shape, INF, np.int64)
         self.best_arr = np.full(n, INF, np.int64)
+        self.best_trip = np.full(n, INF, np.int64)
         self.best_ready = np.full(n, INF, np.int64)
-        self.pt_trip = np.full(shape, -1, np.int64)
-        self.pt_day = np.full(shape, -1, np.int64)
-        self.pt_board_stop = np.full(shape, -1, np.int64)
-        self.pt_board_pos = np.full(shape, -1, np.int64)
-        self.pt_alight_pos = np.full(shape, -1, np.int64)
-        self.pt_prev_trip = np.full(shape, -1, np.int64)
-        self.pt_prev_board_stop = np.full(shape, -1, np.int64)
-        self.pt_prev_board_pos = np.full(shape, -1, np.int64)
-        self.pw_from = np.full(shape, -1, np.int64)
-        self.ready_via = np.full(shape, -1, np.int8)
+        # parents are only read where a label was set (which sets them): no fill needed
+        self.pt_trip = np.empty(shape, np.int64)
+        self.pt_day = np.empty(shape, np.int64)
+        self.pt_board_stop = np.empty(shape, np.int64)
+        self.pt_board_pos = np.empty(shape, np.int64)
+        self.pt_alight_pos = np.empty(shape, np.int64)
+        self.pt_prev_trip = np.empty(shape, np.int64)
+        self.pt_prev_board_stop = np.empty(shape, np.int64)
+        self.pt_prev_board_pos = np.empty(shape, np.int64)
+        self.pw_from = np.empty(shape, np.int64)
+        self.ready_via = np.empty(shape, np.int8)
         self.target_stop = np.full(rounds, -1, np.int64)
         self.target_via = np.full(rounds, -1, np.int8)
 
@@ -129,11 +131,12 @@ class Searcher:
         dep_walk = np.full(shape, -INF, np.int64)
         latest = np.full(shape, -INF, np.int64)
         best_dep = np.full(net.n_stops, -INF, np.int64)
+        best_dep_trip = np.full(net.n_stops, -INF, np.int64)
         best_latest = np.full(net.n_stops, -INF, np.int64)
-        pt = {n: np.full(shape, -1, np.int64) for n in (
+        pt = {n: np.empty(shape, np.int64) for n in (
             "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to", "next_trip",
             "next_alight_stop", "next_alight_pos")}
-        latest_via = np.full(shape, -1, np.int8)
+        latest_via = np.empty(shape, np.int8)
         target_stop = np.full(rounds, -1, np.int64)
         target_via = np.full(rounds, -1, np.int8)
         access = np.full(net.n_stops, -1, np.int64)
@@ -148,9 +151,9 @@ class Searcher:
             net.sp_offsets, net.sp_pattern, net.sp_pos, net.fpi_offsets, net.fpi_from,
             net.fpi_duration_s, change, trip_ok, stop_ok, np.int64(net.max_days_back),
             dests, egress, np.int64(q.time), q.walk_from_origins, access,
-            np.int64(q.time - q.max_duration_s), dep_trip, dep_walk, latest, best_dep,
-            best_latest, pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
-            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
+            np.int64(q.time - q.max_duration_s), net.trip_pattern, dep_trip, dep_walk, latest,
+            best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
+            pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
             pt["next_alight_pos"], *live_args)
         journeys = []
@@ -178,9 +181,13 @@ class Searcher:
                 else:
                     legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
                                                int(pt["alight_pos"][kk, s]), False))
-                if pt["next_trip"][kk, s] >= 0:  # stayed seated into the next block trip
-                    nxt = int(pt["next_trip"][kk, s])
-                    legs.append(self._trip_leg(nxt, d, 0, int(pt["next_alight_pos"][kk, s]),
+                if t > -2 and pt["next_trip"][kk, s] >= 0:  # stayed seated along the block
+                    end = int(pt["next_trip"][kk, s])
+                    u = int(self.net.trip_next_in_block[t])
+                    while u != end:
+                        legs.append(self._trip_leg(u, d, 0, self._last_pos(u), True))
+                        u = int(self.net.trip_next_in_block[u])
+                    legs.append(self._trip_leg(end, d, 0, int(pt["next_alight_pos"][kk, s]),
                                                True))
                     s = int(pt["next_alight_stop"][kk, s])
                     kk -= 1
@@ -227,8 +234,9 @@ class Searcher:
             net.service_days, net.tz_reference_utc, net.sp_offsets, net.sp_pattern, net.sp_pos,
             net.fp_offsets, net.fp_to, net.fp_duration_s, change, trip_ok, stop_ok,
             np.int64(net.max_days_back), origins, access, np.int64(t_start),
-            q.walk_from_origins, egress, np.int64(t_start + q.max_duration_s),
-            st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_ready, st.pt_trip,
+            q.walk_from_origins, egress, np.int64(t_start + q.max_duration_s), net.trip_pattern,
+            st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_trip, st.best_ready,
+            st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
             st.target_stop, st.target_via, *live_args)
@@ -239,6 +247,10 @@ class Searcher:
             journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
                                               int(st.target_via[k]), t_start, live))
         return journeys
+
+    def _last_pos(self, trip: int) -> int:
+        p = int(self.net.trip_pattern[trip])
+        return int(self.net.pattern_stop_offsets[p + 1] - self.net.pattern_stop_offsets[p]) - 1
 
     def _trip_time(self, trip: int, day: int, pos: int, arrival: bool) -> int:
         net = self.net
@@ -288,12 +300,15 @@ class Searcher:
                                            int(st.pt_alight_pos[k, s]),
                                            st.pt_prev_trip[k, s] >= 0))
             b = int(st.pt_board_stop[k, s])
-            if st.pt_prev_trip[k, s] >= 0:
-                prev = int(st.pt_prev_trip[k, s])
-                p_last = self.net.pattern_stop_offsets[self._pattern_of_trip[prev] + 1] - \
-                    self.net.pattern_stop_offsets[self._pattern_of_trip[prev]] - 1
-                legs.append(self._trip_leg(prev, d, int(st.pt_prev_board_pos[k, s]),
-                                           int(p_last), False))
+            if t > -2 and st.pt_prev_trip[k, s] >= 0:  # seated from the block's first trip
+                root = int(st.pt_prev_trip[k, s])
+                chain = [root]
+                while chain[-1] != t:
+                    chain.append(int(self.net.trip_next_in_block[chain[-1]]))
+                for i in range(len(chain) - 2, -1, -1):
+                    board = int(st.pt_prev_board_pos[k, s]) if i == 0 else 0
+                    legs.append(self._trip_leg(chain[i], d, board, self._last_pos(chain[i]),
+                                               i > 0))
                 b = int(st.pt_prev_board_stop[k, s])
             k -= 1
             s = b

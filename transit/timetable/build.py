@@ -22,8 +22,7 @@ from transit.timetable.search_index import build_name_index
 from transit.timetable.stations import RULES, StationRules, build_registry
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
-
-FORMAT = 2
+from transit.timetable.timetable import FORMAT
 
 # Which table each column belongs to (by prefix) and which table its values index into.
 TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",

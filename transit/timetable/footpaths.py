@@ -1,7 +1,9 @@
 """Footpaths between stops: the operators' transfers.txt where given, else walking.
 
-Walking links every pair of boardable stops within `radius_m` (any operators), timed as the
-straight-line distance times `detour` at `speed_m_s`. transfers.txt wins for its pairs:
+Walking links every pair of boardable stops within `radius_m` (any operators; 0 turns
+walking off), timed as the straight-line distance times `detour` at `speed_m_s`, and never
+less than the change time of either stop (changing vehicles takes that long however near
+the platforms are). transfers.txt wins for its pairs:
 type 2 with `min_transfer_time` sets the time, type 1 (timed) is immediate, type 3 forbids the
 transfer; a rule given between parent stations applies to all their platforms. A rule from a
 stop to itself sets that stop's minimum change time.
@@ -48,7 +50,10 @@ def build_footpaths(
 ) -> Footpaths:
     n = len(lat)
     boardable = np.flatnonzero(location_type == 0)
-    a, b, d = pairs_within(lat, lon, boardable, rules.radius_m)
+    if rules.radius_m > 0:
+        a, b, d = pairs_within(lat, lon, boardable, rules.radius_m)
+    else:  # no walking footpaths at all (transfers.txt still applies)
+        a, b, d = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     dur = np.ceil(d * rules.detour / rules.speed_m_s).astype(np.int64)
     edges: dict[tuple[int, int], tuple[int, float, int]] = {
         (int(x), int(y)): (int(t), float(m), KIND_WALK)
@@ -79,6 +84,11 @@ def build_footpaths(
                     seconds = int(np.ceil(dist * rules.detour / rules.speed_m_s))
                 edges[(x, y)] = (seconds, dist if np.isfinite(dist) else 0.0,
                                  KIND_TRANSFERS_TXT)
+    # a change between vehicles takes at least the change time of the stops it joins, also
+    # when the platforms are a few metres apart (the operators' own times stand as given)
+    for (x, y), (seconds, dist, kind) in list(edges.items()):
+        if kind == KIND_WALK:
+            edges[(x, y)] = (max(seconds, int(change[x]), int(change[y])), dist, kind)
     keys = sorted(edges)
     src = np.array([k[0] for k in keys], dtype=np.int64)
     counts = np.bincount(src, minlength=n) if len(src) else np.zeros(n, dtype=np.int64)

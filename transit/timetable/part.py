@@ -19,7 +19,7 @@ from transit.timetable.calendar import pack_days, service_days
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 1
+PART_FORMAT = 2
 
 
 @dataclass

@@ -12,6 +12,7 @@ half-written one. Running servers poll CURRENT and swap their view (TimetableHol
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -22,7 +23,9 @@ from pathlib import Path
 
 from transit.timetable.part import Part
 from transit.timetable.storage import Column, load_columns, save_columns
-from transit.timetable.timetable import Timetable
+from transit.timetable.timetable import FormatError, Timetable
+
+log = logging.getLogger("transit.timetable")
 
 KEEP_VERSIONS = 3
 
@@ -94,6 +97,13 @@ class Store:
             return None
         return Timetable.load(self.versions_dir / version)
 
+    def current_is_readable(self) -> bool:
+        """Whether a version is published and this release can read it."""
+        try:
+            return self.load_current() is not None
+        except FormatError:
+            return False
+
     def _prune(self, directory: Path, keep: set[str]) -> None:
         """Drop old versions beyond the newest few (running readers keep their mmaps)."""
         entries = sorted(p for p in directory.iterdir() if p.is_dir())
@@ -119,6 +129,7 @@ class TimetableHolder:
         self._on_load = on_load
         self._lock = threading.Lock()
         self._current: Timetable | None = None
+        self._refused: str | None = None
         self._checked = 0.0
         self.reload()
 
@@ -126,7 +137,13 @@ class TimetableHolder:
         version = self.store.current_version()
         if version is None or (self._current is not None and self._current.version == version):
             return False
-        tt = Timetable.load(self.store.versions_dir / version)
+        try:
+            tt = Timetable.load(self.store.versions_dir / version)
+        except FormatError as exc:
+            if self._refused != version:
+                log.error("%s", exc)
+                self._refused = version
+            return False
         if callable(self._on_load):
             self._on_load(tt)
         self._current = tt

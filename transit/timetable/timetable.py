@@ -45,6 +45,12 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
+FORMAT = 3  # bump when the arrays change; older versions on disk are compiled again
+
+
+class FormatError(Exception):
+    """A compiled version written by another release of this code."""
+
 
 class Timetable:
     def __init__(self, columns: dict[str, Column], meta: dict[str, Any], version: str = "") -> None:
@@ -63,6 +69,9 @@ class Timetable:
     @classmethod
     def load(cls, directory: Path) -> Timetable:
         columns, meta = load_columns(directory)
+        if meta.get("format") != FORMAT:
+            raise FormatError(f"timetable {directory.name} has format {meta.get('format')}, "
+                              f"this release reads format {FORMAT}: run `transit ingest`")
         return cls(columns, meta, version=directory.name)
 
     def __getattr__(self, name: str) -> Any:

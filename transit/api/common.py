@@ -6,12 +6,13 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from transit.api.problems import invalid
 from transit.realtime.alerts import pick_text
-from transit.realtime.matching import Target, alerts_for
-from transit.realtime.overlay import Overlay
+from transit.realtime.matching import Target, affects
+from transit.realtime.overlay import Alert
 from transit.timetable.modes import mode_of
 from transit.timetable.timetable import Timetable
 
@@ -37,11 +38,11 @@ class AlertRef(BaseModel):
     header: str | None
 
 
-def alert_refs(tt: Timetable, overlay: Overlay, route: int, trip: int, trip_id: str,
+def alert_refs(tt: Timetable, alerts: list[Alert], route: int, trip: int, trip_id: str,
                stops: list[int], at: int, langs: list[str], operator: str) -> list[AlertRef]:
-    """Alerts active at `at` whose informed entities match the route, trip or stops (a
-    platform matches through its parent station too)."""
-    if not overlay.alerts:
+    """Of `alerts` (the fresh ones), those active at `at` whose informed entities match the
+    route, trip or stops (a platform matches through its parent station too)."""
+    if not alerts:
         return []
     ids = tt.strings("stop_id")
     stop_ids: list[str] = []
@@ -49,16 +50,22 @@ def alert_refs(tt: Timetable, overlay: Overlay, route: int, trip: int, trip_id: 
         stop_ids.append(ids[s])
         if tt.stop_parent[s] >= 0:
             stop_ids.append(ids[int(tt.stop_parent[s])])
+    if route >= 0:
+        agency = tt.strings("agency_id")[int(tt.route_agency[route])]
+    else:  # an added trip without a route: the operator's agency, when it has only one
+        agencies = np.flatnonzero(np.asarray(tt.agency_operator)
+                                  == tt.operator_index.get(operator, -1))
+        agency = tt.strings("agency_id")[int(agencies[0])] if len(agencies) == 1 else None
     target = Target(
         operator=operator,
-        agency_id=tt.strings("agency_id")[int(tt.route_agency[route])] if route >= 0 else None,
+        agency_id=agency,
         route_id=tt.strings("route_id")[route] if route >= 0 else None,
         route_type=int(tt.route_type[route]) if route >= 0 else None,
         direction_id=int(tt.trip_direction[trip]) if trip >= 0 else None,
         trip_id=trip_id, stop_ids=tuple(stop_ids))
     return [AlertRef(id=a.id, effect=a.effect, severity=a.severity,
                      header=pick_text(a.header, langs))
-            for a in alerts_for(overlay, target, at)]
+            for a in alerts if a.active_at(at) and affects(a, target)]
 
 
 def route_ref(tt: Timetable, r: int, langs: list[str]) -> RouteRef:

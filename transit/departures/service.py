@@ -17,15 +17,20 @@ from transit.api.common import (
     trip_display,
 )
 from transit.realtime.matching import call_status, fresh
-from transit.realtime.overlay import Overlay
+from transit.realtime.overlay import Alert, Overlay
 from transit.timetable.departures import next_departures
 from transit.timetable.timetable import Timetable
 
 MAX_LOOKBACK_S = 3 * 3600
 
 
+ALERTS_STALE_AFTER_S = 600  # alerts nobody has confirmed for this long are not shown
+
+
 @dataclass(frozen=True)
 class LiveContext:
+    """The live data a request sees: one overlay snapshot, judged by the service clock."""
+
     overlay: Overlay
     now: int
     stale_after_s: int
@@ -33,6 +38,11 @@ class LiveContext:
     @classmethod
     def none(cls) -> LiveContext:
         return cls(Overlay([]), 0, 0)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [a for a in self.overlay.alerts
+                if self.now - a.feed_timestamp <= ALERTS_STALE_AFTER_S]
 
 
 def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
@@ -65,13 +75,16 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
     found = next_departures(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit)
     if lookback:  # trips scheduled before t0 that now leave inside the window
         found += next_departures(tt, stops, t0 - lookback, t0 - 1, 10_000)
+    lookahead = min(ov.max_early_s, MAX_LOOKBACK_S) if ov.trips else 0
+    if lookahead:  # trips scheduled after t1 that now leave inside the window
+        found += next_departures(tt, stops, t1 + 1, t1 + lookahead, 10_000)
     rows: list[_Row] = []
     for d in found:
         lv = ov.trips.get((d.trip, d.day))
         if lv is not None and not fresh(lv, live.now, live.stale_after_s):
             lv = None
         if lv is None:
-            if d.time_utc >= t0:
+            if t0 <= d.time_utc <= t1:
                 rows.append(_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day,
                                  "scheduled", None, None))
             continue
@@ -106,6 +119,7 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
     rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
     known = tt.known_languages(langs)
+    fresh_alerts = live.alerts if live.overlay.alerts else []
     out = []
     for r in rows:
         stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
@@ -117,8 +131,8 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
             trip_id, route, op, headsign, wheelchair = (
                 r.added_id, r.added_route, r.added_operator, r.added_headsign, "unknown")
             route_json = route_dict(tt, route, known) if route >= 0 else None
-        alerts = alert_refs(tt, live.overlay, route, r.trip, trip_id, [r.stop], r.time, langs,
-                            op) if live.overlay.alerts else []
+        alerts = alert_refs(tt, fresh_alerts, route, r.trip, trip_id, [r.stop], r.time,
+                            langs, op) if fresh_alerts else []
         out.append({
             "trip_id": trip_id,
             "route": route_json,
@@ -137,9 +151,8 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
             "distance_m": None if distances is None else round(distances[r.stop], 1),
             "alerts": [a.model_dump() for a in alerts],
         })
-    stale = sorted({lv.operator for lv in live.overlay.trips.values()
-                    if not fresh(lv, live.now, live.stale_after_s)}) if live.overlay.trips \
-        else []
+    stale = sorted({lv.operator for lv in (*live.overlay.trips.values(), *live.overlay.added)
+                    if not fresh(lv, live.now, live.stale_after_s)})
     info = {"available": live.overlay.available, "reason": live.overlay.reason,
             "stale_operators": stale}
     return {"at": iso(t0, tz0), "until": iso(t1, tz0), "realtime": info, "departures": out}

@@ -124,7 +124,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
     else:
         found = searcher.depart_at(q)
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
-    if live is not None and live.overlay.alerts:
+    if live is not None and live.alerts:
         for j, jj in zip(journeys, found, strict=True):
             _attach_alerts(tt, j, jj, live, langs)
     if direct is not None:
@@ -256,7 +256,7 @@ def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, live: Liv
     trip_legs = [leg for leg in out.legs if leg.trip_id is not None]
     for leg, eng in zip(trip_legs, [x for x in found.legs if x.kind == "trip"], strict=True):
         route = int(tt.trip_route[eng.trip]) if eng.trip >= 0 else -1
-        leg.alerts = alert_refs(tt, live.overlay, route, eng.trip, leg.trip_id or "",
+        leg.alerts = alert_refs(tt, live.alerts, route, eng.trip, leg.trip_id or "",
                                 [eng.from_stop, eng.to_stop], eng.departure, langs,
                                 leg.operator or "")
 

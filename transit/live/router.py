@@ -134,7 +134,8 @@ def list_alerts(
         if parsed.tzinfo is None:
             raise invalid("at", "needs a UTC offset, e.g. 2019-08-07T10:00:00-07:00")
         when = int(parsed.timestamp())
-    result = service.alerts(_live(request).overlay(), stop, route, operator, when, langs)
+    result = service.alerts(_live(request).overlay(), tt, stop, route, operator, when, langs,
+                            int(now.timestamp()))
     return cached_json(request, AlertList(alerts=result), 15)
 
 

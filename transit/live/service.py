@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from google.protobuf import json_format
 from google.transit import gtfs_realtime_pb2 as pb
 
+from transit.api.problems import not_found
+from transit.departures.service import ALERTS_STALE_AFTER_S
 from transit.live.schemas import (
     ActivePeriod,
     AlertOut,
@@ -16,9 +18,11 @@ from transit.live.schemas import (
     RealtimeStatus,
 )
 from transit.realtime.alerts import pick_text
+from transit.realtime.matching import Target, affects
 from transit.realtime.overlay import Alert, Overlay, Vehicle
 from transit.realtime.state import LiveState
 from transit.timetable.geo import haversine_m
+from transit.timetable.timetable import Timetable
 
 
 def _iso(ts: int | None) -> str | None:
@@ -66,17 +70,51 @@ def _feature(v: Vehicle) -> dict:
                            "stop_id": v.stop_id, "current_status": v.current_status}}
 
 
-def alerts(overlay: Overlay, stop: str | None, route: str | None, operator: str | None,
-           at: int | None, langs: list[str]) -> list[AlertOut]:
+def _route_target(tt: Timetable, r: int, stop_ids: tuple[str, ...]) -> Target:
+    op = tt.meta["operators"][int(tt.route_operator[r])]["id"]
+    return Target(operator=op,
+                  agency_id=tt.strings("agency_id")[int(tt.route_agency[r])],
+                  route_id=tt.strings("route_id")[r], route_type=int(tt.route_type[r]),
+                  direction_id=None, trip_id=None, stop_ids=stop_ids)
+
+
+def _targets(tt: Timetable, stop: str | None, route: str | None) -> list[Target] | None:
+    """What `stop=` or `route=` stand for, as alert targets (None: no such filter). A stop
+    is every route calling there at that stop (or its station); a route is the route."""
+    if stop is not None:
+        s = tt.stop_index.get(stop)
+        if s is None:
+            raise not_found("stop", stop)
+        ids = tt.strings("stop_id")
+        parent = int(tt.stop_parent[s])
+        stop_ids = (ids[s], ids[parent]) if parent >= 0 else (ids[s],)
+        op = tt.meta["operators"][int(tt.stop_operator[s])]["id"]
+        targets = [_route_target(tt, int(r), stop_ids) for r in tt.routes_at(s)]
+        return [*targets, Target(op, None, None, None, None, None, stop_ids)]
+    if route is not None:
+        routes = tt.strings("route_id").to_list()
+        if route not in routes:
+            raise not_found("route", route)
+        return [_route_target(tt, routes.index(route), ())]
+    return None
+
+
+def alerts(overlay: Overlay, tt: Timetable, stop: str | None, route: str | None,
+           operator: str | None, at: int | None, langs: list[str], now: int
+           ) -> list[AlertOut]:
+    """Alerts (active at `at`, None: any time) that affect the stop / route asked for:
+    informed entities match by the GTFS-RT rules (fields ANDed, entities ORed), so an
+    agency-wide alert affects every stop and route of that agency."""
+    targets = _targets(tt, stop, route)
     out = []
     for a in overlay.alerts:
         if operator is not None and a.operator != operator:
             continue
+        if now - a.feed_timestamp > ALERTS_STALE_AFTER_S:
+            continue
         if at is not None and not a.active_at(at):
             continue
-        if stop is not None and not any(s.stop_id == stop for s in a.selectors):
-            continue
-        if route is not None and not any(s.route_id == route for s in a.selectors):
+        if targets is not None and not any(affects(a, t) for t in targets):
             continue
         out.append(_alert(a, langs))
     return out

@@ -55,7 +55,10 @@ class MemoryBackend:
             _, entities = self._feeds.get((op, kind), (b"", {}))
             entities = {} if is_full_dataset(msg) else dict(entities)
             for e in msg.entity:
-                entities[e.id] = e.SerializeToString()
+                if e.is_deleted:
+                    entities.pop(e.id, None)
+                else:
+                    entities[e.id] = e.SerializeToString()
             self._feeds[(op, kind)] = (msg.header.SerializeToString(), entities)
         for listener in self._listeners:
             listener(op, kind)
@@ -109,9 +112,12 @@ class RedisBackend:
         ents = self._key(op, kind, "entities")
         if is_full_dataset(msg):
             pipe.delete(ents)
-        mapping = {e.id: e.SerializeToString() for e in msg.entity}
+        mapping = {e.id: e.SerializeToString() for e in msg.entity if not e.is_deleted}
         if mapping:
             pipe.hset(ents, mapping=mapping)
+        gone = [e.id for e in msg.entity if e.is_deleted]
+        if gone:
+            pipe.hdel(ents, *gone)
         pipe.set(self._key(op, kind, "header"), msg.header.SerializeToString())
         pipe.sadd(f"{self.prefix}:rt:feeds", f"{op}|{kind}")
         pipe.publish(self.channel, f"{op}|{kind}")

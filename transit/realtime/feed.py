@@ -38,15 +38,26 @@ def kind_of(entity: pb.FeedEntity) -> str | None:
 def split(msg: pb.FeedMessage) -> dict[str, pb.FeedMessage]:
     """One message per kind present (entities keep their order; headers are copied)."""
     out: dict[str, pb.FeedMessage] = {}
+    deleted = []
     for e in msg.entity:
         kind = kind_of(e)
         if kind is None:
+            if e.is_deleted:  # DIFFERENTIAL: remove this id, whatever kind holds it
+                deleted.append(e)
             continue
         part = out.get(kind)
         if part is None:
             part = out[kind] = pb.FeedMessage()
             part.header.CopyFrom(msg.header)
         part.entity.add().CopyFrom(e)
+    if deleted:
+        for kind in KINDS:
+            part = out.get(kind)
+            if part is None:
+                part = out[kind] = pb.FeedMessage()
+                part.header.CopyFrom(msg.header)
+            for e in deleted:
+                part.entity.add().CopyFrom(e)
     return out
 
 

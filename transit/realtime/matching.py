@@ -80,7 +80,3 @@ def affects(alert: Alert, target: Target) -> bool:
             continue
         return True
     return False
-
-
-def alerts_for(overlay: Overlay, target: Target, at: int) -> list[Alert]:
-    return [a for a in overlay.alerts if a.active_at(at) and affects(a, target)]

@@ -149,9 +149,16 @@ class Overlay:
         for live in self.added:
             for pos, s in enumerate(live.stops):
                 self.added_by_stop.setdefault(int(s), []).append((live, pos))
-        delays = [int(np.max(np.where(t.rt_dep != NO_TIME, t.rt_dep - t.sched_dep, 0)))
-                  for t in self.trips.values() if len(t.rt_dep)]
-        self.max_delay_s = max([0, *delays])
+        late, early = 0, 0
+        for t in self.trips.values():
+            if len(t.rt_dep):
+                known = t.rt_dep != NO_TIME
+                if known.any():
+                    diff = (t.rt_dep - t.sched_dep)[known]
+                    late = max(late, int(diff.max()))
+                    early = max(early, int(-diff.min()))
+        self.max_delay_s = late  # how late a trip runs, at most (boards look back this far)
+        self.max_early_s = early  # how early, at most (boards look ahead this far)
 
     @classmethod
     def unavailable(cls, reason: str) -> Overlay:

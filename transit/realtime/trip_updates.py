@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from google.transit import gtfs_realtime_pb2 as pb
@@ -51,6 +52,13 @@ def _day(tt: Timetable, start_date: str) -> int:
     except ValueError:
         raise Reject("invalid start_date", f"start_date {start_date!r}") from None
     return tt.day_of(d)
+
+
+def _local_day(tt: Timetable, op: str, now: int) -> int:
+    """Today's service day in the operator's time zone (its first agency's)."""
+    agencies = np.flatnonzero(np.asarray(tt.agency_operator) == tt.operator_index[op])
+    tz = tt.timezones[int(tt.agency_tz[int(agencies[0])])] if len(agencies) else "UTC"
+    return tt.day_of(datetime.fromtimestamp(now, ZoneInfo(tz)).date())
 
 
 def _first_dep(tt: Timetable, t: int) -> int:
@@ -264,8 +272,7 @@ def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int) -> Trip
         routes = tt.strings("route_id").to_list()
         rid = f"{op}:{desc.route_id}"
         route = routes.index(rid) if rid in routes else -1
-    day = _day(tt, desc.start_date) if desc.start_date else tt.day_of(
-        datetime.fromtimestamp(now).date())
+    day = _day(tt, desc.start_date) if desc.start_date else _local_day(tt, op, now)
     a_arr, a_dep = np.array(arr, np.int64), np.array(dep, np.int64)
     return TripLive(
         operator=op, trip_id=f"{op}:{desc.trip_id}", trip=-1, day=day, status="added",
@@ -319,7 +326,8 @@ def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
                     result.trips[(t, day)] = _scheduled_live(tt, op, tu, t, day, ts)
             status.applied += 1
         except Reject as r:
-            status.reject(r.reason, f"entity {e.id}: {r}")
+            trip = f" trip {tu.trip.trip_id}" if tu.trip.trip_id else ""
+            status.reject(r.reason, f"entity {e.id}{trip}: {r}")
     return result
 
 

@@ -28,11 +28,7 @@ def stop_index(tt: Timetable, stop_id: str) -> int:
 
 
 def routes_at(tt: Timetable, s: int, langs: list[str]) -> list[RouteRef]:
-    rows = np.flatnonzero(np.asarray(tt.pattern_stops) == s)
-    patterns = np.searchsorted(tt.pattern_stop_offsets, rows, side="right") - 1
-    first_trips = np.asarray(tt.pattern_trip_offsets)[np.unique(patterns)]
-    routes = np.unique(np.asarray(tt.trip_route)[first_trips])
-    refs = [route_ref(tt, int(r), langs) for r in routes]
+    refs = [route_ref(tt, int(r), langs) for r in tt.routes_at(s)]
     return sorted(refs, key=lambda r: (r.mode, r.short_name or r.long_name or "", r.id))
 
 

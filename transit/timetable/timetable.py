@@ -139,6 +139,16 @@ class Timetable:
                         return text
         return self.strings(column)[index]
 
+    def routes_at(self, stop: int) -> np.ndarray:
+        """Route indexes of every trip calling at a stop (a pattern may mix routes)."""
+        lo, hi = int(self.sp_offsets[stop]), int(self.sp_offsets[stop + 1])
+        patterns = np.unique(np.asarray(self.sp_pattern[lo:hi]))
+        offs = np.asarray(self.pattern_trip_offsets)
+        trips = [np.arange(offs[p], offs[p + 1]) for p in patterns]
+        if not trips:
+            return np.zeros(0, np.int64)
+        return np.unique(np.asarray(self.trip_route)[np.concatenate(trips)])
+
     def known_languages(self, langs: list[str]) -> tuple[str, ...]:
         """The asked languages this timetable has translations for, in order (what caches
         may key on: any other language gives the feed's own names)."""

@@ -126,6 +126,8 @@ class FeedResult:
     added: list[TripLive] = field(default_factory=list)
     vehicles: list[Vehicle] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    max_late_s: int = 0  # the largest delay of its trips
+    max_early_s: int = 0  # the most a trip runs ahead of schedule
 
 
 class Overlay:
@@ -149,16 +151,9 @@ class Overlay:
         for live in self.added:
             for pos, s in enumerate(live.stops):
                 self.added_by_stop.setdefault(int(s), []).append((live, pos))
-        late, early = 0, 0
-        for t in self.trips.values():
-            if len(t.rt_dep):
-                known = t.rt_dep != NO_TIME
-                if known.any():
-                    diff = (t.rt_dep - t.sched_dep)[known]
-                    late = max(late, int(diff.max()))
-                    early = max(early, int(-diff.min()))
-        self.max_delay_s = late  # how late a trip runs, at most (boards look back this far)
-        self.max_early_s = early  # how early, at most (boards look ahead this far)
+        # how late / early a trip runs, at most (boards look back / ahead this far)
+        self.max_delay_s = max([0, *(r.max_late_s for r in results)])
+        self.max_early_s = max([0, *(r.max_early_s for r in results)])
 
     @classmethod
     def unavailable(cls, reason: str) -> Overlay:

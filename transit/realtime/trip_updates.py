@@ -11,7 +11,6 @@ counted by reason and skipped; the rest of the feed applies.
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,14 +18,16 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from google.transit import gtfs_realtime_pb2 as pb
 
-from transit.realtime.overlay import (
-    NO_TIME,
-    STOP_NO_DATA,
-    STOP_SCHEDULED,
-    STOP_SKIPPED,
-    FeedResult,
-    FeedStatus,
-    TripLive,
+from transit.realtime.overlay import NO_TIME, FeedResult, FeedStatus, TripLive
+from transit.realtime.propagate import (
+    ERRORS,
+    NONE,
+    REL_NO_DATA,
+    REL_SCHEDULED,
+    REL_SKIPPED,
+    STOP_NOT_GIVEN,
+    STOP_UNKNOWN,
+    propagate_all,
 )
 from transit.timetable.timetable import Timetable
 
@@ -47,11 +48,15 @@ def _seconds(hms: str) -> int | None:
 
 
 def _day(tt: Timetable, start_date: str) -> int:
-    try:
-        d = datetime.strptime(start_date, "%Y%m%d").date()
-    except ValueError:
-        raise Reject("invalid start_date", f"start_date {start_date!r}") from None
-    return tt.day_of(d)
+    key = ("rt-day", start_date)
+    hit = tt.cache.get(key)
+    if hit is None:
+        try:
+            d = datetime.strptime(start_date, "%Y%m%d").date()
+        except ValueError:
+            raise Reject("invalid start_date", f"start_date {start_date!r}") from None
+        hit = tt.cache[key] = tt.day_of(d)
+    return hit  # type: ignore[return-value]
 
 
 def _local_day(tt: Timetable, op: str, now: int) -> int:
@@ -133,68 +138,6 @@ def _match_by_route(tt: Timetable, op: str, desc: pb.TripDescriptor) -> int:
     return found[0]
 
 
-def _positions(tt: Timetable, op: str, t: int, updates: list[STU]
-               ) -> list[tuple[int, STU, int]]:
-    """(position, update, assigned stop or -1), in trip order."""
-    lo, hi = tt.pattern_range(t)
-    n = hi - lo
-    st0 = int(tt.trip_st_start[t])
-    seqs = [int(x) for x in tt.st_seq[st0:st0 + n]]
-    stops = [int(x) for x in tt.pattern_stops[lo:hi]]
-    parent = tt.stop_parent
-    out: list[tuple[int, STU, int]] = []
-    for u in updates:
-        assigned = -1
-        if u.HasField("stop_sequence"):
-            if u.stop_sequence not in seqs:
-                raise Reject("invalid stop sequence", f"stop_sequence {u.stop_sequence}")
-            pos = seqs.index(u.stop_sequence)
-            if u.stop_id:
-                s = tt.stop_index.get(f"{op}:{u.stop_id}")
-                if s is None:
-                    raise Reject("unknown stop", f"stop_id {u.stop_id!r}")
-                if s != stops[pos]:
-                    if parent[s] >= 0 and parent[s] == parent[stops[pos]]:
-                        assigned = s
-                    else:
-                        raise Reject("stop mismatch", f"stop_sequence {u.stop_sequence} is "
-                                     f"not stop {u.stop_id!r}")
-        elif u.stop_id:
-            s = tt.stop_index.get(f"{op}:{u.stop_id}")
-            if s is None:
-                raise Reject("unknown stop", f"stop_id {u.stop_id!r}")
-            hits = [i for i, x in enumerate(stops) if x == s]
-            if not hits and parent[s] >= 0:  # NMBS: another platform of the same station
-                hits = [i for i, x in enumerate(stops) if parent[x] == parent[s]]
-                assigned = s
-            if len(hits) != 1:
-                raise Reject("stop mismatch" if not hits else "stop visited twice",
-                             f"stop_id {u.stop_id!r}")
-            pos = hits[0]
-        else:
-            raise Reject("invalid stop sequence", "stop_time_update without stop_sequence "
-                         "nor stop_id")
-        if u.HasField("stop_time_properties") and u.stop_time_properties.assigned_stop_id:
-            a = tt.stop_index.get(f"{op}:{u.stop_time_properties.assigned_stop_id}")
-            if a is None:
-                raise Reject("unknown stop", "assigned_stop_id "
-                             f"{u.stop_time_properties.assigned_stop_id!r}")
-            assigned = a
-        out.append((pos, u, assigned))
-    out.sort(key=lambda x: x[0])
-    if any(a[0] == b[0] for a, b in itertools.pairwise(out)):
-        raise Reject("invalid stop sequence", "two updates for one stop")
-    return out
-
-
-def _event_time(ev: pb.TripUpdate.StopTimeEvent, scheduled: int) -> int | None:
-    if ev.HasField("time") and ev.time > 0:
-        return int(ev.time)
-    if ev.HasField("delay"):
-        return scheduled + int(ev.delay)
-    return None
-
-
 def _scheduled(tt: Timetable, t: int, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lo, hi = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
@@ -202,53 +145,6 @@ def _scheduled(tt: Timetable, t: int, day: int) -> tuple[np.ndarray, np.ndarray,
     arr = base + np.asarray(tt.st_arr[st0:st0 + hi - lo], dtype=np.int64)
     dep = base + np.asarray(tt.st_dep[st0:st0 + hi - lo], dtype=np.int64)
     return np.asarray(tt.pattern_stops[lo:hi], dtype=np.int64).copy(), arr, dep
-
-
-def propagate(sched_arr: np.ndarray, sched_dep: np.ndarray,
-              updates: list[tuple[int, STU, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(sched_arr)
-    rt_arr = np.full(n, NO_TIME, np.int64)
-    rt_dep = np.full(n, NO_TIME, np.int64)
-    status = np.full(n, STOP_SCHEDULED, np.int8)
-    by_pos = {p: u for p, u, _ in updates}
-    delay: int | None = None
-    prev_dep: int | None = None
-    for i in range(n):
-        u = by_pos.get(i)
-        a = d = None
-        if u is not None:
-            if u.schedule_relationship == STU.NO_DATA:
-                delay = None
-                status[i] = STOP_NO_DATA
-                prev_dep = None
-                continue
-            if u.schedule_relationship == STU.SKIPPED:
-                status[i] = STOP_SKIPPED
-                continue  # the delay runs on past a skipped stop
-            a = _event_time(u.arrival, int(sched_arr[i])) if u.HasField("arrival") else None
-            d = _event_time(u.departure, int(sched_dep[i])) if u.HasField("departure") \
-                else None
-            if a is None and d is None:
-                if delay is None:
-                    continue
-                a, d = int(sched_arr[i]) + delay, int(sched_dep[i]) + delay
-            elif a is None:
-                assert d is not None
-                a = min(d, int(sched_arr[i]) + (delay if delay is not None
-                                                else d - int(sched_dep[i])))
-            elif d is None:
-                d = max(a, int(sched_dep[i]) + (a - int(sched_arr[i])))
-            delay = d - int(sched_dep[i])
-        elif delay is not None:
-            a, d = int(sched_arr[i]) + delay, int(sched_dep[i]) + delay
-        if a is None or d is None:
-            continue
-        if prev_dep is not None and a < prev_dep:  # no time travel: repair monotonically
-            a = prev_dep
-        d = max(d, a)
-        rt_arr[i], rt_dep[i] = a, d
-        prev_dep = d
-    return rt_arr, rt_dep, status
 
 
 def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int) -> TripLive:
@@ -302,10 +198,69 @@ def _duplicated(tt: Timetable, op: str, tu: pb.TripUpdate, t: int, ts: int) -> T
                     tt.strings("trip_headsign")[t], ts)
 
 
+def _event(u: STU, field: str) -> tuple[int, int]:
+    """(time, delay) of an update's arrival or departure, NONE where not given."""
+    if not u.HasField(field):
+        return NONE, NONE
+    ev = getattr(u, field)
+    time = int(ev.time) if ev.HasField("time") and ev.time > 0 else NONE
+    delay = int(ev.delay) if ev.HasField("delay") else NONE
+    return time, delay
+
+
+_REL = {STU.SCHEDULED: REL_SCHEDULED, STU.SKIPPED: REL_SKIPPED, STU.NO_DATA: REL_NO_DATA,
+        STU.UNSCHEDULED: REL_SCHEDULED}
+
+
+class _Pending:
+    """Scheduled trips of a feed waiting for the compiled matching and propagation, their
+    updates kept as flat columns."""
+
+    def __init__(self, tt: Timetable, op: str) -> None:
+        self.index = tt.stop_index
+        self.prefix = f"{op}:"
+        self.trips: list[int] = []
+        self.days: list[int] = []
+        self.entities: list[tuple[str, str]] = []  # (entity id, trip id) for reject examples
+        self.offsets = [0]
+        self.seq: list[int] = []
+        self.stop: list[int] = []
+        self.assigned: list[int] = []
+        self.rel: list[int] = []
+        self.times: list[tuple[int, int, int, int]] = []
+
+    def add(self, t: int, day: int, entity: str, tu: pb.TripUpdate) -> None:
+        index, prefix = self.index, self.prefix
+        rows = []
+        for u in tu.stop_time_update:
+            sid = u.stop_id
+            stop = index.get(prefix + sid, STOP_UNKNOWN) if sid else STOP_NOT_GIVEN
+            assigned = -1
+            if u.HasField("stop_time_properties") and u.stop_time_properties.assigned_stop_id:
+                aid = u.stop_time_properties.assigned_stop_id
+                assigned = index.get(prefix + aid, -1)
+                if assigned < 0:
+                    raise Reject("unknown stop", f"assigned_stop_id {aid!r}")
+            rows.append((u.stop_sequence if u.HasField("stop_sequence") else -1, stop,
+                         assigned, _REL.get(u.schedule_relationship, REL_SCHEDULED),
+                         (*_event(u, "arrival"), *_event(u, "departure"))))
+        for seq, stop, assigned, rel, times in rows:
+            self.seq.append(seq)
+            self.stop.append(stop)
+            self.assigned.append(assigned)
+            self.rel.append(rel)
+            self.times.append(times)
+        self.trips.append(t)
+        self.days.append(day)
+        self.entities.append((entity, tu.trip.trip_id))
+        self.offsets.append(len(self.seq))
+
+
 def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
                        status: FeedStatus) -> FeedResult:
     result = FeedResult(op, "trip-updates", status)
     ts = int(msg.header.timestamp) if msg.header.timestamp else now
+    pending = _Pending(tt, op)
     for e in msg.entity:
         if not e.HasField("trip_update"):
             continue
@@ -314,40 +269,68 @@ def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
         rel = tu.trip.schedule_relationship
         try:
             if rel in (TD.ADDED, TD.NEW):
-                live = _added(tt, op, tu, now, ts)
-                result.added.append(live)
+                result.added.append(_added(tt, op, tu, now, ts))
             elif rel == TD.REPLACEMENT:
                 raise Reject("unsupported relationship", "REPLACEMENT")
             else:
                 t, day = _match(tt, op, tu.trip, now)
                 if rel == TD.DUPLICATED:
                     result.added.append(_duplicated(tt, op, tu, t, ts))
+                elif rel in (TD.CANCELED, TD.DELETED):
+                    result.trips[(t, day)] = _cancelled(tt, op, t, day, rel, ts)
+                elif rel in (TD.SCHEDULED, TD.UNSCHEDULED):
+                    pending.add(t, day, e.id, tu)
+                    continue  # counted once matched to its stops
                 else:
-                    result.trips[(t, day)] = _scheduled_live(tt, op, tu, t, day, ts)
+                    raise Reject("unsupported relationship", TD.ScheduleRelationship.Name(rel))
             status.applied += 1
         except Reject as r:
             trip = f" trip {tu.trip.trip_id}" if tu.trip.trip_id else ""
             status.reject(r.reason, f"entity {e.id}{trip}: {r}")
+    _propagate_pending(tt, op, pending, ts, result, status)
     return result
 
 
-def _scheduled_live(tt: Timetable, op: str, tu: pb.TripUpdate, t: int, day: int, ts: int
-                    ) -> TripLive:
-    rel = tu.trip.schedule_relationship
+def _cancelled(tt: Timetable, op: str, t: int, day: int, rel: int, ts: int) -> TripLive:
     stops, arr, dep = _scheduled(tt, t, day)
     n = len(stops)
-    if rel in (TD.CANCELED, TD.DELETED):
-        return TripLive(op, tt.strings("trip_id")[t], t, day,
-                        "deleted" if rel != TD.CANCELED else "canceled", stops, arr, dep,
-                        np.full(n, NO_TIME, np.int64), np.full(n, NO_TIME, np.int64),
-                        np.zeros(n, np.int8), int(tt.trip_route[t]), "", ts)
-    if rel not in (TD.SCHEDULED, TD.UNSCHEDULED):
-        raise Reject("unsupported relationship", TD.ScheduleRelationship.Name(rel))
-    updates = _positions(tt, op, t, list(tu.stop_time_update))
-    rt_arr, rt_dep, st_status = propagate(arr, dep, updates)
-    for pos, _, assigned in updates:
-        if assigned >= 0:
-            stops[pos] = assigned
-    return TripLive(op, tt.strings("trip_id")[t], t, day, "scheduled", stops, arr, dep, rt_arr,
-                    rt_dep, st_status, int(tt.trip_route[t]), "", ts)
+    return TripLive(op, tt.strings("trip_id")[t], t, day,
+                    "deleted" if rel != TD.CANCELED else "canceled", stops, arr, dep,
+                    np.full(n, NO_TIME, np.int64), np.full(n, NO_TIME, np.int64),
+                    np.zeros(n, np.int8), int(tt.trip_route[t]), "", ts)
 
+
+def _propagate_pending(tt: Timetable, op: str, pending: _Pending, ts: int,
+                       result: FeedResult, status: FeedStatus) -> None:
+    """Match the stops and propagate the delays of every scheduled trip in one compiled
+    pass; a trip whose updates do not fit its stops is rejected whole."""
+    if not pending.trips:
+        return
+    times = np.array(pending.times, np.int64).reshape(-1, 4)
+    errors, offsets, stops, s_arr, s_dep, r_arr, r_dep, st = propagate_all(
+        np.array(pending.trips, np.int64), np.array(pending.days, np.int64),
+        tt.pattern_stop_offsets, tt.trip_pattern, tt.trip_st_start, tt.st_arr, tt.st_dep,
+        tt.st_seq, tt.pattern_stops, tt.stop_parent, tt.trip_tz, tt.tz_reference_utc,
+        np.array(pending.offsets, np.int64), np.array(pending.seq, np.int64),
+        np.array(pending.stop, np.int64), np.array(pending.assigned, np.int64),
+        np.array(pending.rel, np.int8), times)
+    ok = np.repeat(errors == 0, np.diff(offsets))
+    known = (r_dep != NO_TIME) & ok
+    if known.any():
+        diff = (r_dep - s_dep)[known]
+        result.max_late_s = max(0, int(diff.max()))
+        result.max_early_s = max(0, int(-diff.min()))
+    trip_ids, routes = tt.strings("trip_id"), tt.trip_route
+    offs = offsets.tolist()
+    for i, (t, day, code) in enumerate(zip(pending.trips, pending.days, errors.tolist(),
+                                           strict=True)):
+        if code:
+            entity, raw_trip = pending.entities[i]
+            status.reject(ERRORS[code], f"entity {entity} trip {raw_trip}: its stop_time_"
+                          "updates do not match the trip's stops")
+            continue
+        status.applied += 1
+        lo, hi = offs[i], offs[i + 1]
+        result.trips[(t, day)] = TripLive(
+            op, trip_ids[t], t, day, "scheduled", stops[lo:hi], s_arr[lo:hi], s_dep[lo:hi],
+            r_arr[lo:hi], r_dep[lo:hi], st[lo:hi], int(routes[t]), "", ts)

@@ -116,6 +116,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         destinations=[(s, w) for s, w, _ in destination.stops if stop_ok is None or stop_ok[s]],
         time=t, max_transfers=opt.max_transfers, trip_ok=trip_ok, stop_ok=stop_ok,
         extra_change_s=opt.min_transfer_s, walk_from_origins=not origin.is_coordinate,
+        walk_to_destinations=not destination.is_coordinate,
         live=live_view)
     if arrive_by:
         found = searcher.arrive_by(q)
@@ -123,6 +124,9 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         found = searcher.depart_in_range(q, opt.window_min * 60)
     else:
         found = searcher.depart_at(q)
+    if origin.is_coordinate or destination.is_coordinate:
+        # walking to a stop and on from it is walking: the direct walk covers it
+        found = [j for j in found if j.trips > 0]
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
     if live is not None and live.alerts:
         for j, jj in zip(journeys, found, strict=True):

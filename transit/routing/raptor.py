@@ -92,7 +92,8 @@ def forward_rounds(
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service, trip_next_in_block,
     st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
     fp_offsets, fp_to, fp_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    origins, access_s, t_start, walk_from_origins, egress_s, horizon, trip_pattern,
+    origins, access_s, t_start, walk_from_origins, walk_to_destinations, egress_s, horizon,
+    trip_pattern,
     arr_trip, arr_walk, ready, best_arr, best_trip, best_ready,
     pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip,
     pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
@@ -146,7 +147,8 @@ def forward_rounds(
                     if w < best_arr[q]:
                         best_arr[q] = w
                     marked[q] = True
-                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                    if walk_to_destinations and egress_s[q] >= 0 and \
+                            w + egress_s[q] < target_best:
                         target_best = w + egress_s[q]
                         result[0] = target_best
                         target_stop[0] = q
@@ -369,7 +371,8 @@ def forward_rounds(
                         ready_via[k, q] = 1
                         best_ready[q] = w
                         marked[q] = True
-                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                    if walk_to_destinations and egress_s[q] >= 0 and \
+                            w + egress_s[q] < target_best:
                         target_best = w + egress_s[q]
                         result[k] = target_best
                         target_stop[k] = q
@@ -428,7 +431,8 @@ def backward_rounds(
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
     st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
     fpi_offsets, fpi_from, fpi_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    destinations, egress_s, t_end, walk_to_destinations, access_s, horizon, trip_pattern,
+    destinations, egress_s, t_end, walk_to_destinations, walk_from_origins, access_s,
+    horizon, trip_pattern,
     dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
     pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
     target_stop, target_via, trip_prev_in_block, pt_next_trip, pt_next_alight_stop,
@@ -476,7 +480,8 @@ def backward_rounds(
                     if w > best_dep[q]:
                         best_dep[q] = w
                     marked[q] = True
-                    if access_s[q] >= 0 and w - access_s[q] > target_best:
+                    if walk_from_origins and access_s[q] >= 0 and \
+                            w - access_s[q] > target_best:
                         target_best = w - access_s[q]
                         result[0] = target_best
                         target_stop[0] = q
@@ -693,7 +698,8 @@ def backward_rounds(
                         latest_via[k, q] = 1
                         best_latest[q] = w
                         marked[q] = True
-                    if access_s[q] >= 0 and w - access_s[q] > target_best:
+                    if walk_from_origins and access_s[q] >= 0 and \
+                            w - access_s[q] > target_best:
                         target_best = w - access_s[q]
                         result[k] = target_best
                         target_stop[k] = q

@@ -29,6 +29,7 @@ class Query:
     stop_ok: np.ndarray | None = None  # bool per stop (e.g. wheelchair); None: all
     extra_change_s: int = 0  # slack added to every change
     walk_from_origins: bool = True  # footpaths from origin stops (not from coordinates)
+    walk_to_destinations: bool = True  # footpaths into destination stops (not coordinates)
     max_duration_s: int = 24 * 3600
     live: LiveTrips | None = None  # live trip instances; None: the schedule only
 
@@ -111,10 +112,11 @@ class Searcher:
         """Pareto-optimal journeys for every departure in [q.time, q.time + window_s],
         by departure (rRAPTOR: one run per distinct departure, latest first, labels kept)."""
         starts = self._departure_times(q, window_s)
-        state = _State(self.net, q.max_transfers + 2)
         found: list[Journey] = []
         for t in sorted(starts, reverse=True):
-            found.extend(self._run_forward(q, t, state))
+            # a fresh search per departure: labels kept from a later departure would prune
+            # by arrival across rounds and lose journeys with fewer transfers
+            found.extend(self._run_forward(q, t, _State(self.net, q.max_transfers + 2)))
         out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
@@ -150,7 +152,8 @@ class Searcher:
             net.trip_service, net.st_arr, net.st_dep, net.service_days, net.tz_reference_utc,
             net.sp_offsets, net.sp_pattern, net.sp_pos, net.fpi_offsets, net.fpi_from,
             net.fpi_duration_s, change, trip_ok, stop_ok, np.int64(net.max_days_back),
-            dests, egress, np.int64(q.time), q.walk_from_origins, access,
+            dests, egress, np.int64(q.time), q.walk_to_destinations, q.walk_from_origins,
+            access,
             np.int64(q.time - q.max_duration_s), net.trip_pattern, dep_trip, dep_walk, latest,
             best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
             pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
@@ -198,8 +201,9 @@ class Searcher:
                 via = int(latest_via[kk, s])
             trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
             legs = _settle_walks(legs)
-            departure = legs[0].departure if legs else q.time
-            arrival = legs[-1].arrival if legs else q.time
+            at_dest = int(dep_walk[0, s])  # a journey without legs: at a destination stop
+            departure = legs[0].departure if legs else at_dest
+            arrival = legs[-1].arrival if legs else at_dest
             journeys.append(Journey(legs, first, s, departure, arrival, trips))
         return journeys
 
@@ -234,7 +238,8 @@ class Searcher:
             net.service_days, net.tz_reference_utc, net.sp_offsets, net.sp_pattern, net.sp_pos,
             net.fp_offsets, net.fp_to, net.fp_duration_s, change, trip_ok, stop_ok,
             np.int64(net.max_days_back), origins, access, np.int64(t_start),
-            q.walk_from_origins, egress, np.int64(t_start + q.max_duration_s), net.trip_pattern,
+            q.walk_from_origins, q.walk_to_destinations, egress,
+            np.int64(t_start + q.max_duration_s), net.trip_pattern,
             st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_trip, st.best_ready,
             st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
@@ -316,9 +321,10 @@ class Searcher:
         legs.reverse()
         trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
         legs = _settle_walks(legs)
-        departure = legs[0].departure if legs else t_start
+        at_origin = int(st.arr_walk[0, s])  # a journey without legs: at an origin stop
+        departure = legs[0].departure if legs else at_origin
         first = legs[0].from_stop if legs else s
-        arrival = legs[-1].arrival if legs else t_start
+        arrival = legs[-1].arrival if legs else at_origin
         return Journey(legs, first, last, departure, arrival, trips)
 
     def _departure_times(self, q: Query, window_s: int) -> set[int]:

@@ -41,13 +41,37 @@ class Network:
     ev_trip: np.ndarray
     ev_dep: np.ndarray
     ev_tz: np.ndarray
+    thr_pattern_stop_offsets: np.ndarray
+    thr_pattern_stops: np.ndarray
+    thr_pattern_pickup: np.ndarray
+    thr_pattern_dropoff: np.ndarray
+    thr_pattern_trip_offsets: np.ndarray
+    thr_trip_st_start: np.ndarray
+    thr_st_arr: np.ndarray
+    thr_st_dep: np.ndarray
+    thr_trip_first: np.ndarray
+    thr_trip_second: np.ndarray
+    thr_sp_offsets: np.ndarray
+    thr_sp_pattern: np.ndarray
+    thr_sp_pos: np.ndarray
     max_days_back: int
+    thr_tz: np.ndarray = None  # type: ignore[assignment]  # derived in `of`
+    thr_service: np.ndarray = None  # type: ignore[assignment]
 
     @classmethod
     def of(cls, tt: Timetable) -> Network:
-        names = [f for f in cls.__dataclass_fields__ if f != "max_days_back"]
-        return cls(**{n: np.asarray(getattr(tt, n)) for n in names},
-                   max_days_back=tt.max_days_back)
+        names = [f for f in cls.__dataclass_fields__
+                 if f not in ("max_days_back", "thr_tz", "thr_service")]
+        arrays = {n: np.asarray(getattr(tt, n)) for n in names}
+        first = arrays["thr_trip_first"]
+        # per through trip: its first trip's zone and service (read-only like the rest, so
+        # the kernels see one array type for both pattern sets)
+        thr_tz = np.ascontiguousarray(arrays["trip_tz"][first])
+        thr_service = np.ascontiguousarray(arrays["trip_service"][first])
+        thr_tz.setflags(write=False)
+        thr_service.setflags(write=False)
+        return cls(**arrays, max_days_back=tt.max_days_back, thr_tz=thr_tz,
+                   thr_service=thr_service)
 
     @property
     def n_stops(self) -> int:

@@ -18,6 +18,7 @@ from numba import njit
 
 INF = np.int64(1) << 62
 MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
+THR_BASE = -(np.int64(1) << 40)  # parents: THR_BASE - i is through trip i
 
 
 @njit(cache=True, nogil=True)
@@ -99,6 +100,10 @@ def forward_rounds(
     pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
     trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
     rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
+    thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
+    thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
+    thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
+    thr_sp_pos,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved."""
@@ -155,21 +160,26 @@ def forward_rounds(
                         target_via[0] = 1
     first_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
+    n_thr = thr_pattern_stop_offsets.shape[0] - 1
+    thr_first_pos = np.full(n_thr, -1, np.int64)
+    thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
     max_len = 1
-    for p in range(n_patterns):
-        max_len = max(max_len, pattern_stop_offsets[p + 1] - pattern_stop_offsets[p])
+    for p in range(n_thr):
+        max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
     boarded_t = np.empty(max_len, np.int64)
     boarded_d = np.empty(max_len, np.int64)
     boarded_stop = np.empty(max_len, np.int64)
     boarded_pos = np.empty(max_len, np.int64)
+    no_masked = np.zeros(0, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_first = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
         # patterns to scan, from their first improved stop
         nq = 0
+        ntq = 0
         nrq = 0
         any_marked = False
         for s in range(n_stops):
@@ -203,88 +213,56 @@ def forward_rounds(
                     first_pos[p] = pos
                 elif pos < first_pos[p]:
                     first_pos[p] = pos
+            for e in range(thr_sp_offsets[s], thr_sp_offsets[s + 1]):
+                p = thr_sp_pattern[e]
+                pos = thr_sp_pos[e]
+                if thr_pattern_pickup[thr_pattern_stop_offsets[p] + pos] == 1:
+                    continue
+                if pos == thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p] - 1:
+                    continue
+                if thr_first_pos[p] < 0:
+                    thr_queue[ntq] = p
+                    ntq += 1
+                    thr_first_pos[p] = pos
+                elif pos < thr_first_pos[p]:
+                    thr_first_pos[p] = pos
         if not any_marked:
             break
         n_imp = 0
-        for qi in range(nq):
-            p = queue[qi]
-            start = first_pos[p]
-            first_pos[p] = -1
-            ps0 = pattern_stop_offsets[p]
-            n_pos = pattern_stop_offsets[p + 1] - ps0
-            cur = -1
-            cur_day = -1
-            cur_base = np.int64(0)
-            board_stop = -1
-            board_pos = -1
-            nb = 0
-            for pos in range(start, n_pos):
-                s = pattern_stops[ps0 + pos]
-                if cur >= 0 and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]:
-                    a = cur_base + st_arr[trip_st_start[cur] + pos]
-                    if a < best_trip[s] and a < target_best and a <= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        arr_trip[k, s] = a
-                        best_trip[s] = a
-                        if a < best_arr[s]:
-                            best_arr[s] = a
-                        pt_trip[k, s] = cur
-                        pt_day[k, s] = cur_day
-                        pt_board_stop[k, s] = board_stop
-                        pt_board_pos[k, s] = board_pos
-                        pt_alight_pos[k, s] = pos
-                        pt_prev_trip[k, s] = -1
-                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                            target_best = a + egress_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                if pos == n_pos - 1:
-                    break  # boarding at the last stop goes nowhere
-                r = ready[k - 1, s]
-                can_board = r < INF and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]
-                if can_board and (cur < 0 or r <= cur_base + st_dep[trip_st_start[cur] + pos]):
-                    t, d, when = _earliest_trip(
-                        p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
-                        trip_service, st_dep, service_days, tz_ref, trip_ok, max_days_back,
-                        trip_has_rt, rt_masked)
-                    if t >= 0 and (cur < 0 or when < cur_base + st_dep[
-                            trip_st_start[cur] + pos]):
-                        cur = t
-                        cur_day = d
-                        cur_base = tz_ref[trip_tz[t], d]
-                        board_stop = s
-                        board_pos = pos
-                        if trip_next_in_block[t] >= 0:
-                            boarded_t[nb] = t
-                            boarded_d[nb] = d
-                            boarded_stop[nb] = s
-                            boarded_pos[nb] = pos
-                            nb += 1
-            # stay seated into the following trips of the block of every trip boarded
-            for bi in range(nb):
-                root = boarded_t[bi]
-                day = boarded_d[bi]
-                t2 = trip_next_in_block[root]
-                depth = 0
-                while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
-                    depth += 1
-                    if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
-                        break
-                    if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
-                        break
-                    p2 = trip_pattern[t2]
-                    ps2 = pattern_stop_offsets[p2]
-                    n2 = pattern_stop_offsets[p2 + 1] - ps2
-                    base2 = tz_ref[trip_tz[t2], day]
-                    for pos2 in range(1, n2):
-                        s = pattern_stops[ps2 + pos2]
-                        if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
-                            continue
-                        a = base2 + st_arr[trip_st_start[t2] + pos2]
+        # the timetable's patterns, then the through trips (a trip and the next of its block)
+        for through in (False, True):
+            if through:
+                x_pso, x_stops, x_pick, x_drop = (thr_pattern_stop_offsets, thr_pattern_stops,
+                                                  thr_pattern_pickup, thr_pattern_dropoff)
+                x_pto, x_st0, x_arr, x_dep = (thr_pattern_trip_offsets, thr_trip_st_start,
+                                              thr_st_arr, thr_st_dep)
+                x_tz, x_service, x_ok, x_has_rt, x_masked = (thr_tz, thr_service, thr_ok,
+                                                             thr_has_rt, no_masked)
+                x_queue, x_first, x_nq = thr_queue, thr_first_pos, ntq
+            else:
+                x_pso, x_stops, x_pick, x_drop = (pattern_stop_offsets, pattern_stops,
+                                                  pattern_pickup, pattern_dropoff)
+                x_pto, x_st0, x_arr, x_dep = (pattern_trip_offsets, trip_st_start, st_arr,
+                                              st_dep)
+                x_tz, x_service, x_ok, x_has_rt, x_masked = (trip_tz, trip_service, trip_ok,
+                                                             trip_has_rt, rt_masked)
+                x_queue, x_first, x_nq = queue, first_pos, nq
+            for qi in range(x_nq):
+                p = x_queue[qi]
+                start = x_first[p]
+                x_first[p] = -1
+                ps0 = x_pso[p]
+                n_pos = x_pso[p + 1] - ps0
+                cur = -1
+                cur_day = -1
+                cur_base = np.int64(0)
+                board_stop = -1
+                board_pos = -1
+                nb = 0
+                for pos in range(start, n_pos):
+                    s = x_stops[ps0 + pos]
+                    if cur >= 0 and x_drop[ps0 + pos] != 1 and stop_ok[s]:
+                        a = cur_base + x_arr[x_st0[cur] + pos]
                         if a < best_trip[s] and a < target_best and a <= horizon:
                             if not is_improved[s]:
                                 is_improved[s] = True
@@ -294,20 +272,89 @@ def forward_rounds(
                             best_trip[s] = a
                             if a < best_arr[s]:
                                 best_arr[s] = a
-                            pt_trip[k, s] = t2
-                            pt_day[k, s] = day
-                            pt_board_stop[k, s] = pattern_stops[ps2]
-                            pt_board_pos[k, s] = 0
-                            pt_alight_pos[k, s] = pos2
-                            pt_prev_trip[k, s] = root
-                            pt_prev_board_stop[k, s] = boarded_stop[bi]
-                            pt_prev_board_pos[k, s] = boarded_pos[bi]
+                            pt_trip[k, s] = THR_BASE - cur if through else cur
+                            pt_day[k, s] = cur_day
+                            pt_board_stop[k, s] = board_stop
+                            pt_board_pos[k, s] = board_pos
+                            pt_alight_pos[k, s] = pos
+                            pt_prev_trip[k, s] = -1
                             if egress_s[s] >= 0 and a + egress_s[s] < target_best:
                                 target_best = a + egress_s[s]
                                 result[k] = target_best
                                 target_stop[k] = s
                                 target_via[k] = 0
-                    t2 = trip_next_in_block[t2]
+                    if pos == n_pos - 1:
+                        break  # boarding at the last stop goes nowhere
+                    r = ready[k - 1, s]
+                    can_board = r < INF and x_pick[ps0 + pos] != 1 and stop_ok[s]
+                    if can_board and (cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
+                        t, d, when = _earliest_trip(
+                            p, pos, r, x_pto, x_st0, x_tz, x_service, x_dep, service_days,
+                            tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                        if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
+                            cur = t
+                            cur_day = d
+                            cur_base = tz_ref[x_tz[t], d]
+                            board_stop = s
+                            board_pos = pos
+                            if through and trip_next_in_block[thr_second[t]] >= 0:
+                                boarded_t[nb] = t
+                                boarded_d[nb] = d
+                                boarded_stop[nb] = s
+                                boarded_pos[nb] = pos
+                                nb += 1
+                # seated on along the block, from the second trip of each through trip boarded
+                for bi in range(nb):
+                    thr = boarded_t[bi]
+                    day = boarded_d[bi]
+                    join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
+                        pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
+                    if boarded_pos[bi] < join:
+                        root = thr_first[thr]
+                        root_pos = boarded_pos[bi]
+                    else:
+                        root = thr_second[thr]
+                        root_pos = boarded_pos[bi] - join
+                    t2 = trip_next_in_block[thr_second[thr]]
+                    depth = 0
+                    while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
+                        depth += 1
+                        if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
+                            break
+                        if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
+                            break
+                        p2 = trip_pattern[t2]
+                        ps2 = pattern_stop_offsets[p2]
+                        n2 = pattern_stop_offsets[p2 + 1] - ps2
+                        base2 = tz_ref[trip_tz[t2], day]
+                        for pos2 in range(1, n2):
+                            s = pattern_stops[ps2 + pos2]
+                            if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
+                                continue
+                            a = base2 + st_arr[trip_st_start[t2] + pos2]
+                            if a < best_trip[s] and a < target_best and a <= horizon:
+                                if not is_improved[s]:
+                                    is_improved[s] = True
+                                    improved[n_imp] = s
+                                    n_imp += 1
+                                arr_trip[k, s] = a
+                                best_trip[s] = a
+                                if a < best_arr[s]:
+                                    best_arr[s] = a
+                                pt_trip[k, s] = t2
+                                pt_day[k, s] = day
+                                pt_board_stop[k, s] = pattern_stops[ps2]
+                                pt_board_pos[k, s] = 0
+                                pt_alight_pos[k, s] = pos2
+                                pt_prev_trip[k, s] = root
+                                pt_prev_board_stop[k, s] = boarded_stop[bi]
+                                pt_prev_board_pos[k, s] = root_pos
+                                if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                                    target_best = a + egress_s[s]
+                                    result[k] = target_best
+                                    target_stop[k] = s
+                                    target_via[k] = 0
+                        t2 = trip_next_in_block[t2]
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -438,6 +485,10 @@ def backward_rounds(
     target_stop, target_via, trip_prev_in_block, pt_next_trip, pt_next_alight_stop,
     pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
     rt_board_ok, rt_alight_ok, rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
+    thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
+    thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
+    thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
+    thr_sp_pos,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0)."""
@@ -488,20 +539,25 @@ def backward_rounds(
                         target_via[0] = 1
     last_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
+    n_thr = thr_pattern_stop_offsets.shape[0] - 1
+    thr_last_pos = np.full(n_thr, -1, np.int64)
+    thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
     max_len = 1
-    for p in range(n_patterns):
-        max_len = max(max_len, pattern_stop_offsets[p + 1] - pattern_stop_offsets[p])
+    for p in range(n_thr):
+        max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
     alighted_t = np.empty(max_len, np.int64)
     alighted_d = np.empty(max_len, np.int64)
     alighted_stop = np.empty(max_len, np.int64)
     alighted_pos = np.empty(max_len, np.int64)
+    no_masked = np.zeros(0, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_last = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
         nq = 0
+        ntq = 0
         nrq = 0
         any_marked = False
         for s in range(n_stops):
@@ -533,88 +589,52 @@ def backward_rounds(
                     last_pos[p] = pos
                 elif pos > last_pos[p]:
                     last_pos[p] = pos
+            for e in range(thr_sp_offsets[s], thr_sp_offsets[s + 1]):
+                p = thr_sp_pattern[e]
+                pos = thr_sp_pos[e]
+                if thr_pattern_dropoff[thr_pattern_stop_offsets[p] + pos] == 1 or pos == 0:
+                    continue
+                if thr_last_pos[p] < 0:
+                    thr_queue[ntq] = p
+                    ntq += 1
+                    thr_last_pos[p] = pos
+                elif pos > thr_last_pos[p]:
+                    thr_last_pos[p] = pos
         if not any_marked:
             break
         n_imp = 0
-        for qi in range(nq):
-            p = queue[qi]
-            start = last_pos[p]
-            last_pos[p] = -1
-            ps0 = pattern_stop_offsets[p]
-            cur = -1
-            cur_day = -1
-            cur_base = np.int64(0)
-            alight_stop = -1
-            alight_pos = -1
-            na = 0
-            for pos in range(start, -1, -1):
-                s = pattern_stops[ps0 + pos]
-                if cur >= 0 and pattern_pickup[ps0 + pos] != 1 and stop_ok[s]:
-                    d = cur_base + st_dep[trip_st_start[cur] + pos]
-                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        dep_trip[k, s] = d
-                        best_dep_trip[s] = d
-                        if d > best_dep[s]:
-                            best_dep[s] = d
-                        pt_trip[k, s] = cur
-                        pt_day[k, s] = cur_day
-                        pt_alight_stop[k, s] = alight_stop
-                        pt_alight_pos[k, s] = alight_pos
-                        pt_board_pos[k, s] = pos
-                        pt_next_trip[k, s] = -1
-                        if access_s[s] >= 0 and d - access_s[s] > target_best:
-                            target_best = d - access_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                if pos == 0:
-                    break  # alighting at the first stop comes from nowhere
-                r = latest[k - 1, s]
-                can_alight = r > -INF and pattern_dropoff[ps0 + pos] != 1 and stop_ok[s]
-                if can_alight and (cur < 0 or r >= cur_base + st_arr[trip_st_start[cur] + pos]):
-                    t, dd, when = _latest_trip(
-                        p, pos, r, pattern_trip_offsets, trip_st_start, trip_tz,
-                        trip_service, st_arr, service_days, tz_ref, trip_ok, max_days_back,
-                        trip_has_rt, rt_masked)
-                    if t >= 0 and (cur < 0 or when > cur_base + st_arr[
-                            trip_st_start[cur] + pos]):
-                        cur = t
-                        cur_day = dd
-                        cur_base = tz_ref[trip_tz[t], dd]
-                        alight_stop = s
-                        alight_pos = pos
-                        if trip_prev_in_block[t] >= 0:
-                            alighted_t[na] = t
-                            alighted_d[na] = dd
-                            alighted_stop[na] = s
-                            alighted_pos[na] = pos
-                            na += 1
-            # seated from the earlier trips of the block of every trip alighted from:
-            # boarding any of them is boarding this trip
-            for ai in range(na):
-                end = alighted_t[ai]
-                day = alighted_d[ai]
-                t0 = trip_prev_in_block[end]
-                depth = 0
-                while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
-                    depth += 1
-                    if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
-                        break
-                    if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
-                        break
-                    p2 = trip_pattern[t0]
-                    ps2 = pattern_stop_offsets[p2]
-                    n2 = pattern_stop_offsets[p2 + 1] - ps2
-                    base2 = tz_ref[trip_tz[t0], day]
-                    for pos2 in range(n2 - 2, -1, -1):
-                        s = pattern_stops[ps2 + pos2]
-                        if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
-                            continue
-                        d = base2 + st_dep[trip_st_start[t0] + pos2]
+        for through in (False, True):
+            if through:
+                x_pso, x_stops, x_pick, x_drop = (thr_pattern_stop_offsets, thr_pattern_stops,
+                                                  thr_pattern_pickup, thr_pattern_dropoff)
+                x_pto, x_st0, x_arr, x_dep = (thr_pattern_trip_offsets, thr_trip_st_start,
+                                              thr_st_arr, thr_st_dep)
+                x_tz, x_service, x_ok, x_has_rt, x_masked = (thr_tz, thr_service, thr_ok,
+                                                             thr_has_rt, no_masked)
+                x_queue, x_last, x_nq = thr_queue, thr_last_pos, ntq
+            else:
+                x_pso, x_stops, x_pick, x_drop = (pattern_stop_offsets, pattern_stops,
+                                                  pattern_pickup, pattern_dropoff)
+                x_pto, x_st0, x_arr, x_dep = (pattern_trip_offsets, trip_st_start, st_arr,
+                                              st_dep)
+                x_tz, x_service, x_ok, x_has_rt, x_masked = (trip_tz, trip_service, trip_ok,
+                                                             trip_has_rt, rt_masked)
+                x_queue, x_last, x_nq = queue, last_pos, nq
+            for qi in range(x_nq):
+                p = x_queue[qi]
+                start = x_last[p]
+                x_last[p] = -1
+                ps0 = x_pso[p]
+                cur = -1
+                cur_day = -1
+                cur_base = np.int64(0)
+                alight_stop = -1
+                alight_pos = -1
+                na = 0
+                for pos in range(start, -1, -1):
+                    s = x_stops[ps0 + pos]
+                    if cur >= 0 and x_pick[ps0 + pos] != 1 and stop_ok[s]:
+                        d = cur_base + x_dep[x_st0[cur] + pos]
                         if d > best_dep_trip[s] and d > target_best and d >= horizon:
                             if not is_improved[s]:
                                 is_improved[s] = True
@@ -624,20 +644,89 @@ def backward_rounds(
                             best_dep_trip[s] = d
                             if d > best_dep[s]:
                                 best_dep[s] = d
-                            pt_trip[k, s] = t0
-                            pt_day[k, s] = day
-                            pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
-                            pt_alight_pos[k, s] = n2 - 1
-                            pt_board_pos[k, s] = pos2
-                            pt_next_trip[k, s] = end
-                            pt_next_alight_stop[k, s] = alighted_stop[ai]
-                            pt_next_alight_pos[k, s] = alighted_pos[ai]
+                            pt_trip[k, s] = THR_BASE - cur if through else cur
+                            pt_day[k, s] = cur_day
+                            pt_alight_stop[k, s] = alight_stop
+                            pt_alight_pos[k, s] = alight_pos
+                            pt_board_pos[k, s] = pos
+                            pt_next_trip[k, s] = -1
                             if access_s[s] >= 0 and d - access_s[s] > target_best:
                                 target_best = d - access_s[s]
                                 result[k] = target_best
                                 target_stop[k] = s
                                 target_via[k] = 0
-                    t0 = trip_prev_in_block[t0]
+                    if pos == 0:
+                        break  # alighting at the first stop comes from nowhere
+                    r = latest[k - 1, s]
+                    can_alight = r > -INF and x_drop[ps0 + pos] != 1 and stop_ok[s]
+                    if can_alight and (cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
+                        t, dd, when = _latest_trip(
+                            p, pos, r, x_pto, x_st0, x_tz, x_service, x_arr, service_days,
+                            tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                        if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
+                            cur = t
+                            cur_day = dd
+                            cur_base = tz_ref[x_tz[t], dd]
+                            alight_stop = s
+                            alight_pos = pos
+                            if through and trip_prev_in_block[thr_first[t]] >= 0:
+                                alighted_t[na] = t
+                                alighted_d[na] = dd
+                                alighted_stop[na] = s
+                                alighted_pos[na] = pos
+                                na += 1
+                # seated from earlier trips of the block, before each through trip alighted
+                for ai in range(na):
+                    thr = alighted_t[ai]
+                    day = alighted_d[ai]
+                    join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
+                        pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
+                    if alighted_pos[ai] > join:
+                        end = thr_second[thr]
+                        end_pos = alighted_pos[ai] - join
+                    else:
+                        end = thr_first[thr]
+                        end_pos = alighted_pos[ai]
+                    t0 = trip_prev_in_block[thr_first[thr]]
+                    depth = 0
+                    while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
+                        depth += 1
+                        if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
+                            break
+                        if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
+                            break
+                        p2 = trip_pattern[t0]
+                        ps2 = pattern_stop_offsets[p2]
+                        n2 = pattern_stop_offsets[p2 + 1] - ps2
+                        base2 = tz_ref[trip_tz[t0], day]
+                        for pos2 in range(n2 - 2, -1, -1):
+                            s = pattern_stops[ps2 + pos2]
+                            if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
+                                continue
+                            d = base2 + st_dep[trip_st_start[t0] + pos2]
+                            if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                                if not is_improved[s]:
+                                    is_improved[s] = True
+                                    improved[n_imp] = s
+                                    n_imp += 1
+                                dep_trip[k, s] = d
+                                best_dep_trip[s] = d
+                                if d > best_dep[s]:
+                                    best_dep[s] = d
+                                pt_trip[k, s] = t0
+                                pt_day[k, s] = day
+                                pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
+                                pt_alight_pos[k, s] = n2 - 1
+                                pt_board_pos[k, s] = pos2
+                                pt_next_trip[k, s] = end
+                                pt_next_alight_stop[k, s] = alighted_stop[ai]
+                                pt_next_alight_pos[k, s] = end_pos
+                                if access_s[s] >= 0 and d - access_s[s] > target_best:
+                                    target_best = d - access_s[s]
+                                    result[k] = target_best
+                                    target_stop[k] = s
+                                    target_via[k] = 0
+                        t0 = trip_prev_in_block[t0]
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]

@@ -14,6 +14,7 @@ import numpy as np
 from transit.routing import raptor
 from transit.routing.live_trips import LiveTrips
 from transit.routing.network import Network
+from transit.routing.raptor import THR_BASE
 from transit.timetable.departures import _departures
 
 INF = int(raptor.INF)
@@ -99,6 +100,7 @@ class Searcher:
         self._pattern_of_trip = np.repeat(
             np.arange(len(net.pattern_trip_offsets) - 1), np.diff(net.pattern_trip_offsets))
         self._no_live = LiveTrips.empty(net.n_trips, net.n_stops)
+        self._thr_no_rt = np.zeros(len(net.thr_trip_first), np.bool_)
         self._prev_in_block = np.full(net.n_trips, -1, np.int64)
         has_next = net.trip_next_in_block >= 0
         self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
@@ -158,7 +160,7 @@ class Searcher:
             best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
             pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
-            pt["next_alight_pos"], *live_args)
+            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live))
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -178,7 +180,10 @@ class Searcher:
                     via = 0 if kk > 0 else 2
                     continue
                 t, d = int(pt["trip"][kk, s]), int(pt["day"][kk, s])
-                if t <= -2:
+                if t <= THR_BASE:
+                    legs.extend(self._through_legs(THR_BASE - t, d, int(pt["board_pos"][kk, s]),
+                                                   int(pt["alight_pos"][kk, s])))
+                elif t <= -2:
                     legs.append(self._live_leg(live, -2 - t, int(pt["board_pos"][kk, s]),
                                                int(pt["alight_pos"][kk, s])))
                 else:
@@ -222,6 +227,19 @@ class Searcher:
                          np.bool_)
         return live, live.kernel_args(rt_ok)
 
+    def _through(self, trip_ok: np.ndarray, live: LiveTrips) -> tuple[np.ndarray, ...]:
+        """Through-trip arrays for the kernels; a through trip runs when both its trips pass
+        the filters and neither is replaced by live data."""
+        net = self.net
+        first, second = net.thr_trip_first, net.thr_trip_second
+        ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
+            ~live.trip_has_rt[second]
+        return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
+                net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
+                net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, ok,
+                self._thr_no_rt, first, second, net.thr_sp_offsets, net.thr_sp_pattern,
+                net.thr_sp_pos)
+
     def _run_forward(self, q: Query, t_start: int, st: _State) -> list[Journey]:
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
@@ -244,7 +262,7 @@ class Searcher:
             st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
-            st.target_stop, st.target_via, *live_args)
+            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live))
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:
@@ -252,6 +270,18 @@ class Searcher:
             journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
                                               int(st.target_via[k]), t_start, live))
         return journeys
+
+    def _through_legs(self, thr: int, day: int, board: int, alight: int) -> list[Leg]:
+        """A ride on a through trip as the legs of its two trips (the second seated)."""
+        first = int(self.net.thr_trip_first[thr])
+        second = int(self.net.thr_trip_second[thr])
+        join = self._last_pos(first)
+        if alight <= join:
+            return [self._trip_leg(first, day, board, alight, False)]
+        if board >= join:
+            return [self._trip_leg(second, day, board - join, alight - join, False)]
+        return [self._trip_leg(first, day, board, join, False),
+                self._trip_leg(second, day, 0, alight - join, True)]
 
     def _last_pos(self, trip: int) -> int:
         p = int(self.net.trip_pattern[trip])
@@ -297,7 +327,10 @@ class Searcher:
                 via = 0 if k > 0 else 2
                 continue
             t, d = int(st.pt_trip[k, s]), int(st.pt_day[k, s])
-            if t <= -2:
+            if t <= THR_BASE:
+                legs.extend(reversed(self._through_legs(
+                    THR_BASE - t, d, int(st.pt_board_pos[k, s]), int(st.pt_alight_pos[k, s]))))
+            elif t <= -2:
                 legs.append(self._live_leg(live, -2 - t, int(st.pt_board_pos[k, s]),
                                            int(st.pt_alight_pos[k, s])))
             else:

@@ -16,6 +16,7 @@ from transit.ingest.reader import GtfsFeed
 from transit.ingest.times import parse_times
 from transit.ingest.validate import StopTimes
 from transit.timetable.calendar import pack_days, service_days
+from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
@@ -96,22 +97,6 @@ def _shapes(shapes: pd.DataFrame | None) -> tuple[list[str], dict[str, Column]]:
         "shape_pt_lat": df["shape_pt_lat"].to_numpy(np.float32),
         "shape_pt_lon": df["shape_pt_lon"].to_numpy(np.float32),
     }
-
-
-def _split_overtaking(order: list[int], arr: list[np.ndarray], dep: list[np.ndarray]) -> list[
-        list[int]]:
-    """Split trips of one stop sequence (sorted by first departure) into groups in which no trip
-    overtakes another, so a pattern's trips are ordered at every stop (needed by RAPTOR)."""
-    groups: list[list[int]] = []
-    for t in order:
-        for g in groups:
-            last = g[-1]
-            if (arr[t] >= arr[last]).all() and (dep[t] >= dep[last]).all():
-                g.append(t)
-                break
-        else:
-            groups.append([t])
-    return groups
 
 
 def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], values: list[str]
@@ -239,7 +224,7 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     patterns: list[list[int]] = []
     for members in keyed.values():
         members.sort(key=lambda t: (trip_first_dep[t], trip_ids[t]))
-        patterns.extend(_split_overtaking(members, t_arr, t_dep))
+        patterns.extend(split_overtaking(members, t_arr, t_dep))
     patterns.sort(key=lambda g: (trip_first_dep[g[0]], trip_ids[g[0]]))
 
     trip_order = np.array([t for g in patterns for t in g], dtype=np.int64)

@@ -1,5 +1,5 @@
 """Indexes that journey planning walks: stop -> (pattern, position), incoming footpaths,
-block continuations, wheelchair access of each stop."""
+block continuations and through trips, wheelchair access of each stop."""
 
 from __future__ import annotations
 
@@ -7,21 +7,13 @@ import numpy as np
 
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
+from transit.timetable.through import build_through_patterns
 
 
 def build_routing_indexes(cols: dict[str, Column]) -> dict[str, np.ndarray]:
     n_stops = len(cols["stop_id"])
-    pso = np.asarray(cols["pattern_stop_offsets"])
-    stops = np.asarray(cols["pattern_stops"]).astype(np.int64)
-    rows = np.arange(len(stops))
-    pattern = np.repeat(np.arange(len(pso) - 1), np.diff(pso))
-    order = np.lexsort((rows, stops))
-    out: dict[str, np.ndarray] = {
-        "sp_offsets": np.r_[0, np.cumsum(np.bincount(stops, minlength=n_stops))].astype(
-            np.int64),
-        "sp_pattern": pattern[order].astype(np.int32),
-        "sp_pos": (rows - pso[pattern])[order].astype(np.int32),
-    }
+    out = _stop_patterns(n_stops, np.asarray(cols["pattern_stop_offsets"]),
+                         np.asarray(cols["pattern_stops"]), "sp")
     # incoming footpaths (arrive_by searches walk them backwards)
     fp_off = np.asarray(cols["fp_offsets"])
     fp_from = np.repeat(np.arange(n_stops), np.diff(fp_off))
@@ -38,7 +30,26 @@ def build_routing_indexes(cols: dict[str, Column]) -> dict[str, np.ndarray]:
     wc[inherit] = wc[parent[inherit]]
     out["stop_wheelchair_eff"] = wc
     out["trip_next_in_block"] = _block_continuations(cols)
+    through = build_through_patterns(cols, out["trip_next_in_block"])
+    out.update(through)
+    out.update(_stop_patterns(len(cols["stop_id"]), through["thr_pattern_stop_offsets"],
+                              through["thr_pattern_stops"], "thr_sp"))
     return out
+
+
+def _stop_patterns(n_stops: int, offsets: np.ndarray, stops: np.ndarray, prefix: str
+                   ) -> dict[str, np.ndarray]:
+    """stop -> (pattern, position) as CSR: `{prefix}_offsets`, `_pattern`, `_pos`."""
+    stops = stops.astype(np.int64)
+    rows = np.arange(len(stops))
+    pattern = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    order = np.lexsort((rows, stops))
+    return {
+        f"{prefix}_offsets": np.r_[0, np.cumsum(np.bincount(stops, minlength=n_stops))
+                                   ].astype(np.int64),
+        f"{prefix}_pattern": pattern[order].astype(np.int32),
+        f"{prefix}_pos": (rows - offsets[pattern])[order].astype(np.int32),
+    }
 
 
 def _block_continuations(cols: dict[str, Column]) -> np.ndarray:

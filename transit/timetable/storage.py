@@ -32,8 +32,10 @@ def _load(path: Path, mmap: bool) -> np.ndarray:
     """Memory-map a column (as a plain ndarray view, which numba accepts)."""
     try:
         return np.asarray(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
-    except ValueError:  # an empty array cannot be mapped
-        return np.load(path, allow_pickle=False)
+    except ValueError:  # an empty array cannot be mapped; read-only like the mapped ones
+        arr = np.load(path, allow_pickle=False)
+        arr.setflags(write=False)
+        return arr
 
 
 def load_columns(directory: Path, mmap: bool = True) -> tuple[dict[str, Column], dict[str, Any]]:

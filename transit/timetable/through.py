@@ -1,0 +1,86 @@
+"""Through trips: a trip and the next trip of its block, joined into one ride.
+
+A rider staying seated from one trip into the next of the same block makes no transfer. The
+journey search reads these joined trips as extra patterns (same stops, ordered, like the
+timetable's own), so boarding any trip of a pattern for its continuation is found, not only
+the earliest one. Longer chains continue from a through trip's second trip at search time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from transit.timetable.patterns import split_overtaking
+from transit.timetable.storage import Column
+
+
+def build_through_patterns(cols: dict[str, Column], next_in_block: np.ndarray
+                           ) -> dict[str, np.ndarray]:
+    pso = np.asarray(cols["pattern_stop_offsets"])
+    pstops = np.asarray(cols["pattern_stops"])
+    pick, drop = np.asarray(cols["pattern_pickup"]), np.asarray(cols["pattern_dropoff"])
+    tp = np.asarray(cols["trip_pattern"])
+    st0 = np.asarray(cols["trip_st_start"])
+    arr, dep = np.asarray(cols["st_arr"]), np.asarray(cols["st_dep"])
+    tz = np.asarray(cols["trip_tz"])
+    svc = np.asarray(cols["trip_service"])
+    firsts: list[int] = []
+    seconds: list[int] = []
+    stops_of: list[np.ndarray] = []
+    arr_of: list[np.ndarray] = []
+    dep_of: list[np.ndarray] = []
+    keys: dict[bytes, list[int]] = {}
+    for t in np.flatnonzero(next_in_block >= 0):
+        n = int(next_in_block[t])
+        if tz[t] != tz[n] or svc[t] != svc[n]:
+            continue
+        a0, a1 = pso[tp[t]], pso[tp[t] + 1]
+        b0, b1 = pso[tp[n]], pso[tp[n] + 1]
+        la, lb = a1 - a0, b1 - b0
+        stops = np.concatenate([pstops[a0:a1], pstops[b0 + 1:b1]])
+        pu = np.concatenate([pick[a0:a1 - 1], pick[b0:b1]])
+        do = np.concatenate([drop[a0:a1], drop[b0 + 1:b1]])
+        ar = np.concatenate([arr[st0[t]:st0[t] + la], arr[st0[n] + 1:st0[n] + lb]])
+        de = np.concatenate([dep[st0[t]:st0[t] + la - 1], dep[st0[n]:st0[n] + lb]])
+        i = len(firsts)
+        firsts.append(int(t))
+        seconds.append(int(n))
+        stops_of.append(stops)
+        arr_of.append(ar)
+        dep_of.append(de)
+        key = stops.tobytes() + pu.astype(np.int8).tobytes() + do.astype(np.int8).tobytes() \
+            + np.int64(tz[t]).tobytes()
+        keys.setdefault(key, []).append(i)
+    groups: list[list[int]] = []
+    for members in keys.values():
+        members.sort(key=lambda i: (int(dep_of[i][0]), firsts[i]))
+        groups.extend(split_overtaking(members, arr_of, dep_of))
+    order = [i for g in groups for i in g]
+    lens = np.array([len(stops_of[g[0]]) for g in groups], dtype=np.int64)
+    trip_lens = np.array([len(stops_of[i]) for i in order], dtype=np.int64)
+
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    first_of_group = [g[0] for g in groups]
+    a_pick, a_drop = [], []
+    for i in first_of_group:
+        t, n = firsts[i], seconds[i]
+        a0, a1 = pso[tp[t]], pso[tp[t] + 1]
+        b0, b1 = pso[tp[n]], pso[tp[n] + 1]
+        a_pick.append(np.concatenate([pick[a0:a1 - 1], pick[b0:b1]]))
+        a_drop.append(np.concatenate([drop[a0:a1], drop[b0 + 1:b1]]))
+    return {
+        "thr_pattern_stop_offsets": np.r_[0, np.cumsum(lens)].astype(np.int64),
+        "thr_pattern_stops": cat([stops_of[i] for i in first_of_group], np.int32),
+        "thr_pattern_pickup": cat(a_pick, np.int8),
+        "thr_pattern_dropoff": cat(a_drop, np.int8),
+        "thr_pattern_trip_offsets": np.r_[0, np.cumsum([len(g) for g in groups])].astype(
+            np.int64),
+        "thr_trip_first": np.array([firsts[i] for i in order], dtype=np.int32),
+        "thr_trip_second": np.array([seconds[i] for i in order], dtype=np.int32),
+        "thr_trip_st_start": np.r_[0, np.cumsum(trip_lens)[:-1]].astype(np.int64)
+        if len(order) else np.zeros(0, np.int64),
+        "thr_st_arr": cat([arr_of[i] for i in order], np.int32),
+        "thr_st_dep": cat([dep_of[i] for i in order], np.int32),
+    }

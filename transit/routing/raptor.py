@@ -88,6 +88,191 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
 
 
 @njit(cache=True, nogil=True)
+def _scan_forward_set(
+    k,
+    through,
+    was_marked,
+    x_queue,
+    x_first,
+    x_nq,
+    x_pso,
+    x_stops,
+    x_pick,
+    x_drop,
+    x_pto,
+    x_st0,
+    x_arr,
+    x_dep,
+    x_tz,
+    x_service,
+    x_ok,
+    x_has_rt,
+    x_masked,
+    ready,
+    arr_trip,
+    best_trip,
+    best_arr,
+    target_best,
+    horizon,
+    egress_s,
+    result,
+    target_stop,
+    target_via,
+    pt_trip,
+    pt_day,
+    pt_board_stop,
+    pt_board_pos,
+    pt_alight_pos,
+    pt_prev_trip,
+    pt_prev_board_stop,
+    pt_prev_board_pos,
+    improved,
+    is_improved,
+    n_imp,
+    stop_ok,
+    service_days,
+    tz_ref,
+    max_days_back,
+    boarded_t,
+    boarded_d,
+    boarded_stop,
+    boarded_pos,
+    trip_next_in_block,
+    thr_first,
+    thr_second,
+    thr_pattern_join,
+    pattern_stop_offsets,
+    trip_pattern,
+    trip_ok,
+    trip_service,
+    trip_has_rt,
+    rt_masked,
+    pattern_stops,
+    pattern_dropoff,
+    st_arr,
+    trip_tz,
+    trip_st_start,
+):  # pragma: no cover - compiled
+    """Scan one set of patterns (the timetable's, or the through trips) in round k;
+    returns the updated count of improved stops and the best arrival at the target."""
+    for qi in range(x_nq):
+        p = x_queue[qi]
+        start = x_first[p]
+        x_first[p] = -1
+        ps0 = x_pso[p]
+        n_pos = x_pso[p + 1] - ps0
+        join = thr_pattern_join[p] if through else -1
+        cur = -1
+        cur_day = -1
+        cur_base = np.int64(0)
+        board_stop = -1
+        board_pos = -1
+        nb = 0
+        for pos in range(start, n_pos):
+            s = x_stops[ps0 + pos]
+            if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
+                a = cur_base + x_arr[x_st0[cur] + pos]
+                if a < best_trip[s] and a < target_best and a <= horizon:
+                    if not is_improved[s]:
+                        is_improved[s] = True
+                        improved[n_imp] = s
+                        n_imp += 1
+                    arr_trip[k, s] = a
+                    best_trip[s] = a
+                    if a < best_arr[s]:
+                        best_arr[s] = a
+                    pt_trip[k, s] = THR_BASE - cur if through else cur
+                    pt_day[k, s] = cur_day
+                    pt_board_stop[k, s] = board_stop
+                    pt_board_pos[k, s] = board_pos
+                    pt_alight_pos[k, s] = pos
+                    pt_prev_trip[k, s] = -1
+                    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                        target_best = a + egress_s[s]
+                        result[k] = target_best
+                        target_stop[k] = s
+                        target_via[k] = 0
+            if pos == n_pos - 1:
+                break  # boarding at the last stop goes nowhere
+            if through and pos >= join:
+                if cur < 0:
+                    break  # nothing boarded before the joint: nothing to ride on
+                continue  # past the joint: only riding on
+            r = ready[k - 1, s]
+            # only labels improved in the last round: an older one was boarded from before
+            can_board = was_marked[s] and x_pick[ps0 + pos] != 1 and stop_ok[s]
+            if can_board and (cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
+                t, d, when = _earliest_trip(
+                    p, pos, r, x_pto, x_st0, x_tz, x_service, x_dep, service_days,
+                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
+                    cur = t
+                    cur_day = d
+                    cur_base = tz_ref[x_tz[t], d]
+                    board_stop = s
+                    board_pos = pos
+                    if through and trip_next_in_block[thr_second[t]] >= 0:
+                        boarded_t[nb] = t
+                        boarded_d[nb] = d
+                        boarded_stop[nb] = s
+                        boarded_pos[nb] = pos
+                        nb += 1
+        # seated on along the block, from the second trip of each through trip boarded
+        for bi in range(nb):
+            thr = boarded_t[bi]
+            day = boarded_d[bi]
+            join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
+                pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
+            if boarded_pos[bi] < join:
+                root = thr_first[thr]
+                root_pos = boarded_pos[bi]
+            else:
+                root = thr_second[thr]
+                root_pos = boarded_pos[bi] - join
+            t2 = trip_next_in_block[thr_second[thr]]
+            depth = 0
+            while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
+                depth += 1
+                if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
+                    break
+                if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
+                    break
+                p2 = trip_pattern[t2]
+                ps2 = pattern_stop_offsets[p2]
+                n2 = pattern_stop_offsets[p2 + 1] - ps2
+                base2 = tz_ref[trip_tz[t2], day]
+                for pos2 in range(1, n2):
+                    s = pattern_stops[ps2 + pos2]
+                    if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
+                        continue
+                    a = base2 + st_arr[trip_st_start[t2] + pos2]
+                    if a < best_trip[s] and a < target_best and a <= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        arr_trip[k, s] = a
+                        best_trip[s] = a
+                        if a < best_arr[s]:
+                            best_arr[s] = a
+                        pt_trip[k, s] = t2
+                        pt_day[k, s] = day
+                        pt_board_stop[k, s] = pattern_stops[ps2]
+                        pt_board_pos[k, s] = 0
+                        pt_alight_pos[k, s] = pos2
+                        pt_prev_trip[k, s] = root
+                        pt_prev_board_stop[k, s] = boarded_stop[bi]
+                        pt_prev_board_pos[k, s] = root_pos
+                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                            target_best = a + egress_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                t2 = trip_next_in_block[t2]
+    return n_imp, target_best
+
+
+@njit(cache=True, nogil=True)
 def forward_rounds(
     pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service, trip_next_in_block,
@@ -101,7 +286,8 @@ def forward_rounds(
     trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
     rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
     thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
+    thr_pattern_trip_offsets, thr_pattern_join, thr_trip_st_start, thr_st_arr, thr_st_dep,
+    thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos,
 ):  # pragma: no cover - compiled
@@ -165,6 +351,8 @@ def forward_rounds(
     thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    was_marked = np.zeros(n_stops, np.bool_)  # improved in the previous round
+    was_list = np.empty(n_stops, np.int64)
     max_len = 1
     for p in range(n_thr):
         max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
@@ -181,12 +369,16 @@ def forward_rounds(
         nq = 0
         ntq = 0
         nrq = 0
+        n_was = 0
         any_marked = False
         for s in range(n_stops):
             if not marked[s]:
                 continue
             any_marked = True
             marked[s] = False
+            was_marked[s] = True
+            n_was += 1
+            was_list[n_was - 1] = s
             if not stop_ok[s]:
                 continue
             for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
@@ -218,7 +410,7 @@ def forward_rounds(
                 pos = thr_sp_pos[e]
                 if thr_pattern_pickup[thr_pattern_stop_offsets[p] + pos] == 1:
                     continue
-                if pos == thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p] - 1:
+                if pos >= thr_pattern_join[p]:  # boarding after the joint: the plain trip
                     continue
                 if thr_first_pos[p] < 0:
                     thr_queue[ntq] = p
@@ -230,131 +422,28 @@ def forward_rounds(
             break
         n_imp = 0
         # the timetable's patterns, then the through trips (a trip and the next of its block)
-        for through in (False, True):
-            if through:
-                x_pso, x_stops, x_pick, x_drop = (thr_pattern_stop_offsets, thr_pattern_stops,
-                                                  thr_pattern_pickup, thr_pattern_dropoff)
-                x_pto, x_st0, x_arr, x_dep = (thr_pattern_trip_offsets, thr_trip_st_start,
-                                              thr_st_arr, thr_st_dep)
-                x_tz, x_service, x_ok, x_has_rt, x_masked = (thr_tz, thr_service, thr_ok,
-                                                             thr_has_rt, no_masked)
-                x_queue, x_first, x_nq = thr_queue, thr_first_pos, ntq
-            else:
-                x_pso, x_stops, x_pick, x_drop = (pattern_stop_offsets, pattern_stops,
-                                                  pattern_pickup, pattern_dropoff)
-                x_pto, x_st0, x_arr, x_dep = (pattern_trip_offsets, trip_st_start, st_arr,
-                                              st_dep)
-                x_tz, x_service, x_ok, x_has_rt, x_masked = (trip_tz, trip_service, trip_ok,
-                                                             trip_has_rt, rt_masked)
-                x_queue, x_first, x_nq = queue, first_pos, nq
-            for qi in range(x_nq):
-                p = x_queue[qi]
-                start = x_first[p]
-                x_first[p] = -1
-                ps0 = x_pso[p]
-                n_pos = x_pso[p + 1] - ps0
-                cur = -1
-                cur_day = -1
-                cur_base = np.int64(0)
-                board_stop = -1
-                board_pos = -1
-                nb = 0
-                for pos in range(start, n_pos):
-                    s = x_stops[ps0 + pos]
-                    if cur >= 0 and x_drop[ps0 + pos] != 1 and stop_ok[s]:
-                        a = cur_base + x_arr[x_st0[cur] + pos]
-                        if a < best_trip[s] and a < target_best and a <= horizon:
-                            if not is_improved[s]:
-                                is_improved[s] = True
-                                improved[n_imp] = s
-                                n_imp += 1
-                            arr_trip[k, s] = a
-                            best_trip[s] = a
-                            if a < best_arr[s]:
-                                best_arr[s] = a
-                            pt_trip[k, s] = THR_BASE - cur if through else cur
-                            pt_day[k, s] = cur_day
-                            pt_board_stop[k, s] = board_stop
-                            pt_board_pos[k, s] = board_pos
-                            pt_alight_pos[k, s] = pos
-                            pt_prev_trip[k, s] = -1
-                            if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                                target_best = a + egress_s[s]
-                                result[k] = target_best
-                                target_stop[k] = s
-                                target_via[k] = 0
-                    if pos == n_pos - 1:
-                        break  # boarding at the last stop goes nowhere
-                    r = ready[k - 1, s]
-                    can_board = r < INF and x_pick[ps0 + pos] != 1 and stop_ok[s]
-                    if can_board and (cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
-                        t, d, when = _earliest_trip(
-                            p, pos, r, x_pto, x_st0, x_tz, x_service, x_dep, service_days,
-                            tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
-                        if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
-                            cur = t
-                            cur_day = d
-                            cur_base = tz_ref[x_tz[t], d]
-                            board_stop = s
-                            board_pos = pos
-                            if through and trip_next_in_block[thr_second[t]] >= 0:
-                                boarded_t[nb] = t
-                                boarded_d[nb] = d
-                                boarded_stop[nb] = s
-                                boarded_pos[nb] = pos
-                                nb += 1
-                # seated on along the block, from the second trip of each through trip boarded
-                for bi in range(nb):
-                    thr = boarded_t[bi]
-                    day = boarded_d[bi]
-                    join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
-                        pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
-                    if boarded_pos[bi] < join:
-                        root = thr_first[thr]
-                        root_pos = boarded_pos[bi]
-                    else:
-                        root = thr_second[thr]
-                        root_pos = boarded_pos[bi] - join
-                    t2 = trip_next_in_block[thr_second[thr]]
-                    depth = 0
-                    while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
-                        depth += 1
-                        if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
-                            break
-                        if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
-                            break
-                        p2 = trip_pattern[t2]
-                        ps2 = pattern_stop_offsets[p2]
-                        n2 = pattern_stop_offsets[p2 + 1] - ps2
-                        base2 = tz_ref[trip_tz[t2], day]
-                        for pos2 in range(1, n2):
-                            s = pattern_stops[ps2 + pos2]
-                            if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
-                                continue
-                            a = base2 + st_arr[trip_st_start[t2] + pos2]
-                            if a < best_trip[s] and a < target_best and a <= horizon:
-                                if not is_improved[s]:
-                                    is_improved[s] = True
-                                    improved[n_imp] = s
-                                    n_imp += 1
-                                arr_trip[k, s] = a
-                                best_trip[s] = a
-                                if a < best_arr[s]:
-                                    best_arr[s] = a
-                                pt_trip[k, s] = t2
-                                pt_day[k, s] = day
-                                pt_board_stop[k, s] = pattern_stops[ps2]
-                                pt_board_pos[k, s] = 0
-                                pt_alight_pos[k, s] = pos2
-                                pt_prev_trip[k, s] = root
-                                pt_prev_board_stop[k, s] = boarded_stop[bi]
-                                pt_prev_board_pos[k, s] = root_pos
-                                if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                                    target_best = a + egress_s[s]
-                                    result[k] = target_best
-                                    target_stop[k] = s
-                                    target_via[k] = 0
-                        t2 = trip_next_in_block[t2]
+        n_imp, target_best = _scan_forward_set(
+            k, False, was_marked, queue, first_pos, nq, pattern_stop_offsets, pattern_stops,
+            pattern_pickup, pattern_dropoff, pattern_trip_offsets, trip_st_start, st_arr, st_dep,
+            trip_tz, trip_service, trip_ok, trip_has_rt, rt_masked, ready, arr_trip, best_trip,
+            best_arr, target_best, horizon, egress_s, result, target_stop, target_via, pt_trip,
+            pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip, pt_prev_board_stop,
+            pt_prev_board_pos, improved, is_improved, n_imp, stop_ok, service_days, tz_ref,
+            max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
+            thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
+            trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
+            trip_st_start)
+        n_imp, target_best = _scan_forward_set(
+            k, True, was_marked, thr_queue, thr_first_pos, ntq, thr_pattern_stop_offsets,
+            thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
+            thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz, thr_service, thr_ok, thr_has_rt,
+            no_masked, ready, arr_trip, best_trip, best_arr, target_best, horizon, egress_s, result,
+            target_stop, target_via, pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos,
+            pt_prev_trip, pt_prev_board_stop, pt_prev_board_pos, improved, is_improved, n_imp,
+            stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d, boarded_stop,
+            boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
+            pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -395,6 +484,8 @@ def forward_rounds(
                         on = True
                         board_stop = s
                         board_pos = pos
+        for i in range(n_was):
+            was_marked[was_list[i]] = False
         # change at the same stop, then walk
         for i in range(n_imp):
             s = improved[i]
@@ -473,6 +564,189 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
 
 
 @njit(cache=True, nogil=True)
+def _scan_backward_set(
+    k,
+    through,
+    was_marked,
+    x_queue,
+    x_last,
+    x_nq,
+    x_pso,
+    x_stops,
+    x_pick,
+    x_drop,
+    x_pto,
+    x_st0,
+    x_arr,
+    x_dep,
+    x_tz,
+    x_service,
+    x_ok,
+    x_has_rt,
+    x_masked,
+    latest,
+    dep_trip,
+    best_dep_trip,
+    best_dep,
+    target_best,
+    horizon,
+    access_s,
+    result,
+    target_stop,
+    target_via,
+    pt_trip,
+    pt_day,
+    pt_alight_stop,
+    pt_alight_pos,
+    pt_board_pos,
+    pt_next_trip,
+    pt_next_alight_stop,
+    pt_next_alight_pos,
+    improved,
+    is_improved,
+    n_imp,
+    stop_ok,
+    service_days,
+    tz_ref,
+    max_days_back,
+    alighted_t,
+    alighted_d,
+    alighted_stop,
+    alighted_pos,
+    trip_prev_in_block,
+    thr_first,
+    thr_second,
+    thr_pattern_join,
+    pattern_stop_offsets,
+    trip_pattern,
+    trip_ok,
+    trip_service,
+    trip_has_rt,
+    rt_masked,
+    pattern_stops,
+    pattern_pickup,
+    st_dep,
+    trip_tz,
+    trip_st_start,
+):  # pragma: no cover - compiled
+    """Scan one set of patterns backwards in round k (mirror of _scan_forward_set)."""
+    for qi in range(x_nq):
+        p = x_queue[qi]
+        start = x_last[p]
+        x_last[p] = -1
+        ps0 = x_pso[p]
+        cur = -1
+        cur_day = -1
+        cur_base = np.int64(0)
+        alight_stop = -1
+        alight_pos = -1
+        na = 0
+        join = thr_pattern_join[p] if through else (1 << 30)
+        for pos in range(start, -1, -1):
+            s = x_stops[ps0 + pos]
+            if cur >= 0 and pos < join and x_pick[ps0 + pos] != 1 and stop_ok[s]:
+                d = cur_base + x_dep[x_st0[cur] + pos]
+                if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                    if not is_improved[s]:
+                        is_improved[s] = True
+                        improved[n_imp] = s
+                        n_imp += 1
+                    dep_trip[k, s] = d
+                    best_dep_trip[s] = d
+                    if d > best_dep[s]:
+                        best_dep[s] = d
+                    pt_trip[k, s] = THR_BASE - cur if through else cur
+                    pt_day[k, s] = cur_day
+                    pt_alight_stop[k, s] = alight_stop
+                    pt_alight_pos[k, s] = alight_pos
+                    pt_board_pos[k, s] = pos
+                    pt_next_trip[k, s] = -1
+                    if access_s[s] >= 0 and d - access_s[s] > target_best:
+                        target_best = d - access_s[s]
+                        result[k] = target_best
+                        target_stop[k] = s
+                        target_via[k] = 0
+            if pos == 0:
+                break  # alighting at the first stop comes from nowhere
+            if through and pos <= join:
+                if cur < 0:
+                    break  # nothing to alight from after the joint
+                continue  # before the joint: only riding on (backwards)
+            r = latest[k - 1, s]
+            # only labels improved in the last round: an older one was used before
+            can_alight = was_marked[s] and x_drop[ps0 + pos] != 1 and stop_ok[s]
+            if can_alight and (cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
+                t, dd, when = _latest_trip(
+                    p, pos, r, x_pto, x_st0, x_tz, x_service, x_arr, service_days,
+                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
+                    cur = t
+                    cur_day = dd
+                    cur_base = tz_ref[x_tz[t], dd]
+                    alight_stop = s
+                    alight_pos = pos
+                    if through and trip_prev_in_block[thr_first[t]] >= 0:
+                        alighted_t[na] = t
+                        alighted_d[na] = dd
+                        alighted_stop[na] = s
+                        alighted_pos[na] = pos
+                        na += 1
+        # seated from earlier trips of the block, before each through trip alighted
+        for ai in range(na):
+            thr = alighted_t[ai]
+            day = alighted_d[ai]
+            join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
+                pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
+            if alighted_pos[ai] > join:
+                end = thr_second[thr]
+                end_pos = alighted_pos[ai] - join
+            else:
+                end = thr_first[thr]
+                end_pos = alighted_pos[ai]
+            t0 = trip_prev_in_block[thr_first[thr]]
+            depth = 0
+            while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
+                depth += 1
+                if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
+                    break
+                if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
+                    break
+                p2 = trip_pattern[t0]
+                ps2 = pattern_stop_offsets[p2]
+                n2 = pattern_stop_offsets[p2 + 1] - ps2
+                base2 = tz_ref[trip_tz[t0], day]
+                for pos2 in range(n2 - 2, -1, -1):
+                    s = pattern_stops[ps2 + pos2]
+                    if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
+                        continue
+                    d = base2 + st_dep[trip_st_start[t0] + pos2]
+                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                        if not is_improved[s]:
+                            is_improved[s] = True
+                            improved[n_imp] = s
+                            n_imp += 1
+                        dep_trip[k, s] = d
+                        best_dep_trip[s] = d
+                        if d > best_dep[s]:
+                            best_dep[s] = d
+                        pt_trip[k, s] = t0
+                        pt_day[k, s] = day
+                        pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
+                        pt_alight_pos[k, s] = n2 - 1
+                        pt_board_pos[k, s] = pos2
+                        pt_next_trip[k, s] = end
+                        pt_next_alight_stop[k, s] = alighted_stop[ai]
+                        pt_next_alight_pos[k, s] = end_pos
+                        if access_s[s] >= 0 and d - access_s[s] > target_best:
+                            target_best = d - access_s[s]
+                            result[k] = target_best
+                            target_stop[k] = s
+                            target_via[k] = 0
+                t0 = trip_prev_in_block[t0]
+    return n_imp, target_best
+
+
+@njit(cache=True, nogil=True)
 def backward_rounds(
     pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
     pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
@@ -486,7 +760,8 @@ def backward_rounds(
     pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
     rt_board_ok, rt_alight_ok, rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
     thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
+    thr_pattern_trip_offsets, thr_pattern_join, thr_trip_st_start, thr_st_arr, thr_st_dep,
+    thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos,
 ):  # pragma: no cover - compiled
@@ -544,6 +819,8 @@ def backward_rounds(
     thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
+    was_marked = np.zeros(n_stops, np.bool_)  # improved in the previous round
+    was_list = np.empty(n_stops, np.int64)
     max_len = 1
     for p in range(n_thr):
         max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
@@ -559,12 +836,16 @@ def backward_rounds(
         nq = 0
         ntq = 0
         nrq = 0
+        n_was = 0
         any_marked = False
         for s in range(n_stops):
             if not marked[s]:
                 continue
             any_marked = True
             marked[s] = False
+            was_marked[s] = True
+            n_was += 1
+            was_list[n_was - 1] = s
             if not stop_ok[s]:
                 continue
             for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
@@ -594,6 +875,8 @@ def backward_rounds(
                 pos = thr_sp_pos[e]
                 if thr_pattern_dropoff[thr_pattern_stop_offsets[p] + pos] == 1 or pos == 0:
                     continue
+                if pos <= thr_pattern_join[p]:  # alighting before the joint: the plain trip
+                    continue
                 if thr_last_pos[p] < 0:
                     thr_queue[ntq] = p
                     ntq += 1
@@ -603,130 +886,28 @@ def backward_rounds(
         if not any_marked:
             break
         n_imp = 0
-        for through in (False, True):
-            if through:
-                x_pso, x_stops, x_pick, x_drop = (thr_pattern_stop_offsets, thr_pattern_stops,
-                                                  thr_pattern_pickup, thr_pattern_dropoff)
-                x_pto, x_st0, x_arr, x_dep = (thr_pattern_trip_offsets, thr_trip_st_start,
-                                              thr_st_arr, thr_st_dep)
-                x_tz, x_service, x_ok, x_has_rt, x_masked = (thr_tz, thr_service, thr_ok,
-                                                             thr_has_rt, no_masked)
-                x_queue, x_last, x_nq = thr_queue, thr_last_pos, ntq
-            else:
-                x_pso, x_stops, x_pick, x_drop = (pattern_stop_offsets, pattern_stops,
-                                                  pattern_pickup, pattern_dropoff)
-                x_pto, x_st0, x_arr, x_dep = (pattern_trip_offsets, trip_st_start, st_arr,
-                                              st_dep)
-                x_tz, x_service, x_ok, x_has_rt, x_masked = (trip_tz, trip_service, trip_ok,
-                                                             trip_has_rt, rt_masked)
-                x_queue, x_last, x_nq = queue, last_pos, nq
-            for qi in range(x_nq):
-                p = x_queue[qi]
-                start = x_last[p]
-                x_last[p] = -1
-                ps0 = x_pso[p]
-                cur = -1
-                cur_day = -1
-                cur_base = np.int64(0)
-                alight_stop = -1
-                alight_pos = -1
-                na = 0
-                for pos in range(start, -1, -1):
-                    s = x_stops[ps0 + pos]
-                    if cur >= 0 and x_pick[ps0 + pos] != 1 and stop_ok[s]:
-                        d = cur_base + x_dep[x_st0[cur] + pos]
-                        if d > best_dep_trip[s] and d > target_best and d >= horizon:
-                            if not is_improved[s]:
-                                is_improved[s] = True
-                                improved[n_imp] = s
-                                n_imp += 1
-                            dep_trip[k, s] = d
-                            best_dep_trip[s] = d
-                            if d > best_dep[s]:
-                                best_dep[s] = d
-                            pt_trip[k, s] = THR_BASE - cur if through else cur
-                            pt_day[k, s] = cur_day
-                            pt_alight_stop[k, s] = alight_stop
-                            pt_alight_pos[k, s] = alight_pos
-                            pt_board_pos[k, s] = pos
-                            pt_next_trip[k, s] = -1
-                            if access_s[s] >= 0 and d - access_s[s] > target_best:
-                                target_best = d - access_s[s]
-                                result[k] = target_best
-                                target_stop[k] = s
-                                target_via[k] = 0
-                    if pos == 0:
-                        break  # alighting at the first stop comes from nowhere
-                    r = latest[k - 1, s]
-                    can_alight = r > -INF and x_drop[ps0 + pos] != 1 and stop_ok[s]
-                    if can_alight and (cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
-                        t, dd, when = _latest_trip(
-                            p, pos, r, x_pto, x_st0, x_tz, x_service, x_arr, service_days,
-                            tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
-                        if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
-                            cur = t
-                            cur_day = dd
-                            cur_base = tz_ref[x_tz[t], dd]
-                            alight_stop = s
-                            alight_pos = pos
-                            if through and trip_prev_in_block[thr_first[t]] >= 0:
-                                alighted_t[na] = t
-                                alighted_d[na] = dd
-                                alighted_stop[na] = s
-                                alighted_pos[na] = pos
-                                na += 1
-                # seated from earlier trips of the block, before each through trip alighted
-                for ai in range(na):
-                    thr = alighted_t[ai]
-                    day = alighted_d[ai]
-                    join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
-                        pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
-                    if alighted_pos[ai] > join:
-                        end = thr_second[thr]
-                        end_pos = alighted_pos[ai] - join
-                    else:
-                        end = thr_first[thr]
-                        end_pos = alighted_pos[ai]
-                    t0 = trip_prev_in_block[thr_first[thr]]
-                    depth = 0
-                    while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
-                        depth += 1
-                        if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
-                            break
-                        if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
-                            break
-                        p2 = trip_pattern[t0]
-                        ps2 = pattern_stop_offsets[p2]
-                        n2 = pattern_stop_offsets[p2 + 1] - ps2
-                        base2 = tz_ref[trip_tz[t0], day]
-                        for pos2 in range(n2 - 2, -1, -1):
-                            s = pattern_stops[ps2 + pos2]
-                            if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
-                                continue
-                            d = base2 + st_dep[trip_st_start[t0] + pos2]
-                            if d > best_dep_trip[s] and d > target_best and d >= horizon:
-                                if not is_improved[s]:
-                                    is_improved[s] = True
-                                    improved[n_imp] = s
-                                    n_imp += 1
-                                dep_trip[k, s] = d
-                                best_dep_trip[s] = d
-                                if d > best_dep[s]:
-                                    best_dep[s] = d
-                                pt_trip[k, s] = t0
-                                pt_day[k, s] = day
-                                pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
-                                pt_alight_pos[k, s] = n2 - 1
-                                pt_board_pos[k, s] = pos2
-                                pt_next_trip[k, s] = end
-                                pt_next_alight_stop[k, s] = alighted_stop[ai]
-                                pt_next_alight_pos[k, s] = end_pos
-                                if access_s[s] >= 0 and d - access_s[s] > target_best:
-                                    target_best = d - access_s[s]
-                                    result[k] = target_best
-                                    target_stop[k] = s
-                                    target_via[k] = 0
-                        t0 = trip_prev_in_block[t0]
+        n_imp, target_best = _scan_backward_set(
+            k, False, was_marked, queue, last_pos, nq, pattern_stop_offsets, pattern_stops,
+            pattern_pickup, pattern_dropoff, pattern_trip_offsets, trip_st_start, st_arr, st_dep,
+            trip_tz, trip_service, trip_ok, trip_has_rt, rt_masked, latest, dep_trip, best_dep_trip,
+            best_dep, target_best, horizon, access_s, result, target_stop, target_via, pt_trip,
+            pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pt_next_trip, pt_next_alight_stop,
+            pt_next_alight_pos, improved, is_improved, n_imp, stop_ok, service_days, tz_ref,
+            max_days_back, alighted_t, alighted_d, alighted_stop, alighted_pos, trip_prev_in_block,
+            thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
+            trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz,
+            trip_st_start)
+        n_imp, target_best = _scan_backward_set(
+            k, True, was_marked, thr_queue, thr_last_pos, ntq, thr_pattern_stop_offsets,
+            thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
+            thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz, thr_service, thr_ok, thr_has_rt,
+            no_masked, latest, dep_trip, best_dep_trip, best_dep, target_best, horizon, access_s,
+            result, target_stop, target_via, pt_trip, pt_day, pt_alight_stop, pt_alight_pos,
+            pt_board_pos, pt_next_trip, pt_next_alight_stop, pt_next_alight_pos, improved,
+            is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, alighted_t,
+            alighted_d, alighted_stop, alighted_pos, trip_prev_in_block, thr_first, thr_second,
+            thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok, trip_service,
+            trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start)
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]
@@ -765,6 +946,8 @@ def backward_rounds(
                         on = True
                         alight_stop = s
                         alight_pos = pos
+        for i in range(n_was):
+            was_marked[was_list[i]] = False
         for i in range(n_imp):
             s = improved[i]
             is_improved[s] = False

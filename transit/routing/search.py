@@ -235,7 +235,8 @@ class Searcher:
         ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
             ~live.trip_has_rt[second]
         return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
-                net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
+                net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
+                net.thr_trip_st_start,
                 net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, ok,
                 self._thr_no_rt, first, second, net.thr_sp_offsets, net.thr_sp_pattern,
                 net.thr_sp_pos)

@@ -1,9 +1,11 @@
 """Through trips: a trip and the next trip of its block, joined into one ride.
 
 A rider staying seated from one trip into the next of the same block makes no transfer. The
-journey search reads these joined trips as extra patterns (same stops, ordered, like the
-timetable's own), so boarding any trip of a pattern for its continuation is found, not only
-the earliest one. Longer chains continue from a through trip's second trip at search time.
+journey search reads these joined trips as extra patterns (same stops and joint, ordered,
+like the timetable's own), so boarding any trip of a pattern for its continuation is found,
+not only the earliest one. It boards them before the joint and alights after it only: the
+rest is the plain trips' business. Longer chains continue from a through trip's second trip
+at search time.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def build_through_patterns(cols: dict[str, Column], next_in_block: np.ndarray
         arr_of.append(ar)
         dep_of.append(de)
         key = stops.tobytes() + pu.astype(np.int8).tobytes() + do.astype(np.int8).tobytes() \
-            + np.int64(tz[t]).tobytes()
+            + np.int64(tz[t]).tobytes() + np.int64(la - 1).tobytes()
         keys.setdefault(key, []).append(i)
     groups: list[list[int]] = []
     for members in keys.values():
@@ -77,6 +79,9 @@ def build_through_patterns(cols: dict[str, Column], next_in_block: np.ndarray
         "thr_pattern_dropoff": cat(a_drop, np.int8),
         "thr_pattern_trip_offsets": np.r_[0, np.cumsum([len(g) for g in groups])].astype(
             np.int64),
+        # position of the joint (the first trip's last stop, the second's first)
+        "thr_pattern_join": np.array([pso[tp[firsts[i]] + 1] - pso[tp[firsts[i]]] - 1
+                                      for i in first_of_group], dtype=np.int64),
         "thr_trip_first": np.array([firsts[i] for i in order], dtype=np.int32),
         "thr_trip_second": np.array([seconds[i] for i in order], dtype=np.int32),
         "thr_trip_st_start": np.r_[0, np.cumsum(trip_lens)[:-1]].astype(np.int64)

@@ -18,7 +18,7 @@ TIMETABLE_STOPS = Gauge("transit_timetable_stops", "Stops in the served timetabl
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 

@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import orjson
 import pandas as pd
+from report import Table, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -108,37 +109,6 @@ def fmt_ms(x: float) -> str:
 
 def mib(n_bytes: float) -> str:
     return f"{n_bytes / 2**20:.1f} MiB"
-
-
-def verdict(ok: bool | None) -> str:
-    return "" if ok is None else ("PASS" if ok else "FAIL")
-
-
-class Table:
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.rows: list[tuple[str, str, str, str]] = []
-
-    def add(self, label: str, value: str, target: str = "", ok: bool | None = None) -> None:
-        self.rows.append((label, value, target, verdict(ok)))
-
-    def note(self, text: str) -> None:
-        self.rows.append(("  " + text, "", "", ""))
-
-    def print(self) -> None:
-        w0 = max([len(r[0]) for r in self.rows if r[1]] + [20])
-        w1 = max([len(r[1]) for r in self.rows] + [10])
-        w2 = max([len(r[2]) for r in self.rows] + [6])
-        line = "-" * (w0 + w1 + w2 + 12)
-        print(f"\n{self.title}\n{line}")
-        print(f"{'metric':<{w0}}  {'value':>{w1}}  {'target':<{w2}}  verdict")
-        print(line)
-        for label, value, target, ok in self.rows:
-            if not value and not target:
-                print(label)
-            else:
-                print(f"{label:<{w0}}  {value:>{w1}}  {target:<{w2}}  {ok}")
-        print(line, flush=True)
 
 
 def step(msg: str) -> None:

@@ -11,6 +11,7 @@ counted by reason and skipped; the rest of the feed applies.
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -102,6 +103,8 @@ def _match(tt: Timetable, op: str, desc: pb.TripDescriptor, now: int) -> tuple[i
             if secs is not None:
                 t = tt.trip_index.get(f"{tid}@{secs // 3600:02d}:{secs // 60 % 60:02d}:"
                                       f"{secs % 60:02d}")
+                if t is None:  # exact_times=0: the run of the frequency trip started nearest
+                    t = _nearest_run(tt, tid, secs)
         if t is None:
             raise Reject("trip not found", f"trip_id {desc.trip_id!r}")
     elif desc.route_id and desc.start_date and desc.start_time:
@@ -116,6 +119,35 @@ def _match(tt: Timetable, op: str, desc: pb.TripDescriptor, now: int) -> tuple[i
                          f"{desc.start_date}")
         return t, d
     return t, _guess_day(tt, t, now)
+
+
+def _frequency_runs(tt: Timetable) -> dict[str, list[tuple[int, int]]]:
+    """Template trip id -> (start seconds, trip) of its expanded runs, sorted; built once."""
+    runs = tt.cache.get(("rt-frequency-runs",))
+    if runs is None:
+        found: dict[str, list[tuple[int, int]]] = {}
+        for i, tid in enumerate(tt.strings("trip_id").to_list()):
+            base, at, start = tid.rpartition("@")
+            if at:
+                secs = _seconds(start)
+                if secs is not None:
+                    found.setdefault(base, []).append((secs, i))
+        runs = tt.cache[("rt-frequency-runs",)] = {k: sorted(v) for k, v in found.items()}
+    return runs  # type: ignore[return-value]
+
+
+def _nearest_run(tt: Timetable, tid: str, secs: int) -> int | None:
+    """A frequency trip without exact times is one run whose start_time the feed states; it
+    need not fall on our expansion's grid: take the run that starts nearest, within one
+    headway."""
+    runs = _frequency_runs(tt).get(tid)
+    if not runs:
+        return None
+    starts = [s for s, _ in runs]
+    i = bisect.bisect_left(starts, secs)
+    best = min((j for j in (i - 1, i) if 0 <= j < len(runs)), key=lambda j: abs(starts[j] - secs))
+    headway = starts[1] - starts[0] if len(starts) > 1 else 0
+    return runs[best][1] if abs(starts[best] - secs) <= headway else None
 
 
 def _match_by_route(tt: Timetable, op: str, desc: pb.TripDescriptor) -> int:

@@ -14,14 +14,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from transit.realtime.overlay import NO_TIME, STOP_NO_DATA, STOP_SKIPPED
+
 NONE = np.int64(-(1 << 62))  # "not given" in the update arrays
-NO_TIME = -1
 REL_SCHEDULED = 0
 REL_SKIPPED = 1
 REL_NO_DATA = 2
-STOP_SCHEDULED = 0
-STOP_SKIPPED = 1
-STOP_NO_DATA = 2
 STOP_NOT_GIVEN = -1  # u_stop: the update names no stop
 STOP_UNKNOWN = -2  # u_stop: it names a stop the timetable does not have
 

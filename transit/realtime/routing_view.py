@@ -37,13 +37,13 @@ def live_trips(tt: Timetable, overlay: Overlay, now: int, stale_after_s: int
         dep = np.where(lv.rt_dep != NO_TIME, lv.rt_dep, lv.sched_dep)
         board = (np.asarray(tt.pattern_pickup[lo:hi]) != 1) & ~skipped
         alight = (np.asarray(tt.pattern_dropoff[lo:hi]) != 1) & ~skipped
-        instances.append((t, day, lv.trip_id, lv.stops, arr, dep, board, alight))
+        instances.append((t, day, lv.stops, arr, dep, board, alight))
         behind.append(lv)
     for lv in overlay.added:
         if not fresh(lv, now, stale_after_s):
             continue
         ones = np.ones(len(lv.stops), np.bool_)
-        instances.append((-1, lv.day, lv.trip_id, lv.stops, lv.rt_arr, lv.rt_dep, ones, ones))
+        instances.append((-1, lv.day, lv.stops, lv.rt_arr, lv.rt_dep, ones, ones))
         behind.append(lv)
     built = LiveTrips.build(len(tt.trip_st_start), len(tt.stop_id), masked, instances)
     _cache[overlay] = (tt.version, bucket, built, behind)

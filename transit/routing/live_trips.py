@@ -29,7 +29,6 @@ class LiveTrips:
     sp_offsets: np.ndarray  # stop -> (instance, position)
     sp_inst: np.ndarray
     sp_pos: np.ndarray
-    labels: tuple[str, ...]  # trip id of each instance (added trips have no index)
 
     @classmethod
     def empty(cls, n_trips: int, n_stops: int) -> LiveTrips:
@@ -37,21 +36,21 @@ class LiveTrips:
 
     @classmethod
     def build(cls, n_trips: int, n_stops: int, masked: list[tuple[int, int]],
-              instances: list[tuple[int, int, str, np.ndarray, np.ndarray, np.ndarray,
-                                    np.ndarray, np.ndarray]]) -> LiveTrips:
-        """`instances`: (trip or -1, day, trip id, stops, arr, dep, board_ok, alight_ok)."""
+              instances: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                    np.ndarray]]) -> LiveTrips:
+        """`instances`: (trip or -1, day, stops, arr, dep, board_ok, alight_ok)."""
         has = np.zeros(n_trips, np.bool_)
         keys = np.array(sorted({t * KEY_DAYS + d for t, d in masked}), np.int64)
         for t, _ in masked:
             has[t] = True
-        lengths = [len(i[3]) for i in instances]
+        lengths = [len(i[2]) for i in instances]
         offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
 
         def cat(k: int, dtype: type) -> np.ndarray:
             return np.concatenate([i[k] for i in instances]).astype(dtype) if instances \
                 else np.zeros(0, dtype)
 
-        stops = cat(3, np.int64)
+        stops = cat(2, np.int64)
         inst_of = np.repeat(np.arange(len(instances)), lengths)
         pos_of = np.arange(len(stops)) - np.repeat(offsets[:-1], lengths)
         order = np.lexsort((pos_of, inst_of, stops)) if len(stops) else np.zeros(0, np.int64)
@@ -59,13 +58,12 @@ class LiveTrips:
             n_stops, np.int64)
         return cls(
             trip_has_rt=has, masked=keys, offsets=offsets, stops=stops,
-            arr=cat(4, np.int64), dep=cat(5, np.int64), board_ok=cat(6, np.bool_),
-            alight_ok=cat(7, np.bool_),
+            arr=cat(3, np.int64), dep=cat(4, np.int64), board_ok=cat(5, np.bool_),
+            alight_ok=cat(6, np.bool_),
             trip=np.array([i[0] for i in instances], np.int64),
             day=np.array([i[1] for i in instances], np.int64),
             sp_offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
-            sp_inst=inst_of[order].astype(np.int64), sp_pos=pos_of[order].astype(np.int64),
-            labels=tuple(i[2] for i in instances))
+            sp_inst=inst_of[order].astype(np.int64), sp_pos=pos_of[order].astype(np.int64))
 
     def kernel_args(self, rt_ok: np.ndarray) -> tuple[np.ndarray, ...]:
         return (self.trip_has_rt, self.masked, self.offsets, self.stops, self.arr, self.dep,

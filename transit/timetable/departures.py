@@ -101,16 +101,15 @@ def next_departures(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: i
         np.asarray(stops, dtype=np.int64), tt.ev_offsets, tt.ev_trip, tt.ev_dep, tt.ev_tz,
         tt.trip_service, tt.service_days, tt.tz_reference_utc, np.int64(t0), np.int64(t1),
         np.int64(tt.max_days_back), np.int64(limit))
-    ev_stop = _event_stops(tt, stops, events).tolist()
+    ev_stop = _event_stops(tt, events).tolist()
     trips = tt.ev_trip[events].tolist()
     positions = tt.ev_pos[events].tolist()
     return [Departure(e, tr, s, p, d, t) for e, tr, s, p, d, t in zip(
         events.tolist(), trips, ev_stop, positions, days.tolist(), times.tolist(), strict=True)]
 
 
-def _event_stops(tt: Timetable, stops: np.ndarray, events: np.ndarray) -> np.ndarray:
+def _event_stops(tt: Timetable, events: np.ndarray) -> np.ndarray:
     """The stop of each event: events are grouped by stop, so the last offset <= event."""
-    del stops
     return np.searchsorted(tt.ev_offsets, events, side="right") - 1
 
 

@@ -97,8 +97,6 @@ class Searcher:
 
     def __init__(self, net: Network) -> None:
         self.net = net
-        self._pattern_of_trip = np.repeat(
-            np.arange(len(net.pattern_trip_offsets) - 1), np.diff(net.pattern_trip_offsets))
         self._no_live = LiveTrips.empty(net.n_trips, net.n_stops)
         self._thr_no_rt = np.zeros(len(net.thr_trip_first), np.bool_)
         self._prev_in_block = np.full(net.n_trips, -1, np.int64)
@@ -295,7 +293,7 @@ class Searcher:
         return base + int(col[net.trip_st_start[trip] + pos])
 
     def _stop_at(self, trip: int, pos: int) -> int:
-        p = int(self._pattern_of_trip[trip])
+        p = int(self.net.trip_pattern[trip])
         return int(self.net.pattern_stops[self.net.pattern_stop_offsets[p] + pos])
 
     def _live_leg(self, live: LiveTrips, inst: int, board: int, alight: int) -> Leg:

@@ -47,6 +47,7 @@ class Network:
     thr_pattern_dropoff: np.ndarray
     thr_pattern_trip_offsets: np.ndarray
     thr_pattern_join: np.ndarray
+    thr_pattern_base: np.ndarray
     thr_trip_st_start: np.ndarray
     thr_st_arr: np.ndarray
     thr_st_dep: np.ndarray

@@ -92,6 +92,8 @@ def _scan_forward_set(
     k,
     through,
     was_marked,
+    pat_boarded,
+    thr_pattern_base,
     x_queue,
     x_first,
     x_nq,
@@ -159,6 +161,8 @@ def _scan_forward_set(
         p = x_queue[qi]
         start = x_first[p]
         x_first[p] = -1
+        if through and not pat_boarded[thr_pattern_base[p]]:
+            continue  # no trip of its first trips' pattern could be boarded this round
         ps0 = x_pso[p]
         n_pos = x_pso[p + 1] - ps0
         join = thr_pattern_join[p] if through else -1
@@ -211,6 +215,8 @@ def _scan_forward_set(
                     cur_base = tz_ref[x_tz[t], d]
                     board_stop = s
                     board_pos = pos
+                    if not through:
+                        pat_boarded[p] = True
                     if through and trip_next_in_block[thr_second[t]] >= 0:
                         boarded_t[nb] = t
                         boarded_d[nb] = d
@@ -286,7 +292,8 @@ def forward_rounds(
     trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
     rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
     thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_pattern_join, thr_trip_st_start, thr_st_arr, thr_st_dep,
+    thr_pattern_trip_offsets, thr_pattern_join, thr_pattern_base, thr_trip_st_start,
+    thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos,
@@ -352,6 +359,7 @@ def forward_rounds(
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
     was_marked = np.zeros(n_stops, np.bool_)  # improved in the previous round
+    pat_boarded = np.zeros(n_patterns, np.bool_)  # a trip was boarded in this round
     was_list = np.empty(n_stops, np.int64)
     max_len = 1
     for p in range(n_thr):
@@ -423,27 +431,28 @@ def forward_rounds(
         n_imp = 0
         # the timetable's patterns, then the through trips (a trip and the next of its block)
         n_imp, target_best = _scan_forward_set(
-            k, False, was_marked, queue, first_pos, nq, pattern_stop_offsets, pattern_stops,
-            pattern_pickup, pattern_dropoff, pattern_trip_offsets, trip_st_start, st_arr, st_dep,
-            trip_tz, trip_service, trip_ok, trip_has_rt, rt_masked, ready, arr_trip, best_trip,
-            best_arr, target_best, horizon, egress_s, result, target_stop, target_via, pt_trip,
-            pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip, pt_prev_board_stop,
+            k, False, was_marked, pat_boarded, thr_pattern_base, queue, first_pos, nq,
+            pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
+            pattern_trip_offsets, trip_st_start, st_arr, st_dep, trip_tz, trip_service, trip_ok,
+            trip_has_rt, rt_masked, ready, arr_trip, best_trip, best_arr, target_best, horizon,
+            egress_s, result, target_stop, target_via, pt_trip, pt_day, pt_board_stop, pt_board_pos,
+            pt_alight_pos, pt_prev_trip, pt_prev_board_stop, pt_prev_board_pos, improved,
+            is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
+            boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
+            pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start)
+        n_imp, target_best = _scan_forward_set(
+            k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
+            thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
+            thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
+            thr_service, thr_ok, thr_has_rt, no_masked, ready, arr_trip, best_trip, best_arr,
+            target_best, horizon, egress_s, result, target_stop, target_via, pt_trip, pt_day,
+            pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip, pt_prev_board_stop,
             pt_prev_board_pos, improved, is_improved, n_imp, stop_ok, service_days, tz_ref,
             max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
             trip_st_start)
-        n_imp, target_best = _scan_forward_set(
-            k, True, was_marked, thr_queue, thr_first_pos, ntq, thr_pattern_stop_offsets,
-            thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
-            thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz, thr_service, thr_ok, thr_has_rt,
-            no_masked, ready, arr_trip, best_trip, best_arr, target_best, horizon, egress_s, result,
-            target_stop, target_via, pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos,
-            pt_prev_trip, pt_prev_board_stop, pt_prev_board_pos, improved, is_improved, n_imp,
-            stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d, boarded_stop,
-            boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
-            pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -484,6 +493,8 @@ def forward_rounds(
                         on = True
                         board_stop = s
                         board_pos = pos
+        for qi in range(nq):
+            pat_boarded[queue[qi]] = False
         for i in range(n_was):
             was_marked[was_list[i]] = False
         # change at the same stop, then walk
@@ -760,7 +771,8 @@ def backward_rounds(
     pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
     rt_board_ok, rt_alight_ok, rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
     thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_pattern_join, thr_trip_st_start, thr_st_arr, thr_st_dep,
+    thr_pattern_trip_offsets, thr_pattern_join, thr_pattern_base, thr_trip_st_start,
+    thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos,

@@ -234,6 +234,7 @@ class Searcher:
             ~live.trip_has_rt[second]
         return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
                 net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
+                net.thr_pattern_base,
                 net.thr_trip_st_start,
                 net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, ok,
                 self._thr_no_rt, first, second, net.thr_sp_offsets, net.thr_sp_pattern,

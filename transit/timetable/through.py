@@ -51,7 +51,7 @@ def build_through_patterns(cols: dict[str, Column], next_in_block: np.ndarray
         arr_of.append(ar)
         dep_of.append(de)
         key = stops.tobytes() + pu.astype(np.int8).tobytes() + do.astype(np.int8).tobytes() \
-            + np.int64(tz[t]).tobytes() + np.int64(la - 1).tobytes()
+            + np.int64(tz[t]).tobytes() + np.int64(la - 1).tobytes() + np.int64(tp[t]).tobytes()
         keys.setdefault(key, []).append(i)
     groups: list[list[int]] = []
     for members in keys.values():
@@ -79,6 +79,8 @@ def build_through_patterns(cols: dict[str, Column], next_in_block: np.ndarray
         "thr_pattern_dropoff": cat(a_drop, np.int8),
         "thr_pattern_trip_offsets": np.r_[0, np.cumsum([len(g) for g in groups])].astype(
             np.int64),
+        # the pattern of the first trips (a through pattern boards only what it could board)
+        "thr_pattern_base": np.array([tp[firsts[i]] for i in first_of_group], dtype=np.int32),
         # position of the joint (the first trip's last stop, the second's first)
         "thr_pattern_join": np.array([pso[tp[firsts[i]] + 1] - pso[tp[firsts[i]]] - 1
                                       for i in first_of_group], dtype=np.int64),

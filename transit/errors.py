@@ -26,16 +26,6 @@ class FeedProblem:
             text += f" (value {self.value!r})"
         return text
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "row": self.row,
-            "field": self.field,
-            "value": self.value,
-            "message": self.message,
-        }
-
-
 @dataclass
 class FeedError(Exception):
     """A feed that cannot be used. Carries every problem found, not only the first."""

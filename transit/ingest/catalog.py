@@ -59,13 +59,6 @@ class Catalog:
     stations: StationRules = field(default_factory=StationRules)
     footpaths: FootpathRules = field(default_factory=FootpathRules)
 
-    def operator(self, op_id: str) -> Operator:
-        for o in self.operators:
-            if o.id == op_id:
-                return o
-        raise CatalogError(f"operator {op_id!r} is not in the catalog")
-
-
 def is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 

@@ -28,13 +28,6 @@ def parse_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return seconds, bad
 
 
-def format_time(seconds: int) -> str:
-    """Seconds after the service-day reference as GTFS `HH:MM:SS` (hours may pass 24)."""
-    h, rem = divmod(int(seconds), 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}"
-
-
 def interpolate_missing(trip_codes: np.ndarray, arrival: np.ndarray, departure: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Fill untimed stop_times linearly by stop index, per trip, from the previous timed stop's

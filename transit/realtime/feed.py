@@ -61,11 +61,5 @@ def split(msg: pb.FeedMessage) -> dict[str, pb.FeedMessage]:
     return out
 
 
-def empty_like(msg: pb.FeedMessage) -> pb.FeedMessage:
-    out = pb.FeedMessage()
-    out.header.CopyFrom(msg.header)
-    return out
-
-
 def is_full_dataset(msg: pb.FeedMessage) -> bool:
     return msg.header.incrementality == pb.FeedHeader.FULL_DATASET

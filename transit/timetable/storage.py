@@ -54,5 +54,3 @@ def load_columns(directory: Path, mmap: bool = True) -> tuple[dict[str, Column],
     return columns, meta
 
 
-def directory_size(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())

@@ -39,10 +39,6 @@ class StringColumn:
         off = self.offsets.tolist()
         return [blob[off[i] : off[i + 1]].decode() for i in range(len(off) - 1)]
 
-    def take(self, indexes: np.ndarray) -> StringColumn:
-        values = self.to_list()
-        return StringColumn.from_list(values[int(i)] for i in indexes)
-
     @staticmethod
     def concat(columns: list[StringColumn]) -> StringColumn:
         if not columns:

@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 from google.transit import gtfs_realtime_pb2 as pb
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+from tests.conftest import ROOT
+
 VENV_BIN = ROOT / ".venv" / "bin"
 TD = pb.TripDescriptor
 STU = pb.TripUpdate.StopTimeUpdate

@@ -7,19 +7,14 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import httpx
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CATALOG
+from tests.conftest import DEMO_CATALOG, client_for
 from tests.feeds import write_feed
-from transit.api.app import create_app
 from transit.cli import app as cli
-from transit.clock import FixedClock
-from transit.settings import Settings
 from transit.timetable.store import Store
 
 STOP_TIMES = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
@@ -79,9 +74,7 @@ def test_a_running_server_swaps_to_a_new_version_without_restart(tmp_path: Path)
     data = tmp_path / "data"
     feed = write_feed(tmp_path / "a", {})
     ingest_cli("--data-dir", str(data), "--feed", f"A={feed}")
-    app = create_app(Settings(data_dir=data, reload_interval_s=0, rate_limit_per_minute=0),
-                     clock=FixedClock(datetime.fromisoformat("2026-06-01T07:00:00+02:00")))
-    with TestClient(app) as c:
+    with client_for(data, "2026-06-01T07:00:00+02:00", reload_interval_s=0) as c:
         def first() -> str:
             return c.get("/v1/stops/A:S1/departures").json()["departures"][0][
                 "scheduled_departure"]

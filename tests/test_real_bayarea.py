@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import DATA, client_for
 from tests.gtfs_reference import (
     Case,
     FeedReference,
@@ -23,15 +24,10 @@ from tests.gtfs_reference import (
     fit_window,
     random_cases,
 )
-from transit.api.app import create_app
-from transit.clock import FixedClock
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import IngestReport, ingest
-from transit.settings import Settings
 from transit.timetable.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 FEEDS = DATA / "gtfs" / "bayarea-511-2018"
 TZ = "America/Los_Angeles"
 DAY = date(2018, 8, 29)  # a Wednesday on which all 29 operators run
@@ -60,9 +56,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IngestReport]
 
 @pytest.fixture(scope="session")
 def client(built: tuple[Path, IngestReport]) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=built[0], rate_limit_per_minute=0),
-                     clock=FixedClock(datetime.fromisoformat(SERVE_AT)))
-    with TestClient(app) as c:
+    with client_for(built[0], SERVE_AT) as c:
         yield c
 
 

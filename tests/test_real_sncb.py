@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import DATA, client_for
 from tests.gtfs_reference import (
     Case,
     FeedReference,
@@ -25,15 +26,10 @@ from tests.gtfs_reference import (
     fold,
     random_cases,
 )
-from transit.api.app import create_app
-from transit.clock import FixedClock
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import IngestReport, ingest
-from transit.settings import Settings
 from transit.timetable.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 FEED = DATA / "gtfs" / "belgium" / "sncb-nmbs-2019-03-11.zip"
 OP = "SNCB"
 TZ = "Europe/Brussels"
@@ -60,9 +56,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IngestReport]
 
 @pytest.fixture(scope="session")
 def client(built: tuple[Path, IngestReport]) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=built[0], rate_limit_per_minute=0),
-                     clock=FixedClock(datetime.fromisoformat(SERVE_AT)))
-    with TestClient(app) as c:
+    with client_for(built[0], SERVE_AT) as c:
         yield c
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from google.transit import gtfs_realtime_pb2 as pb
 
-from tests.conftest import build
+from tests.conftest import build, client_for
 from tests.feeds import write_feed
-from transit.api.app import create_app
-from transit.clock import FixedClock
-from transit.settings import Settings
 
 NOW = "2026-06-01T08:00:00+02:00"
 
@@ -37,9 +33,7 @@ def test_start_time_off_the_expanded_grid_matches_the_nearest_run(tmp_path: Path
         "frequencies.txt": "trip_id,start_time,end_time,headway_secs,exact_times\n"
                            "T1,08:00:00,09:00:00,1200,0\n"})
     build({"A": feed}, tmp_path / "data")
-    settings = Settings(data_dir=tmp_path / "data", rate_limit_per_minute=0,
-                        push_keys={"A": "k"}, realtime_poll=False)
-    with TestClient(create_app(settings, FixedClock(datetime.fromisoformat(NOW)))) as c:
+    with client_for(tmp_path / "data", NOW, push_keys={"A": "k"}, realtime_poll=False) as c:
         # the runs start 08:00, 08:20 and 08:40; the feed says this one started at 08:22
         r = c.post("/v1/operators/A/realtime", content=_update("08:22:00", 120),
                    headers={"Authorization": "Bearer k"})

@@ -8,22 +8,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import PEER_CASES, build
+from tests.conftest import PEER_CASES, build, client_for
 from tests.feeds import write_feed
-from transit.api.app import create_app
-from transit.clock import FixedClock
-from transit.settings import Settings
 
 CASE = PEER_CASES / "nigiri_rt_delay_makes_transfer"
 KEY = {"N": "secret-n"}
 
 
 def _client(data: Path, at: str) -> TestClient:
-    from datetime import datetime
-
-    settings = Settings(data_dir=data, rate_limit_per_minute=0, push_keys=KEY,
-                        realtime_poll=False, realtime_stale_after_s=10**9)
-    return TestClient(create_app(settings, clock=FixedClock(datetime.fromisoformat(at))))
+    return client_for(data, at, push_keys=KEY, realtime_poll=False,
+                      realtime_stale_after_s=10**9)
 
 
 def _journeys(c: TestClient, **params: object) -> list[dict]:

@@ -4,23 +4,17 @@ feed, and a dead operator never stopping another."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
-from fastapi.testclient import TestClient
 from google.transit import gtfs_realtime_pb2 as pb
 
-from tests.conftest import build
+from tests.conftest import build, client_for
 from tests.feeds import write_feed
-from transit.api.app import create_app
-from transit.clock import FixedClock
-from transit.settings import Settings
+from tests.http_server import Served, serve_file
 
 NOW = "2026-06-01T07:55:00+02:00"
 TS = int(datetime.fromisoformat(NOW).timestamp()) - 10
@@ -40,34 +34,10 @@ def _delay_message(delay: int) -> bytes:
     return msg.SerializeToString()
 
 
-class _Feed(BaseHTTPRequestHandler):
-    body = b""
-    seen: ClassVar[list[str | None]] = []
-
-    def do_GET(self) -> None:
-        _Feed.seen.append(self.headers.get("If-None-Match"))
-        if self.headers.get("If-None-Match") == '"v1"':
-            self.send_response(304)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("ETag", '"v1"')
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def feed_server() -> Iterator[str]:
-    _Feed.body = _delay_message(300)
-    _Feed.seen = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/tu.pb"
-    httpd.shutdown()
+def feed_server() -> Iterator[Served]:
+    with serve_file("/tu.pb", _delay_message(300)) as served:
+        yield served
 
 
 def _closed_port() -> int:
@@ -77,32 +47,31 @@ def _closed_port() -> int:
 
 
 def test_poller_applies_feeds_and_isolates_a_dead_operator(tmp_path: Path,
-                                                           feed_server: str) -> None:
+                                                           feed_server: Served) -> None:
     a = write_feed(tmp_path / "a", {})
     b = write_feed(tmp_path / "b", {})
     build({"A": a, "B": b}, tmp_path / "data")
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(
         f'[[operator]]\nid = "A"\ngtfs = "{a}"\n'
-        f'[[operator.realtime]]\nkind = "trip-updates"\nurl = "{feed_server}"\n'
+        f'[[operator.realtime]]\nkind = "trip-updates"\nurl = "{feed_server.url}"\n'
         'interval_s = 0.2\n'
         f'[[operator]]\nid = "B"\ngtfs = "{b}"\n'
         f'[[operator.realtime]]\nkind = "trip-updates"\n'
         f'url = "http://127.0.0.1:{_closed_port()}/dead.pb"\ninterval_s = 0.2\n')
-    settings = Settings(data_dir=tmp_path / "data", catalog=catalog, rate_limit_per_minute=0)
-    app = create_app(settings, clock=FixedClock(datetime.fromisoformat(NOW)))
-    with TestClient(app) as c:
+    with client_for(tmp_path / "data", NOW, catalog=catalog) as c:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             dep = c.get("/v1/stops/A:S1/departures").json()["departures"][0]
             b_status = c.get("/v1/operators/B/realtime").json()["feeds"]
-            if dep["delay_s"] == 300 and b_status and len(_Feed.seen) >= 3:
+            if dep["delay_s"] == 300 and b_status and len(feed_server.seen) >= 3:
                 break
             time.sleep(0.1)
         assert (dep["realtime_departure"], dep["delay_s"], dep["status"]) == (
             "2026-06-01T08:05:00+02:00", 300, "delayed")
         # the first GET is plain, the next ones conditional (answered 304)
-        assert _Feed.seen[0] is None and set(_Feed.seen[1:]) == {'"v1"'}
+        etags = [etag for _, etag in feed_server.seen]
+        assert etags[0] is None and set(etags[1:]) == {'"v1"'}
         a_status = c.get("/v1/operators/A/realtime").json()["feeds"][0]
         assert (a_status["applied"], a_status["last_error"]) == (1, None)
         assert b_status[0]["kind"] == "trip-updates"

@@ -22,9 +22,8 @@ from fastapi.testclient import TestClient
 from google.protobuf import json_format
 from google.transit import gtfs_realtime_pb2 as pb
 
-from tests.conftest import catalog_of
+from tests.conftest import DATA, catalog_of
 from tests.realtime_support import (
-    DATA,
     TD,
     Expected,
     MutableClock,

@@ -40,9 +40,8 @@ sys.path.insert(0, str(ROOT))
 # read before tests.conftest is imported: it takes TRANSIT_REDIS_URL out of the environment
 REDIS_URL = os.environ.get("TRANSIT_REDIS_URL", "").strip()
 
-from tests.conftest import catalog_of  # noqa: E402
+from tests.conftest import DATA, catalog_of  # noqa: E402
 from tests.realtime_support import (  # noqa: E402
-    DATA,
     api_servers,
     drop_prefix,
     eventually,

@@ -14,7 +14,7 @@ from transit.api.problems import invalid
 from transit.departures.service import LiveContext
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
-from transit.realtime.overlay import NO_TIME, TripLive
+from transit.realtime.overlay import NO_TIME, Alert, TripLive
 from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine
 from transit.routing.network import Network
@@ -128,9 +128,10 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         # walking to a stop and on from it is walking: the direct walk covers it
         found = [j for j in found if j.trips > 0]
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
-    if live is not None and live.alerts:
+    alerts = live.alerts if live is not None else []  # the fresh ones, judged once
+    if alerts:
         for j, jj in zip(journeys, found, strict=True):
-            _attach_alerts(tt, j, jj, live, langs)
+            _attach_alerts(tt, j, jj, alerts, langs)
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
@@ -255,12 +256,12 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
         "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
 
 
-def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, live: LiveContext,
+def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, alerts: list[Alert],
                    langs: list[str]) -> None:
     trip_legs = [leg for leg in out.legs if leg.trip_id is not None]
     for leg, eng in zip(trip_legs, [x for x in found.legs if x.kind == "trip"], strict=True):
         route = int(tt.trip_route[eng.trip]) if eng.trip >= 0 else -1
-        leg.alerts = alert_refs(tt, live.alerts, route, eng.trip, leg.trip_id or "",
+        leg.alerts = alert_refs(tt, alerts, route, eng.trip, leg.trip_id or "",
                                 [eng.from_stop, eng.to_stop], eng.departure, langs,
                                 leg.operator or "")
 

@@ -88,6 +88,30 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
 
 
 @njit(cache=True, nogil=True)
+def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limit, forward,
+             at, queue, nq):  # pragma: no cover - compiled
+    """Queue the patterns serving stop s; `at` keeps per pattern the first (forward) or last
+    (backward) position to scan from. `rule` is the pickup (forward) or drop-off (backward)
+    type per pattern-stop, 1 forbidding it. Forward, positions >= limit[p] are not boarded
+    from (the last stop, or a through trip's joint); backward, positions <= limit[p] are not
+    alighted at. Returns the new queue length."""
+    for e in range(sp_offsets[s], sp_offsets[s + 1]):
+        p = sp_pattern[e]
+        pos = sp_pos[e]
+        if rule[pattern_stop_offsets[p] + pos] == 1:
+            continue
+        if (pos >= limit[p]) if forward else (pos <= limit[p]):
+            continue
+        if at[p] < 0:
+            queue[nq] = p
+            nq += 1
+            at[p] = pos
+        elif (pos < at[p]) if forward else (pos > at[p]):
+            at[p] = pos
+    return nq
+
+
+@njit(cache=True, nogil=True)
 def _scan_forward_set(
     k,
     through,
@@ -353,6 +377,7 @@ def forward_rounds(
                         target_via[0] = 1
     first_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
+    last_of = pattern_stop_offsets[1:] - pattern_stop_offsets[:-1] - 1  # no boarding there
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_first_pos = np.full(n_thr, -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -400,32 +425,11 @@ def forward_rounds(
                     rt_first[inst] = pos
                 elif pos < rt_first[inst]:
                     rt_first[inst] = pos
-            for e in range(sp_offsets[s], sp_offsets[s + 1]):
-                p = sp_pattern[e]
-                pos = sp_pos[e]
-                if pattern_pickup[pattern_stop_offsets[p] + pos] == 1:
-                    continue
-                if pos == pattern_stop_offsets[p + 1] - pattern_stop_offsets[p] - 1:
-                    continue
-                if first_pos[p] < 0:
-                    queue[nq] = p
-                    nq += 1
-                    first_pos[p] = pos
-                elif pos < first_pos[p]:
-                    first_pos[p] = pos
-            for e in range(thr_sp_offsets[s], thr_sp_offsets[s + 1]):
-                p = thr_sp_pattern[e]
-                pos = thr_sp_pos[e]
-                if thr_pattern_pickup[thr_pattern_stop_offsets[p] + pos] == 1:
-                    continue
-                if pos >= thr_pattern_join[p]:  # boarding after the joint: the plain trip
-                    continue
-                if thr_first_pos[p] < 0:
-                    thr_queue[ntq] = p
-                    ntq += 1
-                    thr_first_pos[p] = pos
-                elif pos < thr_first_pos[p]:
-                    thr_first_pos[p] = pos
+            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets,
+                          pattern_pickup, last_of, True, first_pos, queue, nq)
+            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos,
+                           thr_pattern_stop_offsets, thr_pattern_pickup, thr_pattern_join, True,
+                           thr_first_pos, thr_queue, ntq)
         if not any_marked:
             break
         n_imp = 0
@@ -826,6 +830,7 @@ def backward_rounds(
                         target_via[0] = 1
     last_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
+    first_of = np.zeros(n_patterns, np.int64)  # no alighting at a first stop
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_last_pos = np.full(n_thr, -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -871,30 +876,11 @@ def backward_rounds(
                     rt_last[inst] = pos
                 elif pos > rt_last[inst]:
                     rt_last[inst] = pos
-            for e in range(sp_offsets[s], sp_offsets[s + 1]):
-                p = sp_pattern[e]
-                pos = sp_pos[e]
-                if pattern_dropoff[pattern_stop_offsets[p] + pos] == 1 or pos == 0:
-                    continue
-                if last_pos[p] < 0:
-                    queue[nq] = p
-                    nq += 1
-                    last_pos[p] = pos
-                elif pos > last_pos[p]:
-                    last_pos[p] = pos
-            for e in range(thr_sp_offsets[s], thr_sp_offsets[s + 1]):
-                p = thr_sp_pattern[e]
-                pos = thr_sp_pos[e]
-                if thr_pattern_dropoff[thr_pattern_stop_offsets[p] + pos] == 1 or pos == 0:
-                    continue
-                if pos <= thr_pattern_join[p]:  # alighting before the joint: the plain trip
-                    continue
-                if thr_last_pos[p] < 0:
-                    thr_queue[ntq] = p
-                    ntq += 1
-                    thr_last_pos[p] = pos
-                elif pos > thr_last_pos[p]:
-                    thr_last_pos[p] = pos
+            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets,
+                          pattern_dropoff, first_of, False, last_pos, queue, nq)
+            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos,
+                           thr_pattern_stop_offsets, thr_pattern_dropoff, thr_pattern_join, False,
+                           thr_last_pos, thr_queue, ntq)
         if not any_marked:
             break
         n_imp = 0

@@ -103,6 +103,23 @@ def day_start_utc(d: date, tz: str) -> int:
     return int(noon.timestamp()) - 12 * 3600
 
 
+def active_services(calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None,
+                    d: date) -> set[str]:
+    """Service ids running on date d: calendar.txt's weekday within its range, then
+    calendar_dates.txt adding (1) or removing (2) the date."""
+    ymd = d.strftime("%Y%m%d")
+    active: set[str] = set()
+    if calendar is not None and not calendar.empty:
+        runs = (calendar[WEEKDAYS[d.weekday()]] == "1") & (calendar["start_date"] <= ymd) \
+            & (calendar["end_date"] >= ymd)
+        active |= set(calendar.loc[runs, "service_id"])
+    if calendar_dates is not None and not calendar_dates.empty:
+        today = calendar_dates[calendar_dates["date"] == ymd]
+        active |= set(today.loc[today["exception_type"] == "1", "service_id"])
+        active -= set(today.loc[today["exception_type"] == "2", "service_id"])
+    return active
+
+
 class FeedReference:
     """One operator's feed, read raw, with the departures it implies."""
 
@@ -165,19 +182,8 @@ class FeedReference:
     # -- calendar
     def services_on(self, d: date) -> set[str]:
         if d not in self._active:
-            ymd = d.strftime("%Y%m%d")
-            active: set[str] = set()
-            cal = self.tables["calendar"]
-            if cal is not None:
-                runs = (cal[WEEKDAYS[d.weekday()]] == "1") & (cal["start_date"] <= ymd) \
-                    & (cal["end_date"] >= ymd)
-                active |= set(cal.loc[runs, "service_id"])
-            cd = self.tables["calendar_dates"]
-            if cd is not None:
-                today = cd[cd["date"] == ymd]
-                active |= set(today.loc[today["exception_type"] == "1", "service_id"])
-                active -= set(today.loc[today["exception_type"] == "2", "service_id"])
-            self._active[d] = active
+            self._active[d] = active_services(self.tables["calendar"],
+                                              self.tables["calendar_dates"], d)
         return self._active[d]
 
     # -- departures

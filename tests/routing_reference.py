@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from tests.gtfs_reference import (
-    WEEKDAYS,
     _column,
+    active_services,
     day_start_utc,
     departure_seconds,
     gtfs_seconds,
@@ -379,19 +379,7 @@ class RawFeed:
 
     def services_on(self, d: date) -> set[str]:
         if d not in self._active:
-            ymd = d.strftime("%Y%m%d")
-            active: set[str] = set()
-            cal = self.calendar
-            if cal is not None and not cal.empty:
-                runs = (cal[WEEKDAYS[d.weekday()]] == "1") & (cal["start_date"] <= ymd) \
-                    & (cal["end_date"] >= ymd)
-                active |= set(cal.loc[runs, "service_id"])
-            cd = self.calendar_dates
-            if cd is not None and not cd.empty:
-                today = cd[cd["date"] == ymd]
-                active |= set(today.loc[today["exception_type"] == "1", "service_id"])
-                active -= set(today.loc[today["exception_type"] == "2", "service_id"])
-            self._active[d] = active
+            self._active[d] = active_services(self.calendar, self.calendar_dates, d)
         return self._active[d]
 
     def instances(self, days: Iterable[date], t_lo: int, t_hi: int) -> list[Instance]:

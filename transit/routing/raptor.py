@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from transit.routing.lower_bounds import shortest_times
+
 INF = np.int64(1) << 62
 MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
 THR_BASE = -(np.int64(1) << 40)  # parents: THR_BASE - i is through trip i
@@ -45,8 +47,9 @@ def _replaced(rt_masked, trip, day):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
                    st_dep, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
-                   rt_masked):  # pragma: no cover
-    """Earliest trip instance of pattern p leaving position pos at or after tau."""
+                   rt_masked, limit):  # pragma: no cover
+    """Earliest trip instance of pattern p leaving position pos at or after tau, and
+    before `limit` (leaving later could not help)."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
     tz = trip_tz[lo]
@@ -56,7 +59,7 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
     d_last = min(d0 + 1, n_days - 1)
     best_t = -1
     best_d = -1
-    best_time = INF
+    best_time = limit
     for d in range(d_first, d_last + 1):
         base = tz_ref[tz, d]
         local = tau - base
@@ -178,9 +181,11 @@ def _scan_forward_set(
     st_arr,
     trip_tz,
     trip_st_start,
+    lb,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
-    returns the updated count of improved stops and the best arrival at the target."""
+    returns the updated count of improved stops and the best arrival at the target.
+    `lb` bounds from below the time from each stop to a destination."""
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p]
@@ -200,7 +205,7 @@ def _scan_forward_set(
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
                 a = cur_base + x_arr[x_st0[cur] + pos]
-                if a < best_trip[s] and a < target_best and a <= horizon:
+                if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                     if not is_improved[s]:
                         is_improved[s] = True
                         improved[n_imp] = s
@@ -229,10 +234,11 @@ def _scan_forward_set(
             r = ready[k - 1, s]
             # only labels improved in the last round: an older one was boarded from before
             can_board = was_marked[s] and x_pick[ps0 + pos] != 1 and stop_ok[s]
-            if can_board and (cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
+            if can_board and r + lb[s] < target_best and (
+                    cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
                 t, d, when = _earliest_trip(
                     p, pos, r, x_pto, x_st0, x_tz, x_service, x_dep, service_days,
-                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best - lb[s])
                 if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
                     cur = t
                     cur_day = d
@@ -276,7 +282,7 @@ def _scan_forward_set(
                     if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
                         continue
                     a = base2 + st_arr[trip_st_start[t2] + pos2]
-                    if a < best_trip[s] and a < target_best and a <= horizon:
+                    if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -320,21 +326,36 @@ def forward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos,
+    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
-    arrival at a destination (stops with egress_s >= 0), INF where none improved."""
+    arrival at a destination (stops with egress_s >= 0), INF where none improved.
+
+    Once a destination is reached, labels that cannot beat it even at the lower-bound time
+    from their stop (the `lb_in_*` graph) are dropped."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = arr_trip.shape[0]
     n_patterns = pattern_stop_offsets.shape[0] - 1
     marked = np.zeros(n_stops, np.bool_)
     result = np.full(n_rounds, INF, np.int64)
     target_best = INF
+    n_dest = 0
     for s in range(n_stops):
-        if egress_s[s] >= 0 and best_arr[s] < INF:
-            v = best_arr[s] + egress_s[s]
-            if v < target_best:
-                target_best = v
+        if egress_s[s] >= 0:
+            n_dest += 1
+            if best_arr[s] < INF:
+                v = best_arr[s] + egress_s[s]
+                if v < target_best:
+                    target_best = v
+    dest = np.empty(n_dest, np.int64)
+    n_dest = 0
+    for s in range(n_stops):
+        if egress_s[s] >= 0:
+            dest[n_dest] = s
+            n_dest += 1
+    dest_s = egress_s[dest]
+    lb = np.zeros(n_stops, np.int64)  # no bound until a destination is reached
+    lb_known = False
     # round 0: at the origins
     for i in range(origins.shape[0]):
         o = origins[i]
@@ -378,6 +399,11 @@ def forward_rounds(
     first_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
     last_of = pattern_stop_offsets[1:] - pattern_stop_offsets[:-1] - 1  # no boarding there
+    if target_best < INF:
+        lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True, rt_offsets,
+                            rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
+                            target_best - t_start)
+        lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_first_pos = np.full(n_thr, -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -444,7 +470,7 @@ def forward_rounds(
             is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
             boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
             pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start)
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb)
         n_imp, target_best = _scan_forward_set(
             k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
             thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
@@ -456,7 +482,7 @@ def forward_rounds(
             max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
-            trip_st_start)
+            trip_st_start, lb)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -471,7 +497,7 @@ def forward_rounds(
                 s = rt_stops[o + pos]
                 if on and rt_alight_ok[o + pos] and stop_ok[s]:
                     a = rt_arr[o + pos]
-                    if a < best_trip[s] and a < target_best and a <= horizon:
+                    if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -493,7 +519,7 @@ def forward_rounds(
                             target_via[k] = 0
                 if not on and rt_board_ok[o + pos] and stop_ok[s]:
                     r = ready[k - 1, s]
-                    if r < INF and r <= rt_dep[o + pos]:
+                    if r < INF and r <= rt_dep[o + pos] and r + lb[s] < target_best:
                         on = True
                         board_stop = s
                         board_pos = pos
@@ -507,7 +533,7 @@ def forward_rounds(
             is_improved[s] = False
             a = arr_trip[k, s]
             rr = a + change_s[s]
-            if rr < best_ready[s]:
+            if rr < best_ready[s] and rr + lb[s] < target_best:
                 ready[k, s] = rr
                 ready_via[k, s] = 0
                 best_ready[s] = rr
@@ -515,7 +541,7 @@ def forward_rounds(
             for f in range(fp_offsets[s], fp_offsets[s + 1]):
                 q = fp_to[f]
                 w = a + fp_duration_s[f]
-                if w < best_arr[q] and w < target_best:
+                if w < best_arr[q] and w + lb[q] < target_best:
                     arr_walk[k, q] = w
                     pw_from[k, q] = s
                     best_arr[q] = w
@@ -530,14 +556,20 @@ def forward_rounds(
                         result[k] = target_best
                         target_stop[k] = q
                         target_via[k] = 1
+        if not lb_known and target_best < INF:
+            lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
+                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
+                                rt_sp_pos, target_best - t_start)
+            lb_known = True
     return result
 
 
 @njit(cache=True, nogil=True)
 def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
                  st_arr, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
-                 rt_masked):  # pragma: no cover
-    """Latest trip instance of pattern p reaching position pos at or before tau."""
+                 rt_masked, limit):  # pragma: no cover
+    """Latest trip instance of pattern p reaching position pos at or before tau, and
+    after `limit`."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
     tz = trip_tz[lo]
@@ -547,7 +579,7 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
     d_last = min(d0 + 1, n_days - 1)
     best_t = -1
     best_d = -1
-    best_time = -INF
+    best_time = limit
     for d in range(d_last, d_first - 1, -1):
         base = tz_ref[tz, d]
         local = tau - base
@@ -643,8 +675,10 @@ def _scan_backward_set(
     st_dep,
     trip_tz,
     trip_st_start,
+    lb,
 ):  # pragma: no cover - compiled
-    """Scan one set of patterns backwards in round k (mirror of _scan_forward_set)."""
+    """Scan one set of patterns backwards in round k (mirror of _scan_forward_set); `lb`
+    bounds from below the time from an origin to each stop."""
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_last[p]
@@ -661,7 +695,7 @@ def _scan_backward_set(
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos < join and x_pick[ps0 + pos] != 1 and stop_ok[s]:
                 d = cur_base + x_dep[x_st0[cur] + pos]
-                if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
                     if not is_improved[s]:
                         is_improved[s] = True
                         improved[n_imp] = s
@@ -690,10 +724,11 @@ def _scan_backward_set(
             r = latest[k - 1, s]
             # only labels improved in the last round: an older one was used before
             can_alight = was_marked[s] and x_drop[ps0 + pos] != 1 and stop_ok[s]
-            if can_alight and (cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
+            if can_alight and r - lb[s] > target_best and (
+                    cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
                 t, dd, when = _latest_trip(
                     p, pos, r, x_pto, x_st0, x_tz, x_service, x_arr, service_days,
-                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked)
+                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best + lb[s])
                 if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
                     cur = t
                     cur_day = dd
@@ -735,7 +770,7 @@ def _scan_backward_set(
                     if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
                         continue
                     d = base2 + st_dep[trip_st_start[t0] + pos2]
-                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                    if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -779,16 +814,21 @@ def backward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos,
+    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
-    departures; returns per round the latest departure from an origin (access_s >= 0)."""
+    departures; returns per round the latest departure from an origin (access_s >= 0).
+    Once an origin is reached, lower bounds from the origins (the `lb_out_*` graph) prune."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = dep_trip.shape[0]
     n_patterns = pattern_stop_offsets.shape[0] - 1
     marked = np.zeros(n_stops, np.bool_)
     result = np.full(n_rounds, -INF, np.int64)
     target_best = -INF
+    orig = np.flatnonzero(access_s >= 0)
+    orig_s = access_s[orig]
+    lb = np.zeros(n_stops, np.int64)  # no bound until an origin is reached
+    lb_known = False
     for i in range(destinations.shape[0]):
         d = destinations[i]
         t = t_end - egress_s[i]
@@ -831,6 +871,11 @@ def backward_rounds(
     last_pos = np.full(n_patterns, -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
     first_of = np.zeros(n_patterns, np.int64)  # no alighting at a first stop
+    if target_best > -INF:
+        lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
+                            rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
+                            rt_sp_pos, t_end - target_best)
+        lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_last_pos = np.full(n_thr, -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -894,7 +939,7 @@ def backward_rounds(
             max_days_back, alighted_t, alighted_d, alighted_stop, alighted_pos, trip_prev_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz,
-            trip_st_start)
+            trip_st_start, lb)
         n_imp, target_best = _scan_backward_set(
             k, True, was_marked, thr_queue, thr_last_pos, ntq, thr_pattern_stop_offsets,
             thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
@@ -905,7 +950,8 @@ def backward_rounds(
             is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, alighted_t,
             alighted_d, alighted_stop, alighted_pos, trip_prev_in_block, thr_first, thr_second,
             thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok, trip_service,
-            trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start)
+            trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start,
+            lb)
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]
@@ -918,7 +964,7 @@ def backward_rounds(
                 s = rt_stops[o + pos]
                 if on and rt_board_ok[o + pos] and stop_ok[s]:
                     d = rt_dep[o + pos]
-                    if d > best_dep_trip[s] and d > target_best and d >= horizon:
+                    if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -940,7 +986,7 @@ def backward_rounds(
                             target_via[k] = 0
                 if not on and rt_alight_ok[o + pos] and stop_ok[s]:
                     r = latest[k - 1, s]
-                    if r > -INF and r >= rt_arr[o + pos]:
+                    if r > -INF and r >= rt_arr[o + pos] and r - lb[s] > target_best:
                         on = True
                         alight_stop = s
                         alight_pos = pos
@@ -951,7 +997,7 @@ def backward_rounds(
             is_improved[s] = False
             d = dep_trip[k, s]
             rr = d - change_s[s]
-            if rr > best_latest[s]:
+            if rr > best_latest[s] and rr - lb[s] > target_best:
                 latest[k, s] = rr
                 latest_via[k, s] = 0
                 best_latest[s] = rr
@@ -959,7 +1005,7 @@ def backward_rounds(
             for f in range(fpi_offsets[s], fpi_offsets[s + 1]):
                 q = fpi_from[f]
                 w = d - fpi_duration_s[f]
-                if w > best_dep[q] and w > target_best:
+                if w > best_dep[q] and w - lb[q] > target_best:
                     dep_walk[k, q] = w
                     pw_to[k, q] = s
                     best_dep[q] = w
@@ -974,4 +1020,9 @@ def backward_rounds(
                         result[k] = target_best
                         target_stop[k] = q
                         target_via[k] = 1
+        if not lb_known and target_best > -INF:
+            lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
+                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
+                                rt_sp_pos, t_end - target_best)
+            lb_known = True
     return result

@@ -13,6 +13,7 @@ import numpy as np
 
 from transit.routing import raptor
 from transit.routing.live_trips import LiveTrips
+from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
 from transit.routing.raptor import THR_BASE
 from transit.timetable.departures import _departures
@@ -102,6 +103,7 @@ class Searcher:
         self._prev_in_block = np.full(net.n_trips, -1, np.int64)
         has_next = net.trip_next_in_block >= 0
         self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
+        self.lower_bounds = LowerBoundGraph.of(net)
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
@@ -158,7 +160,8 @@ class Searcher:
             best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
             pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
-            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live))
+            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live),
+            self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -262,7 +265,8 @@ class Searcher:
             st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
-            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live))
+            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live),
+            self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

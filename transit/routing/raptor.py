@@ -93,11 +93,12 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
 @njit(cache=True, nogil=True)
 def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limit, forward,
              at, queue, nq):  # pragma: no cover - compiled
-    """Queue the patterns serving stop s; `at` keeps per pattern the first (forward) or last
-    (backward) position to scan from. `rule` is the pickup (forward) or drop-off (backward)
-    type per pattern-stop, 1 forbidding it. Forward, positions >= limit[p] are not boarded
-    from (the last stop, or a through trip's joint); backward, positions <= limit[p] are not
-    alighted at. Returns the new queue length."""
+    """Queue the patterns serving stop s; `at[p, 0]` keeps the first (forward) or last
+    (backward) position to scan from and `at[p, 1]` the last (first) one to board at (-1:
+    not queued). `rule` is the pickup (forward) or drop-off (backward) type per
+    pattern-stop, 1 forbidding it. Forward, positions >= limit[p] are not boarded from (the
+    last stop, or a through trip's joint); backward, positions <= limit[p] are not alighted
+    at. Returns the new queue length."""
     for e in range(sp_offsets[s], sp_offsets[s + 1]):
         p = sp_pattern[e]
         pos = sp_pos[e]
@@ -105,12 +106,21 @@ def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limi
             continue
         if (pos >= limit[p]) if forward else (pos <= limit[p]):
             continue
-        if at[p] < 0:
+        if at[p, 0] < 0:
             queue[nq] = p
             nq += 1
-            at[p] = pos
-        elif (pos < at[p]) if forward else (pos > at[p]):
-            at[p] = pos
+            at[p, 0] = pos
+            at[p, 1] = pos
+        elif forward:
+            if pos < at[p, 0]:
+                at[p, 0] = pos
+            if pos > at[p, 1]:
+                at[p, 1] = pos
+        else:
+            if pos > at[p, 0]:
+                at[p, 0] = pos
+            if pos < at[p, 1]:
+                at[p, 1] = pos
     return nq
 
 
@@ -188,8 +198,9 @@ def _scan_forward_set(
     `lb` bounds from below the time from each stop to a destination."""
     for qi in range(x_nq):
         p = x_queue[qi]
-        start = x_first[p]
-        x_first[p] = -1
+        start = x_first[p, 0]
+        until = x_first[p, 1]  # no stop to board at after it
+        x_first[p, 0] = -1
         if through and not pat_boarded[thr_pattern_base[p]]:
             continue  # no trip of its first trips' pattern could be boarded this round
         ps0 = x_pso[p]
@@ -202,6 +213,8 @@ def _scan_forward_set(
         board_pos = -1
         nb = 0
         for pos in range(start, n_pos):
+            if cur < 0 and pos > until:
+                break  # riding nothing, and nowhere left to board
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
                 a = cur_base + x_arr[x_st0[cur] + pos]
@@ -396,7 +409,7 @@ def forward_rounds(
                         result[0] = target_best
                         target_stop[0] = q
                         target_via[0] = 1
-    first_pos = np.full(n_patterns, -1, np.int64)
+    first_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
     last_of = pattern_stop_offsets[1:] - pattern_stop_offsets[:-1] - 1  # no boarding there
     if target_best < INF:
@@ -405,7 +418,7 @@ def forward_rounds(
                             target_best - t_start)
         lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
-    thr_first_pos = np.full(n_thr, -1, np.int64)
+    thr_first_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)
@@ -681,8 +694,9 @@ def _scan_backward_set(
     bounds from below the time from an origin to each stop."""
     for qi in range(x_nq):
         p = x_queue[qi]
-        start = x_last[p]
-        x_last[p] = -1
+        start = x_last[p, 0]
+        until = x_last[p, 1]  # no stop to alight at before it
+        x_last[p, 0] = -1
         ps0 = x_pso[p]
         cur = -1
         cur_day = -1
@@ -692,6 +706,8 @@ def _scan_backward_set(
         na = 0
         join = thr_pattern_join[p] if through else (1 << 30)
         for pos in range(start, -1, -1):
+            if cur < 0 and pos < until:
+                break  # riding nothing, and nowhere left to alight
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos < join and x_pick[ps0 + pos] != 1 and stop_ok[s]:
                 d = cur_base + x_dep[x_st0[cur] + pos]
@@ -868,7 +884,7 @@ def backward_rounds(
                         result[0] = target_best
                         target_stop[0] = q
                         target_via[0] = 1
-    last_pos = np.full(n_patterns, -1, np.int64)
+    last_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
     first_of = np.zeros(n_patterns, np.int64)  # no alighting at a first stop
     if target_best > -INF:
@@ -877,7 +893,7 @@ def backward_rounds(
                             rt_sp_pos, t_end - target_best)
         lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
-    thr_last_pos = np.full(n_thr, -1, np.int64)
+    thr_last_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
     improved = np.empty(n_stops, np.int64)
     is_improved = np.zeros(n_stops, np.bool_)

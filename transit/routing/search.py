@@ -104,6 +104,11 @@ class Searcher:
         has_next = net.trip_next_in_block >= 0
         self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
         self.lower_bounds = LowerBoundGraph.of(net)
+        # what a query without filters passes, made once (read-only, shared by all calls)
+        self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))
+        self._all_stops = _frozen(np.ones(net.n_stops, np.bool_))
+        self._change_s = _frozen(net.stop_change_s.astype(np.int64))
+        self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
@@ -216,9 +221,10 @@ class Searcher:
     # -- forward
     def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         net = self.net
-        trip_ok = q.trip_ok if q.trip_ok is not None else np.ones(net.n_trips, np.bool_)
-        stop_ok = q.stop_ok if q.stop_ok is not None else np.ones(net.n_stops, np.bool_)
-        change = net.stop_change_s.astype(np.int64) + q.extra_change_s
+        trip_ok = q.trip_ok if q.trip_ok is not None else self._all_trips
+        stop_ok = q.stop_ok if q.stop_ok is not None else self._all_stops
+        change = self._change_s if not q.extra_change_s else \
+            net.stop_change_s.astype(np.int64) + q.extra_change_s
         return trip_ok, stop_ok, change
 
     def _live(self, q: Query, trip_ok: np.ndarray) -> tuple[LiveTrips, tuple[np.ndarray, ...]]:
@@ -233,8 +239,14 @@ class Searcher:
         the filters and neither is replaced by live data."""
         net = self.net
         first, second = net.thr_trip_first, net.thr_trip_second
-        ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
-            ~live.trip_has_rt[second]
+        cached = self._thr_ok_unfiltered
+        if trip_ok is self._all_trips and cached is not None and cached[0] is live:
+            ok = cached[1]
+        else:
+            ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
+                ~live.trip_has_rt[second]
+            if trip_ok is self._all_trips:  # the same for every unfiltered query on `live`
+                self._thr_ok_unfiltered = (live, _frozen(ok))
         return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
                 net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
                 net.thr_pattern_base,
@@ -384,6 +396,11 @@ class Searcher:
                 np.int64(t0 + window_s), np.int64(net.max_days_back), np.int64(100_000))
             times.update(int(x) - walk for x in found)
         return times
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def _settle_walks(legs: list[Leg]) -> list[Leg]:

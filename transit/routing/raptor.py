@@ -18,18 +18,52 @@ from numba import njit
 
 from transit.routing.lower_bounds import shortest_times
 
+# The helpers called from the hot loops, and the scans, are compiled with `_nrt=False`: they
+# allocate nothing, and without it numba counts references to every array argument at every
+# call (atomic increments), which cost a quarter of a search.
+
 INF = np.int64(1) << 62
 MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
 THR_BASE = -(np.int64(1) << 40)  # parents: THR_BASE - i is through trip i
 
 
-@njit(cache=True, nogil=True)
+def time_columns(pattern_stop_offsets: np.ndarray, pattern_trip_offsets: np.ndarray,
+                 trip_st_start: np.ndarray, st_arr: np.ndarray, st_dep: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stop times again, pattern by pattern and within it position by position (trips in
+    pattern order): (offset per pattern, departures, arrivals). Trip t of pattern p (trips
+    lo..hi) is at `offsets[p] + pos * (hi - lo) + t - lo`. Finding a trip by time reads a
+    short contiguous run instead of one row per trip."""
+    n_pat = len(pattern_stop_offsets) - 1
+    length = np.diff(pattern_stop_offsets).astype(np.int64)
+    n_trips = np.diff(pattern_trip_offsets).astype(np.int64)
+    offsets = np.zeros(n_pat + 1, np.int64)
+    np.cumsum(length * n_trips, out=offsets[1:])
+    trip_pat = np.repeat(np.arange(n_pat), n_trips)
+    rows_per_trip = length[trip_pat]
+    n_rows = int(rows_per_trip.sum())
+    trip_of_row = np.repeat(np.arange(len(trip_pat)), rows_per_trip)
+    pos = np.arange(n_rows) - np.repeat(np.cumsum(rows_per_trip) - rows_per_trip,
+                                        rows_per_trip)
+    pat = trip_pat[trip_of_row]
+    at = offsets[pat] + pos * n_trips[pat] + trip_of_row - pattern_trip_offsets[pat]
+    src = np.asarray(trip_st_start)[trip_of_row] + pos
+    dep = np.empty(n_rows, np.asarray(st_dep).dtype)
+    arr = np.empty(n_rows, np.asarray(st_arr).dtype)
+    dep[at] = np.asarray(st_dep)[src]
+    arr[at] = np.asarray(st_arr)[src]
+    for a in (offsets, dep, arr):
+        a.setflags(write=False)
+    return offsets, dep, arr
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def _active(service_days, trip_service, trip, day):  # pragma: no cover - compiled
     s = trip_service[trip]
     return (service_days[s, day >> 3] >> (day & 7)) & 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _replaced(rt_masked, trip, day):  # pragma: no cover - compiled
     """Whether live data replaces (or cancels) this scheduled trip instance."""
     key = trip * 65536 + day
@@ -44,14 +78,16 @@ def _replaced(rt_masked, trip, day):  # pragma: no cover - compiled
     return a < rt_masked.shape[0] and rt_masked[a] == key
 
 
-@njit(cache=True, nogil=True)
-def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
-                   st_dep, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
+@njit(cache=True, nogil=True, _nrt=False)
+def _earliest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip_service,
+                   dep_col, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
                    rt_masked, limit):  # pragma: no cover
     """Earliest trip instance of pattern p leaving position pos at or after tau, and
-    before `limit` (leaving later could not help)."""
+    before `limit` (leaving later could not help). `dep_col` holds each pattern's times
+    position by position (see `time_columns`), so the search reads one short run."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
+    c = col_offsets[p] + pos * (hi - lo) - lo  # c + t: trip t's time at pos
     tz = trip_tz[lo]
     n_days = tz_ref.shape[1]
     d0 = (tau - tz_ref[tz, 0]) // 86400
@@ -63,21 +99,21 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
     for d in range(d_first, d_last + 1):
         base = tz_ref[tz, d]
         local = tau - base
-        if st_dep[trip_st_start[hi - 1] + pos] < local:
+        if dep_col[c + hi - 1] < local:
             continue  # even this day's last trip has left
-        if base + st_dep[trip_st_start[lo] + pos] >= best_time:
+        if base + dep_col[c + lo] >= best_time:
             break  # this day's first trip is no better than what an earlier day gave
         a = lo
         b = hi
         while a < b:
             m = (a + b) >> 1
-            if st_dep[trip_st_start[m] + pos] < local:
+            if dep_col[c + m] < local:
                 a = m + 1
             else:
                 b = m
         t = a
         while t < hi:
-            when = base + st_dep[trip_st_start[t] + pos]
+            when = base + dep_col[c + t]
             if when >= best_time:
                 break
             if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
@@ -90,7 +126,7 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, tr
     return best_t, best_d, best_time
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limit, forward,
              at, queue, nq):  # pragma: no cover - compiled
     """Queue the patterns serving stop s; `at[p, 0]` keeps the first (forward) or last
@@ -124,7 +160,7 @@ def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limi
     return nq
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _scan_forward_set(
     k,
     through,
@@ -192,10 +228,13 @@ def _scan_forward_set(
     trip_tz,
     trip_st_start,
     lb,
+    x_cols,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
     returns the updated count of improved stops and the best arrival at the target.
-    `lb` bounds from below the time from each stop to a destination."""
+    `lb` bounds from below the time from each stop to a destination; `x_cols` holds the
+    set's (column offsets, departure columns, arrival columns)."""
+    x_col_offsets, x_dep_col, _ = x_cols
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p, 0]
@@ -250,7 +289,7 @@ def _scan_forward_set(
             if can_board and r + lb[s] < target_best and (
                     cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
                 t, d, when = _earliest_trip(
-                    p, pos, r, x_pto, x_st0, x_tz, x_service, x_dep, service_days,
+                    p, pos, r, x_pto, x_col_offsets, x_tz, x_service, x_dep_col, service_days,
                     tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best - lb[s])
                 if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
                     cur = t
@@ -339,7 +378,7 @@ def forward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w,
+    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
@@ -483,7 +522,7 @@ def forward_rounds(
             is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
             boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
             pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb)
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols)
         n_imp, target_best = _scan_forward_set(
             k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
             thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
@@ -495,7 +534,7 @@ def forward_rounds(
             max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
-            trip_st_start, lb)
+            trip_st_start, lb, thr_cols)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -577,14 +616,15 @@ def forward_rounds(
     return result
 
 
-@njit(cache=True, nogil=True)
-def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
-                 st_arr, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
+@njit(cache=True, nogil=True, _nrt=False)
+def _latest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip_service,
+                 arr_col, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
                  rt_masked, limit):  # pragma: no cover
     """Latest trip instance of pattern p reaching position pos at or before tau, and
-    after `limit`."""
+    after `limit` (times read by position, as in _earliest_trip)."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
+    c = col_offsets[p] + pos * (hi - lo) - lo
     tz = trip_tz[lo]
     n_days = tz_ref.shape[1]
     d0 = (tau - tz_ref[tz, 0]) // 86400
@@ -596,21 +636,21 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
     for d in range(d_last, d_first - 1, -1):
         base = tz_ref[tz, d]
         local = tau - base
-        if st_arr[trip_st_start[lo] + pos] > local:
+        if arr_col[c + lo] > local:
             continue  # even this day's first trip arrives too late
-        if base + st_arr[trip_st_start[hi - 1] + pos] <= best_time:
+        if base + arr_col[c + hi - 1] <= best_time:
             break  # this day's last trip is no better than what a later day gave
         a = lo
         b = hi
         while a < b:  # first trip arriving after local
             m = (a + b) >> 1
-            if st_arr[trip_st_start[m] + pos] <= local:
+            if arr_col[c + m] <= local:
                 a = m + 1
             else:
                 b = m
         t = a - 1
         while t >= lo:
-            when = base + st_arr[trip_st_start[t] + pos]
+            when = base + arr_col[c + t]
             if when <= best_time:
                 break
             if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
@@ -623,7 +663,7 @@ def _latest_trip(p, pos, tau, pattern_trip_offsets, trip_st_start, trip_tz, trip
     return best_t, best_d, best_time
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _scan_backward_set(
     k,
     through,
@@ -689,9 +729,11 @@ def _scan_backward_set(
     trip_tz,
     trip_st_start,
     lb,
+    x_cols,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns backwards in round k (mirror of _scan_forward_set); `lb`
     bounds from below the time from an origin to each stop."""
+    x_col_offsets, _, x_arr_col = x_cols
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_last[p, 0]
@@ -743,7 +785,7 @@ def _scan_backward_set(
             if can_alight and r - lb[s] > target_best and (
                     cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
                 t, dd, when = _latest_trip(
-                    p, pos, r, x_pto, x_st0, x_tz, x_service, x_arr, service_days,
+                    p, pos, r, x_pto, x_col_offsets, x_tz, x_service, x_arr_col, service_days,
                     tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best + lb[s])
                 if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
                     cur = t
@@ -830,7 +872,7 @@ def backward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w,
+    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w, cols, thr_cols,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0).
@@ -955,7 +997,7 @@ def backward_rounds(
             max_days_back, alighted_t, alighted_d, alighted_stop, alighted_pos, trip_prev_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz,
-            trip_st_start, lb)
+            trip_st_start, lb, cols)
         n_imp, target_best = _scan_backward_set(
             k, True, was_marked, thr_queue, thr_last_pos, ntq, thr_pattern_stop_offsets,
             thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
@@ -967,7 +1009,7 @@ def backward_rounds(
             alighted_d, alighted_stop, alighted_pos, trip_prev_in_block, thr_first, thr_second,
             thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok, trip_service,
             trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start,
-            lb)
+            lb, thr_cols)
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]

@@ -104,6 +104,11 @@ class Searcher:
         has_next = net.trip_next_in_block >= 0
         self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
         self.lower_bounds = LowerBoundGraph.of(net)
+        self._cols = raptor.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
+                                         net.trip_st_start, net.st_arr, net.st_dep)
+        self._thr_cols = raptor.time_columns(
+            net.thr_pattern_stop_offsets, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
+            net.thr_st_arr, net.thr_st_dep)
         # what a query without filters passes, made once (read-only, shared by all calls)
         self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))
         self._all_stops = _frozen(np.ones(net.n_stops, np.bool_))
@@ -166,7 +171,8 @@ class Searcher:
             pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
             pt["next_alight_pos"], *live_args, *self._through(trip_ok, live),
-            self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w)
+            self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w,
+            self._cols, self._thr_cols)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -278,7 +284,8 @@ class Searcher:
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
             st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live),
-            self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w)
+            self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w,
+            self._cols, self._thr_cols)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

@@ -57,6 +57,27 @@ def time_columns(pattern_stop_offsets: np.ndarray, pattern_trip_offsets: np.ndar
     return offsets, dep, arr
 
 
+def stop_places(sp_offsets: np.ndarray, sp_pattern: np.ndarray, sp_pos: np.ndarray,
+                pattern_stop_offsets: np.ndarray, rule: np.ndarray, limit: np.ndarray,
+                forward: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (pattern, position) places of each stop where a search may board (forward) or
+    alight (backward), as CSR: `rule` is the pickup (drop-off) type per pattern stop, 1
+    forbidding it; forward, positions >= limit[p] are left out (a last stop, a through
+    trip's joint), backward, positions <= limit[p] (a first stop, a joint)."""
+    n_stops = len(sp_offsets) - 1
+    stop_of = np.repeat(np.arange(n_stops), np.diff(sp_offsets))
+    pattern = np.asarray(sp_pattern)
+    pos = np.asarray(sp_pos)
+    keep = np.asarray(rule)[np.asarray(pattern_stop_offsets)[pattern] + pos] != 1
+    keep &= (pos < limit[pattern]) if forward else (pos > limit[pattern])
+    offsets = np.zeros(n_stops + 1, np.int64)
+    np.cumsum(np.bincount(stop_of[keep], minlength=n_stops), out=offsets[1:])
+    out = (offsets, np.ascontiguousarray(pattern[keep]), np.ascontiguousarray(pos[keep]))
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _active(service_days, trip_service, trip, day):  # pragma: no cover - compiled
     s = trip_service[trip]
@@ -127,21 +148,14 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets, rule, limit, forward,
-             at, queue, nq):  # pragma: no cover - compiled
-    """Queue the patterns serving stop s; `at[p, 0]` keeps the first (forward) or last
-    (backward) position to scan from and `at[p, 1]` the last (first) one to board at (-1:
-    not queued). `rule` is the pickup (forward) or drop-off (backward) type per
-    pattern-stop, 1 forbidding it. Forward, positions >= limit[p] are not boarded from (the
-    last stop, or a through trip's joint); backward, positions <= limit[p] are not alighted
-    at. Returns the new queue length."""
+def _enqueue(s, sp_offsets, sp_pattern, sp_pos, forward, at, queue,
+             nq):  # pragma: no cover - compiled
+    """Queue the patterns of stop s's places (see `stop_places`); `at[p, 0]` keeps the first
+    (forward) or last (backward) position to scan from and `at[p, 1]` the last (first) one
+    to board (alight) at; -1: not queued. Returns the new queue length."""
     for e in range(sp_offsets[s], sp_offsets[s + 1]):
         p = sp_pattern[e]
         pos = sp_pos[e]
-        if rule[pattern_stop_offsets[p] + pos] == 1:
-            continue
-        if (pos >= limit[p]) if forward else (pos <= limit[p]):
-            continue
         if at[p, 0] < 0:
             queue[nq] = p
             nq += 1
@@ -382,6 +396,7 @@ def forward_rounds(
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
+    `sp_*` and `thr_sp_*` list the places where each stop may be boarded (`stop_places`).
 
     Once a destination is reached, labels that cannot beat it even at the lower-bound time
     from their stop (the `lb_in_*` graph) are dropped."""
@@ -450,7 +465,6 @@ def forward_rounds(
                         target_via[0] = 1
     first_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    last_of = pattern_stop_offsets[1:] - pattern_stop_offsets[:-1] - 1  # no boarding there
     if target_best < INF:
         lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True, rt_offsets,
                             rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
@@ -503,11 +517,9 @@ def forward_rounds(
                     rt_first[inst] = pos
                 elif pos < rt_first[inst]:
                     rt_first[inst] = pos
-            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets,
-                          pattern_pickup, last_of, True, first_pos, queue, nq)
-            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos,
-                           thr_pattern_stop_offsets, thr_pattern_pickup, thr_pattern_join, True,
-                           thr_first_pos, thr_queue, ntq)
+            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, True, first_pos, queue, nq)
+            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos, True, thr_first_pos,
+                           thr_queue, ntq)
         if not any_marked:
             break
         n_imp = 0
@@ -876,6 +888,7 @@ def backward_rounds(
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0).
+    `sp_*` and `thr_sp_*` list the places where each stop may be alighted at (`stop_places`).
     Once an origin is reached, lower bounds from the origins (the `lb_out_*` graph) prune."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = dep_trip.shape[0]
@@ -928,7 +941,6 @@ def backward_rounds(
                         target_via[0] = 1
     last_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    first_of = np.zeros(n_patterns, np.int64)  # no alighting at a first stop
     if target_best > -INF:
         lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
                             rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
@@ -979,11 +991,9 @@ def backward_rounds(
                     rt_last[inst] = pos
                 elif pos > rt_last[inst]:
                     rt_last[inst] = pos
-            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, pattern_stop_offsets,
-                          pattern_dropoff, first_of, False, last_pos, queue, nq)
-            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos,
-                           thr_pattern_stop_offsets, thr_pattern_dropoff, thr_pattern_join, False,
-                           thr_last_pos, thr_queue, ntq)
+            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, False, last_pos, queue, nq)
+            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos, False, thr_last_pos,
+                           thr_queue, ntq)
         if not any_marked:
             break
         n_imp = 0

@@ -109,6 +109,17 @@ class Searcher:
         self._thr_cols = raptor.time_columns(
             net.thr_pattern_stop_offsets, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
             net.thr_st_arr, net.thr_st_dep)
+        length = np.diff(net.pattern_stop_offsets)
+        sp = (net.sp_offsets, net.sp_pattern, net.sp_pos, net.pattern_stop_offsets)
+        thr_sp = (net.thr_sp_offsets, net.thr_sp_pattern, net.thr_sp_pos,
+                  net.thr_pattern_stop_offsets)
+        self._board_at = raptor.stop_places(*sp, net.pattern_pickup, length - 1, True)
+        self._alight_at = raptor.stop_places(*sp, net.pattern_dropoff, np.zeros_like(length),
+                                             False)
+        self._thr_board_at = raptor.stop_places(*thr_sp, net.thr_pattern_pickup,
+                                                net.thr_pattern_join, True)
+        self._thr_alight_at = raptor.stop_places(*thr_sp, net.thr_pattern_dropoff,
+                                                 net.thr_pattern_join, False)
         # what a query without filters passes, made once (read-only, shared by all calls)
         self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))
         self._all_stops = _frozen(np.ones(net.n_stops, np.bool_))
@@ -162,7 +173,7 @@ class Searcher:
             net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
             net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
             net.trip_service, net.st_arr, net.st_dep, net.service_days, net.tz_reference_utc,
-            net.sp_offsets, net.sp_pattern, net.sp_pos, net.fpi_offsets, net.fpi_from,
+            *self._alight_at, net.fpi_offsets, net.fpi_from,
             net.fpi_duration_s, change, trip_ok, stop_ok, np.int64(net.max_days_back),
             dests, egress, np.int64(q.time), q.walk_to_destinations, q.walk_from_origins,
             access,
@@ -170,7 +181,7 @@ class Searcher:
             best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
             pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
-            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live),
+            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live, False),
             self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w,
             self._cols, self._thr_cols)
         journeys = []
@@ -240,7 +251,8 @@ class Searcher:
                          np.bool_)
         return live, live.kernel_args(rt_ok)
 
-    def _through(self, trip_ok: np.ndarray, live: LiveTrips) -> tuple[np.ndarray, ...]:
+    def _through(self, trip_ok: np.ndarray, live: LiveTrips, forward: bool
+                 ) -> tuple[np.ndarray, ...]:
         """Through-trip arrays for the kernels; a through trip runs when both its trips pass
         the filters and neither is replaced by live data."""
         net = self.net
@@ -258,8 +270,8 @@ class Searcher:
                 net.thr_pattern_base,
                 net.thr_trip_st_start,
                 net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, ok,
-                self._thr_no_rt, first, second, net.thr_sp_offsets, net.thr_sp_pattern,
-                net.thr_sp_pos)
+                self._thr_no_rt, first, second,
+                *(self._thr_board_at if forward else self._thr_alight_at))
 
     def _run_forward(self, q: Query, t_start: int, st: _State) -> list[Journey]:
         net = self.net
@@ -274,7 +286,7 @@ class Searcher:
             net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
             net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
             net.trip_service, net.trip_next_in_block, net.st_arr, net.st_dep,
-            net.service_days, net.tz_reference_utc, net.sp_offsets, net.sp_pattern, net.sp_pos,
+            net.service_days, net.tz_reference_utc, *self._board_at,
             net.fp_offsets, net.fp_to, net.fp_duration_s, change, trip_ok, stop_ok,
             np.int64(net.max_days_back), origins, access, np.int64(t_start),
             q.walk_from_origins, q.walk_to_destinations, egress,
@@ -283,7 +295,7 @@ class Searcher:
             st.pt_trip,
             st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
-            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live),
+            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live, True),
             self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w,
             self._cols, self._thr_cols)
         journeys = []

@@ -660,6 +660,30 @@ def test_ride_then_walk_to_a_stop_near_the_origins_neighbour(tmp_path: Path, pla
     assert js[0]["arrival"] == "2026-05-05T08:09:01+02:00"
 
 
+def test_a_walk_arriving_after_a_trip_can_still_be_ready_sooner(tmp_path: Path,
+                                                              planner) -> None:
+    # T1 runs A 08:00 -> X 08:10 -> Y 08:12:30; T2 runs X 08:11 -> Y 08:13 -> D 08:30. At X
+    # the 2-minute change misses T2; walking X -> Y (166 s) reaches Y at 08:12:46, after T1
+    # does, yet is ready for T2 there, which T1's own arrival (plus a change) is not.
+    f = feed(tmp_path, "P", stops_txt(("A", "Ash", 50.1, 4.0), ("X", "Xeno", 50.0, 4.0),
+                                      ("Y", "Yew", 50.00137, 4.0), ("D", "Dune", 50.2, 4.0)),
+             "R1,P,1,One,3\nR2,P,2,Two,3\n",
+             "route_id,service_id,trip_id\nR1,DAILY,T1\nR2,DAILY,T2\n",
+             "T1,08:00:00,08:00:00,A,1\nT1,08:10:00,08:10:00,X,2\nT1,08:12:30,08:12:30,Y,3\n"
+             "T2,08:11:00,08:11:00,X,1\nT2,08:13:00,08:13:00,Y,2\nT2,08:30:00,08:30:00,D,3\n")
+    p = planner({"P": f}, "2026-05-05T07:00:00+02:00")
+    walk = walk_s(50.0, 4.0, 50.00137, 4.0)
+    assert p.footpath("P:X", "P:Y")[0] == walk == 166  # type: ignore[index]
+    assert p.change_s("P:Y") == 120
+    want = [[("P:T1", "P:A", "2026-05-05T08:00:00+02:00", "P:X", "2026-05-05T08:10:00+02:00"),
+             ("walk", "P:X", "P:Y", walk),
+             ("P:T2", "P:Y", "2026-05-05T08:13:00+02:00", "P:D", "2026-05-05T08:30:00+02:00")]]
+    js = p.plan(**{"from": "P:A", "to": "P:D", "depart_at": "2026-05-05T07:55:00+02:00"})
+    assert [summary(j) for j in js] == want
+    js = p.plan(**{"from": "P:A", "to": "P:D", "arrive_by": "2026-05-05T08:35:00+02:00"})
+    assert [summary(j) for j in js] == want
+
+
 def test_arrive_by_from_a_coordinate_may_end_with_a_footpath(tmp_path: Path,
                                                               planner) -> None:
     # T runs A 08:00 -> N 08:10; D is a footpath (241 s) from N. From a point 22 m from A to

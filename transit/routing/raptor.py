@@ -1,16 +1,22 @@
 """RAPTOR (round-based public transit routing) compiled with numba.
 
 Round k takes the k-th trip: it scans every pattern serving a stop improved in round k-1,
-rides the earliest catchable trip along it, then relaxes footpaths. Labels persist across
-calls, which is what rRAPTOR needs: for a range query the search runs once per departure,
-latest first, reusing labels (an earlier start can only do better).
+rides the earliest catchable trip along it, then relaxes footpaths. Each call is one
+search with its own labels (a range query runs one per departure).
+
+What keeps it fast:
+- once a destination is reached, a label only survives if its time plus a lower bound on
+  the time left (`lower_bounds`, a Dijkstra run then, and only as far as needed) still beats
+  the best arrival; the same bound cuts the trip search short;
+- the trip search reads each pattern's times position by position (`time_columns`), one
+  short contiguous run, and a stop's patterns come pre-filtered to the places where boarding
+  (alighting) is allowed and useful (`stop_places`);
+- a pattern scan stops past its last boarding stop while riding nothing.
 
 Times are Unix seconds (int64). A trip instance is (trip, service day); its times are
-`tz_reference_utc[trip_tz, day] + st_*`. State arrays are allocated by `ForwardState`.
-The reverse search (arrive_by) mirrors it: latest departures, patterns scanned backwards,
-incoming footpaths.
+`tz_reference_utc[trip_tz, day] + st_*`. The reverse search (arrive_by) mirrors it: latest
+departures, patterns scanned backwards, incoming footpaths, bounds from the origins.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -605,21 +611,23 @@ def forward_rounds(
             for f in range(fp_offsets[s], fp_offsets[s + 1]):
                 q = fp_to[f]
                 w = a + fp_duration_s[f]
-                if w < best_arr[q] and w + lb[q] < target_best:
+                # a walk arriving no sooner than a trip did may still be ready sooner than
+                # that trip's arrival plus the change time (best_arr <= best_ready)
+                if w < best_ready[q] and w + lb[q] < target_best:
                     arr_walk[k, q] = w
                     pw_from[k, q] = s
-                    best_arr[q] = w
-                    if w < best_ready[q]:
-                        ready[k, q] = w
-                        ready_via[k, q] = 1
-                        best_ready[q] = w
-                        marked[q] = True
-                    if walk_to_destinations and egress_s[q] >= 0 and \
-                            w + egress_s[q] < target_best:
-                        target_best = w + egress_s[q]
-                        result[k] = target_best
-                        target_stop[k] = q
-                        target_via[k] = 1
+                    ready[k, q] = w
+                    ready_via[k, q] = 1
+                    best_ready[q] = w
+                    marked[q] = True
+                    if w < best_arr[q]:
+                        best_arr[q] = w
+                        if walk_to_destinations and egress_s[q] >= 0 and \
+                                w + egress_s[q] < target_best:
+                            target_best = w + egress_s[q]
+                            result[k] = target_best
+                            target_stop[k] = q
+                            target_via[k] = 1
         if not lb_known and target_best < INF:
             lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
                                 rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
@@ -1073,21 +1081,22 @@ def backward_rounds(
             for f in range(fpi_offsets[s], fpi_offsets[s + 1]):
                 q = fpi_from[f]
                 w = d - fpi_duration_s[f]
-                if w > best_dep[q] and w - lb[q] > target_best:
+                # mirror of the forward case: best_dep >= best_latest
+                if w > best_latest[q] and w - lb[q] > target_best:
                     dep_walk[k, q] = w
                     pw_to[k, q] = s
-                    best_dep[q] = w
-                    if w > best_latest[q]:
-                        latest[k, q] = w
-                        latest_via[k, q] = 1
-                        best_latest[q] = w
-                        marked[q] = True
-                    if walk_from_origins and access_s[q] >= 0 and \
-                            w - access_s[q] > target_best:
-                        target_best = w - access_s[q]
-                        result[k] = target_best
-                        target_stop[k] = q
-                        target_via[k] = 1
+                    latest[k, q] = w
+                    latest_via[k, q] = 1
+                    best_latest[q] = w
+                    marked[q] = True
+                    if w > best_dep[q]:
+                        best_dep[q] = w
+                        if walk_from_origins and access_s[q] >= 0 and \
+                                w - access_s[q] > target_best:
+                            target_best = w - access_s[q]
+                            result[k] = target_best
+                            target_stop[k] = q
+                            target_via[k] = 1
         if not lb_known and target_best > -INF:
             lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
                                 rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,

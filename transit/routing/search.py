@@ -7,6 +7,7 @@ seconds) lists and journeys into whatever they serve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,7 +234,7 @@ class Searcher:
             departure = legs[0].departure if legs else at_dest
             arrival = legs[-1].arrival if legs else at_dest
             journeys.append(Journey(legs, first, s, departure, arrival, trips))
-        return journeys
+        return _pareto(journeys, lambda j: -j.departure)
 
     # -- forward
     def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,7 +305,7 @@ class Searcher:
                 continue
             journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
                                               int(st.target_via[k]), t_start, live))
-        return journeys
+        return _pareto(journeys, lambda j: j.arrival)
 
     def _through_legs(self, thr: int, day: int, board: int, alight: int) -> list[Leg]:
         """A ride on a through trip as the legs of its two trips (the second seated)."""
@@ -415,6 +416,17 @@ class Searcher:
                 np.int64(t0 + window_s), np.int64(net.max_days_back), np.int64(100_000))
             times.update(int(x) - walk for x in found)
         return times
+
+
+def _pareto(journeys: list[Journey], cost: Callable[[Journey], int]) -> list[Journey]:
+    """The journeys no other one beats on both `cost` and trips. One found in round k may
+    take fewer than k trips (seated block continuations are not counted), and then equal
+    a journey of an earlier round that it should not stand beside."""
+    out: list[Journey] = []
+    for j in sorted(journeys, key=lambda j: (j.trips, cost(j))):
+        if not out or cost(j) < cost(out[-1]):
+            out.append(j)
+    return out
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from tests.routing_reference import INF, RawFeed, Reference, days_around
 from tests.test_journeys import TZ, random_feeds, reference_of
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
-from transit.routing import raptor
+from transit.routing import indexes
 from transit.routing.live_trips import LiveTrips
 from transit.routing.lower_bounds import UNREACHABLE, LowerBoundGraph, shortest_times
 from transit.routing.network import Network
@@ -122,7 +122,7 @@ def test_the_graph_keeps_the_fastest_hop_of_each_stop_pair(world) -> None:
 
 def test_time_columns_hold_every_stop_time_by_position(world) -> None:
     _tt, net, _ref = world
-    offsets, dep, arr = raptor.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
+    offsets, dep, arr = indexes.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
                                             net.trip_st_start, net.st_arr, net.st_dep)
     assert len(dep) == len(net.st_dep)
     for p in range(len(net.pattern_stop_offsets) - 1):
@@ -144,10 +144,10 @@ def test_stop_places_leave_out_forbidden_and_pointless_ones() -> None:
     pickup = np.array([0, 1, 0, 0, 0], np.int8)
     dropoff = np.array([0, 0, 0, 0, 1], np.int8)
     last = np.array([1, 2])
-    board = raptor.stop_places(sp_offsets, sp_pattern, sp_pos, pso, pickup, last, True)
+    board = indexes.stop_places(sp_offsets, sp_pattern, sp_pos, pso, pickup, last, True)
     # stop 0 boards p0 at 0 (not p1 at its last stop); stop 1 boards p1 at 0 (no pickup on p0)
     assert [a.tolist() for a in board] == [[0, 1, 2], [0, 1], [0, 0]]
-    alight = raptor.stop_places(sp_offsets, sp_pattern, sp_pos, pso, dropoff,
+    alight = indexes.stop_places(sp_offsets, sp_pattern, sp_pos, pso, dropoff,
                                 np.zeros(2, np.int64), False)
     # stop 0: not p0 at its first stop, not p1 (no drop-off); stop 1: p0 at 1 only
     assert [a.tolist() for a in alight] == [[0, 0, 1], [0], [1]]

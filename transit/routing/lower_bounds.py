@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from transit.routing.indexes import stop_time_rows
+
 if TYPE_CHECKING:
     from transit.routing.network import Network
 
@@ -30,27 +32,13 @@ UNREACHABLE = np.int64(1) << 62
 def _segments(pso: np.ndarray, pstops: np.ndarray, pto: np.ndarray, st0: np.ndarray,
               arr: np.ndarray, dep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(from stop, to stop, fastest time) per consecutive pair of stops of each pattern."""
-    n_pat = len(pso) - 1
-    length = np.diff(pso)
-    trips_per = np.diff(pto)
-    trip_pat = np.repeat(np.arange(n_pat), trips_per)
-    if len(trip_pat) == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty
-    n_seg = length[trip_pat] - 1  # segments of each trip
-    total = int(n_seg.sum())
-    trip_of = np.repeat(np.arange(len(trip_pat)), n_seg)
-    first = np.repeat(np.cumsum(n_seg) - n_seg, n_seg)
-    pos = np.arange(total) - first
-    row = st0[trip_of] + pos
+    trip, pat, pos = stop_time_rows(pso, pto)
+    hop = pos < np.diff(pso)[pat] - 1  # a trip's last stop starts no hop
+    row = np.asarray(st0)[trip[hop]] + pos[hop]
     dur = arr[row + 1].astype(np.int64) - dep[row].astype(np.int64)
-    ps = pso[trip_pat[trip_of]] + pos
     best = np.full(len(pstops), UNREACHABLE, np.int64)
-    np.minimum.at(best, ps, dur)
-    is_seg = np.ones(len(pstops), np.bool_)
-    is_seg[pso[1:] - 1] = False  # a pattern's last stop starts no segment
-    is_seg &= best < UNREACHABLE
-    at = np.flatnonzero(is_seg)
+    np.minimum.at(best, pso[pat[hop]] + pos[hop], dur)
+    at = np.flatnonzero(best < UNREACHABLE)
     return pstops[at].astype(np.int64), pstops[at + 1].astype(np.int64), \
         np.maximum(best[at], 0)
 
@@ -105,10 +93,6 @@ class LowerBoundGraph:
         in_offsets = np.r_[0, np.cumsum(np.bincount(v, minlength=n))].astype(np.int64)
         return cls(in_offsets=in_offsets, in_from=u[by_v], in_w=w[by_v],
                    out_offsets=out_offsets, out_to=v, out_w=w)
-
-    @property
-    def n_edges(self) -> int:
-        return len(self.out_to)
 
 
 @njit(cache=True, nogil=True)

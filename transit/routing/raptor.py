@@ -8,9 +8,10 @@ What keeps it fast:
 - once a destination is reached, a label only survives if its time plus a lower bound on
   the time left (`lower_bounds`, a Dijkstra run then, and only as far as needed) still beats
   the best arrival; the same bound cuts the trip search short;
-- the trip search reads each pattern's times position by position (`time_columns`), one
-  short contiguous run, and a stop's patterns come pre-filtered to the places where boarding
-  (alighting) is allowed and useful (`stop_places`);
+- the trip search reads each pattern's times position by position
+  (`indexes.time_columns`), one short contiguous run, and a stop's patterns come
+  pre-filtered to the places where boarding (alighting) is allowed and useful
+  (`indexes.stop_places`);
 - a pattern scan stops past its last boarding stop while riding nothing.
 
 Times are Unix seconds (int64). A trip instance is (trip, service day); its times are
@@ -31,57 +32,6 @@ from transit.routing.lower_bounds import shortest_times
 INF = np.int64(1) << 62
 MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
 THR_BASE = -(np.int64(1) << 40)  # parents: THR_BASE - i is through trip i
-
-
-def time_columns(pattern_stop_offsets: np.ndarray, pattern_trip_offsets: np.ndarray,
-                 trip_st_start: np.ndarray, st_arr: np.ndarray, st_dep: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The stop times again, pattern by pattern and within it position by position (trips in
-    pattern order): (offset per pattern, departures, arrivals). Trip t of pattern p (trips
-    lo..hi) is at `offsets[p] + pos * (hi - lo) + t - lo`. Finding a trip by time reads a
-    short contiguous run instead of one row per trip."""
-    n_pat = len(pattern_stop_offsets) - 1
-    length = np.diff(pattern_stop_offsets).astype(np.int64)
-    n_trips = np.diff(pattern_trip_offsets).astype(np.int64)
-    offsets = np.zeros(n_pat + 1, np.int64)
-    np.cumsum(length * n_trips, out=offsets[1:])
-    trip_pat = np.repeat(np.arange(n_pat), n_trips)
-    rows_per_trip = length[trip_pat]
-    n_rows = int(rows_per_trip.sum())
-    trip_of_row = np.repeat(np.arange(len(trip_pat)), rows_per_trip)
-    pos = np.arange(n_rows) - np.repeat(np.cumsum(rows_per_trip) - rows_per_trip,
-                                        rows_per_trip)
-    pat = trip_pat[trip_of_row]
-    at = offsets[pat] + pos * n_trips[pat] + trip_of_row - pattern_trip_offsets[pat]
-    src = np.asarray(trip_st_start)[trip_of_row] + pos
-    dep = np.empty(n_rows, np.asarray(st_dep).dtype)
-    arr = np.empty(n_rows, np.asarray(st_arr).dtype)
-    dep[at] = np.asarray(st_dep)[src]
-    arr[at] = np.asarray(st_arr)[src]
-    for a in (offsets, dep, arr):
-        a.setflags(write=False)
-    return offsets, dep, arr
-
-
-def stop_places(sp_offsets: np.ndarray, sp_pattern: np.ndarray, sp_pos: np.ndarray,
-                pattern_stop_offsets: np.ndarray, rule: np.ndarray, limit: np.ndarray,
-                forward: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (pattern, position) places of each stop where a search may board (forward) or
-    alight (backward), as CSR: `rule` is the pickup (drop-off) type per pattern stop, 1
-    forbidding it; forward, positions >= limit[p] are left out (a last stop, a through
-    trip's joint), backward, positions <= limit[p] (a first stop, a joint)."""
-    n_stops = len(sp_offsets) - 1
-    stop_of = np.repeat(np.arange(n_stops), np.diff(sp_offsets))
-    pattern = np.asarray(sp_pattern)
-    pos = np.asarray(sp_pos)
-    keep = np.asarray(rule)[np.asarray(pattern_stop_offsets)[pattern] + pos] != 1
-    keep &= (pos < limit[pattern]) if forward else (pos > limit[pattern])
-    offsets = np.zeros(n_stops + 1, np.int64)
-    np.cumsum(np.bincount(stop_of[keep], minlength=n_stops), out=offsets[1:])
-    out = (offsets, np.ascontiguousarray(pattern[keep]), np.ascontiguousarray(pos[keep]))
-    for a in out:
-        a.setflags(write=False)
-    return out
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -111,7 +61,7 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip
                    rt_masked, limit):  # pragma: no cover
     """Earliest trip instance of pattern p leaving position pos at or after tau, and
     before `limit` (leaving later could not help). `dep_col` holds each pattern's times
-    position by position (see `time_columns`), so the search reads one short run."""
+    position by position (see `indexes.time_columns`), so the search reads one short run."""
     lo = pattern_trip_offsets[p]
     hi = pattern_trip_offsets[p + 1]
     c = col_offsets[p] + pos * (hi - lo) - lo  # c + t: trip t's time at pos
@@ -156,9 +106,9 @@ def _earliest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip
 @njit(cache=True, nogil=True, _nrt=False)
 def _enqueue(s, sp_offsets, sp_pattern, sp_pos, forward, at, queue,
              nq):  # pragma: no cover - compiled
-    """Queue the patterns of stop s's places (see `stop_places`); `at[p, 0]` keeps the first
-    (forward) or last (backward) position to scan from and `at[p, 1]` the last (first) one
-    to board (alight) at; -1: not queued. Returns the new queue length."""
+    """Queue the patterns of stop s's places (see `indexes.stop_places`); `at[p, 0]` keeps
+    the first (forward) or last (backward) position to scan from and `at[p, 1]` the last
+    (first) one to board (alight) at; -1: not queued. Returns the new queue length."""
     for e in range(sp_offsets[s], sp_offsets[s + 1]):
         p = sp_pattern[e]
         pos = sp_pos[e]
@@ -402,7 +352,8 @@ def forward_rounds(
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
-    `sp_*` and `thr_sp_*` list the places where each stop may be boarded (`stop_places`).
+    `sp_*` and `thr_sp_*` list the places where each stop may be boarded
+    (`indexes.stop_places`).
 
     Once a destination is reached, labels that cannot beat it even at the lower-bound time
     from their stop (the `lb_in_*` graph) are dropped."""
@@ -412,20 +363,12 @@ def forward_rounds(
     marked = np.zeros(n_stops, np.bool_)
     result = np.full(n_rounds, INF, np.int64)
     target_best = INF
-    n_dest = 0
     for s in range(n_stops):
-        if egress_s[s] >= 0:
-            n_dest += 1
-            if best_arr[s] < INF:
-                v = best_arr[s] + egress_s[s]
-                if v < target_best:
-                    target_best = v
-    dest = np.empty(n_dest, np.int64)
-    n_dest = 0
-    for s in range(n_stops):
-        if egress_s[s] >= 0:
-            dest[n_dest] = s
-            n_dest += 1
+        if egress_s[s] >= 0 and best_arr[s] < INF:
+            v = best_arr[s] + egress_s[s]
+            if v < target_best:
+                target_best = v
+    dest = np.flatnonzero(egress_s >= 0)
     dest_s = egress_s[dest]
     lb = np.zeros(n_stops, np.int64)  # no bound until a destination is reached
     lb_known = False
@@ -471,11 +414,6 @@ def forward_rounds(
                         target_via[0] = 1
     first_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    if target_best < INF:
-        lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True, rt_offsets,
-                            rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
-                            target_best - t_start)
-        lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_first_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -496,6 +434,11 @@ def forward_rounds(
     rt_first = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
+        if not lb_known and target_best < INF:  # bounds once a destination is reached
+            lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
+                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
+                                rt_sp_pos, target_best - t_start)
+            lb_known = True
         # patterns to scan, from their first improved stop
         nq = 0
         ntq = 0
@@ -628,11 +571,6 @@ def forward_rounds(
                             result[k] = target_best
                             target_stop[k] = q
                             target_via[k] = 1
-        if not lb_known and target_best < INF:
-            lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
-                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
-                                rt_sp_pos, target_best - t_start)
-            lb_known = True
     return result
 
 
@@ -896,7 +834,8 @@ def backward_rounds(
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0).
-    `sp_*` and `thr_sp_*` list the places where each stop may be alighted at (`stop_places`).
+    `sp_*` and `thr_sp_*` list the places where each stop may be alighted at
+    (`indexes.stop_places`).
     Once an origin is reached, lower bounds from the origins (the `lb_out_*` graph) prune."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = dep_trip.shape[0]
@@ -949,11 +888,6 @@ def backward_rounds(
                         target_via[0] = 1
     last_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    if target_best > -INF:
-        lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
-                            rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
-                            rt_sp_pos, t_end - target_best)
-        lb_known = True
     n_thr = thr_pattern_stop_offsets.shape[0] - 1
     thr_last_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
@@ -973,6 +907,11 @@ def backward_rounds(
     rt_last = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
     for k in range(1, n_rounds):
+        if not lb_known and target_best > -INF:  # bounds once an origin is reached
+            lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
+                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
+                                rt_sp_pos, t_end - target_best)
+            lb_known = True
         nq = 0
         ntq = 0
         nrq = 0
@@ -1097,9 +1036,4 @@ def backward_rounds(
                             result[k] = target_best
                             target_stop[k] = q
                             target_via[k] = 1
-        if not lb_known and target_best > -INF:
-            lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
-                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
-                                rt_sp_pos, t_end - target_best)
-            lb_known = True
     return result

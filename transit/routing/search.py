@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transit.routing import raptor
+from transit.routing import indexes, raptor
 from transit.routing.live_trips import LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
@@ -94,8 +94,10 @@ class _State:
 
 
 class Searcher:
-    """Runs searches on one network. Not shared between threads (it holds no state between
-    calls; each call allocates its own labels)."""
+    """Runs searches on one network. Built once per timetable version (it derives the
+    indexes the kernels read) and shared by all requests: each call allocates its own labels;
+    the only state kept between calls is the through-trip mask of unfiltered queries, per
+    live snapshot, which any thread may replace with an equal one."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -105,21 +107,21 @@ class Searcher:
         has_next = net.trip_next_in_block >= 0
         self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
         self.lower_bounds = LowerBoundGraph.of(net)
-        self._cols = raptor.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
+        self._cols = indexes.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
                                          net.trip_st_start, net.st_arr, net.st_dep)
-        self._thr_cols = raptor.time_columns(
+        self._thr_cols = indexes.time_columns(
             net.thr_pattern_stop_offsets, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
             net.thr_st_arr, net.thr_st_dep)
         length = np.diff(net.pattern_stop_offsets)
         sp = (net.sp_offsets, net.sp_pattern, net.sp_pos, net.pattern_stop_offsets)
         thr_sp = (net.thr_sp_offsets, net.thr_sp_pattern, net.thr_sp_pos,
                   net.thr_pattern_stop_offsets)
-        self._board_at = raptor.stop_places(*sp, net.pattern_pickup, length - 1, True)
-        self._alight_at = raptor.stop_places(*sp, net.pattern_dropoff, np.zeros_like(length),
+        self._board_at = indexes.stop_places(*sp, net.pattern_pickup, length - 1, True)
+        self._alight_at = indexes.stop_places(*sp, net.pattern_dropoff, np.zeros_like(length),
                                              False)
-        self._thr_board_at = raptor.stop_places(*thr_sp, net.thr_pattern_pickup,
+        self._thr_board_at = indexes.stop_places(*thr_sp, net.thr_pattern_pickup,
                                                 net.thr_pattern_join, True)
-        self._thr_alight_at = raptor.stop_places(*thr_sp, net.thr_pattern_dropoff,
+        self._thr_alight_at = indexes.stop_places(*thr_sp, net.thr_pattern_dropoff,
                                                  net.thr_pattern_join, False)
         # what a query without filters passes, made once (read-only, shared by all calls)
         self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))

@@ -604,6 +604,44 @@ def test_block_continuation_twice(tmp_path: Path, planner) -> None:
         "seated")], 0)]
 
 
+def test_block_chains_of_a_later_vehicle_with_the_same_first_trips(tmp_path: Path,
+                                                                   planner) -> None:
+    # Two vehicles run the same two trips S1 -> S2 -> S3, an hour apart, each with one trip
+    # before and one after: A (early) comes from S0 and goes on to S5, B from S7 on to S4.
+    # Staying seated in B to S4, or in A from S0, needs the later (earlier) vehicle, not the
+    # first one found on S1 -> S3.
+    rows = {"A": ("06", "07", "S0", "S5"), "B": ("07", "08", "S7", "S4")}
+    trips, times = "route_id,service_id,trip_id,block_id\n", ""
+    for v, (h0, h, before, after) in rows.items():
+        trips += "".join(f"R1,DAILY,{v}{k},B{v}\n" for k in range(4))
+        times += (f"{v}0,{h0}:30:00,{h0}:30:00,{before},1\n{v}0,{h0}:50:00,{h0}:50:00,S1,2\n"
+                  f"{v}1,{h}:00:00,{h}:00:00,S1,1\n{v}1,{h}:20:00,{h}:20:00,S2,2\n"
+                  f"{v}2,{h}:25:00,{h}:25:00,S2,1\n{v}2,{h}:40:00,{h}:40:00,S3,2\n"
+                  f"{v}3,{h}:45:00,{h}:45:00,S3,1\n{v}3,{int(h) + 1:02d}:00:00,"
+                  f"{int(h) + 1:02d}:00:00,{after},2\n")
+    stops = stops_txt(*[(f"S{k}", f"Stop {k}", 50.0 + k / 100, 4.0) for k in range(8)])
+    p = planner({"K": feed(tmp_path, "K", stops, "R1,K,1,One,3\n", trips, times)},
+                "2026-05-05T05:00:00+02:00")
+
+    def leg(trip: str, a: str, t0: str, b: str, t1: str, seated: bool) -> tuple:
+        out = (f"K:{trip}", f"K:{a}", f"2026-05-05T{t0}:00+02:00", f"K:{b}",
+               f"2026-05-05T{t1}:00+02:00")
+        return (*out, "seated") if seated else out
+
+    js = p.plan(**{"from": "K:S1", "to": "K:S4", "depart_at": "2026-05-05T06:55:00+02:00",
+                   "max_transfers": 0})
+    assert [(summary(j), j["transfers"]) for j in js] == [([
+        leg("B1", "S1", "08:00", "S2", "08:20", False),
+        leg("B2", "S2", "08:25", "S3", "08:40", True),
+        leg("B3", "S3", "08:45", "S4", "09:00", True)], 0)]
+    js = p.plan(**{"from": "K:S0", "to": "K:S3", "arrive_by": "2026-05-05T08:50:00+02:00",
+                   "max_transfers": 0})
+    assert [(summary(j), j["transfers"]) for j in js] == [([
+        leg("A0", "S0", "06:30", "S1", "06:50", False),
+        leg("A1", "S1", "07:00", "S2", "07:20", True),
+        leg("A2", "S2", "07:25", "S3", "07:40", True)], 0)]
+
+
 def test_arrive_by_stays_seated_too(tmp_path: Path, planner) -> None:
     p = planner(blocks(tmp_path), "2026-05-05T07:00:00+02:00")
     js = p.plan(**{"from": "K:S1", "to": "K:S3", "arrive_by": "2026-05-05T08:45:00+02:00"})

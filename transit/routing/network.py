@@ -56,6 +56,10 @@ class Network:
     thr_sp_offsets: np.ndarray
     thr_sp_pattern: np.ndarray
     thr_sp_pos: np.ndarray
+    thr_pattern_next_classes: np.ndarray
+    thr_pattern_prev_classes: np.ndarray
+    thr_trip_next_class: np.ndarray
+    thr_trip_prev_class: np.ndarray
     max_days_back: int
     thr_tz: np.ndarray = None  # type: ignore[assignment]  # derived in `of`
     thr_service: np.ndarray = None  # type: ignore[assignment]

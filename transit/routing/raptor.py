@@ -199,12 +199,15 @@ def _scan_forward_set(
     trip_st_start,
     lb,
     x_cols,
+    classes,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
     returns the updated count of improved stops and the best arrival at the target.
     `lb` bounds from below the time from each stop to a destination; `x_cols` holds the
-    set's (column offsets, departure columns, arrival columns)."""
+    set's (column offsets, departure columns, arrival columns); `classes` the through
+    trips' chain classes (classes per pattern, class per trip, a scratch array)."""
     x_col_offsets, x_dep_col, _ = x_cols
+    n_classes, trip_class, class_seen = classes
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p, 0]
@@ -275,6 +278,27 @@ def _scan_forward_set(
                         boarded_stop[nb] = s
                         boarded_pos[nb] = pos
                         nb += 1
+        if through and cur >= 0 and n_classes[p] > 1:
+            # the first member after it of each other chain class rides on elsewhere
+            for c in range(n_classes[p]):
+                class_seen[c] = False
+            class_seen[trip_class[cur]] = True
+            left = n_classes[p] - 1
+            for t2 in range(cur + 1, x_pto[p + 1]):
+                c = trip_class[t2]
+                if class_seen[c] or not x_ok[t2] or \
+                        _active(service_days, x_service, t2, cur_day) == 0:
+                    continue
+                class_seen[c] = True
+                if trip_next_in_block[thr_second[t2]] >= 0:
+                    boarded_t[nb] = t2
+                    boarded_d[nb] = cur_day
+                    boarded_stop[nb] = board_stop
+                    boarded_pos[nb] = board_pos
+                    nb += 1
+                left -= 1
+                if left == 0:
+                    break
         # seated on along the block, from the second trip of each through trip boarded
         for bi in range(nb):
             thr = boarded_t[bi]
@@ -348,7 +372,8 @@ def forward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols,
+    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols, thr_pattern_classes,
+    thr_trip_class,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
@@ -425,6 +450,11 @@ def forward_rounds(
     max_len = 1
     for p in range(n_thr):
         max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
+    max_classes = 1
+    for p in range(n_thr):
+        max_classes = max(max_classes, thr_pattern_classes[p])
+    classes = (thr_pattern_classes, thr_trip_class, np.zeros(max_classes, np.bool_))
+    max_len += max_classes  # trips boarded along a pattern, and one per other class
     boarded_t = np.empty(max_len, np.int64)
     boarded_d = np.empty(max_len, np.int64)
     boarded_stop = np.empty(max_len, np.int64)
@@ -483,7 +513,7 @@ def forward_rounds(
             is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
             boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
             pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols)
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols, classes)
         n_imp, target_best = _scan_forward_set(
             k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
             thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
@@ -495,7 +525,7 @@ def forward_rounds(
             max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
-            trip_st_start, lb, thr_cols)
+            trip_st_start, lb, thr_cols, classes)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -688,10 +718,12 @@ def _scan_backward_set(
     trip_st_start,
     lb,
     x_cols,
+    classes,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns backwards in round k (mirror of _scan_forward_set); `lb`
     bounds from below the time from an origin to each stop."""
     x_col_offsets, _, x_arr_col = x_cols
+    n_classes, trip_class, class_seen = classes
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_last[p, 0]
@@ -757,6 +789,27 @@ def _scan_backward_set(
                         alighted_stop[na] = s
                         alighted_pos[na] = pos
                         na += 1
+        if through and cur >= 0 and n_classes[p] > 1:
+            # the last member before it of each other chain class came from elsewhere
+            for c in range(n_classes[p]):
+                class_seen[c] = False
+            class_seen[trip_class[cur]] = True
+            left = n_classes[p] - 1
+            for t2 in range(cur - 1, x_pto[p] - 1, -1):
+                c = trip_class[t2]
+                if class_seen[c] or not x_ok[t2] or \
+                        _active(service_days, x_service, t2, cur_day) == 0:
+                    continue
+                class_seen[c] = True
+                if trip_prev_in_block[thr_first[t2]] >= 0:
+                    alighted_t[na] = t2
+                    alighted_d[na] = cur_day
+                    alighted_stop[na] = alight_stop
+                    alighted_pos[na] = alight_pos
+                    na += 1
+                left -= 1
+                if left == 0:
+                    break
         # seated from earlier trips of the block, before each through trip alighted
         for ai in range(na):
             thr = alighted_t[ai]
@@ -830,7 +883,8 @@ def backward_rounds(
     thr_st_arr, thr_st_dep,
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w, cols, thr_cols,
+    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w, cols, thr_cols, thr_pattern_classes,
+    thr_trip_class,
 ):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0).
@@ -898,6 +952,11 @@ def backward_rounds(
     max_len = 1
     for p in range(n_thr):
         max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
+    max_classes = 1
+    for p in range(n_thr):
+        max_classes = max(max_classes, thr_pattern_classes[p])
+    classes = (thr_pattern_classes, thr_trip_class, np.zeros(max_classes, np.bool_))
+    max_len += max_classes  # trips boarded along a pattern, and one per other class
     alighted_t = np.empty(max_len, np.int64)
     alighted_d = np.empty(max_len, np.int64)
     alighted_stop = np.empty(max_len, np.int64)
@@ -954,7 +1013,7 @@ def backward_rounds(
             max_days_back, alighted_t, alighted_d, alighted_stop, alighted_pos, trip_prev_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz,
-            trip_st_start, lb, cols)
+            trip_st_start, lb, cols, classes)
         n_imp, target_best = _scan_backward_set(
             k, True, was_marked, thr_queue, thr_last_pos, ntq, thr_pattern_stop_offsets,
             thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
@@ -966,7 +1025,7 @@ def backward_rounds(
             alighted_d, alighted_stop, alighted_pos, trip_prev_in_block, thr_first, thr_second,
             thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok, trip_service,
             trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start,
-            lb, thr_cols)
+            lb, thr_cols, classes)
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]

@@ -186,7 +186,7 @@ class Searcher:
             self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
             pt["next_alight_pos"], *live_args, *self._through(trip_ok, live, False),
             self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w,
-            self._cols, self._thr_cols)
+            self._cols, self._thr_cols, net.thr_pattern_prev_classes, net.thr_trip_prev_class)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -300,7 +300,7 @@ class Searcher:
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
             st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live, True),
             self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w,
-            self._cols, self._thr_cols)
+            self._cols, self._thr_cols, net.thr_pattern_next_classes, net.thr_trip_next_class)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

@@ -28,6 +28,12 @@ Indexes
     fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop
     grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
     name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
+Through trips (a trip joined with the next of its block; see timetable/through.py)
+    thr_pattern_stop_offsets -> thr_pattern_stops, _pickup, _dropoff; thr_pattern_trip_offsets,
+    thr_pattern_join (position of the joint), thr_pattern_base (the first trips' pattern),
+    thr_trip_first, thr_trip_second, thr_trip_st_start -> thr_st_arr, thr_st_dep,
+    thr_sp_offsets -> thr_sp_pattern, thr_sp_pos (stop -> through pattern positions),
+    thr_pattern_next/prev_classes, thr_trip_next/prev_class: chain classes, forward and back
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 7  # bump when the arrays change; older versions on disk are compiled again
+FORMAT = 8  # bump when the arrays change; older versions on disk are compiled again
 
 
 class FormatError(Exception):

@@ -42,18 +42,21 @@ def test_no_calendar_at_all(tmp_path: Path) -> None:
         ("calendar.txt or calendar_dates.txt", "required file is missing")]
 
 
-def test_files_inside_a_folder_of_the_zip(tmp_path: Path) -> None:
+def test_files_in_several_folders_of_the_zip(tmp_path: Path) -> None:
     import zipfile
 
     path = tmp_path / "nested.zip"
     with zipfile.ZipFile(path, "w") as zf:
         for name, text in BASE.items():
             zf.writestr(f"gtfs/{name}", text)
+        zf.writestr("old/stops.txt", BASE["stops.txt"])
     with pytest.raises(FeedError) as info:
         build({"X": path}, tmp_path / "data")
-    first = info.value.problems[0]
-    assert first.file == "agency.txt"
-    assert "must be at the root of the zip, not inside gtfs/" in first.message
+    problems = [str(p) for p in info.value.problems]
+    assert problems[0] == "agency.txt: required file is missing"
+    assert problems[-1] == ("nested.zip: ignored members not in the root of the zip: "
+                            "gtfs/agency.txt, gtfs/calendar.txt, gtfs/routes.txt, "
+                            "gtfs/stop_times.txt, gtfs/stops.txt and 2 more")
 
 
 def test_missing_required_column(tmp_path: Path) -> None:

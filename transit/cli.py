@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
-from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
-from transit.ingest.pipeline import IngestLimits
 from transit.settings import Settings
-from transit.timetable.calendar import ServiceHorizon
+
+if TYPE_CHECKING:
+    from transit.ingest.pipeline import IngestLimits
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -40,6 +40,9 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
 
 def _limits(settings: Settings) -> IngestLimits:
     from transit.clock import clock_from_setting
+    from transit.ingest.archive import ArchiveLimits
+    from transit.ingest.pipeline import IngestLimits
+    from transit.timetable.calendar import ServiceHorizon
 
     archive = ArchiveLimits(
         max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,

@@ -55,6 +55,7 @@ def _limits(settings: Settings) -> IngestLimits:
 
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
+    from transit.ingest.publish_lock import PublishLockError, publish_lock
     from transit.timetable.store import Store
 
     try:
@@ -63,9 +64,11 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     try:
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731
+        lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
         report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True), limits=limits)
-    except (FeedError, FeedFetchError, CatalogError) as exc:
+                        log=say, limits=limits, lock=lock)
+    except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
                    err=True)

@@ -14,7 +14,7 @@ from transit.api.ratelimit import RateLimitMiddleware
 from transit.clock import Clock, clock_from_setting
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
-from transit.ingest.catalog import load_catalog
+from transit.ingest.catalog import load_catalog, served_network
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
 from transit.live.router import router as live_router
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
+        network = settings.network or served_network(settings.data_dir, settings.catalog)
+        holder = TimetableHolder(Store(settings.data_dir, network), settings.reload_interval_s,
                                  on_load=prepare)
         app.state.holder = holder
         backend: MemoryBackend | RedisBackend

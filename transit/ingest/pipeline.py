@@ -117,6 +117,8 @@ def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progr
           "languages": parts[o.id].meta.get("languages", []),
           "digest": parts[o.id].meta["digest"],
           "warnings": parts[o.id].meta.get("warnings", [])} for o in catalog.operators])
+    meta["network"] = store.network
+    meta["catalog"] = catalog.fingerprint()
     t_merge = time.perf_counter()
     # Only now, with everything compiled, is anything made current.
     new_parts = {op_id: store.write_part(parts[op_id]) for op_id in read}

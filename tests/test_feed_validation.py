@@ -198,3 +198,13 @@ def test_a_calendar_of_millennia_is_compiled_within_the_horizon(tmp_path: Path) 
     report = ingest(catalog_of({"X": short}), Store(tmp_path / "data2"), limits=limits)
     tt = Store(tmp_path / "data2").load_current()
     assert tt is not None and (tt.meta["n_days"], report.warnings) == (1096, {})
+
+
+def test_the_horizon_slides_into_the_feed_period() -> None:
+    h = ServiceHorizon(10, 20, today=date(2026, 6, 1))
+    today = 20605  # 2026-06-01
+    assert h.window(today - 5, today + 5) == (today - 5, today + 5)  # short: whole
+    assert h.window(0, 99_999) == (today - 10, today + 20)
+    assert h.window(today - 1000, today - 500) == (today - 530, today - 500)  # ended: its end
+    assert h.window(today + 500, today + 1000) == (today + 500, today + 530)  # not begun
+    assert h.window(today - 3, today + 100) == (today - 3, today + 27)

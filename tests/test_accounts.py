@@ -153,6 +153,9 @@ def test_catalog_import_only_into_an_empty_database(db_url: str) -> None:
         rows = {r.id: (r.name, r.source) for r in s.scalars(select(OperatorRow))}
     assert rows == {"BA": ("BART", "catalog"), "CT": ("Caltrain", "catalog"),
                     "SF": ("Muni", "timetable")}
+    entry = service.audit_page(db, "SF").entries
+    assert [(e.action, e.actor, e.details) for e in entry] == [
+        ("operator.import", "timetable", {"name": "Muni"})]
     db.dispose()
 
 

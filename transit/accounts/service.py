@@ -147,6 +147,9 @@ def record_operators(db: Database, operators: Iterable[tuple[str, str]], source:
             at = _now(None)
             s.add_all(OperatorRow(id=i, name=wanted[i][:200] or i, source=source,
                                   created_at=at) for i in added)
+            system = Principal(role=Role.ADMIN, operator_id=None, prefix=source)
+            for i in added:
+                audit.record(s, system, i, "operator.import", i, {"name": wanted[i][:200]}, at)
     except IntegrityError:  # another worker recorded them at the same moment
         return []
     return added

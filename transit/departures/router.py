@@ -33,7 +33,7 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At =
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
-    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
+    start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
     board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
     return _respond(request, board, at)
 
@@ -46,7 +46,7 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep, at
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
-    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
+    start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
     board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
     return _respond(request, board, at)
 
@@ -63,7 +63,7 @@ async def departures_near(request: Request, ctx: ReadDep,
     keep = np.asarray(tt.stop_location_type)[cand] == 0
     cand, dist = cand[keep][:200], dist[keep][:200]
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
-    start = service.resolve_instant(at, ctx.now, tz)
+    start = service.resolve_instant(tt, at, ctx.now, tz)
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
     board = service.board(tt, cand.astype(np.int64), start, window, limit, ctx.langs,
                           distances, live=ctx.live)

@@ -49,7 +49,7 @@ def journeys(
     destination = places.resolve(tt, "to", to, max_walk_m, walk_speed, detour)
     ref = (destination if arrive_by else origin).stops
     tz = tt.timezones[int(tt.stop_tz[ref[0][0]])] if ref else "UTC"
-    when = service.resolve_time(arrive_by if arrive_by else depart_at,
+    when = service.resolve_time(tt, arrive_by if arrive_by else depart_at,
                                 "arrive_by" if arrive_by else "depart_at", now, tz)
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import date_in_period
 from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
 from transit.api.responses import cached_json
 from transit.trips import service
@@ -23,4 +24,6 @@ async def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep
     t = service.trip_index(tt, trip_id)
     if date_ is None:
         date_ = now.astimezone(ZoneInfo(tt.timezones[int(tt.trip_tz[t])])).date()
+    else:
+        date_in_period(tt, date_, "date")
     return cached_json(request, service.trip_on(tt, t, date_, langs, live), 15)

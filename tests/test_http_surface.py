@@ -3,13 +3,20 @@ security headers, the OpenAPI contract, offline docs, empty boards, echoed times
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.util
+import re
+import subprocess
+import sys
+from importlib import metadata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import DEMO_CATALOG, client_for
+from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from transit.ingest.catalog import load_catalog
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store
@@ -86,3 +93,173 @@ def test_journey_times_outside_the_period_are_422(client: TestClient, param: str
     r = client.get("/v1/journeys", params={"from": "RR:CEN", "to": "RR:AIR", param: when})
     assert r.status_code == 422
     assert problem(r) == (422, f"{param}: {when!r} is outside {PERIOD}", param)
+
+
+# -- HEAD, security headers, CORS -------------------------------------------------------------
+
+# One answering URL per GET route (a new route fails test_every_get_route_is_listed until
+# it is listed here).
+GET_URLS = {
+    "/v1/operators": "/v1/operators",
+    "/v1/stops": "/v1/stops?q=cent",
+    "/v1/stops/{stop_id}": "/v1/stops/RR:CEN1",
+    "/v1/stations/{station_id}": "/v1/stations/RR:CEN",
+    "/v1/stops/{stop_id}/departures": "/v1/stops/RR:CEN1/departures",
+    "/v1/stations/{station_id}/departures": "/v1/stations/RR:CEN/departures",
+    "/v1/departures": "/v1/departures?lat=50.45&lon=3.95",
+    "/v1/trips/{trip_id}": "/v1/trips/RR:A-IN-0800",
+    "/v1/journeys": "/v1/journeys?from=RR:CEN&to=RR:AIR",
+    "/v1/operators/{operator_id}/realtime": "/v1/operators/RR/realtime",
+    "/v1/vehicles": "/v1/vehicles?lat=50.45&lon=3.95",
+    "/v1/alerts": "/v1/alerts",
+    "/v1/gtfs-rt/{kind}": "/v1/gtfs-rt/trip-updates",
+    "/healthz": "/healthz",
+    "/readyz": "/readyz",
+    "/metrics": "/metrics",
+    "/openapi.json": "/openapi.json",
+    "/docs": "/docs",
+    "/redoc": "/redoc",
+}
+
+
+def get_routes(client: TestClient) -> set[str]:
+    """Paths of the app's GET routes, through the routers it includes."""
+    found: set[str] = set()
+
+    def walk(routes: list) -> None:
+        for r in routes:
+            if hasattr(r, "original_router"):  # a router included by FastAPI
+                walk(r.original_router.routes)
+            elif "GET" in (getattr(r, "methods", None) or ()):
+                found.add(r.path)
+
+    walk(client.app.routes)  # type: ignore[attr-defined]
+    return found
+
+
+def test_every_get_route_is_listed(client: TestClient) -> None:
+    assert get_routes(client) == set(GET_URLS)
+
+
+@pytest.mark.parametrize("url", sorted(GET_URLS.values()))
+def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> None:
+    got = client.get(url)
+    head = client.head(url)
+    assert (head.status_code, head.content) == (200, b""), url
+    assert got.status_code == 200
+    same = ("content-type", "etag", "cache-control", "content-length")
+    for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
+        assert head.headers.get(name) == got.headers.get(name), name
+
+
+def test_head_of_an_unknown_stop_is_404(client: TestClient) -> None:
+    assert client.head("/v1/stops/XX:1").status_code == 404
+    assert client.head("/v1/stops/XX:1").content == b""
+
+
+@pytest.mark.parametrize("url", ["/v1/stops/RR:CEN1", "/v1/stops/XX:1", "/healthz",
+                                 "/v1/stops?lat=91&lon=0"])
+def test_security_headers_on_every_answer(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "access-control-allow-origin" not in r.headers  # CORS is off by default
+
+
+def test_security_headers_on_a_rate_limited_answer(demo_dir: Path) -> None:
+    with client_for(demo_dir, NOW, rate_limit_per_minute=60,
+                    cors_origins=["https://app.example.org"]) as c:
+        origin = {"Origin": "https://app.example.org"}
+        codes = [c.get("/v1/operators", headers=origin) for _ in range(11)]
+        assert [r.status_code for r in codes] == [200] * 10 + [429]
+        assert codes[-1].headers["x-content-type-options"] == "nosniff"
+        # the page can read why it was refused
+        assert codes[-1].headers["access-control-allow-origin"] == "https://app.example.org"
+
+
+def test_cors_for_configured_origins_only(demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.setenv("TRANSIT_CORS_ORIGINS", "https://app.example.org, https://b.example/")
+    with client_for(demo_dir, NOW) as c:
+        assert c.app.state.settings.cors_origins == [  # type: ignore[attr-defined]
+            "https://app.example.org", "https://b.example"]
+        ok = c.get("/v1/stops/RR:CEN1", headers={"Origin": "https://b.example"})
+        assert ok.headers["access-control-allow-origin"] == "https://b.example"
+        assert "etag" in ok.headers["access-control-expose-headers"].lower()
+        other = c.get("/v1/stops/RR:CEN1", headers={"Origin": "https://evil.example"})
+        assert other.status_code == 200
+        assert "access-control-allow-origin" not in other.headers
+        pre = c.options("/v1/stops/RR:CEN1/departures", headers={
+            "Origin": "https://app.example.org", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "accept-language"})
+        assert pre.status_code == 200
+        assert pre.headers["access-control-allow-origin"] == "https://app.example.org"
+        assert "GET" in pre.headers["access-control-allow-methods"]
+        denied = c.options("/v1/stops/RR:CEN1/departures", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+        assert denied.status_code == 400
+        assert "access-control-allow-origin" not in denied.headers
+
+
+# -- /docs and /redoc offline -----------------------------------------------------------------
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_doc_pages_load_only_local_assets(client: TestClient, page: str) -> None:
+    r = client.get(page)
+    assert r.status_code == 200
+    html = re.sub(r"<!--.*?-->", "", r.text, flags=re.DOTALL)
+    assert "://" not in html  # no CDN, no fonts from elsewhere
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    urls = re.findall(r"url: '([^']+)'", html) + re.findall(r'spec-url="([^"]+)"', html)
+    assert refs and all(u.startswith("/docs-assets/") for u in refs), refs
+    assert urls == ["/openapi.json"]
+    for u in [*refs, *urls]:
+        got = client.get(u)
+        assert got.status_code == 200, u
+        assert len(got.content) > 1000, u  # the real asset, not an error page
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    for inline in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL):
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp  # the page's own script may run, nothing else
+
+
+def test_swagger_ui_assets_are_the_packaged_ones(client: TestClient) -> None:
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert b"SwaggerUIBundle" in js.content
+    assert client.get("/docs-assets/../transit/settings.py").status_code == 404
+
+
+# -- reproducible installs --------------------------------------------------------------------
+
+def test_the_test_client_and_the_app_import_without_deprecation_warnings() -> None:
+    """Starlette deprecates its test client on httpx (the dev extra brings httpx2); the
+    versions of constraints.txt import cleanly with warnings as errors."""
+    code = "import fastapi.testclient, transit.api.app, transit.cli"
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_constraints_pin_every_installed_requirement() -> None:
+    """constraints.txt pins (==) the project's requirements with the dev extra, and every
+    package they pull in, as installed here."""
+    spec = importlib.util.spec_from_file_location("freeze", ROOT / ".ci/freeze_constraints.py")
+    assert spec is not None and spec.loader is not None
+    freeze = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(freeze)
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"not pinned: {line}"
+            pins[freeze.canonical(name)] = version
+    needed = freeze.requirement_closure({"dev"})
+    assert {"fastapi", "starlette", "httpx2", "pytest", "numpy"} <= needed
+    assert sorted(needed - set(pins)) == []
+    for name in needed:
+        assert pins[name] == metadata.version(name), name

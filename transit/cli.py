@@ -112,7 +112,7 @@ def serve(
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", server_header=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
-from transit.api import health, problems
+from transit.api import docs, health, problems
 from transit.api.ratelimit import RateLimitMiddleware
+from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
@@ -87,7 +89,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             backend.close()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
     problems.install(app)
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)
+    if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    app.add_middleware(HttpSurface)
     return app
 
 

@@ -9,8 +9,8 @@ import importlib.util
 import re
 import subprocess
 import sys
-from importlib import metadata
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -263,3 +263,52 @@ def test_constraints_pin_every_installed_requirement() -> None:
     assert sorted(needed - set(pins)) == []
     for name in needed:
         assert pins[name] == metadata.version(name), name
+
+
+# -- the OpenAPI contract ---------------------------------------------------------------------
+
+def operations(client: TestClient) -> dict[tuple[str, str], dict]:
+    spec = client.get("/openapi.json").json()
+    return {(m.upper(), p): op for p, ops in spec["paths"].items() for m, op in ops.items()}
+
+
+def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
+    ops = operations(client)
+    assert len(ops) == 14
+    for (method, path), op in ops.items():
+        declared = {int(s) for s in op["responses"]}
+        assert {422, 429} <= declared, (method, path)
+        if "{" in path:
+            assert 404 in declared, (method, path)
+        for status in declared - {200, 202}:
+            content = op["responses"][str(status)]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"}
+    push = ops[("POST", "/v1/operators/{operator_id}/realtime")]["responses"]
+    assert {"400", "401", "403", "404", "413"} <= set(push)
+    assert "WWW-Authenticate" in push["401"]["headers"]
+    assert "Retry-After" in ops[("GET", "/v1/stops")]["responses"]["429"]["headers"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["Problem"]["required"] == ["type", "title", "status", "detail"]
+    assert "HTTPValidationError" not in schema  # FastAPI's 422 shape is not what we send
+
+
+def test_time_parameters_have_a_format(client: TestClient) -> None:
+    ops = operations(client)
+    formats = {}
+    for (_, path), op in ops.items():
+        for p in op.get("parameters", []):
+            if p["name"] in ("at", "date", "depart_at", "arrive_by"):
+                s = p["schema"]
+                fmt = s.get("format") or next(x["format"] for x in s["anyOf"] if "format" in x)
+                formats[(path, p["name"])] = fmt
+    assert formats == {
+        ("/v1/stops/{stop_id}/departures", "at"): "date-time",
+        ("/v1/stations/{station_id}/departures", "at"): "date-time",
+        ("/v1/departures", "at"): "date-time",
+        ("/v1/trips/{trip_id}", "date"): "date",
+        ("/v1/journeys", "depart_at"): "date-time",
+        ("/v1/journeys", "arrive_by"): "date-time",
+        ("/v1/alerts", "at"): "date-time",
+    }

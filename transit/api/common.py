@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -136,6 +137,19 @@ def _route_ref(tt: Timetable, r: int, langs: tuple[str, ...]) -> RouteRef:
         text_color=f"#{text.upper()}" if text else None,
     )
 
+
+def optional_string_format(fmt: str, max_length: int = 40, *values: str) -> dict[str, Any]:
+    """`json_schema_extra` for an optional string query parameter in format `fmt` (or one of
+    `values`): FastAPI would put the format beside the anyOf it makes for `str | None`, where
+    clients and generators do not look for it."""
+    branches: list[dict[str, Any]] = [
+        {"type": "string", "format": fmt, "maxLength": max_length}]
+    if values:
+        branches.append({"type": "string", "enum": list(values)})
+    return {"anyOf": [*branches, {"type": "null"}]}
+
+
+DATE_TIME = optional_string_format("date-time")
 
 _SPACE_FOR_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 

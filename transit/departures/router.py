@@ -5,16 +5,19 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import DATE_TIME
 from transit.api.deps import ReadDep
+from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
 from transit.stops import service as stops
 
-router = APIRouter(prefix="/v1", tags=["departures"])
+router = APIRouter(prefix="/v1", tags=["departures"], responses=problems())
 
 At = Annotated[str | None, Query(description="ISO 8601; without an offset, the stop's local "
-                                 "time; default now", max_length=40)]
+                                 "time; default now", max_length=40,
+                                 json_schema_extra=DATE_TIME)]
 Window = Annotated[int, Query(ge=1, le=1440, description="minutes after `at`")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 LIVE_MAX_AGE = 15
@@ -25,6 +28,7 @@ def _respond(request: Request, board: dict[str, object], at: str | None) -> Resp
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
+            responses=problems(404),
             summary="Next departures at a stop")
 async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At = None,
                           window: Window = 120, limit: Limit = 10) -> Response:
@@ -39,6 +43,7 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At =
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
+            responses=problems(404),
             summary="Next departures at every platform and operator of a station")
 async def station_departures(request: Request, station_id: str, ctx: ReadDep, at: At = None,
                              window: Window = 120, limit: Limit = 10) -> Response:

@@ -5,15 +5,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import optional_string_format
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
-from transit.api.problems import Problem, invalid, not_found
+from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
 
-router = APIRouter(prefix="/v1", tags=["live"])
+router = APIRouter(prefix="/v1", tags=["live"], responses=problems())
 Kind = Literal["trip-updates", "vehicle-positions", "alerts"]
 
 
@@ -47,6 +48,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
+             responses=problems(400, 401, 403, 404, 413),
              summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
 async def push(request: Request, operator_id: str,
                kind: Annotated[Kind | None, Query(description="Store the body as this kind "
@@ -75,6 +77,7 @@ async def push(request: Request, operator_id: str,
 
 
 @router.get("/operators/{operator_id}/realtime", response_model=RealtimeStatus,
+            responses=problems(404),
             summary="State of an operator's live feeds: counters, age, errors")
 def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
                     now: NowDep) -> RealtimeStatus:
@@ -118,8 +121,9 @@ def list_alerts(
     stop: Annotated[str | None, Query(max_length=100)] = None,
     route: Annotated[str | None, Query(max_length=100)] = None,
     operator: Annotated[str | None, Query(max_length=32)] = None,
-    at: Annotated[str | None, Query(max_length=40, description="active at (ISO 8601); "
-                                    "default now; 'any' for all")] = None,
+    at: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=optional_string_format("date-time", 40, "any"),
+        description="active at (ISO 8601 with offset); default now; 'any' for all")] = None,
 ) -> Response:
     from datetime import datetime
 
@@ -140,7 +144,7 @@ def list_alerts(
 
 
 @router.get("/gtfs-rt/{kind}", summary="Merged GTFS-Realtime of all operators",
-            responses={200: {"content": {"application/x-protobuf": {}}}})
+            responses={**problems(404), 200: {"content": {"application/x-protobuf": {}}}})
 def gtfs_rt(request: Request, kind: str, now: NowDep,
             format: Annotated[Literal["protobuf", "json"], Query()] = "protobuf") -> Response:
     if kind not in KINDS:

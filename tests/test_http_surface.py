@@ -6,13 +6,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
+import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -278,7 +282,7 @@ def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
-        if "{" in path:
+        if "{" in path or path == "/v1/alerts":  # ids in the path, or in alert filters
             assert 404 in declared, (method, path)
         for status in declared - {200, 202}:
             content = op["responses"][str(status)]["content"]
@@ -312,3 +316,90 @@ def test_time_parameters_have_a_format(client: TestClient) -> None:
         ("/v1/journeys", "arrive_by"): "date-time",
         ("/v1/alerts", "at"): "date-time",
     }
+
+
+# -- a live server: what uvicorn adds, and schemathesis against the contract ------------------
+
+@pytest.fixture(scope="module")
+def live_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`transit serve` of the demo network on a free port, as a user starts it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("serve")
+    env = {**os.environ, "TRANSIT_RATE_LIMIT_PER_MINUTE": "0", "TRANSIT_REALTIME_POLL": "false",
+           "TRANSIT_PUSH_KEYS": '{"RR": "rr-secret"}'}
+    log = (workdir / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "transit", "serve", "--data-dir", str(demo_dir), "--port",
+         str(port), "--catalog", str(DEMO_CATALOG), "--clock", NOW],
+        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((workdir / "serve.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_the_server_does_not_name_itself(live_url: str) -> None:
+    for method in ("GET", "HEAD"):
+        r = httpx.request(method, f"{live_url}/v1/stops/RR:CEN1")
+        assert r.status_code == 200
+        assert "server" not in r.headers
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert httpx.head(f"{live_url}/v1/stops/RR:CEN1").content == b""
+
+
+def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: str) -> None:
+    """Every GET operation, and the push without a key, with generated valid and invalid
+    inputs (15 examples per operation and mode, derandomized so that a run is repeatable):
+    no 5xx, and every answer's status, content type, headers and body as declared."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
+              response_headers_conformance, response_schema_conformance]
+    schema = schemathesis.openapi.from_url(f"{live_url}/openapi.json")
+    failures: list[str] = []
+    tested = []
+    for result in schema.get_all_operations():
+        op = result.ok()
+        if op.method.upper() != "GET" and op.path != "/v1/operators/{operator_id}/realtime":
+            continue
+        tested.append(f"{op.method.upper()} {op.path}")
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @settings(max_examples=15, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(case=op.as_strategy(generation_mode=mode))
+            def run(case: schemathesis.Case) -> None:
+                case.call_and_validate(base_url=live_url, checks=checks)
+
+            try:
+                run()
+            except Unsatisfiable:  # nothing to make invalid (no parameters, or only a path id)
+                assert mode == GenerationMode.NEGATIVE
+            except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
+                failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
+    assert len(tested) == 14
+    assert not failures, "\n\n".join(failures)

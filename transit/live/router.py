@@ -115,7 +115,8 @@ def vehicles(
     return cached_json(request, FeatureCollection(features=feats), 5)
 
 
-@router.get("/alerts", response_model=AlertList, summary="Service alerts")
+@router.get("/alerts", response_model=AlertList, summary="Service alerts",
+            responses=problems(404))
 def list_alerts(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
     stop: Annotated[str | None, Query(max_length=100)] = None,

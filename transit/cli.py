@@ -142,7 +142,7 @@ def serve(
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", server_header=False)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
 from transit.accounts import service as accounts
 from transit.accounts.router import router as accounts_router
-from transit.api import health, problems
+from transit.api import docs, health, problems
 from transit.api.bodies import BodyLimitMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
+from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
 from transit.db import migrate
 from transit.db.engine import Database, database_for
@@ -122,7 +124,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.db.dispose()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
@@ -133,6 +136,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)
+    if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    app.add_middleware(HttpSurface)
     return app
 
 

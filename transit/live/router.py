@@ -7,17 +7,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
 from transit.api.auth import operator_access
+from transit.api.common import optional_string_format
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
-from transit.api.problems import Problem, invalid, not_found
+from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
 
-router = APIRouter(prefix="/v1", tags=["live"])
 # An operator key of role realtime or publisher (or a TRANSIT_PUSH_KEYS secret).
 Pusher = Annotated[Principal, Depends(operator_access(Permission.PUSH_REALTIME))]
+router = APIRouter(prefix="/v1", tags=["live"], responses=problems())
 Kind = Literal["trip-updates", "vehicle-positions", "alerts"]
 
 
@@ -39,6 +40,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
+             responses=problems(400, 401, 403, 404, 413),
              summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
 async def push(request: Request, operator_id: str, pusher: Pusher,
                kind: Annotated[Kind | None, Query(description="Store the body as this kind "
@@ -66,6 +68,7 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
 
 
 @router.get("/operators/{operator_id}/realtime", response_model=RealtimeStatus,
+            responses=problems(404),
             summary="State of an operator's live feeds: counters, age, errors")
 def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
                     now: NowDep) -> RealtimeStatus:
@@ -103,14 +106,16 @@ def vehicles(
     return cached_json(request, FeatureCollection(features=feats), 5)
 
 
-@router.get("/alerts", response_model=AlertList, summary="Service alerts")
+@router.get("/alerts", response_model=AlertList, summary="Service alerts",
+            responses=problems(404))
 def list_alerts(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
     stop: Annotated[str | None, Query(max_length=100)] = None,
     route: Annotated[str | None, Query(max_length=100)] = None,
     operator: Annotated[str | None, Query(max_length=32)] = None,
-    at: Annotated[str | None, Query(max_length=40, description="active at (ISO 8601); "
-                                    "default now; 'any' for all")] = None,
+    at: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=optional_string_format("date-time", 40, "any"),
+        description="active at (ISO 8601 with offset); default now; 'any' for all")] = None,
 ) -> Response:
     from datetime import datetime
 
@@ -131,7 +136,7 @@ def list_alerts(
 
 
 @router.get("/gtfs-rt/{kind}", summary="Merged GTFS-Realtime of all operators",
-            responses={200: {"content": {"application/x-protobuf": {}}}})
+            responses={**problems(404), 200: {"content": {"application/x-protobuf": {}}}})
 def gtfs_rt(request: Request, kind: str, now: NowDep,
             format: Annotated[Literal["protobuf", "json"], Query()] = "protobuf") -> Response:
     if kind not in KINDS:

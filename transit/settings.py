@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         90, description="Trip updates older than this (by the service clock) are not used.")
     max_json_bytes: int = Field(64 * 1024, description="Largest request body of the JSON "
                                 "endpoints (uploads have their own limits).")
+    realtime_max_delay_s: int = Field(
+        6 * 3600, gt=0, description="A live time this far from the schedule (late or early) "
+        "is implausible: its trip update is rejected.")
+    realtime_future_tolerance_s: int = Field(
+        300, ge=0, description="A feed or vehicle timestamp ahead of the service clock by more "
+        "than this is refused.")
+    realtime_vehicle_max_age_s: int = Field(
+        300, gt=0, description="A vehicle whose last position is older than this (by the "
+        "service clock) leaves the map.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")

@@ -29,6 +29,7 @@ from transit.operators.router import router as operators_router
 from transit.realtime.backends import MemoryBackend, RedisBackend
 from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
+from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             backend = RedisBackend(settings.redis_url, settings.redis_prefix)
         else:
             backend = MemoryBackend()
-        live = LiveState(backend, clock, holder.get)
+        live = LiveState(backend, clock, holder.get, Limits.from_settings(settings))
         if isinstance(backend, RedisBackend):
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel

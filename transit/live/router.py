@@ -13,8 +13,9 @@ from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
-from transit.realtime.feed import KINDS, RealtimeFeedError, parse
+from transit.realtime.feed import KINDS, RealtimeFeedError, parse, split
 from transit.realtime.state import LiveState
+from transit.realtime.validate import FeedRefused
 
 # An operator key of role realtime or publisher (or a TRANSIT_PUSH_KEYS secret).
 Pusher = Annotated[Principal, Depends(operator_access(Permission.PUSH_REALTIME))]
@@ -54,13 +55,18 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
     try:
         msg = parse(data)
     except RealtimeFeedError as exc:
-        live.record_error(operator_id, kind or "trip-updates", str(exc))
+        for k in [kind] if kind else live.kinds_of(operator_id):
+            live.record_error(operator_id, k, str(exc))
         raise Problem(400, str(exc)) from None
     if not live.available:
         raise Problem(503, live.overlay().reason or "live data store unavailable",
                       headers={"Retry-After": "5"})
     try:
         kinds = live.publish(operator_id, msg, kind)
+    except FeedRefused as exc:
+        for k in [kind] if kind else sorted(split(msg)) or live.kinds_of(operator_id):
+            live.record_error(operator_id, k, str(exc))
+        raise Problem(422, str(exc)) from None
     except Exception as exc:  # the store went away between the check and the write
         raise Problem(503, f"live data store unavailable: {exc}",
                       headers={"Retry-After": "5"}) from None
@@ -79,7 +85,7 @@ def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
 
 @router.get("/vehicles", response_model=FeatureCollection, summary="Vehicles on a map")
 def vehicles(
-    request: Request, tt: TimetableDep,
+    request: Request, tt: TimetableDep, now: NowDep,
     bbox: Annotated[str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,"
                                       "max_lat")] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -102,7 +108,9 @@ def vehicles(
     elif lat is None:
         raise invalid("bbox", "give bbox, or lat and lon")
     near = (lat, lon, radius) if lat is not None and lon is not None else None
-    feats = service.vehicles(_live(request).overlay(), box, near, operator, route)
+    live = _live(request)
+    feats = service.vehicles(live.overlay(), box, near, operator, route, int(now.timestamp()),
+                             live.limits.vehicle_max_age_s)
     return cached_json(request, FeatureCollection(features=feats), 5)
 
 

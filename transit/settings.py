@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = Field("transit", description="Key prefix in Redis (several services "
                               "or test runs can share one Redis).")
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=10, description="Longest wait for one Redis call; a Redis that does not "
+        "answer within it is treated as down (live data unavailable) until it answers again.")
     database_url: str | None = None
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '

@@ -10,6 +10,7 @@ from transit.api.problems import Problem, invalid, not_found
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
+from transit.realtime.breaker import StoreUnavailable
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
 
@@ -68,8 +69,8 @@ async def push(request: Request, operator_id: str,
                       headers={"Retry-After": "5"})
     try:
         kinds = live.publish(operator_id, msg, kind)
-    except Exception as exc:  # the store went away between the check and the write
-        raise Problem(503, f"live data store unavailable: {exc}",
+    except StoreUnavailable as exc:  # the store went away between the check and the write
+        raise Problem(503, f"live data unavailable: {exc}",
                       headers={"Retry-After": "5"}) from None
     return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
 

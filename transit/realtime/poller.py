@@ -63,7 +63,7 @@ class Poller:
         delay = src.interval_s
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
             while True:
-                if self._lead(op, src):
+                if await asyncio.to_thread(self._lead, op, src):  # Redis may hang
                     headers = dict(src.headers)
                     if etag:
                         headers["If-None-Match"] = etag
@@ -82,7 +82,8 @@ class Poller:
                             modified = resp.headers.get("last-modified")
                             delay = src.interval_s
                     except (httpx.HTTPError, RealtimeFeedError, RuntimeError) as exc:
-                        self.state.record_error(op, src.kind, f"{type(exc).__name__}: {exc}")
+                        await asyncio.to_thread(self.state.record_error, op, src.kind,
+                                                f"{type(exc).__name__}: {exc}")
                         delay = min(max(delay * 2, src.interval_s), MAX_BACKOFF_S)
                         log.warning("operator %s %s: %s (next try in %.0f s)", op, src.kind,
                                     exc, delay)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(True, description="Create and migrate the database on start.")
     key_rotation_grace_s: int = Field(
         900, ge=0, le=7 * 86400, description="How long a rotated key keeps working.")
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=10, description="Longest wait for one Redis call; a Redis that does not "
+        "answer within it is treated as down (live data unavailable) until it answers again.")
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
         'secret: JSON such as {"BA": "long-random-secret"}.')

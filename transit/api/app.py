@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.holder = holder
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
-            backend = RedisBackend(settings.redis_url, settings.redis_prefix)
+            backend = RedisBackend(settings.redis_url, settings.redis_prefix,
+                                   settings.redis_timeout_s)
         else:
             backend = MemoryBackend()
         live = LiveState(backend, clock, holder.get, Limits.from_settings(settings))

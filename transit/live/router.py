@@ -13,6 +13,7 @@ from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
+from transit.realtime.breaker import StoreUnavailable
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse, split
 from transit.realtime.state import LiveState
 from transit.realtime.validate import FeedRefused
@@ -67,8 +68,8 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
         for k in [kind] if kind else sorted(split(msg)) or live.kinds_of(operator_id):
             live.record_error(operator_id, k, str(exc))
         raise Problem(422, str(exc)) from None
-    except Exception as exc:  # the store went away between the check and the write
-        raise Problem(503, f"live data store unavailable: {exc}",
+    except StoreUnavailable as exc:  # the store went away between the check and the write
+        raise Problem(503, f"live data unavailable: {exc}",
                       headers={"Retry-After": "5"}) from None
     return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
 

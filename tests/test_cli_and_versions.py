@@ -16,6 +16,7 @@ from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from tests.feeds import write_feed
 from transit.cli import app as cli
 from transit.ingest.catalog import load_catalog, parse_feed_option, with_feeds
+from transit.ingest.publish_lock import publish_lock
 from transit.timetable.store import Store
 
 STOP_TIMES = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
@@ -148,14 +149,24 @@ def test_two_ingests_at_the_same_moment_both_land(tmp_path: Path) -> None:
     assert ingest_cli("--data-dir", str(data), "--catalog", str(catalog))[0] == 0
     for op in feeds:
         _busy_feed(tmp_path / op, "07:30:00")
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data), "--catalog",
-         str(catalog), "--operator", op], env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for op in feeds]
-    outputs = [p.communicate(timeout=120)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    assert all("published" in out for out in outputs)
-    assert any("waiting for another ingest of" in out for out in outputs), outputs
+    logs = [tmp_path / f"ingest-{op}.log" for op in feeds]
+    # Both start while the lock is held, and are let go at the same moment.
+    with publish_lock(data):
+        procs = []
+        for op, log in zip(feeds, logs, strict=True):
+            with log.open("w") as out:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data),
+                     "--catalog", str(catalog), "--operator", op],
+                    env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
+                    stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        while not all(f"waiting for another ingest of {data}" in log.read_text()
+                      for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.1)
+    assert [p.wait(timeout=120) for p in procs] == [0, 0], [log.read_text() for log in logs]
+    assert all("published" in log.read_text() for log in logs)
     with client_for(data, "2026-06-01T07:00:00+02:00", catalog=catalog) as c:
         for op in feeds:
             first = c.get(f"/v1/stops/{op}:S1/departures").json()["departures"][0]
@@ -164,7 +175,6 @@ def test_two_ingests_at_the_same_moment_both_land(tmp_path: Path) -> None:
 
 def test_with_redis_an_ingest_waits_for_the_shared_publish_lock(tmp_path: Path) -> None:
     from tests.realtime_support import free_port, start_redis_server, stop_process
-    from transit.ingest.publish_lock import publish_lock
 
     port = free_port()
     redis_proc = start_redis_server(port, tmp_path / "redis")

@@ -211,7 +211,6 @@ def test_zip_bombs_are_refused_before_reading_with_little_memory(tmp_path: Path)
         assert run.code == 2, run.output
         assert "Traceback" not in run.output and "nothing was published" in run.output
         assert run.peak_mib < min(baseline.peak_mib + 100, 300), (name, run.peak_mib)
-        assert run.seconds < 60
     assert "padding.bin: expands to 4.0 GiB, more than the limit of 512.0 MiB" \
         in results["extra"].output
     assert "stop_times.txt: expands to 1.5 GiB, more than the limit of 512.0 MiB" \

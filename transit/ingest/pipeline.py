@@ -23,7 +23,7 @@ from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
 from transit.timetable.build import merge_parts
 from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.part import PART_FORMAT, Part, compile_part
+from transit.timetable.part import PART_FORMAT, Part, compile_part, part_is_current
 from transit.timetable.store import Store
 
 
@@ -87,7 +87,8 @@ def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progr
         if name is None or (only is not None and op.id in only):
             continue
         part = store.load_part(op.id, name)
-        if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs:
+        if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs \
+                or not part_is_current(part, limits.horizon):
             continue
         if only is None:  # reuse only what did not change
             paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir,

@@ -126,11 +126,15 @@ def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], value
     return out
 
 
-def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[int, int] | None:
-    """The days to compile; a period longer than the horizon is cut, with a warning."""
+Days = tuple[int, int]
+
+
+def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[Days | None, Days | None]:
+    """The feed's period and the days to compile: a period longer than the horizon is cut,
+    with a warning."""
     span = feed_span(feed.table("calendar"), feed.table("calendar_dates"))
     if span is None:
-        return None
+        return None, None
     window = horizon.window(*span)
     if window != span:
         d = from_day_number
@@ -139,7 +143,17 @@ def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[int, int] 
             f"{span[1] - span[0] + 1} days long; compiled {d(window[0])}..{d(window[1])} only "
             f"(TRANSIT_SERVICE_DAYS_BEFORE={horizon.days_before} / "
             f"TRANSIT_SERVICE_DAYS_AFTER={horizon.days_after} around the clock's date)"))
-    return window
+    return span, window
+
+
+def part_is_current(part: Part, horizon: ServiceHorizon) -> bool:
+    """Whether a reused part still covers the days the horizon would compile now (a part
+    cut by the horizon is compiled again when the clock's date moves its window)."""
+    span = part.meta.get("service_span")
+    if span is None:
+        return True
+    first, last = horizon.window(*span)
+    return (first, last - first + 1) == (part.meta["first_day"], part.meta["n_days"])
 
 
 def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None,
@@ -204,7 +218,7 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     # -- services
     service_ids = sorted(set(_s(trips, "service_id")))
     calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
-    window = _bounded_period(feed, horizon or ServiceHorizon())
+    span, window = _bounded_period(feed, horizon or ServiceHorizon())
     first_day, active = service_days(service_ids, calendar, calendar_dates, window)
     cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
     cols["service_days"] = pack_days(active)
@@ -334,6 +348,7 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
         "timezones": timezones,
         "first_day": first_day,
         "n_days": int(active.shape[1]),
+        "service_span": list(span) if span else None,
         "languages": sorted(languages),
         "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
         "warnings": [str(w) for w in feed.warnings],

@@ -403,3 +403,73 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
     assert len(tested) == 14
     assert not failures, "\n\n".join(failures)
+
+
+# -- first run: empty boards say why, frequency trip ids, echoed times ------------------------
+
+NIGHT = "2026-11-26T02:13:07.123456+00:00"  # 03:13:07 in Riverton, microseconds on the clock
+
+
+@pytest.fixture(scope="module")
+def night(demo_dir: Path) -> Iterator[TestClient]:
+    with client_for(demo_dir, NIGHT) as c:
+        yield c
+
+
+def test_an_empty_board_at_night_says_when_the_next_departure_is(night: TestClient) -> None:
+    b = night.get("/v1/stops/RR:CEN1/departures").json()
+    assert b["departures"] == []
+    assert (b["at"], b["next_departure"], b["reason"]) == (
+        "2026-11-26T03:13:07+01:00", "2026-11-26T06:00:00+01:00",
+        "no departure in the 120 minutes from 2026-11-26T03:13:07+01:00; the next is at "
+        "2026-11-26T06:00:00+01:00")
+    # the next one is the first of the day on the board itself
+    first = night.get("/v1/stops/RR:CEN1/departures",
+                      params={"at": b["next_departure"], "limit": 1}).json()
+    assert first["departures"][0]["scheduled_departure"] == b["next_departure"]
+    assert (first["reason"], first["next_departure"]) == (None, None)
+
+
+def test_an_empty_board_after_the_last_service_day(night: TestClient) -> None:
+    b = night.get("/v1/stations/RR:CEN/departures", params={"at": "2031-01-01T12:00"}).json()
+    assert (b["departures"], b["next_departure"], b["reason"]) == ([], None, (
+        "no departure in the 120 minutes from 2031-01-01T12:00:00+01:00 nor in the 7 days "
+        "after"))
+
+
+def test_an_empty_board_near_no_stop(night: TestClient) -> None:
+    b = night.get("/v1/departures", params={"lat": 10, "lon": 10, "radius": 250}).json()
+    assert (b["departures"], b["next_departure"], b["reason"]) == (
+        [], None, "no stop within 250 m of 10.0,10.0")
+
+
+def test_frequency_trip_ids_are_documented_and_explained(client: TestClient) -> None:
+    run = client.get("/v1/trips/RB:10-E@08:00:00", params={"date": "2026-11-26"}).json()
+    assert (run["id"], run["stops"][0]["scheduled_departure"]) == (
+        "RB:10-E@08:00:00", "2026-11-26T08:00:00+01:00")
+    r = client.get("/v1/trips/RB:10-E")
+    assert problem(r) == (404, "unknown trip 'RB:10-E': it runs by frequency, each run is its "
+                          "own trip RB:10-E@HH:MM:SS by its start time, e.g. "
+                          "RB:10-E@07:00:00, RB:10-E@07:15:00, RB:10-E@07:30:00", None)
+    assert r.json()["runs"][:2] == ["RB:10-E@07:00:00", "RB:10-E@07:15:00"]
+    assert problem(client.get("/v1/trips/RB:10"))[1] == "unknown trip 'RB:10'"
+    spec = client.get("/openapi.json").json()
+    param = spec["paths"]["/v1/trips/{trip_id}"]["get"]["parameters"][0]
+    assert param["name"] == "trip_id" and "RB:10-E@08:00:00" in param["description"]
+    assert "@HH:MM:SS" in spec["components"]["schemas"]["Departure"]["properties"][
+        "trip_id"]["description"]
+    assert "RB:10-E@08:00:00" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("params", "echo"), [
+    ({}, ("depart_at", "2026-11-26T03:13:07+01:00")),  # the clock's now, whole seconds
+    ({"depart_at": "2026-11-26T07:00:00.5Z"}, ("depart_at", "2026-11-26T08:00:00+01:00")),
+    ({"depart_at": "2026-11-26T08:00"}, ("depart_at", "2026-11-26T08:00:00+01:00")),
+    ({"arrive_by": "2026-11-26T09:00:00+00:00"}, ("arrive_by", "2026-11-26T10:00:00+01:00")),
+])
+def test_journey_times_are_echoed_in_local_time_whole_seconds(night: TestClient, params: dict,
+                                                              echo: tuple[str, str]) -> None:
+    r = night.get("/v1/journeys", params={"from": "RR:CEN", "to": "RR:AIR", **params})
+    assert r.status_code == 200, r.text
+    search = r.json()["search"]
+    assert (echo[0], search[echo[0]]) == echo

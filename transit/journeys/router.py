@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -57,6 +58,8 @@ def journeys(
     tz = tt.timezones[int(tt.stop_tz[ref[0][0]])] if ref else "UTC"
     when = service.resolve_time(tt, arrive_by if arrive_by else depart_at,
                                 "arrive_by" if arrive_by else "depart_at", now, tz)
+    # searched (and echoed) in whole seconds, in the zone of the place the time is at
+    when = when.astimezone(ZoneInfo(tz)).replace(microsecond=0)
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,
         detour=detour, min_transfer_s=min_transfer_s, wheelchair=wheelchair,

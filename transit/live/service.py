@@ -169,18 +169,17 @@ def _republished(live: LiveState, op: str, kind: str, now: int
 
 
 def merged_feed(live: LiveState, kind: str, now: int) -> pb.FeedMessage:
-    """Every operator's latest feed of this kind, IDs in the merged namespace."""
+    """Every operator's latest feed of this kind, IDs in the merged namespace. While the
+    store is unavailable: the feeds this process last applied, dated by the newest of them
+    (not `now`: a consumer judges their age by it)."""
     out = pb.FeedMessage()
     out.header.gtfs_realtime_version = "2.0"
     out.header.incrementality = pb.FeedHeader.FULL_DATASET
-    out.header.timestamp = now
-    for op, k in sorted(live.backend.stored()):
-        if k != kind:
-            continue
-        msg = live.backend.get(op, k)
-        if msg is None:
-            continue
-        keep = _republished(live, op, k, now)
+    feeds, current = live.latest(kind)
+    out.header.timestamp = now if current else max(
+        (int(m.header.timestamp) for _, m in feeds), default=now)
+    for op, msg in feeds:
+        keep = _republished(live, op, kind, now)
         for e in msg.entity:
             if not keep(e, int(msg.header.timestamp)):
                 continue

@@ -66,7 +66,7 @@ class Poller:
         delay = src.interval_s
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
             while True:
-                if self._lead(op, src):
+                if await asyncio.to_thread(self._lead, op, src):  # Redis may hang
                     headers = dict(src.headers)
                     if etag:
                         headers["If-None-Match"] = etag
@@ -88,8 +88,8 @@ class Poller:
                             RuntimeError) as exc:
                         # the status is public: no URL, no key (logs keep host and path)
                         secrets = secrets_of(src.url, src.headers)
-                        self.state.record_error(op, src.kind, public_text(
-                            f"{type(exc).__name__}: {exc}", secrets))
+                        error = public_text(f"{type(exc).__name__}: {exc}", secrets)
+                        await asyncio.to_thread(self.state.record_error, op, src.kind, error)
                         delay = min(max(delay * 2, src.interval_s), MAX_BACKOFF_S)
                         log.warning("operator %s %s (%s): %s (next try in %.0f s)", op,
                                     src.kind, redact_url(src.url), exc, delay)

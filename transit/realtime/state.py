@@ -111,6 +111,12 @@ class LiveState:
             stored = []
         return stored or list(KINDS)
 
+    def invalid_ids(self, op: str, kind: str) -> set[str]:
+        """Ids of the entities of implausible values in the feed last applied (also while
+        the store is unavailable): not republished."""
+        r = self._results.get((op, kind))
+        return set(r.invalid) if r is not None else set()
+
     def status(self, op: str) -> list[FeedStatus]:
         out = []
         for kind in APPLY:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """'10.0.0.1, 192.168.0.0/16 ::1' -> networks; ValueError naming a bad entry."""
+    out = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+    return tuple(out)
 
 
 def default_catalog() -> Path:
@@ -40,8 +56,19 @@ class Settings(BaseSettings):
     realtime_stale_after_s: int = Field(
         90, description="Trip updates older than this (by the service clock) are not used.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
-    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
+    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables. "
+                                       "Shared by every process when redis_url is set.")
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies (IPs or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For names the client; from any other peer the header is ignored.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a typo is an error at start, not a silently open door
+        return value
 
 
 @lru_cache

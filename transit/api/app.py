@@ -95,7 +95,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (operators_router, stops_router, departures_router, trips_router,
                    journeys_router, live_router, health.router):
         app.include_router(router)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,
+                       redis_prefix=settings.redis_prefix,
+                       redis_timeout_s=settings.redis_timeout_s)
     app.add_middleware(health.MetricsMiddleware)
     return app
 

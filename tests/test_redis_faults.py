@@ -27,7 +27,7 @@ import httpx
 import pytest
 from google.transit import gtfs_realtime_pb2 as pb
 
-from tests.conftest import catalog_of
+from tests.conftest import REDIS_URL, catalog_of, session_redis_url
 from tests.feeds import write_feed
 from tests.realtime_support import (
     SMALL_FEED,
@@ -80,9 +80,10 @@ def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def env_for(url: str) -> dict[str, str]:
+    """Rate limiting on (its buckets live in the same Redis), at a limit never reached."""
     return {"TRANSIT_REDIS_URL": url, "TRANSIT_REDIS_PREFIX": unique_prefix("faults"),
             "TRANSIT_PUSH_KEYS": json.dumps({"A": KEY}), "TRANSIT_CLOCK": CLOCK,
-            "TRANSIT_REALTIME_POLL": "false", "TRANSIT_RATE_LIMIT_PER_MINUTE": "0"}
+            "TRANSIT_REALTIME_POLL": "false", "TRANSIT_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 def t1_feed(delay: int, ts: int = CLOCK_TS - 5) -> pb.FeedMessage:
@@ -254,3 +255,18 @@ def test_restore_never_overwrites_a_newer_feed(own_redis: dict[str, Any]) -> Non
             0].departure.delay == 30
     finally:
         backend.close()
+
+
+def test_redis_tests_run_without_transit_redis_url() -> None:
+    """The README's test command runs the Redis tests: without TRANSIT_REDIS_URL the session
+    starts a redis-server of its own on a free port (never the machine's 6379)."""
+    import redis
+
+    redis_server_binary()
+    url = session_redis_url()
+    assert url is not None
+    if REDIS_URL is None:
+        assert not url.startswith("redis://127.0.0.1:6379"), url
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    assert client.ping() is True
+    client.close()

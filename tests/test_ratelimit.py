@@ -14,7 +14,7 @@ import json
 import math
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import catalog_of
+from tests.conftest import catalog_of, client_for
 from tests.feeds import write_feed
 from tests.realtime_support import (
     SMALL_FEED,
@@ -30,12 +30,14 @@ from tests.realtime_support import (
     Server,
     _clean_env,
     api_servers,
+    drop_prefix,
     free_port,
     stop_process,
     unique_prefix,
     wait_ready,
 )
 from transit.api.forwarded import client_address
+from transit.api.ratelimit import SharedBuckets
 from transit.ingest.pipeline import ingest
 from transit.settings import Settings, parse_networks
 from transit.timetable.store import Store
@@ -145,3 +147,44 @@ def test_two_servers_on_one_redis_share_the_limit(data_dir: Path, tmp_path: Path
         r = http.get(f"{servers[0].url}/v1/operators")
         if r.status_code == 429:
             assert 1 <= int(r.headers["retry-after"]) <= 2
+
+
+def test_shared_buckets_cost_redis_one_call_per_batch(redis_service: str) -> None:
+    """12000/min: a burst of 2000, taken 20 tokens per atomic call; two processes' shares
+    of one client come from one bucket, and a refusal is remembered, not asked again."""
+    import anyio
+
+    prefix = unique_prefix("rl-batch")
+    one = SharedBuckets(redis_service, prefix, rate=200.0, burst=2000.0, timeout_s=0.5)
+    two = SharedBuckets(redis_service, prefix, rate=200.0, burst=2000.0, timeout_s=0.5)
+    calls = {"n": 0}
+    for sb in (one, two):
+        take = sb._take
+
+        def counted(client: str, take: Callable[[str], tuple[int, float]] = take
+                    ) -> tuple[int, float]:
+            calls["n"] += 1
+            return take(client)
+
+        sb._take = counted  # type: ignore[method-assign]
+
+    async def run() -> list[float | None]:
+        return [await (one if i % 2 else two).take("198.51.100.1") for i in range(3000)]
+
+    t0 = time.monotonic()
+    got = anyio.run(run)
+    refill = (time.monotonic() - t0) * 200.0
+    allowed = sum(1 for w in got if w is None)
+    assert 2000 <= allowed <= 2000 + refill + 40, (allowed, refill)
+    # 100 batches of the burst, then at most one call per token refilled (or refusal)
+    assert calls["n"] <= 2000 / 20 + (allowed - 2000) + 4, (calls, allowed)
+    assert got[-1] is not None and 0 < got[-1] <= 1 / 200 + 0.01
+    drop_prefix(redis_service, prefix)
+
+
+def test_without_redis_each_process_still_limits(data_dir: Path) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with client_for(data_dir, "2026-03-10T07:50:00+01:00", rate_limit_per_minute=PER_MINUTE,
+                    redis_url=dead, realtime_poll=False) as c:
+        got = [c.get("/v1/operators").status_code for _ in range(BURST + 3)]
+    assert got == [200] * BURST + [429] * 3

@@ -46,6 +46,7 @@ from tests.realtime_support import (
 )
 from transit.ingest.pipeline import ingest
 from transit.realtime.backends import RedisBackend
+from transit.realtime.breaker import CircuitBreaker, StoreUnavailable
 from transit.timetable.store import Store
 
 CLOCK = "2026-03-10T07:50:00+01:00"
@@ -270,3 +271,65 @@ def test_redis_tests_run_without_transit_redis_url() -> None:
     client = redis.Redis.from_url(url, socket_timeout=2)
     assert client.ping() is True
     client.close()
+
+
+def test_an_idle_listener_stays_up_and_notices_a_hang(own_redis: dict[str, Any]) -> None:
+    """Nothing published for seconds is not an outage (the listener's pings are answered);
+    a hung Redis is noticed within a few timeouts, and its return too."""
+    events: list[tuple[str, float]] = []
+    backend = RedisBackend(own_redis["url"], unique_prefix("idle"), timeout_s=0.3,
+                           on_down=lambda reason: events.append(("down", time.monotonic())),
+                           on_up=lambda: events.append(("up", time.monotonic())))
+    try:
+        backend.subscribe(lambda op, kind: None)
+        eventually(lambda: events, 5, what="listener up")
+        time.sleep(3.0)
+        assert [e for e, _ in events] == ["up"] and not backend.breaker.is_open
+        hung_at = time.monotonic()
+        os.kill(own_redis["proc"].pid, signal.SIGSTOP)
+        eventually(lambda: any(e == "down" for e, _ in events), 5, what="hang noticed")
+        down_at = next(t for e, t in events if e == "down")
+        assert down_at - hung_at < 1.5, down_at - hung_at
+        assert backend.breaker.is_open
+        t0 = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            backend.get("A", "trip-updates")
+        assert time.monotonic() - t0 < 0.05  # the breaker answers, Redis is not asked
+        os.kill(own_redis["proc"].pid, signal.SIGCONT)
+        eventually(lambda: [e for e, _ in events][-1] == "up", 5, what="back up")
+        assert backend.get("A", "trip-updates") is None and not backend.breaker.is_open
+    finally:
+        os.kill(own_redis["proc"].pid, signal.SIGCONT)
+        backend.close()
+
+
+def test_circuit_breaker_fails_fast_then_tries_once() -> None:
+    now = [100.0]
+    breaker = CircuitBreaker((OSError,), cooldown_s=1.0, max_cooldown_s=4.0,
+                             clock=lambda: now[0], describe=lambda e: "store away")
+    calls: list[str] = []
+
+    def fail() -> None:
+        calls.append("fail")
+        raise OSError("connection refused by 10.1.2.3")
+
+    with pytest.raises(StoreUnavailable, match=r"^store away$"):
+        breaker.call(fail)
+    with pytest.raises(StoreUnavailable):
+        breaker.call(lambda: calls.append("not called"))
+    assert calls == ["fail"]
+    now[0] += 1.0  # cool-down over: one trial, which fails: the next cool-down is longer
+    with pytest.raises(StoreUnavailable):
+        breaker.call(fail)
+    now[0] += 1.5
+    with pytest.raises(StoreUnavailable):
+        breaker.call(lambda: calls.append("not called"))
+    now[0] += 0.5
+    assert breaker.call(lambda: 42) == 42 and not breaker.is_open
+    breaker.trip("listener saw it go", hold=True)  # held open: no trial until reset
+    now[0] += 60
+    with pytest.raises(StoreUnavailable, match="listener saw it go"):
+        breaker.call(lambda: calls.append("not called"))
+    breaker.reset()
+    assert breaker.call(lambda: 7) == 7
+    assert calls == ["fail", "fail"]

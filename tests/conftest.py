@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import databases
 from transit.api.app import create_app
 from transit.clock import FixedClock
 from transit.ingest.catalog import Catalog, Operator
@@ -74,6 +75,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _SessionRedis.proc = None
     if _SessionRedis.workdir is not None:
         shutil.rmtree(_SessionRedis.workdir, ignore_errors=True)
+
+# A database URL in the environment would make every test app share it: only the
+# `db_url` fixture below chooses databases.
+os.environ.pop("TRANSIT_DATABASE_URL", None)
+
+
+@pytest.fixture(params=databases.BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database on each backend: SQLite, and PostgreSQL when
+    TRANSIT_TEST_DATABASE_URL is set (a schema of its own, dropped afterwards)."""
+    if request.param == "postgresql" and databases.PG_URL is None:
+        pytest.skip(databases.PG_SKIP)
+    with databases.database_url(request.param, tmp_path) as url:
+        yield url
+
 
 needs_data = pytest.mark.skipif(
     not DATA.exists(), reason=f"shared test data not found at {DATA} (present on CI)")

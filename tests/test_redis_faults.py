@@ -333,3 +333,25 @@ def test_circuit_breaker_fails_fast_then_tries_once() -> None:
     breaker.reset()
     assert breaker.call(lambda: 7) == 7
     assert calls == ["fail", "fail"]
+
+
+def test_a_change_published_before_the_subscription_is_read_when_it_is_made(
+        data_dir: Path) -> None:
+    """The listener (re)subscribes after the process already read the store: a change
+    published in between was not heard, so reaching the store re-reads it all."""
+    from tests.conftest import client_for
+
+    with client_for(data_dir, CLOCK, push_keys={"A": KEY}, realtime_poll=False) as c:
+        live = c.app.state.live  # type: ignore[attr-defined]
+        board_delay = lambda: next(  # noqa: E731
+            d["delay_s"] for d in c.get("/v1/stops/A:S1/departures",
+                                        params={"at": AT, "window": 90}).json()["departures"]
+            if d["trip_id"] == "A:T1")
+        assert board_delay() is None  # the store was read once
+        heard = list(live.backend._listeners)
+        live.backend._listeners.clear()
+        live.backend.put("A", "trip-updates", t1_feed(120))  # a change nobody heard
+        live.backend._listeners.extend(heard)
+        assert board_delay() is None
+        live.came_up()
+        assert board_delay() == 120

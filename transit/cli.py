@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
 from transit.settings import Settings
+
+if TYPE_CHECKING:
+    from transit.db.engine import Database
+    from transit.ingest.pipeline import IngestLimits
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -35,14 +39,37 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
     return with_feeds(base, given)
 
 
+def _limits(settings: Settings) -> IngestLimits:
+    from transit.clock import clock_from_setting
+    from transit.ingest.archive import ArchiveLimits
+    from transit.ingest.pipeline import IngestLimits
+    from transit.timetable.calendar import ServiceHorizon
+
+    archive = ArchiveLimits(
+        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
+        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
+        max_download_bytes=settings.feed_max_download_bytes)
+    today = clock_from_setting(settings.clock).now().date()
+    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after, today)
+    return IngestLimits(archive, horizon)
+
+
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
+    from transit.ingest.publish_lock import PublishLockError, publish_lock
     from transit.timetable.store import Store
 
     try:
+        limits = _limits(settings)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731
+        lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
         report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True))
-    except (FeedError, FeedFetchError, CatalogError) as exc:
+                        log=say, limits=limits, lock=lock)
+    except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
                    err=True)
@@ -54,6 +81,9 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
         f"(read {', '.join(report.operators_read) or 'none'}; "
         f"reused {', '.join(report.operators_reused) or 'none'})")
+    for op_id, warnings in report.warnings.items():
+        for w in warnings:
+            typer.secho(f"warning: operator {op_id}: {w}", fg="yellow", err=True)
 
 
 @app.command()
@@ -115,7 +145,113 @@ def serve(
     # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
     # local peer's header as uvicorn would take it by default.
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", proxy_headers=False)
+                workers=workers, log_level="info", server_header=False,
+                proxy_headers=False)
+
+
+db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "
+                     "default a SQLite file in the data directory).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _database(data_dir: Path | None) -> Database:
+    from transit.db.engine import database_for
+
+    return database_for(_settings(data_dir, None))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create or migrate the schema up to REVISION (default: the newest)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision: an id, "-1" or "base"')],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Migrate the schema down to REVISION ("base" drops every table of the service)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.downgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOpt = None) -> None:
+    """Print the database's revision and the newest this code knows."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
+
+
+admin_app = typer.Typer(help="Operators and their keys (acts as the service's owner).",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _migrated(data_dir: Path | None) -> Database:
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db)
+    return db
+
+
+def _accounts_error(exc: Exception) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg="red", err=True)
+    return typer.Exit(2)
+
+
+@admin_app.command("create-operator")
+def create_operator(
+    operator_id: Annotated[str, typer.Argument(metavar="ID", help="Operator id, e.g. BA")],
+    name: Annotated[str, typer.Option("--name", help="The operator's name")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an operator in the database."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        info = service.create_operator(_migrated(data_dir), operator_id, name, CLI, "cli")
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    typer.echo(f"created operator {info.id} ({info.name})")
+
+
+@admin_app.command("create-key")
+def create_key(
+    role: Annotated[str, typer.Option("--role", help="admin, publisher, realtime, viewer "
+                                      "or inspector")],
+    operator: Annotated[str | None, typer.Option(
+        "--operator", help="The operator the key belongs to (not for role admin)")] = None,
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a key and print it once: only its hash is stored. The key alone goes to
+    stdout (KEY=$(transit admin create-key ...)); what it is goes to stderr."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        issued = service.create_key(_migrated(data_dir), operator, role, CLI, label)
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    who = f"operator {operator}" if operator else "the whole service"
+    typer.echo(f"created {issued.info.role} key {issued.info.prefix} (id {issued.info.id}) "
+               f"for {who}; it is shown this once:", err=True)
+    typer.echo(issued.token)
 
 
 def main() -> None:  # pragma: no cover

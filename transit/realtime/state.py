@@ -19,9 +19,10 @@ from transit.clock import Clock
 from transit.realtime.alerts import apply_alerts
 from transit.realtime.backends import Backend, describe
 from transit.realtime.breaker import StoreUnavailable
-from transit.realtime.feed import split
+from transit.realtime.feed import KINDS, kind_of, split
 from transit.realtime.overlay import FeedResult, FeedStatus, Overlay
 from transit.realtime.trip_updates import apply_trip_updates
+from transit.realtime.validate import FeedRefused, Limits, check_header
 from transit.realtime.vehicles import apply_vehicles
 from transit.timetable.timetable import Timetable
 
@@ -32,9 +33,10 @@ APPLY = {"trip-updates": apply_trip_updates, "vehicle-positions": apply_vehicles
 
 class LiveState:
     def __init__(self, backend: Backend, clock: Clock,
-                 timetable: Callable[[], Timetable | None]) -> None:
+                 timetable: Callable[[], Timetable | None], limits: Limits = Limits()) -> None:
         self.backend = backend
         self.clock = clock
+        self.limits = limits
         self._timetable = timetable
         self._lock = threading.RLock()
         self._results: dict[tuple[str, str], FeedResult] = {}
@@ -57,11 +59,17 @@ class LiveState:
 
     # -- writing (push and poll)
     def publish(self, op: str, msg: pb.FeedMessage, kind: str | None = None) -> list[str]:
-        """Store a feed (split by kind); every process applies it. Returns the kinds."""
+        """Store a feed (split by kind); every process applies it. Returns the kinds.
+        FeedRefused (nothing stored): a header dated ahead of the service clock, or a body
+        declared as one kind that holds only others."""
+        now = int(self.clock.now().timestamp())
+        check_header(msg, now, self.limits)
         parts = split(msg)
         if kind is not None:
             part = parts.get(kind)
             if part is None:
+                if len(msg.entity):  # would clear the declared kind by mistake
+                    raise FeedRefused(f"declared as {kind}, the body holds {_holds(msg)}")
                 part = pb.FeedMessage()
                 part.header.CopyFrom(msg.header)
             parts = {kind: part}
@@ -93,6 +101,15 @@ class LiveState:
             with contextlib.suppress(StoreUnavailable):
                 self._shared[(op, kind)] = self.backend.get_status(op, kind)
         return self._shared.get((op, kind), {})
+
+    def kinds_of(self, op: str) -> list[str]:
+        """The kinds an operator has stored (where a failed push of no declared kind
+        belongs); every kind when it has none."""
+        try:
+            stored = sorted({k for o, k in self.backend.stored() if o == op and k in APPLY})
+        except Exception:  # the store is away: the error still has to go somewhere
+            stored = []
+        return stored or list(KINDS)
 
     def status(self, op: str) -> list[FeedStatus]:
         out = []
@@ -135,11 +152,17 @@ class LiveState:
         self._held[(op, kind)] = msg
         if op not in tt.operator_index:
             return
+        now = int(self.clock.now().timestamp())
+        try:  # refused on the way in; this guards what was stored before (or elsewhere)
+            check_header(msg, now, self.limits)
+        except FeedRefused as exc:
+            log.warning("operator %s %s: %s", op, kind, exc)
+            self._results.pop((op, kind), None)
+            return
         status = FeedStatus(op, kind, feed_timestamp=int(msg.header.timestamp) or None,
                             incrementality=pb.FeedHeader.Incrementality.Name(
                                 msg.header.incrementality))
-        now = int(self.clock.now().timestamp())
-        self._results[(op, kind)] = APPLY[kind](tt, op, msg, now, status)
+        self._results[(op, kind)] = APPLY[kind](tt, op, msg, now, status, self.limits)
 
     def _swap(self) -> None:
         self._overlay = Overlay(list(self._results.values()))
@@ -184,15 +207,14 @@ class LiveState:
         self._overlay = Overlay.unavailable(reason)
 
     def came_up(self) -> None:
-        """The store is reachable (again): write back what it lost, then read it all."""
-        was_down = self._down_reason is not None
+        """The store is reachable (again) and followed: write back what it lost, then read
+        it all (changes published before the subscription was made were not heard)."""
         try:
-            restored = self.restore_held()
-            if was_down or self._version is None or restored:
-                self._down_reason = None
-                self.reload_all()
-                with self._lock:
-                    self._swap()
+            self.restore_held()
+            self._down_reason = None
+            self.reload_all()
+            with self._lock:
+                self._swap()
         except Exception as exc:
             log.warning("live data not restored: %s: %s", type(exc).__name__, exc)
             self.went_down(f"live data unavailable: {describe(exc)}")
@@ -218,3 +240,12 @@ class LiveState:
     @property
     def available(self) -> bool:
         return self._down_reason is None
+
+
+def _holds(msg: pb.FeedMessage) -> str:
+    counts: dict[str, int] = {}
+    for e in msg.entity:
+        k = kind_of(e) or ("deletions" if e.is_deleted else "entities of no kind")
+        counts[k] = counts.get(k, 0) + 1
+    return ", ".join(f"{k} ({n} {'entity' if n == 1 else 'entities'})"
+                     for k, n in sorted(counts.items()))

@@ -180,6 +180,8 @@ def test_every_endpoint_answers_within_2s_while_redis_is_dead_or_hung(
         both = feed(t1_feed(120).entity[0], vehicle("v1", 50.0, 4.0, "T1"), ts=CLOCK_TS - 5)
         assert push(http, api.url, both.SerializeToString()).status_code == 202
         eventually(lambda: t1_delay(http, api.url) == 120, 5, what="push on the board")
+        eventually(lambda: http.get(f"{api.url}/v1/vehicles", params={"bbox": "3,49,5,51"})
+                   .json()["features"], 5, what="vehicle on the map")
 
         proc: subprocess.Popen[bytes] = own_redis["proc"]
         if fault == "kill -9":

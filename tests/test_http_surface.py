@@ -141,8 +141,13 @@ def get_routes(client: TestClient) -> set[str]:
     return found
 
 
+# GET routes that need an operator's key: the scope walk of test_operator_accounts.py calls
+# them with every kind of key.
+KEYED_GET_ROUTES = {"/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/audit"}
+
+
 def test_every_get_route_is_listed(client: TestClient) -> None:
-    assert get_routes(client) == set(GET_URLS)
+    assert get_routes(client) == set(GET_URLS) | KEYED_GET_ROUTES
 
 
 @pytest.mark.parametrize("url", sorted(GET_URLS.values()))
@@ -278,13 +283,15 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 14
+    assert len(ops) == 20
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
+        if "security" in op:  # a key is needed: missing or wrong is 401, out of scope 403
+            assert {401, 403} <= declared, (method, path)
         if "{" in path or path == "/v1/alerts":  # ids in the path, or in alert filters
             assert 404 in declared, (method, path)
-        for status in declared - {200, 202}:
+        for status in declared - {200, 201, 202, 204}:
             content = op["responses"][str(status)]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
             assert content["application/problem+json"]["schema"] == {

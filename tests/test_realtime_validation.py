@@ -323,3 +323,16 @@ def test_unknown_stop_sequence_with_a_stop_not_in_the_trip_is_rejected(live: Liv
     st = live.status()
     assert (st["applied"], st["warnings"]) == (1, {})
     assert set(st["rejected"]) == {"invalid stop sequence"}
+
+
+def test_feed_lacking_required_fields_is_400(live: Live) -> None:
+    """The parser lets required fields go missing; storing such a message then failed."""
+    live.send(t1_delay(120))
+    msg = feed(t1_delay(300), ts=live.ts())
+    msg.entity[0].ClearField("id")
+    msg.entity.add().trip_update.stop_time_update.add().stop_sequence = 1  # no trip, no id
+    r = live.push(msg.SerializePartialToString(), expect=400)
+    assert "required fields missing" in r.json()["detail"]
+    assert "entity[0].id" in r.json()["detail"]
+    row = live.row("S1", "07:55", "T1")
+    assert row is not None and row["delay_s"] == 120

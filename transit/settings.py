@@ -90,10 +90,10 @@ class Settings(BaseSettings):
     feed_max_ratio: float = Field(200.0, description="Highest compression ratio of a zip "
                                   "member above 1 MiB (real feeds: below 30).")
     feed_max_download_bytes: int = Field(512 * 1024**2, description="Largest feed download.")
-    service_days_before: int = Field(366, description="A feed whose service period is longer "
+    service_days_before: int = Field(1096, description="A feed whose service period is longer "
                                      "than before + after days is compiled from this many "
                                      "days before the clock's date...")
-    service_days_after: int = Field(731, description="...to this many days after it.")
+    service_days_after: int = Field(1096, description="...to this many days after it.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins whose browser pages may read the API "
         "(comma-separated, e.g. https://app.example.org; '*' for any); none by default.")

@@ -159,8 +159,12 @@ def serve(
         os.environ["TRANSIT_CLOCK"] = settings.clock
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
+    # proxy_headers off: the client address comes from the peer, or from X-Forwarded-For of
+    # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
+    # local peer's header as uvicorn would take it by default.
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", server_header=False)
+                workers=workers, log_level="info", server_header=False,
+                proxy_headers=False)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

@@ -137,7 +137,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                    journeys_router, live_router, health.router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,
+                       redis_prefix=settings.redis_prefix,
+                       redis_timeout_s=settings.redis_timeout_s)
     app.add_middleware(health.MetricsMiddleware)
     if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

@@ -213,15 +213,14 @@ class LiveState:
         self._overlay = Overlay.unavailable(reason)
 
     def came_up(self) -> None:
-        """The store is reachable (again): write back what it lost, then read it all."""
-        was_down = self._down_reason is not None
+        """The store is reachable (again) and followed: write back what it lost, then read
+        it all (changes published before the subscription was made were not heard)."""
         try:
-            restored = self.restore_held()
-            if was_down or self._version is None or restored:
-                self._down_reason = None
-                self.reload_all()
-                with self._lock:
-                    self._swap()
+            self.restore_held()
+            self._down_reason = None
+            self.reload_all()
+            with self._lock:
+                self._swap()
         except Exception as exc:
             log.warning("live data not restored: %s: %s", type(exc).__name__, exc)
             self.went_down(f"live data unavailable: {describe(exc)}")

@@ -5,7 +5,6 @@ realtime push with operator keys."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import build, client_for
-from tests.feeds import write_feed
-from tests.realtime_support import feed, vehicle
+from tests.conftest import client_for
+from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 (fixture)
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
 from transit.accounts.scope import CLI
-from transit.db.engine import Database
 
-NOW = "2026-06-01T08:00:00+02:00"
 PREFIX = "/v1/operators/{operator_id}/"
 ROLES = [r.value for r in OPERATOR_ROLES]
 
@@ -41,31 +37,6 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
 PUBLIC = {("GET", PREFIX + "realtime")}
 
 
-@dataclass
-class Api:
-    client: TestClient
-    db: Database
-
-    def key(self, op: str | None, role: str) -> str:
-        return service.create_key(self.db, op, role, CLI).token
-
-    def key_id(self, op: str, role: str = "viewer") -> str:
-        return service.create_key(self.db, op, role, CLI).info.id
-
-    def call(self, method: str, path: str, key: str | None = None,
-             **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-
-def _push_body() -> dict[str, Any]:
-    ts = int(datetime.fromisoformat(NOW).timestamp())
-    return {"content": feed(vehicle("v1", 50.0, 4.0), ts=ts).SerializeToString(),
-            "headers": {"Content-Type": "application/x-protobuf"}}
-
-
 # How to call each endpoint successfully for operator `op`: (path params, request kwargs).
 REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[str, Any]]]] = {
     ("GET", PREFIX + "keys"): lambda api, op: ({}, {}),
@@ -78,17 +49,8 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
 }
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Operators A and B compiled once; each test gets its own database over them."""
-    root = tmp_path_factory.mktemp("operators")
-    feeds = {op: write_feed(root / op.lower(), {}) for op in ("A", "B")}
-    build(feeds, root / "data")
-    return root / "data"
-
-
 @pytest.fixture
-def api(compiled: Path, db_url: str) -> Iterator[Api]:
+def api(compiled: Path, db_url: str) -> Iterator[Api]:  # noqa: F811
     with client_for(compiled, NOW, database_url=db_url, realtime_poll=False,
                     push_keys={"A": "bootstrap-secret-of-A"}) as client:
         yield Api(client, client.app.state.db)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from transit.db.engine import Database
 from transit.db.models import ApiKeyRow, OperatorRow
 
 OPERATOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+KEY_ID = re.compile(r"^key_[A-Za-z0-9_-]{1,36}$")
 # A key's last use is written at most this often: authentication stays one indexed read.
 LAST_USED_EVERY = timedelta(minutes=1)
 
@@ -121,6 +122,8 @@ def create_operator(db: Database, op_id: str, name: str, actor: Principal,
 
 
 def get_operator(db: Database, op_id: str) -> OperatorInfo | None:
+    if not OPERATOR_ID.match(op_id):  # never a query with text PostgreSQL refuses (NUL)
+        return None
     with db.session() as s:
         row = s.get(OperatorRow, op_id)
         return _operator_info(row) if row is not None else None
@@ -189,6 +192,8 @@ def create_key(db: Database, operator_id: str | None, role: str, actor: Principa
     if len(label) > 100 or any(ord(c) < 32 for c in label):
         raise Invalid("label must be at most 100 printable characters")
     at = _now(now)
+    if operator_id is not None and get_operator(db, operator_id) is None:
+        raise NotFound(f"unknown operator {operator_id[:40]!r}")
     with db.session() as s:
         if operator_id is not None and s.get(OperatorRow, operator_id) is None:
             raise NotFound(f"unknown operator {operator_id[:40]!r}")
@@ -200,6 +205,8 @@ def create_key(db: Database, operator_id: str | None, role: str, actor: Principa
 
 def list_keys(db: Database, operator_id: str) -> list[KeyInfo]:
     """Every key of the operator, newest first, revoked and expired ones included."""
+    if not OPERATOR_ID.match(operator_id):
+        return []
     with db.session() as s:
         rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.operator_id == operator_id)
                          .order_by(ApiKeyRow.created_at.desc(), ApiKeyRow.id))
@@ -209,8 +216,10 @@ def list_keys(db: Database, operator_id: str) -> list[KeyInfo]:
 def _operator_key(s: Session, operator_id: str, key_id: str) -> ApiKeyRow:
     """The key only when it belongs to this operator: another operator's key id is as
     unknown as one that never existed."""
-    row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id,
-                                           ApiKeyRow.operator_id == operator_id))
+    row = None
+    if KEY_ID.match(key_id):  # never a query with text PostgreSQL refuses (NUL)
+        row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id,
+                                               ApiKeyRow.operator_id == operator_id))
     if row is None:
         raise NotFound(f"operator {operator_id!r} has no key {key_id[:60]!r}")
     return row
@@ -272,5 +281,7 @@ def authenticate(db: Database, token: str, now: datetime | None = None) -> Princ
 
 def audit_page(db: Database, operator_id: str, limit: int = 50,
                before: int | None = None) -> audit.AuditPage:
+    if not OPERATOR_ID.match(operator_id):
+        return audit.AuditPage([], None)
     with db.session() as s:
         return audit.page(s, operator_id, limit, before)

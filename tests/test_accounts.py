@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -211,3 +213,27 @@ def test_scope_an_admin_acts_on_every_operator() -> None:
     with pytest.raises(AccessDenied, match="a viewer key may not manage keys; roles that "
                        "may: admin, publisher"):
         authorize(viewer, "A", Permission.MANAGE_KEYS)
+
+
+WEB = ("fastapi", "starlette", "uvicorn", "transit.api")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_db_and_accounts_import_nothing_from_the_web_but_their_router() -> None:
+    """The command line and background work use them without a web stack."""
+    root = Path(__file__).resolve().parents[1] / "transit"
+    files = [p for d in ("db", "accounts") for p in (root / d).rglob("*.py")
+             if p.name != "router.py"]
+    assert len(files) >= 10
+    for path in files:
+        web = {n for n in _imports(path) if n.split(".")[0] in WEB or n.startswith(WEB)}
+        assert not web, (path, web)

@@ -160,3 +160,25 @@ def test_serve_needs_no_database_server_and_takes_keys_from_the_cli(tmp_path: Pa
         db.dispose()
     finally:
         stop_process(proc, timeout=20)
+
+
+def test_admin_lists_and_revokes_keys(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    invoke("admin", "create-operator", "BA", "--name", "Bay Area", "--data-dir", data)
+    key = invoke("admin", "create-key", "--operator", "BA", "--role", "viewer", "--label",
+                 "wall screen", "--data-dir", data)[1].strip()
+    admin = invoke("admin", "create-key", "--role", "admin", "--data-dir", data)[1].strip()
+    code, out, _ = invoke("admin", "list-keys", "--operator", "BA", "--data-dir", data)
+    assert code == 0 and key[:15] in out and "viewer" in out and "active" in out
+    assert "wall screen" in out and "used never" in out and key not in out
+    key_id = out.split()[0]
+    out = invoke("admin", "list-keys", "--data-dir", data)[1]
+    assert admin[:15] in out and key[:15] not in out
+    code, _, err = invoke("admin", "revoke-key", key_id, "--data-dir", data)
+    assert code == 2 and "the service has no key" in err  # an operator key needs --operator
+    code, out, _ = invoke("admin", "revoke-key", key_id, "--operator", "BA", "--data-dir", data)
+    assert (code, out.strip()) == (0, f"revoked viewer key {key[:15]} ({key_id})")
+    db = Database(default_url(tmp_path / "data"))
+    assert service.authenticate(db, key) is None and service.authenticate(db, admin)
+    db.dispose()
+    assert "revoked" in invoke("admin", "list-keys", "--operator", "BA", "--data-dir", data)[1]

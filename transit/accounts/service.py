@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -203,25 +203,30 @@ def create_key(db: Database, operator_id: str | None, role: str, actor: Principa
         return IssuedKey(_key_info(row), token)
 
 
-def list_keys(db: Database, operator_id: str) -> list[KeyInfo]:
-    """Every key of the operator, newest first, revoked and expired ones included."""
-    if not OPERATOR_ID.match(operator_id):
+def list_keys(db: Database, operator_id: str | None) -> list[KeyInfo]:
+    """Every key of the operator (None: the admin keys), newest first, revoked and expired
+    ones included."""
+    if operator_id is not None and not OPERATOR_ID.match(operator_id):
         return []
+    owner = (ApiKeyRow.operator_id.is_(None) if operator_id is None
+             else ApiKeyRow.operator_id == operator_id)
     with db.session() as s:
-        rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.operator_id == operator_id)
+        rows = s.scalars(select(ApiKeyRow).where(owner)
                          .order_by(ApiKeyRow.created_at.desc(), ApiKeyRow.id))
         return [_key_info(r) for r in rows]
 
 
-def _operator_key(s: Session, operator_id: str, key_id: str) -> ApiKeyRow:
-    """The key only when it belongs to this operator: another operator's key id is as
-    unknown as one that never existed."""
+def _owned_key(s: Session, operator_id: str | None, key_id: str) -> ApiKeyRow:
+    """The key only when it belongs to this operator (None: an admin key): another
+    operator's key id is as unknown as one that never existed."""
+    owner = (ApiKeyRow.operator_id.is_(None) if operator_id is None
+             else ApiKeyRow.operator_id == operator_id)
     row = None
     if KEY_ID.match(key_id):  # never a query with text PostgreSQL refuses (NUL)
-        row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id,
-                                               ApiKeyRow.operator_id == operator_id))
+        row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id, owner))
     if row is None:
-        raise NotFound(f"operator {operator_id!r} has no key {key_id[:60]!r}")
+        whose = f"operator {operator_id!r}" if operator_id else "the service"
+        raise NotFound(f"{whose} has no key {key_id[:60]!r}")
     return row
 
 
@@ -229,17 +234,29 @@ def _usable(row: ApiKeyRow, at: datetime) -> bool:
     return row.revoked_at is None and (row.expires_at is None or row.expires_at > at)
 
 
-def revoke_key(db: Database, operator_id: str, key_id: str, actor: Principal,
+def _update_unless_changed(s: Session, key_id: str, rotating: bool, **values: object
+                          ) -> bool:
+    """Update the key only if nobody revoked (or, `rotating`, rotated) it meanwhile: of two
+    requests at once one wins and the other gets a conflict."""
+    unchanged = [ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None)]
+    if rotating:
+        unchanged.append(ApiKeyRow.replaced_by.is_(None))
+    result = s.execute(update(ApiKeyRow).where(*unchanged).values(**values)
+                       .execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def revoke_key(db: Database, operator_id: str | None, key_id: str, actor: Principal,
                now: datetime | None = None) -> KeyInfo:
+    """Revoke at once (a rotated key still in its grace period too)."""
     at = _now(now)
     with db.session() as s:
-        row = _operator_key(s, operator_id, key_id)
-        if row.revoked_at is not None:
+        row = _owned_key(s, operator_id, key_id)
+        if not _update_unless_changed(s, key_id, False, revoked_at=at):
             raise Conflict(f"key {key_id!r} was revoked already")
-        row.revoked_at = at
         audit.record(s, actor, operator_id, "key.revoke", row.prefix,
                      {"key_id": row.id, "role": row.role}, at)
-        return _key_info(row)
+        return replace(_key_info(row), revoked_at=at)
 
 
 def rotate_key(db: Database, operator_id: str, key_id: str, actor: Principal,
@@ -247,15 +264,19 @@ def rotate_key(db: Database, operator_id: str, key_id: str, actor: Principal,
     """A new key of the same role and label; the old one keeps working for `grace` (so the
     systems using it can switch), then stops."""
     at = _now(now)
+    conflict = Conflict(f"key {key_id!r} is revoked, expired or rotated already")
     with db.session() as s:
-        row = _operator_key(s, operator_id, key_id)
+        row = _owned_key(s, operator_id, key_id)
         if not _usable(row, at) or row.replaced_by is not None:
-            raise Conflict(f"key {key_id!r} is revoked, expired or rotated already")
+            raise conflict
         new_row, token = _insert_key(s, operator_id, Role(row.role), row.label, actor, at)
-        row.expires_at, row.replaced_by = at + grace, new_row.id
+        expires = at + grace
+        if not _update_unless_changed(s, key_id, True, expires_at=expires,
+                                      replaced_by=new_row.id):
+            raise conflict  # rotated or revoked meanwhile: the new key is rolled back
         audit.record(s, actor, operator_id, "key.rotate", row.prefix,
                      {"key_id": row.id, "new_key_id": new_row.id, "new_prefix": new_row.prefix,
-                      "role": row.role, "old_key_expires_at": row.expires_at.isoformat()}, at)
+                      "role": row.role, "old_key_expires_at": expires.isoformat()}, at)
         return IssuedKey(_key_info(new_row), token)
 
 

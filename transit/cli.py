@@ -164,6 +164,24 @@ def db_current(data_dir: DataDirOpt = None) -> None:
     typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """For developers: write the next migration into transit/db/migrations/versions,
+    generated from the difference between the models and a database migrated to head."""
+    from alembic import command
+
+    from transit.db import migrate
+
+    db = _migrated(data_dir)
+    rev_id = f"{int(migrate.head()) + 1:04d}"
+    command.revision(migrate.alembic_config(db), message=message, autogenerate=True,
+                     rev_id=rev_id)
+    typer.echo(f"wrote revision {rev_id}; review it, then run the migration test")
+
+
 admin_app = typer.Typer(help="Operators and their keys (acts as the service's owner).",
                         no_args_is_help=True)
 app.add_typer(admin_app, name="admin")

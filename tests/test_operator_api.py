@@ -18,6 +18,7 @@ from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
 from transit.accounts.scope import CLI
+from transit.db.engine import Database
 
 PREFIX = "/v1/operators/{operator_id}/"
 ROLES = [r.value for r in OPERATOR_ROLES]
@@ -233,3 +234,23 @@ def test_audit_log_pages_and_names_who_did_what(api: Api) -> None:
     assert (seen[-1]["action"], seen[-1]["actor"]) == ("operator.import", "timetable")
     b_audit = api.call("GET", "/v1/operators/B/audit", api.key("B", "viewer")).json()
     assert all(e["operator"] == "B" for e in b_audit["entries"])
+
+
+def test_database_down_is_503_for_keys_and_the_rest_keeps_serving(api: Api) -> None:
+    key = api.key("A", "publisher")
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing there
+    try:
+        r = api.call("GET", "/v1/operators/A/keys", key)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json()["detail"] == "the database is unavailable; retry later"
+        assert api.call("GET", "/v1/operators/A/realtime").status_code == 200
+        assert api.call("GET", "/v1/stops/A:S1").status_code == 200
+        # a bootstrap push key needs the database too (the operator is checked there)
+        r = api.call("POST", "/v1/operators/A/realtime", "bootstrap-secret-of-A",
+                     **_push_body())
+        assert r.status_code == 503
+    finally:
+        app.state.db.dispose()
+        app.state.db = api.db
+    assert api.call("GET", "/v1/operators/A/keys", key).status_code == 200

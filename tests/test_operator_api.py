@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import client_for
+from tests.conftest import build, client_for
+from tests.feeds import write_feed
 from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 (fixture)
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
@@ -254,3 +255,16 @@ def test_database_down_is_503_for_keys_and_the_rest_keeps_serving(api: Api) -> N
         app.state.db.dispose()
         app.state.db = api.db
     assert api.call("GET", "/v1/operators/A/keys", key).status_code == 200
+
+
+def test_a_new_version_is_served_even_when_the_database_is_down(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build({"A": write_feed(tmp_path / "a", {})}, data)
+    down = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    with client_for(data, NOW, database_url=down, auto_migrate=False, realtime_poll=False,
+                    catalog=tmp_path / "none.toml") as client:
+        assert client.get("/v1/stops/A:S1").status_code == 200
+        assert client.get("/v1/operators/A/keys",
+                          headers={"Authorization": "Bearer x"}).status_code == 401
+        assert client.get("/v1/operators/A/keys", headers={
+            "Authorization": "Bearer tk_000000000000_" + "a" * 43}).status_code == 503

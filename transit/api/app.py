@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
@@ -91,8 +91,12 @@ def _on_load(db: Database) -> Callable[[Timetable], None]:
 
     def on_load(tt: Timetable) -> None:
         prepare(tt)
-        accounts.record_operators(db, ((o["id"], o["name"]) for o in tt.meta["operators"]),
-                                  "timetable")
+        try:
+            accounts.record_operators(db, ((o["id"], o["name"])
+                                           for o in tt.meta["operators"]), "timetable")
+        except SQLAlchemyError as exc:  # a database outage never holds back a new version
+            logging.getLogger("transit").warning("operators of %s not recorded: %s",
+                                                 tt.version, exc)
 
     return on_load
 

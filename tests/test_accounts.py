@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -211,3 +215,74 @@ def test_scope_an_admin_acts_on_every_operator() -> None:
     with pytest.raises(AccessDenied, match="a viewer key may not manage keys; roles that "
                        "may: admin, publisher"):
         authorize(viewer, "A", Permission.MANAGE_KEYS)
+
+
+WEB = ("fastapi", "starlette", "uvicorn", "transit.api")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_db_and_accounts_import_nothing_from_the_web_but_their_router() -> None:
+    """The command line and background work use them without a web stack."""
+    root = Path(__file__).resolve().parents[1] / "transit"
+    files = [p for d in ("db", "accounts") for p in (root / d).rglob("*.py")
+             if p.name != "router.py"]
+    assert len(files) >= 10
+    for path in files:
+        web = {n for n in _imports(path) if n.split(".")[0] in WEB or n.startswith(WEB)}
+        assert not web, (path, web)
+
+
+def _at_once(n: int, action: Callable[[], object]) -> list[object]:
+    """Run `action` in n threads released together; each result or the exception raised."""
+    barrier = threading.Barrier(n)
+
+    def run() -> object:
+        barrier.wait()
+        try:
+            return action()
+        except service.AccountsError as exc:
+            return exc
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: run(), range(n)))
+
+
+def test_concurrent_rotations_of_one_key_give_one_new_key(db: Database) -> None:
+    old = service.create_key(db, "A", "realtime", CLI)
+    results = _at_once(4, lambda: service.rotate_key(db, "A", old.info.id, CLI,
+                                                     timedelta(minutes=5)))
+    issued = [r for r in results if isinstance(r, service.IssuedKey)]
+    assert len(issued) == 1, results
+    assert all(isinstance(r, service.Conflict) for r in results if r not in issued)
+    keys_of_a = service.list_keys(db, "A")
+    assert len(keys_of_a) == 2  # the losers' new keys were rolled back
+    assert {k.id: k.replaced_by for k in keys_of_a}[old.info.id] == issued[0].info.id
+
+
+def test_concurrent_revocations_record_one(db: Database) -> None:
+    key = service.create_key(db, "A", "viewer", CLI)
+    results = _at_once(4, lambda: service.revoke_key(db, "A", key.info.id, CLI))
+    assert sum(isinstance(r, service.KeyInfo) for r in results) == 1, results
+    actions = [e.action for e in service.audit_page(db, "A").entries]
+    assert actions.count("key.revoke") == 1
+
+
+def test_admin_keys_are_listed_and_revoked_apart_from_operators(db: Database) -> None:
+    admin = service.create_key(db, None, "admin", CLI)
+    op_key = service.create_key(db, "A", "publisher", CLI)
+    assert [k.id for k in service.list_keys(db, None)] == [admin.info.id]
+    with pytest.raises(service.NotFound, match="the service has no key"):
+        service.revoke_key(db, None, op_key.info.id, CLI)
+    with pytest.raises(service.NotFound, match="operator 'A' has no key"):
+        service.revoke_key(db, "A", admin.info.id, CLI)
+    service.revoke_key(db, None, admin.info.id, CLI)
+    assert service.authenticate(db, admin.token) is None

@@ -5,7 +5,6 @@ realtime push with operator keys."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,12 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import build, client_for
 from tests.feeds import write_feed
-from tests.realtime_support import feed, vehicle
+from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 (fixture)
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
 from transit.accounts.scope import CLI
 from transit.db.engine import Database
 
-NOW = "2026-06-01T08:00:00+02:00"
 PREFIX = "/v1/operators/{operator_id}/"
 ROLES = [r.value for r in OPERATOR_ROLES]
 
@@ -41,31 +39,6 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
 PUBLIC = {("GET", PREFIX + "realtime")}
 
 
-@dataclass
-class Api:
-    client: TestClient
-    db: Database
-
-    def key(self, op: str | None, role: str) -> str:
-        return service.create_key(self.db, op, role, CLI).token
-
-    def key_id(self, op: str, role: str = "viewer") -> str:
-        return service.create_key(self.db, op, role, CLI).info.id
-
-    def call(self, method: str, path: str, key: str | None = None,
-             **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-
-def _push_body() -> dict[str, Any]:
-    ts = int(datetime.fromisoformat(NOW).timestamp())
-    return {"content": feed(vehicle("v1", 50.0, 4.0), ts=ts).SerializeToString(),
-            "headers": {"Content-Type": "application/x-protobuf"}}
-
-
 # How to call each endpoint successfully for operator `op`: (path params, request kwargs).
 REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[str, Any]]]] = {
     ("GET", PREFIX + "keys"): lambda api, op: ({}, {}),
@@ -78,17 +51,8 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
 }
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Operators A and B compiled once; each test gets its own database over them."""
-    root = tmp_path_factory.mktemp("operators")
-    feeds = {op: write_feed(root / op.lower(), {}) for op in ("A", "B")}
-    build(feeds, root / "data")
-    return root / "data"
-
-
 @pytest.fixture
-def api(compiled: Path, db_url: str) -> Iterator[Api]:
+def api(compiled: Path, db_url: str) -> Iterator[Api]:  # noqa: F811
     with client_for(compiled, NOW, database_url=db_url, realtime_poll=False,
                     push_keys={"A": "bootstrap-secret-of-A"}) as client:
         yield Api(client, client.app.state.db)  # type: ignore[attr-defined]
@@ -271,3 +235,36 @@ def test_audit_log_pages_and_names_who_did_what(api: Api) -> None:
     assert (seen[-1]["action"], seen[-1]["actor"]) == ("operator.import", "timetable")
     b_audit = api.call("GET", "/v1/operators/B/audit", api.key("B", "viewer")).json()
     assert all(e["operator"] == "B" for e in b_audit["entries"])
+
+
+def test_database_down_is_503_for_keys_and_the_rest_keeps_serving(api: Api) -> None:
+    key = api.key("A", "publisher")
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing there
+    try:
+        r = api.call("GET", "/v1/operators/A/keys", key)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json()["detail"] == "the database is unavailable; retry later"
+        assert api.call("GET", "/v1/operators/A/realtime").status_code == 200
+        assert api.call("GET", "/v1/stops/A:S1").status_code == 200
+        # a bootstrap push key needs the database too (the operator is checked there)
+        r = api.call("POST", "/v1/operators/A/realtime", "bootstrap-secret-of-A",
+                     **_push_body())
+        assert r.status_code == 503
+    finally:
+        app.state.db.dispose()
+        app.state.db = api.db
+    assert api.call("GET", "/v1/operators/A/keys", key).status_code == 200
+
+
+def test_a_new_version_is_served_even_when_the_database_is_down(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build({"A": write_feed(tmp_path / "a", {})}, data)
+    down = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    with client_for(data, NOW, database_url=down, auto_migrate=False, realtime_poll=False,
+                    catalog=tmp_path / "none.toml") as client:
+        assert client.get("/v1/stops/A:S1").status_code == 200
+        assert client.get("/v1/operators/A/keys",
+                          headers={"Authorization": "Bearer x"}).status_code == 401
+        assert client.get("/v1/operators/A/keys", headers={
+            "Authorization": "Bearer tk_000000000000_" + "a" * 43}).status_code == 503

@@ -324,7 +324,9 @@ def _seated_problems(p: Planner, prev: dict, leg: dict, between: list, where: st
     b = p.trip(leg["trip_id"], leg["service_date"])
     if between or a is None or b is None:
         return [f"{where}: stays seated across a walk or into a trip that does not run"]
-    ok = (a["block_id"] is not None and a["block_id"] == b["block_id"]
+    ti, tj = p.tt.trip_index[prev["trip_id"]], p.tt.trip_index[leg["trip_id"]]
+    in_seat = int(p.tt.trip_next_in_block[ti]) == tj  # transfers.txt type 4 (tests check it)
+    ok = ((in_seat or (a["block_id"] is not None and a["block_id"] == b["block_id"]))
           and a["operator"] == b["operator"] and prev["service_date"] == leg["service_date"]
           and a["stops"][-1]["stop_id"] == prev["to"]["stop_id"] == leg["from"]["stop_id"]
           == b["stops"][0]["stop_id"]
@@ -849,6 +851,83 @@ def test_filters_by_mode_and_operator(tmp_path: Path, planner) -> None:
         r = p.client.get("/v1/journeys", params={**q, **bad})
         assert r.status_code == 422, bad
         assert r.json()["parameter"] == next(iter(bad))
+
+
+# -- transfers.txt: every type, with the spec's precedence ----------------------------------
+
+def _changing(tmp_path: Path, transfers: str, trips: str = "", extra_times: str = "",
+              extra_stops: str = "") -> dict[str, Path]:
+    """T1 A 08:00 -> X 08:10 (block BL); T2 X 08:15 -> B 08:30 (a change at X); the slow
+    direct T9 A 08:05 -> B 09:00."""
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+             "A,Ash,50.0,4.0,0,\nX,Xeno,50.01,4.0,0,\nB,Birch,50.02,4.0,0,\n" + extra_stops)
+    return {"Q": feed(tmp_path, "Q", stops, "R1,Q,1,One,3\nR2,Q,2,Two,3\nR9,Q,9,Nine,3\n",
+                      "route_id,service_id,trip_id,block_id\nR1,DAILY,T1,BL\nR2,DAILY,T2,\n"
+                      "R9,DAILY,T9,\n" + trips,
+                      "T1,08:00:00,08:00:00,A,1\nT1,08:10:00,08:10:00,X,2\n"
+                      "T2,08:15:00,08:15:00,X,1\nT2,08:30:00,08:30:00,B,2\n"
+                      "T9,08:05:00,08:05:00,A,1\nT9,09:00:00,09:00:00,B,2\n" + extra_times,
+                      **{"transfers.txt": "from_stop_id,to_stop_id,transfer_type,"
+                         "min_transfer_time,from_route_id,to_route_id,from_trip_id,to_trip_id\n"
+                         + transfers})}
+
+
+def _trips_of(js: list[dict]) -> list[list[str]]:
+    return [[leg["trip_id"] for leg in j["legs"] if leg["trip_id"]] for j in js]
+
+
+def test_no_changing_at_a_stop_with_a_transfer_type_3_to_itself(tmp_path: Path,
+                                                                 planner) -> None:
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    p = planner(_changing(tmp_path / "a", ""), "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+    # X -> X type 3: no change at X (the direct trip only)
+    p = planner(_changing(tmp_path / "b", "X,X,3,,,,,\n"), "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T9"]]
+    # a rule for other routes, or other trips, is no rule for these
+    p = planner(_changing(tmp_path / "c", "X,X,3,,R9,R2,,\nX,X,3,,,,T9,T2\n"),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+
+
+def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:
+    # station S with platforms P1, P2 (10 m apart): S -> S takes 10 min, P1 -> P2 1 min,
+    # whatever the order of the rows
+    stops = ("S,Station,50.03,4.0,1,\nP1,Station 1,50.03,4.0,0,S\n"
+             "P2,Station 2,50.03009,4.0,0,S\n")
+    for i, rows in enumerate(("P1,P2,2,60,,,,\nS,S,2,600,,,,\n",
+                              "S,S,2,600,,,,\nP1,P2,2,60,,,,\n")):
+        p = planner(_changing(tmp_path / str(i), rows, extra_stops=stops),
+                    "2026-05-05T07:00:00+02:00")
+        assert p.footpath("Q:P1", "Q:P2")[:1] == (60,), rows  # type: ignore[index]
+        assert p.footpath("Q:P2", "Q:P1")[:1] == (600,), rows  # type: ignore[index]
+        assert (p.change_s("Q:P1"), p.change_s("Q:P2")) == (600, 600)
+    # a type 3 between the platforms beats the station's type 2
+    p = planner(_changing(tmp_path / "x", "S,S,2,600,,,,\nP1,P2,3,,,,,\n", extra_stops=stops),
+                "2026-05-05T07:00:00+02:00")
+    assert p.footpath("Q:P1", "Q:P2") is None and p.footpath("Q:P2", "Q:P1") is not None
+
+
+def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
+    # type 4 T1 -> T3: T3 X 08:12 -> B 08:25 continues T1 (no block_id): seated, no transfer
+    extra = ("T3,08:12:00,08:12:00,X,1\nT3,08:25:00,08:25:00,B,2\n")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00",
+         "max_transfers": 0}
+    p = planner(_changing(tmp_path / "a", ",,4,,,,T1,T3\n", "R2,DAILY,T3,\n", extra),
+                "2026-05-05T07:00:00+02:00")
+    [j] = p.plan(**q)
+    assert summary(j) == [
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T3", "Q:X", "2026-05-05T08:12:00+02:00", "Q:B", "2026-05-05T08:25:00+02:00",
+         "seated")]
+    # type 5 between trips of one block: alight and board again (a transfer, change time)
+    p = planner(_changing(tmp_path / "b", ",,5,,,,T1,T3\n", "R2,DAILY,T3,BL\n",
+                          extra.replace("08:12:00", "08:13:00")),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T9"]]
+    js = p.plan(**{**q, "max_transfers": 1})
+    assert [(t, j["transfers"]) for t, j in zip(_trips_of(js), js, strict=True)] == [
+        (["Q:T1", "Q:T3"], 1), (["Q:T9"], 0)]
 
 
 # -- c. the engine against the brute force on random networks ---------------------------------

@@ -31,6 +31,8 @@ REFERENCES = {
     "route_agency": "agency", "stop_parent": "stop", "pattern_stops": "stop",
     "trip_route": "route", "trip_service": "service", "trip_pattern": "pattern",
     "trip_st_start": "st", "transfer_from": "stop", "transfer_to": "stop",
+    "transfer_from_route": "route", "transfer_to_route": "route",
+    "transfer_from_trip": "trip", "transfer_to_trip": "trip",
     "trip_shape": "shape",
 }
 CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip",
@@ -137,9 +139,15 @@ def merge_parts(
     cols["station_members"] = reg.members
     cols["station_member_rule"] = reg.member_rule
 
-    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"]),
-                         np.asarray(cols["transfer_to"]), np.asarray(cols["transfer_type"]),
-                         np.asarray(cols["transfer_min_s"]), footpath_rules)
+    # stop rules only: a rule for some routes or trips is no footpath for all of them
+    general = np.ones(len(cols["transfer_from"]), np.bool_)
+    for name in ("transfer_from_route", "transfer_to_route", "transfer_from_trip",
+                 "transfer_to_trip"):
+        general &= np.asarray(cols[name]) < 0
+    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"])[general],
+                         np.asarray(cols["transfer_to"])[general],
+                         np.asarray(cols["transfer_type"])[general],
+                         np.asarray(cols["transfer_min_s"])[general], footpath_rules)
     cols["fp_offsets"], cols["fp_to"], cols["fp_duration_s"] = fp.offsets, fp.to, fp.duration_s
     cols["fp_distance_m"], cols["fp_kind"], cols["stop_change_s"] = fp.distance_m, fp.kind, \
         fp.change_s

@@ -20,7 +20,7 @@ from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 2
+PART_FORMAT = 3
 
 
 @dataclass
@@ -273,19 +273,34 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     cols["trip_tz"] = agency_tz_arr[route_agency_arr[trip_route]] \
         if n_trips else np.zeros(0, np.int16)
 
-    # -- transfers.txt (footpaths and minimum change times given by the operator)
+    # -- transfers.txt (footpaths, minimum change times, trip- and route-specific rules and
+    # in-seat transfers given by the operator); -1 where a rule leaves a field empty
     tf = feed.table("transfers")
+    names = ("transfer_from", "transfer_to", "transfer_from_route", "transfer_to_route",
+             "transfer_from_trip", "transfer_to_trip")
     if tf is not None and len(tf):
-        f = np.array([stop_of.get(s, -1) for s in _s(tf, "from_stop_id")], dtype=np.int32)
-        t = np.array([stop_of.get(s, -1) for s in _s(tf, "to_stop_id")], dtype=np.int32)
-        keep = (f >= 0) & (t >= 0)
-        cols["transfer_from"], cols["transfer_to"] = f[keep], t[keep]
+        new_trip = {tid: i for i, tid in enumerate(tids)}
+
+        def ref(field: str, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+            """Indexes of a column, and which rows name something unknown."""
+            values = _s(tf, field)
+            out = np.array([index.get(v, -1) if v else -1 for v in values], dtype=np.int32)
+            return out, np.array([bool(v) for v in values]) & (out < 0)
+
+        refs = [ref("from_stop_id", stop_of), ref("to_stop_id", stop_of),
+                ref("from_route_id", route_of), ref("to_route_id", route_of),
+                ref("from_trip_id", new_trip), ref("to_trip_id", new_trip)]
+        # a rule naming something the feed does not have applies to nothing
+        keep = ~np.any([bad for _, bad in refs], axis=0)
+        for name, (values, _) in zip(names, refs, strict=True):
+            cols[name] = values[keep]
         cols["transfer_type"] = _i(tf, "transfer_type", 0, np.int8)[keep]
         cols["transfer_min_s"] = _i(tf, "min_transfer_time", -1, np.int32)[keep]
     else:
-        for name, dt in (("transfer_from", np.int32), ("transfer_to", np.int32),
-                         ("transfer_type", np.int8), ("transfer_min_s", np.int32)):
-            cols[name] = np.zeros(0, dtype=dt)
+        for name in names:
+            cols[name] = np.zeros(0, dtype=np.int32)
+        cols["transfer_type"] = np.zeros(0, dtype=np.int8)
+        cols["transfer_min_s"] = np.zeros(0, dtype=np.int32)
 
     # -- translations
     languages: set[str] = set()

@@ -51,7 +51,7 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 8  # bump when the arrays change; older versions on disk are compiled again
+FORMAT = 9  # bump when the arrays change; older versions on disk are compiled again
 
 
 class FormatError(Exception):

@@ -791,15 +791,86 @@ def test_direct_walk_is_offered_when_it_is_best(tmp_path: Path, planner) -> None
 
 
 def test_coordinates_sharing_their_only_stop(tmp_path: Path, planner) -> None:
-    # 500 m north and 500 m south of S1: 1300 m walked, more than max_walk_m, so no direct
-    # walk; both places reach S1 (650 m). A journey through S1 without a trip must still
-    # leave at or after depart_at and take both walks (checked by journey_problems).
+    # 500 m north and 500 m south of S1, which is the only stop either reaches (650 m walked
+    # each way) and no trip leaves from S1 towards the south. Walking via S1 is walking
+    # instead of transit (1300 m): no journey within max_walk_m 1000; within 1500 m exactly
+    # one, the direct walk (not a second one via S1).
     p = planner(coordinates_network(tmp_path), "2026-05-05T07:00:00+02:00")
-    js = p.plan(**{"from": "50.0045,4.0", "to": "49.9955,4.0",
-                   "depart_at": "2026-05-05T07:30:00+02:00"})
-    t0 = unix("2026-05-05T07:30:00+02:00")
-    walks = walk_s(50.0045, 4.0, 50.0, 4.0) + walk_s(49.9955, 4.0, 50.0, 4.0)
-    assert all(unix(j["arrival"]) >= t0 + walks for j in js), [summary(j) for j in js]
+    q = {"from": "50.0045,4.0", "to": "49.9955,4.0", "depart_at": "2026-05-05T07:30:00+02:00"}
+    body = p.get(**q)
+    assert body["journeys"] == [] and "no connection" in body["reason"]
+    assert body["search"]["access_stops"] == body["search"]["egress_stops"] == 1
+    js = p.plan(**q, max_walk_m=1500)
+    secs = walk_s(50.0045, 4.0, 49.9955, 4.0)
+    assert [summary(j) for j in js] == [[("walk", "50.0045,4.0", "49.9955,4.0", secs)]]
+    assert (js[0]["departure"], js[0]["duration_s"]) == ("2026-05-05T07:30:00+02:00", secs)
+
+
+def walking_network(tmp_path: Path) -> dict[str, Path]:
+    """A, N 222 m north (a footpath), B 556 m north of A (723 m walked: no footpath, a direct
+    walk within 1000 m). D every 15 min A 08:00 .. 09:00 -> B 4 min later; TN N 07:10 ->
+    B 07:14."""
+    times = "".join(f"D{h}{m},{h}:{m}:00,{h}:{m}:00,A,1\nD{h}{m},{h}:{int(m) + 4:02d}:00,"
+                    f"{h}:{int(m) + 4:02d}:00,B,2\n"
+                    for h, m in (("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"),
+                                 ("09", "00")))
+    trips = "".join(f"R1,DAILY,D{h}{m}\n" for h, m in (
+        ("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"), ("09", "00")))
+    return {"W": feed(tmp_path, "W", stops_txt(("A", "Ash", 50.0, 4.0), ("N", "Nile", 50.002, 4.0),
+                                               ("B", "Birch", 50.005, 4.0)),
+                      "R1,W,1,Direct,3\nR2,W,2,North,3\n",
+                      "route_id,service_id,trip_id\n" + trips + "R2,DAILY,TN\n",
+                      times + "TN,07:10:00,07:10:00,N,1\nTN,07:14:00,07:14:00,B,2\n")}
+
+
+def test_walking_is_one_option_among_others(tmp_path: Path, planner) -> None:
+    p = planner(walking_network(tmp_path), "2026-05-05T06:00:00+02:00")
+    ab = walk_s(50.0, 4.0, 50.005, 4.0)
+    an = walk_s(50.0, 4.0, 50.002, 4.0)
+    assert (ab, an) == (603, 241) and p.footpath("W:A", "W:B") is None
+    # a window gives one journey per departure, each faster than walking
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T08:00:00+02:00",
+                   "window": 60})
+    assert [(j["departure"][11:19], j["arrival"][11:19], _trips_of([j])[0]) for j in js] == [
+        (f"{h}:{m}:00", f"{h}:{int(m) + 4:02d}:00", [f"W:D{h}{m}"]) for h, m in (
+            ("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"), ("09", "00"))]
+    # at 07:00: walking now (07:10:03), and walking to N for TN (07:05:59 -> 07:14), which
+    # leaves later and is faster than the walk; the walk names its stops
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert [summary(j) for j in js] == [
+        [("walk", "W:A", "W:B", ab)],
+        [("walk", "W:A", "W:N", an),
+         ("W:TN", "W:N", "2026-05-05T07:10:00+02:00", "W:B", "2026-05-05T07:14:00+02:00")]]
+    assert (js[0]["legs"][0]["from"]["name"], js[0]["legs"][0]["to"]["name"]) == (
+        "Ash", "Birch")
+    assert js[1]["departure"] == "2026-05-05T07:05:59+02:00"
+    # arrive by 07:14: walking leaves at 07:03:57, walking to N for TN at 07:05:59 and arrives
+    # as soon (it dominates the walk); by 07:20 walking leaves later, at 07:09:57: both
+    js = p.plan(**{"from": "W:A", "to": "W:B", "arrive_by": "2026-05-05T07:14:00+02:00"})
+    assert [(j["departure"][11:19], j["arrival"][11:19], len(j["legs"])) for j in js] == [
+        ("07:05:59", "07:14:00", 2)]
+    js = p.plan(**{"from": "W:A", "to": "W:B", "arrive_by": "2026-05-05T07:20:00+02:00"})
+    assert [(j["departure"][11:19], j["arrival"][11:19], len(j["legs"])) for j in js] == [
+        ("07:05:59", "07:14:00", 2), ("07:09:57", "07:20:00", 1)]
+    # a footpath walk (A -> N) is listed once, by name
+    js = p.plan(**{"from": "W:A", "to": "W:N", "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert [summary(j) for j in js] == [[("walk", "W:A", "W:N", an)]]
+    assert js[0]["legs"][0]["to"]["name"] == "Nile"
+    # max_walk_m=0: no walk between stops, neither instead of transit nor to N
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T07:00:00+02:00",
+                   "max_walk_m": 0})
+    assert [_trips_of([j])[0] for j in js] == [["W:D0800"]]
+    assert all(leg["mode"] != "walk" for j in js for leg in j["legs"])
+    body = p.get(**{"from": "W:A", "to": "W:N", "max_walk_m": 0,
+                    "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert body["journeys"] == []
+
+
+def test_from_and_to_the_same_place(tmp_path: Path, planner) -> None:
+    p = planner(walking_network(tmp_path), "2026-05-05T06:00:00+02:00")
+    for a, b in (("W:A", "W:A"), ("50.0,4.0", "50.0,4.0")):
+        body = p.get(**{"from": a, "to": b, "depart_at": "2026-05-05T07:00:00+02:00"})
+        assert body["journeys"] == [] and "same place" in body["reason"], (a, b)
 
 
 def test_unknown_place_unreachable_and_far_coordinates(tmp_path: Path, planner) -> None:

@@ -105,18 +105,25 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
                    "window_min": opt.window_min, "max_transfers": opt.max_transfers,
                    "max_walk_m": opt.max_walk_m, "access_stops": len(origin.stops),
                    "egress_stops": len(destination.stops)}
+    if _same_place(origin, destination):
+        return JourneyList(journeys=[], search=search_info, reason=(
+            "from and to are the same place: there is no journey to make"))
     direct = _direct_walk(origin, destination, opt)
     for place in (origin, destination):
         if not place.stops and direct is None:
             return JourneyList(journeys=[], search=search_info, reason=(
                 f"no stop within {opt.max_walk_m:g} m of {place.param} "
                 f"({place.lat},{place.lon})"))
+    # a footpath from an origin stop (or into a destination stop) is walking too: only when
+    # max_walk_m allows the longest of them
+    footpaths_ok = opt.max_walk_m >= _longest_footpath_m(tt)
     q = engine.Query(
         origins=[(s, w) for s, w, _ in origin.stops if stop_ok is None or stop_ok[s]],
         destinations=[(s, w) for s, w, _ in destination.stops if stop_ok is None or stop_ok[s]],
         time=t, max_transfers=opt.max_transfers, trip_ok=trip_ok, stop_ok=stop_ok,
-        extra_change_s=opt.min_transfer_s, walk_from_origins=not origin.is_coordinate,
-        walk_to_destinations=not destination.is_coordinate,
+        extra_change_s=opt.min_transfer_s,
+        walk_from_origins=not origin.is_coordinate and footpaths_ok,
+        walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
     if arrive_by:
         found = searcher.arrive_by(q)
@@ -124,27 +131,56 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         found = searcher.depart_in_range(q, opt.window_min * 60)
     else:
         found = searcher.depart_at(q)
-    if origin.is_coordinate or destination.is_coordinate:
-        # walking to a stop and on from it is walking: the direct walk covers it
-        found = [j for j in found if j.trips > 0]
+    # walking instead of transit is one option, whenever one leaves: the direct walk (at the
+    # rider's speed), else a footpath between the two stops (for stops without coordinates)
+    walks = [j for j in found if j.trips == 0 and j.legs]
+    found = [j for j in found if j.trips > 0]
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
     alerts = live.alerts if live is not None else []  # the fresh ones, judged once
     if alerts:
         for j, jj in zip(journeys, found, strict=True):
             _attach_alerts(tt, j, jj, alerts, langs)
+    walk: Journey | None = None
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
-        journeys.append(_walk_only(tt, origin, destination, start, walk_s, direct[1]))
-        journeys = _pareto(journeys, arrive_by)
+        walk = _walk_only(tt, origin, destination, start, walk_s, direct[1], langs)
+    elif walks and not origin.is_coordinate and not destination.is_coordinate:
+        w = min(walks, key=lambda j: j.arrival - j.departure)
+        walk = _journey(tt, _at(w, t, arrive_by), origin, destination, opt, langs, behind)
+    journeys = _pareto(journeys, walk)
     journeys.sort(key=lambda j: (j.departure, j.arrival, j.transfers))
     reason = None if journeys else (
         "no connection found within the search bounds (transfers, time window, walking)")
     return JourneyList(journeys=journeys, reason=reason, search=search_info)
 
 
+def _same_place(a: Place, b: Place) -> bool:
+    """Places naming the same stop or station (or one of its platforms), or one point."""
+    if a.is_coordinate or b.is_coordinate:
+        return a.is_coordinate and b.is_coordinate and (a.lat, a.lon) == (b.lat, b.lon)
+    return a.label == b.label or bool({s for s, _, _ in a.stops} & {s for s, _, _ in b.stops})
+
+
+def _longest_footpath_m(tt: Timetable) -> float:
+    key = ("longest_footpath_m",)
+    if key not in tt.cache:
+        dist = np.asarray(tt.fp_distance_m)
+        tt.cache[key] = float(dist.max(initial=0.0)) * float(tt.meta["footpaths"]["detour"])
+    return tt.cache[key]  # type: ignore[return-value]
+
+
+def _at(j: engine.Journey, t: int, arrive_by: bool) -> engine.Journey:
+    """A walk-only journey moved to leave at t (arrive by t): a walk leaves at any time."""
+    shift = (t - j.arrival) if arrive_by else (t - j.departure)
+    legs = [engine.Leg(leg.kind, leg.from_stop, leg.to_stop, leg.departure + shift,
+                       leg.arrival + shift) for leg in j.legs]
+    return engine.Journey(legs, j.first_stop, j.last_stop, j.departure + shift,
+                          j.arrival + shift, 0)
+
+
 def _direct_walk(a: Place, b: Place, opt: Options) -> tuple[int, float] | None:
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None or opt.max_walk_m <= 0:
         return None
     metres = float(haversine_m(a.lat, a.lon, b.lat, b.lon)) * opt.detour
     if metres > opt.max_walk_m:
@@ -152,16 +188,30 @@ def _direct_walk(a: Place, b: Place, opt: Options) -> tuple[int, float] | None:
     return math.ceil(metres / opt.walk_speed), metres
 
 
-def _pareto(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
-    def key(j: Journey) -> tuple[int, int]:
-        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
-        return t, j.transfers
+def _pareto(journeys: list[Journey], walk: Journey | None) -> list[Journey]:
+    """The journeys no other one dominates on (later departure, earlier arrival, fewer
+    transfers), one of each. A walk leaves whenever one likes, so it dominates every
+    journey that takes at least as long; it is itself dominated by a journey with no
+    transfer leaving no earlier and arriving no later."""
 
-    keep = []
-    for j in journeys:
-        kj = key(j)
-        if not any(key(o) <= kj and key(o) != kj for o in journeys):
-            keep.append(j)
+    def key(j: Journey) -> tuple[int, int, int]:
+        return _unix(j.departure), _unix(j.arrival), j.transfers
+
+    def beats(o: tuple[int, int, int], k: tuple[int, int, int]) -> bool:
+        return o[0] >= k[0] and o[1] <= k[1] and o[2] <= k[2] and o != k
+
+    keys = [key(j) for j in journeys]
+    keep: list[Journey] = []
+    seen: set[tuple[int, int, int]] = set()
+    for j, k in zip(journeys, keys, strict=True):
+        if k in seen or any(beats(o, k) for o in keys):
+            continue
+        if walk is not None and j.duration_s >= walk.duration_s:
+            continue
+        seen.add(k)
+        keep.append(j)
+    if walk is not None and not any(beats(key(o), key(walk)) for o in keep):
+        keep.append(walk)
     return keep
 
 
@@ -325,17 +375,21 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
                    walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1), legs=legs)
 
 
-def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float
-               ) -> Journey:
+def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float,
+               langs: list[str]) -> Journey:
     near = a.stops[0][0] if a.stops else (b.stops[0][0] if b.stops else None)
     tz = _tz(tt, near) if near is not None else "UTC"
-    pa = LegPlace(stop_id=a.label or None, name=a.label or f"{a.lat},{a.lon}", platform=None,
-                  lat=a.lat, lon=a.lon)
-    pb = LegPlace(stop_id=b.label or None, name=b.label or f"{b.lat},{b.lon}", platform=None,
-                  lat=b.lat, lon=b.lon)
-    leg = _walk_leg(pa, pb, start, start + walk_s, metres, tz)
+    leg = _walk_leg(_named_place(tt, a, langs), _named_place(tt, b, langs), start,
+                    start + walk_s, metres, tz)
     return Journey(departure=leg.departure, arrival=leg.arrival, duration_s=walk_s,
                    transfers=0, walk_m=round(metres, 1), legs=[leg])
+
+
+def _named_place(tt: Timetable, place: Place, langs: list[str]) -> LegPlace:
+    """A stop or station as legs show it (id, name, platform); a point by its coordinates."""
+    if place.is_coordinate:
+        return _point_place(place)
+    return _stop_place(tt, tt.stop_index[place.label], langs)
 
 
 def resolve_time(value: str | None, param: str, now: datetime, tz: str) -> datetime:

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import DATA, PEER_CASES, client_for
 from tests.feeds import write_feed
+from tests.gtfs_reference import read_table
 from tests.routing_reference import (
     INF,
     Instance,
@@ -1001,6 +1002,33 @@ def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
         (["Q:T1", "Q:T3"], 1), (["Q:T9"], 0)]
 
 
+def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
+    # HAFAS exports (SNCB) name the platform of a call per service only in
+    # stop_time_overrides.txt: T leaves A from platform 2 on weekdays (WK), 1 on Sundays (SU),
+    # and reaches B at platform 7 every day (DAILY); B's own stop has no platform
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,platform_code\n"
+             "SA,Ash,50.0,4.0,1,,\nA,Ash,50.0,4.0,0,SA,\nA_1,Ash,50.0,4.0,0,SA,1\n"
+             "A_2,Ash,50.0,4.0,0,SA,2\nB,Birch,50.1,4.0,0,,\nB_7,Birch,50.1,4.0,0,,7\n")
+    cal = DAILY + ("WK,1,1,1,1,1,1,0,20260101,20261231\n"
+                   "SU,0,0,0,0,0,0,1,20260101,20261231\n")
+    f = feed(tmp_path, "P", stops, "R1,P,1,Line,2\n", "route_id,service_id,trip_id\n"
+             "R1,DAILY,T\n", "T,08:00:00,08:00:00,A,1\nT,08:30:00,08:30:00,B,2\n",
+             calendar=cal, **{"stop_time_overrides.txt": "trip_id,stop_sequence,service_id,"
+                              "stop_id\nT,1,WK,A_2\nT,1,SU,A_1\nT,2,DAILY,B_7\n"})
+    p = planner({"P": f}, "2026-05-05T07:00:00+02:00")
+    for day, want in (("2026-05-05", "2"), ("2026-05-10", "1")):  # a Tuesday, a Sunday
+        [j] = p.plan(**{"from": "P:A", "to": "P:B", "depart_at": f"{day}T07:30:00+02:00"})
+        leg = j["legs"][0]
+        assert (leg["from"]["stop_id"], leg["from"]["platform"], leg["to"]["platform"]) == (
+            "P:A", want, "7"), day
+        trip = p.trip("P:T", day)
+        assert trip is not None
+        assert [x["platform"] for x in trip["stops"]] == [want, "7"], day
+        board = p.client.get("/v1/stops/P:A/departures",
+                             params={"at": f"{day}T07:30:00+02:00"}).json()
+        assert [d["platform"] for d in board["departures"]] == [want], day
+
+
 # -- c. the engine against the brute force on random networks ---------------------------------
 
 def _hms(s: int) -> str:
@@ -1498,6 +1526,35 @@ def test_real_journeys_of_the_api_are_valid(which: str, request) -> None:
             js = p.plan(**{"from": origin, "to": dest, "depart_at": show(t0, w.tz)})
             n += len(js)
         assert n >= len(queries) // 2
+
+
+def test_sncb_platforms_come_from_stop_time_overrides(sncb) -> None:
+    """The 2019 SNCB feed gives platforms only in stop_time_overrides.txt: every call of 40
+    trips running on the test day shows the platform_code of the stop the override active
+    that day names (read here with pandas from the raw zip)."""
+    w, _, data = sncb
+    raw = w.raws[0]
+    active = raw.services_on(SNCB_DAY)
+    ov = read_table(SNCB, "stop_time_overrides.txt")
+    stops = read_table(SNCB, "stops.txt")
+    assert ov is not None and stops is not None
+    code = dict(zip(stops["stop_id"], stops["platform_code"], strict=True))
+    ov = ov[ov["service_id"].isin(active)]
+    want: dict[str, dict[int, str]] = {}
+    for trip, seq, stop in zip(ov["trip_id"], ov["stop_sequence"], ov["stop_id"], strict=True):
+        want.setdefault(trip, {})[int(seq)] = code[stop]
+    running = [t for k, t in enumerate(raw.trip_ids) if raw.trip_service[k] in active
+               and t in want]
+    assert len(running) > 1000
+    checked = 0
+    with client_for(data, f"{SNCB_DAY.isoformat()}T06:00:00+01:00") as client:
+        for trip in random.Random(9).sample(running, 40):
+            body = client.get(f"/v1/trips/SNCB:{trip}", params={"date": SNCB_DAY.isoformat()})
+            assert body.status_code == 200, body.text
+            got = {x["stop_sequence"]: x["platform"] for x in body.json()["stops"]}
+            assert got == {q: want[trip].get(q) or None for q in got}, trip
+            checked += sum(1 for v in got.values() if v)
+    assert checked > 200
 
 
 # -- d. peer cases (nigiri) -------------------------------------------------------------------

@@ -223,10 +223,11 @@ def _tz(tt: Timetable, stop: int) -> str:
     return tt.timezones[int(tt.stop_tz[stop])]
 
 
-def _stop_place(tt: Timetable, s: int, langs: list[str]) -> LegPlace:
+def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
+                ) -> LegPlace:
     lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
     return LegPlace(stop_id=tt.strings("stop_id")[s], name=tt.translated("stop_name", s, langs),
-                    platform=tt.strings("stop_platform")[s] or None,
+                    platform=platform or tt.strings("stop_platform")[s] or None,
                     lat=None if math.isnan(lat) else round(lat, 7),
                     lon=None if math.isnan(lon) else round(lon, 7))
 
@@ -287,7 +288,7 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     inter = []
     for k in range(leg.board_pos + 1, leg.alight_pos):
         s = int(tt.pattern_stops[lo + k])
-        p = _stop_place(tt, s, langs)
+        p = _stop_place(tt, s, langs, tt.call_platform(t, k, leg.day))
         inter.append(IntermediateStop(
             stop_id=p.stop_id or "", name=p.name, platform=p.platform,
             arrival=iso(base + int(tt.st_arr[st0 + k]), _tz(tt, s)),
@@ -295,8 +296,10 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     r = int(tt.trip_route[t])
     route = route_ref(tt, r, langs)
     return Leg.model_validate({
-        "mode": route.mode, "from": _stop_place(tt, leg.from_stop, langs),
-        "to": _stop_place(tt, leg.to_stop, langs),
+        "mode": route.mode,
+        "from": _stop_place(tt, leg.from_stop, langs,
+                            tt.call_platform(t, leg.board_pos, leg.day)),
+        "to": _stop_place(tt, leg.to_stop, langs, tt.call_platform(t, leg.alight_pos, leg.day)),
         "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
         "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
         "duration_s": leg.arrival - leg.departure, "trip_id": tt.strings("trip_id")[t],

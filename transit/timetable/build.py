@@ -26,14 +26,15 @@ from transit.timetable.timetable import FORMAT
 
 # Which table each column belongs to (by prefix) and which table its values index into.
 TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",
-          "transfer", "shape", "shape_pt")
+          "transfer", "shape", "shape_pt", "override")
 REFERENCES = {
     "route_agency": "agency", "stop_parent": "stop", "pattern_stops": "stop",
     "trip_route": "route", "trip_service": "service", "trip_pattern": "pattern",
     "trip_st_start": "st", "transfer_from": "stop", "transfer_to": "stop",
     "transfer_from_route": "route", "transfer_to_route": "route",
     "transfer_from_trip": "trip", "transfer_to_trip": "trip",
-    "trip_shape": "shape",
+    "trip_shape": "shape", "override_st": "st", "override_service": "service",
+    "override_stop": "stop",
 }
 CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip",
                "shape_pt_offsets": "shape_pt"}
@@ -47,7 +48,7 @@ def _sizes(cols: dict[str, Column]) -> dict[str, int]:
         "trip": len(cols["trip_id"]), "pattern": len(cols["pattern_stop_offsets"]) - 1,
         "pattern_stop": len(cols["pattern_stops"]), "st": len(cols["st_arr"]),
         "transfer": len(cols["transfer_from"]), "shape": len(cols["shape_id"]),
-        "shape_pt": len(cols["shape_pt_lat"]),
+        "shape_pt": len(cols["shape_pt_lat"]), "override": len(cols["override_st"]),
     }
 
 
@@ -59,7 +60,7 @@ def _table_of(name: str) -> str:
     if base == "shape_pt_offsets":
         return "shape"
     for t in ("pattern", "shape_pt", "shape", "service", "agency", "route", "stop", "trip",
-              "st", "transfer"):
+              "st", "transfer", "override"):
         if base.startswith(t + "_"):
             return "pattern_stop" if t == "pattern" else t
     raise KeyError(name)

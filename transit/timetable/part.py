@@ -20,7 +20,7 @@ from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 3
+PART_FORMAT = 4
 
 
 @dataclass
@@ -80,6 +80,30 @@ def _expand_frequencies(
     frame = pd.concat([frame[~frame["trip_id"].isin(templates)], *new_frames], ignore_index=True)
     frame = frame.sort_values(["trip_id", "stop_sequence"], kind="stable")
     return trips, frame, frame["_arr"].to_numpy(np.int32), frame["_dep"].to_numpy(np.int32)
+
+
+def _overrides(ov: pd.DataFrame | None, tids: list[str], counts: np.ndarray,
+               st_seq: np.ndarray, service_of: dict[str, int], stop_of: dict[str, int]
+               ) -> dict[str, Column]:
+    """The rows of stop_time_overrides.txt that name a known call, service and stop, as
+    (stop time row, service, stop), sorted by row."""
+    empty = {"override_st": np.zeros(0, np.int64), "override_service": np.zeros(0, np.int32),
+             "override_stop": np.zeros(0, np.int32)}
+    need = {"trip_id", "stop_sequence", "service_id", "stop_id"}
+    if ov is None or not len(ov) or not need <= set(ov.columns) or not len(tids):
+        return empty
+    calls = pd.DataFrame({"trip_id": np.repeat(np.array(tids, dtype=object), counts),
+                          "seq": st_seq.astype(np.int64)})
+    calls["row"] = np.arange(len(calls), dtype=np.int64)
+    seq = pd.to_numeric(ov["stop_sequence"].astype("string").str.strip(), errors="coerce")
+    rows = pd.DataFrame({"trip_id": ov["trip_id"].astype(str), "seq": seq,
+                         "service": ov["service_id"].astype("string").str.strip().map(service_of),
+                         "stop": ov["stop_id"].astype(str).map(stop_of)}).dropna()
+    rows["seq"] = rows["seq"].astype(np.int64)
+    hit = rows.merge(calls, on=["trip_id", "seq"]).sort_values("row", kind="stable")
+    return {"override_st": hit["row"].to_numpy(np.int64),
+            "override_service": hit["service"].to_numpy(np.int32),
+            "override_stop": hit["stop"].to_numpy(np.int32)}
 
 
 def _shapes(shapes: pd.DataFrame | None) -> tuple[list[str], dict[str, Column]]:
@@ -178,7 +202,9 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     cols["stop_tz"] = np.where(inherited >= 0, inherited, default_tz).astype(np.int16)
 
     # -- services
-    service_ids = sorted(set(_s(trips, "service_id")))
+    ov = feed.table("stop_time_overrides")
+    ov_services = _s(ov, "service_id") if ov is not None else []
+    service_ids = sorted(set(_s(trips, "service_id")) | set(filter(None, ov_services)))
     first_day, active = service_days(
         service_ids, feed.table("calendar"), feed.table("calendar_dates"))
     cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
@@ -301,6 +327,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
             cols[name] = np.zeros(0, dtype=np.int32)
         cols["transfer_type"] = np.zeros(0, dtype=np.int8)
         cols["transfer_min_s"] = np.zeros(0, dtype=np.int32)
+
+    # -- stop_time_overrides.txt: the platform (a stop) of a call on some service days
+    cols.update(_overrides(feed.table("stop_time_overrides"), tids, new_counts,
+                           np.asarray(cols["st_seq"]), service_of, stop_of))
 
     # -- translations
     languages: set[str] = set()

@@ -528,6 +528,18 @@ def test_wheelchair_avoids_inaccessible_stops_and_vehicles(tmp_path: Path, plann
     # to an inaccessible stop: nothing, with a reason
     body = p.get(**{**q, "to": "W:S2", "wheelchair": "true"})
     assert body["journeys"] == [] and body["reason"]
+    # unknown access allowed on request, and flagged: UNK (trip unknown), S4 (stop unknown)
+    js = p.plan(**q, wheelchair="true", wheelchair_unknown="true")
+    assert [(summary(j), j["wheelchair_unknown"], [leg["wheelchair_unknown"] for leg in
+                                                    j["legs"]]) for j in js] == [
+        ([("W:UNK", "W:S1", "2026-05-05T08:02:00+02:00", "W:S3", "2026-05-05T08:29:00+02:00")],
+         True, [["W:UNK"]])]
+    assert p.get(**{**q, "to": "W:S4", "wheelchair": "true"})["journeys"] == []
+    js = p.plan(**{**q, "to": "W:S4"}, wheelchair="true", wheelchair_unknown="true")
+    assert [([leg[0] for leg in summary(j)], [leg["wheelchair_unknown"] for leg in j["legs"]])
+            for j in js] == [(["W:ACC", "W:ACC2"], [[], ["W:S4"]])]
+    # never flagged without the option
+    assert all(not j["wheelchair_unknown"] for j in p.plan(**q))
 
 
 def blocks(tmp_path: Path, chained: bool = False, earlier: bool = False, t3: bool = True
@@ -978,6 +990,30 @@ def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) ->
     p = planner(_changing(tmp_path / "x", "S,S,2,600,,,,\nP1,P2,3,,,,,\n", extra_stops=stops),
                 "2026-05-05T07:00:00+02:00")
     assert p.footpath("Q:P1", "Q:P2") is None and p.footpath("Q:P2", "Q:P1") is not None
+
+
+def test_exclude_routes_and_stops(tmp_path: Path, planner) -> None:
+    # T8 A 08:06 -> X 08:20 -> B 08:40 passes X
+    p = planner(_changing(tmp_path, "", "R9,DAILY,T8,\n",
+                          "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                          "T8,08:40:00,08:40:00,B,3\n"), "2026-05-05T07:00:00+02:00")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    assert _trips_of(p.plan(**q, exclude_routes="Q:R2")) == [["Q:T8"]]
+    assert _trips_of(p.plan(**q, exclude_routes="Q:R2,Q:R9")) == []
+    # no change at X; T8 only passes there
+    assert _trips_of(p.plan(**q, exclude_stops="Q:X")) == [["Q:T8"]]
+    # a closed station: no trip calling at X at all
+    assert _trips_of(p.plan(**q, exclude_stops="Q:X", exclude_passing="true")) == [["Q:T9"]]
+    assert _trips_of(p.plan(**q, exclude_passing="true")) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    body = p.get(**{**q, "to": "Q:X"}, exclude_stops="Q:X")
+    assert body["journeys"] == []
+    for bad in ({"exclude_routes": "Q:NOPE"}, {"exclude_stops": "Q:A,Q:NOPE"},
+                {"exclude_routes": "x" * 2001}):
+        r = p.client.get("/v1/journeys", params={**q, **bad})
+        assert r.status_code == 422, bad
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert next(iter(bad)) in r.text
 
 
 def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:

@@ -39,6 +39,16 @@ def journeys(
     exclude_modes: Annotated[str | None, Query(max_length=200)] = None,
     operators: Annotated[str | None, Query(max_length=400)] = None,
     exclude_operators: Annotated[str | None, Query(max_length=400)] = None,
+    wheelchair_unknown: Annotated[bool, Query(description="with wheelchair: also stops and "
+                                  "trips whose access the feed leaves unknown (flagged)")
+                                  ] = False,
+    exclude_routes: Annotated[str | None, Query(max_length=2000, description="comma list "
+                              "of route ids never to ride")] = None,
+    exclude_stops: Annotated[str | None, Query(max_length=2000, description="comma list of "
+                             "stop or station ids: never board, alight or change there")
+                             ] = None,
+    exclude_passing: Annotated[bool, Query(description="with exclude_stops: use no trip "
+                               "that calls there at all (a closed station)")] = False,
 ) -> Response:
     if depart_at is not None and arrive_by is not None:
         raise invalid("arrive_by", "give depart_at or arrive_by, not both")
@@ -58,7 +68,10 @@ def journeys(
         exclude_modes=service.parse_modes("exclude_modes", exclude_modes) or frozenset(),
         operators=service.parse_operators(tt, "operators", operators),
         exclude_operators=service.parse_operators(tt, "exclude_operators", exclude_operators)
-        or frozenset(), window_min=window)
+        or frozenset(), window_min=window, wheelchair_unknown=wheelchair_unknown,
+        exclude_routes=service.parse_routes(tt, "exclude_routes", exclude_routes),
+        exclude_stops=service.parse_stops(tt, "exclude_stops", exclude_stops),
+        exclude_passing=exclude_passing)
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live)
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60)

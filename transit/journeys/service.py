@@ -50,6 +50,10 @@ class Options:
     operators: frozenset[str] | None = None
     exclude_operators: frozenset[str] = frozenset()
     window_min: int = 0
+    wheelchair_unknown: bool = False  # with wheelchair: unknown access allowed (flagged)
+    exclude_routes: frozenset[int] = frozenset()  # route indexes
+    exclude_stops: frozenset[int] = frozenset()  # stop indexes: no boarding, alighting
+    exclude_passing: bool = False  # and no trip calling at an excluded stop at all
 
 
 def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
@@ -73,9 +77,50 @@ def parse_operators(tt: Timetable, param: str, value: str | None) -> frozenset[s
     return ops
 
 
+def parse_routes(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
+    """Route ids (`OP:route_id`, comma separated) as route indexes; unknown ones are 422."""
+    if not value:
+        return frozenset()
+    key = ("route_index",)
+    if key not in tt.cache:
+        tt.cache[key] = {r: i for i, r in enumerate(tt.strings("route_id").to_list())}
+    index: dict[str, int] = tt.cache[key]  # type: ignore[assignment]
+    out = set()
+    for r in (x.strip() for x in value.split(",")):
+        if r and r not in index:
+            raise invalid(param, f"unknown route {r!r} (route ids are OPERATOR:route_id)")
+        if r:
+            out.add(index[r])
+    return frozenset(out)
+
+
+def parse_stops(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
+    """Stop or station ids (comma separated) as the stop indexes they cover."""
+    if not value:
+        return frozenset()
+    out: set[int] = set()
+    for ident in (x.strip() for x in value.split(",")):
+        if not ident:
+            continue
+        s = tt.stop_index.get(ident)
+        if s is None:
+            raise invalid(param, f"unknown stop {ident!r}")
+        station = int(tt.stop_station[s])
+        members = tt.members_of_station(station) if int(tt.station_anchor[station]) == s \
+            else np.array([s])
+        for m in members:
+            m = int(m)
+            out.add(m)
+            out.update(int(c) for c in np.flatnonzero(np.asarray(tt.stop_parent) == m))
+    return frozenset(out)
+
+
 def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Filters as data: per trip and per stop, whether a journey may use it (None: all)."""
     trip_ok = None
     route_ok = np.ones(len(tt.route_type), np.bool_)
+    if opt.exclude_routes:
+        route_ok[list(opt.exclude_routes)] = False
     if opt.modes is not None or opt.exclude_modes:
         modes = np.array([mode_of(int(t)) for t in tt.route_type])
         if opt.modes is not None:
@@ -86,12 +131,31 @@ def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray |
         if opt.operators is not None:
             route_ok &= np.isin(ops, list(opt.operators))
         route_ok &= ~np.isin(ops, list(opt.exclude_operators))
-    if not route_ok.all() or opt.wheelchair:
+    # wheelchair: 1 accessible, 2 not, 0 unknown (strict: only 1; with unknown: not 2)
+    def access(values: np.ndarray) -> np.ndarray:
+        return values != 2 if opt.wheelchair_unknown else values == 1
+
+    if not route_ok.all() or opt.wheelchair or (opt.exclude_stops and opt.exclude_passing):
         trip_ok = route_ok[np.asarray(tt.trip_route)]
         if opt.wheelchair:
-            trip_ok &= np.asarray(tt.trip_wheelchair) == 1
-    stop_ok = (np.asarray(tt.stop_wheelchair_eff) == 1) if opt.wheelchair else None
+            trip_ok &= access(np.asarray(tt.trip_wheelchair))
+        if opt.exclude_stops and opt.exclude_passing:
+            trip_ok &= ~_trips_calling_at(tt, opt.exclude_stops)
+    stop_ok = access(np.asarray(tt.stop_wheelchair_eff)) if opt.wheelchair else None
+    if opt.exclude_stops:
+        stop_ok = np.ones(len(tt.stop_lat), np.bool_) if stop_ok is None else stop_ok
+        stop_ok[list(opt.exclude_stops)] = False
     return trip_ok, stop_ok
+
+
+def _trips_calling_at(tt: Timetable, stops: frozenset[int]) -> np.ndarray:
+    """Per trip: whether it calls at one of the stops (a trip of a pattern that does)."""
+    pso = np.asarray(tt.pattern_stop_offsets)
+    hit = np.isin(np.asarray(tt.pattern_stops), list(stops))
+    per_pattern = np.add.reduceat(hit.astype(np.int64), pso[:-1]) > 0 if len(hit) else \
+        np.zeros(len(pso) - 1, np.bool_)
+    per_pattern &= np.diff(pso) > 0
+    return per_pattern[np.asarray(tt.trip_pattern)]
 
 
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
@@ -373,9 +437,28 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
                               arr, arr + walk[0], walk[1], _tz(tt, j.last_stop)))
         arr += walk[0]
     tz = _tz(tt, j.first_stop)
+    unknown = False
+    if opt.wheelchair and opt.wheelchair_unknown:
+        for out, leg in zip([x for x in legs if x.trip_id is not None],
+                            [x for x in j.legs if x.kind == "trip"], strict=True):
+            out.wheelchair_unknown = _unknown_access(tt, leg)
+            unknown = unknown or bool(out.wheelchair_unknown)
     return Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
                    duration_s=arr - dep, transfers=j.transfers,
-                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1), legs=legs)
+                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
+                   wheelchair_unknown=unknown, legs=legs)
+
+
+def _unknown_access(tt: Timetable, leg: engine.Leg) -> list[str]:
+    """Ids of the leg's trip and of the stops it boards and leaves at whose wheelchair
+    access the feed leaves unknown (0)."""
+    out = []
+    if leg.trip >= 0 and int(tt.trip_wheelchair[leg.trip]) == 0:
+        out.append(tt.strings("trip_id")[leg.trip])
+    for s in (leg.from_stop, leg.to_stop):
+        if int(tt.stop_wheelchair_eff[s]) == 0 and not (leg.stay_seated and s == leg.from_stop):
+            out.append(tt.strings("stop_id")[s])
+    return out
 
 
 def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float,

@@ -241,10 +241,12 @@ class Searcher:
     # -- forward
     def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         net = self.net
-        trip_ok = q.trip_ok if q.trip_ok is not None else self._all_trips
-        stop_ok = q.stop_ok if q.stop_ok is not None else self._all_stops
+        # every array read-only, like those of the warm-up: numba compiles a variant per
+        # array type, and a writable mask would cost a compilation on its first request
+        trip_ok = _read_only(q.trip_ok) if q.trip_ok is not None else self._all_trips
+        stop_ok = _read_only(q.stop_ok) if q.stop_ok is not None else self._all_stops
         change = self._change_s if not q.extra_change_s else \
-            net.stop_change_s.astype(np.int64) + q.extra_change_s
+            _frozen(net.stop_change_s.astype(np.int64) + q.extra_change_s)
         return trip_ok, stop_ok, change
 
     def _live(self, q: Query, trip_ok: np.ndarray) -> tuple[LiveTrips, tuple[np.ndarray, ...]]:
@@ -264,10 +266,10 @@ class Searcher:
         if trip_ok is self._all_trips and cached is not None and cached[0] is live:
             ok = cached[1]
         else:
-            ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
-                ~live.trip_has_rt[second]
+            ok = _frozen(trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] &
+                         ~live.trip_has_rt[second])
             if trip_ok is self._all_trips:  # the same for every unfiltered query on `live`
-                self._thr_ok_unfiltered = (live, _frozen(ok))
+                self._thr_ok_unfiltered = (live, ok)
         return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
                 net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
                 net.thr_pattern_base,
@@ -434,6 +436,15 @@ def _pareto(journeys: list[Journey], cost: Callable[[Journey], int]) -> list[Jou
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)
     return a
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a caller's array (the caller's own stays writable)."""
+    if not a.flags.writeable:
+        return a
+    v = a.view()
+    v.setflags(write=False)
+    return v
 
 
 def _settle_walks(legs: list[Leg]) -> list[Leg]:

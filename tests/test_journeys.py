@@ -1016,6 +1016,78 @@ def test_exclude_routes_and_stops(tmp_path: Path, planner) -> None:
         assert next(iter(bad)) in r.text
 
 
+def _via_network(tmp_path: Path) -> dict[str, Path]:
+    """_changing, with T8 A 08:06 -> X 08:20 -> B 08:40 and T4 X 08:25 -> B 08:35."""
+    return _changing(tmp_path, "", "R9,DAILY,T8,\nR2,DAILY,T4,\n",
+                     "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                     "T8,08:40:00,08:40:00,B,3\n"
+                     "T4,08:25:00,08:25:00,X,1\nT4,08:35:00,08:35:00,B,2\n")
+
+
+def test_via_a_place_with_a_minimum_stay(tmp_path: Path, planner) -> None:
+    p = planner(_via_network(tmp_path), "2026-05-05T07:00:00+02:00")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    # through X (getting off there): T1 + T2, or T8 to X and T4 on (arrives later)
+    assert _trips_of(p.plan(**q, via="Q:X")) == [["Q:T1", "Q:T2"]]
+    # 10 minutes at X: T1 arrives 08:10, T2 (08:15) is missed; T8 arrives 08:20, too late
+    # for T4 (08:25): T1, then T4
+    js = p.plan(**q, via="Q:X", via_min_stay=10)
+    assert [summary(j) for j in js] == [[
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:35:00+02:00")]]
+    assert js[0]["transfers"] == 1
+    # arrive by 08:50: the latest such departure is the same
+    js = p.plan(**{"from": "Q:A", "to": "Q:B"}, arrive_by="2026-05-05T08:50:00+02:00",
+                via="Q:X", via_min_stay=10)
+    assert _trips_of(js) == [["Q:T1", "Q:T4"]]
+    for bad in ({"via": "Q:NOPE"}, {"via": "50.0,4.0"}, {"via": "Q:X", "window": 30},
+                {"via": "Q:X", "via_min_stay": 601}):
+        r = p.client.get("/v1/journeys", params={**q, **bad})
+        assert r.status_code in (404, 422), bad
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_from_a_trip_the_rider_is_on(tmp_path: Path, planner) -> None:
+    p = planner(_via_network(tmp_path), "2026-05-05T07:00:00+02:00")
+    q = {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00"}
+    body = p.get(**q)
+    # aboard T8 (left A at 08:06): stay on to B (08:40), or get off at X for T4 (08:35)
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:X", "2026-05-05T08:20:00+02:00"),
+         ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:35:00+02:00")],
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]]
+    assert [j["transfers"] for j in body["journeys"]] == [1, 0]
+    assert body["search"]["from_trip"] == "Q:T8"
+    assert body["search"]["from_date"] == "2026-05-05"
+    params = {k: v for k, v in q.items() if k != "depart_at"}
+    assert not [x for j in body["journeys"] for x in journey_problems(p, j, params)]
+    # past X (08:22): the leg starts at X, the last stop left; only staying on remains
+    body = p.get(**{**q, "depart_at": "2026-05-05T08:22:00+02:00", "from_date": "2026-05-05"})
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:X", "2026-05-05T08:20:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]]
+    # to X: getting off there
+    body = p.get(**{**q, "to": "Q:X"})
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:X", "2026-05-05T08:20:00+02:00")]]
+    cases = [({"depart_at": "2026-05-05T07:00:00+02:00"}, 422, "from_trip"),
+             ({"from_trip": "Q:NOPE"}, 404, None),
+             ({"from_date": "not-a-date"}, 422, "from_date"),
+             ({"from_date": "2027-05-05"}, 422, "from_date"),
+             ({"from": "Q:A"}, 422, "from"),
+             ({"arrive_by": "2026-05-05T09:00:00+02:00", "depart_at": None}, 422, "from_trip"),
+             ({"window": 30}, 422, "from_trip")]
+    for extra, status, param in cases:
+        params = {k: v for k, v in {**q, **extra}.items() if v is not None}
+        r = p.client.get("/v1/journeys", params=params)
+        assert r.status_code == status, (extra, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        if param:
+            assert r.json()["parameter"] == param, (extra, r.text)
+    r = p.client.get("/v1/journeys", params={"to": "Q:B"})
+    assert r.status_code == 422 and r.json()["parameter"] == "from"
+
+
 def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
     # type 4 T1 -> T3: T3 X 08:12 -> B 08:25 continues T1 (no block_id): seated, no transfer
     extra = ("T3,08:12:00,08:12:00,X,1\nT3,08:25:00,08:25:00,B,2\n")

@@ -12,8 +12,10 @@ import numpy as np
 from transit.api.common import alert_refs, iso, operator_id, parse_instant, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
+from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
+from transit.journeys.via import plan_via
 from transit.realtime.overlay import NO_TIME, Alert, TripLive
 from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine
@@ -54,6 +56,8 @@ class Options:
     exclude_routes: frozenset[int] = frozenset()  # route indexes
     exclude_stops: frozenset[int] = frozenset()  # stop indexes: no boarding, alighting
     exclude_passing: bool = False  # and no trip calling at an excluded stop at all
+    via_stops: tuple[int, ...] = ()  # journeys through one of these stops (a place)
+    via_min_stay_s: int = 0
 
 
 def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
@@ -159,7 +163,9 @@ def _trips_calling_at(tt: Timetable, stops: frozenset[int]) -> np.ndarray:
 
 
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
-         opt: Options, langs: list[str], live: LiveContext | None = None) -> JourneyList:
+         opt: Options, langs: list[str], live: LiveContext | None = None,
+         aboard: Aboard | None = None) -> JourneyList:
+    """The journeys between two places (or from aboard a trip instance: `aboard`)."""
     searcher = searcher_for(tt)
     trip_ok, stop_ok = _masks(tt, opt)
     live_view, behind = (None, []) if live is None or not live.overlay.available else \
@@ -169,11 +175,17 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
                    "window_min": opt.window_min, "max_transfers": opt.max_transfers,
                    "max_walk_m": opt.max_walk_m, "access_stops": len(origin.stops),
                    "egress_stops": len(destination.stops)}
-    if _same_place(origin, destination):
+    if opt.via_stops:
+        search_info["via_min_stay_min"] = opt.via_min_stay_s // 60
+    if aboard is not None:
+        search_info["from_trip"] = tt.strings("trip_id")[aboard.trip]
+        search_info["from_date"] = tt.service_date(aboard.day).isoformat()
+    if aboard is None and _same_place(origin, destination):
         return JourneyList(journeys=[], search=search_info, reason=(
             "from and to are the same place: there is no journey to make"))
-    direct = _direct_walk(origin, destination, opt)
-    for place in (origin, destination):
+    direct = None if aboard is not None or opt.via_stops else \
+        _direct_walk(origin, destination, opt)
+    for place in (destination,) if aboard is not None else (origin, destination):
         if not place.stops and direct is None:
             return JourneyList(journeys=[], search=search_info, reason=(
                 f"no stop within {opt.max_walk_m:g} m of {place.param} "
@@ -189,7 +201,11 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         walk_from_origins=not origin.is_coordinate and footpaths_ok,
         walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
-    if arrive_by:
+    if aboard is not None:
+        found = plan_aboard(searcher, tt, q, aboard)
+    elif opt.via_stops:
+        found = plan_via(searcher, q, list(opt.via_stops), opt.via_min_stay_s, arrive_by)
+    elif arrive_by:
         found = searcher.arrive_by(q)
     elif opt.window_min:
         found = searcher.depart_in_range(q, opt.window_min * 60)

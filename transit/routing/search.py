@@ -343,6 +343,10 @@ class Searcher:
                    int(live.dep[o + board]), int(live.arr[o + alight]), int(live.trip[inst]),
                    int(live.day[inst]), board, alight, False, inst)
 
+    def trip_leg(self, trip: int, day: int, board: int, alight: int) -> Leg:
+        """A ride on a trip instance between two positions, at the timetable's times."""
+        return self._trip_leg(trip, day, board, alight, False)
+
     def _trip_leg(self, trip: int, day: int, board: int, alight: int, seated: bool) -> Leg:
         return Leg("trip", self._stop_at(trip, board), self._stop_at(trip, alight),
                    self._trip_time(trip, day, board, False),

@@ -1088,6 +1088,37 @@ def test_from_a_trip_the_rider_is_on(tmp_path: Path, planner) -> None:
     assert r.status_code == 422 and r.json()["parameter"] == "from"
 
 
+def test_recommended_and_timed_transfer_points_break_ties(tmp_path: Path, planner) -> None:
+    # T1 A 08:00 -> X 08:10 -> Y 08:12 and T2 X 08:20 -> Y 08:22 -> B 08:40: changing at X or
+    # at Y gives the same journey times; transfers.txt recommends (0) or times (1) Y
+    stops = "Y,Yew,50.011,4.0,0,\n"
+    times = ("T1,08:00:00,08:00:00,A,1\nT1,08:10:00,08:10:00,X,2\nT1,08:12:00,08:12:00,Y,3\n"
+             "T2,08:20:00,08:20:00,X,1\nT2,08:22:00,08:22:00,Y,2\nT2,08:40:00,08:40:00,B,3\n")
+
+    def network(d: str, rules: str) -> dict[str, Path]:
+        stops_all = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+                     "A,Ash,50.0,4.0,0,\nX,Xeno,50.01,4.0,0,\nB,Birch,50.03,4.0,0,\n" + stops)
+        return {"Q": feed(tmp_path / d, "Q", stops_all, "R1,Q,1,One,3\nR2,Q,2,Two,3\n",
+                          "route_id,service_id,trip_id\nR1,DAILY,T1\nR2,DAILY,T2\n", times,
+                          **{"transfers.txt": "from_stop_id,to_stop_id,transfer_type,"
+                             "min_transfer_time\n" + rules})}
+
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+
+    def change_at(p: Planner) -> list[str]:
+        return [j["legs"][1]["from"]["stop_id"] for j in p.plan(**q)]
+
+    assert change_at(planner(network("a", ""), "2026-05-05T07:00:00+02:00")) == ["Q:X"]
+    assert change_at(planner(network("b", "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")) == [
+        "Q:Y"]
+    assert change_at(planner(network("c", "Y,Y,1,\n"), "2026-05-05T07:00:00+02:00")) == [
+        "Q:Y"]
+    # arrive_by too
+    p = planner(network("d", "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")
+    js = p.plan(**{"from": "Q:A", "to": "Q:B", "arrive_by": "2026-05-05T08:45:00+02:00"})
+    assert [j["legs"][1]["from"]["stop_id"] for j in js] == ["Q:Y"]
+
+
 def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
     # type 4 T1 -> T3: T3 X 08:12 -> B 08:25 continues T1 (no block_id): seated, no transfer
     extra = ("T3,08:12:00,08:12:00,X,1\nT3,08:25:00,08:25:00,B,2\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -20,6 +20,7 @@ from transit.realtime.overlay import NO_TIME, Alert, TripLive
 from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine
 from transit.routing.network import Network
+from transit.timetable.footpaths import NO_CHANGE
 from transit.timetable.geo import haversine_m
 from transit.timetable.modes import MODES, mode_of
 from transit.timetable.timetable import Timetable
@@ -211,6 +212,9 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         found = searcher.depart_in_range(q, opt.window_min * 60)
     else:
         found = searcher.depart_at(q)
+    if aboard is None and not opt.via_stops:
+        found = _prefer_transfer_points(searcher, tt, q, found, arrive_by,
+                                        opt.window_min * 60)
     # walking instead of transit is one option, whenever one leaves: the direct walk (at the
     # rider's speed), else a footpath between the two stops (for stops without coordinates)
     walks = [j for j in found if j.trips == 0 and j.legs]
@@ -233,6 +237,58 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
     reason = None if journeys else (
         "no connection found within the search bounds (transfers, time window, walking)")
     return JourneyList(journeys=journeys, reason=reason, search=search_info)
+
+
+def _change_points(j: engine.Journey) -> list[tuple[int, int]]:
+    """(alighting stop, boarding stop) of each change between vehicles of a journey."""
+    out = []
+    last = None
+    for leg in j.legs:
+        if leg.kind != "trip":
+            continue
+        if last is not None and not leg.stay_seated:
+            out.append((last, leg.from_stop))
+        last = leg.to_stop
+    return out
+
+
+def _prefer_transfer_points(searcher: engine.Searcher, tt: Timetable, q: engine.Query,
+                            found: list[engine.Journey], arrive_by: bool, window_s: int
+                            ) -> list[engine.Journey]:
+    """Among journeys equal on departure, arrival and transfers, one changing only at the
+    transfer points transfers.txt recommends (type 0) or times (type 1). A second search
+    allowed to change only there (no other change, no other footpath) finds it, if any;
+    it runs only when the answer changes elsewhere and the feeds name such points."""
+    stop_pref = np.asarray(tt.stop_transfer_preferred)
+    fp_pref = np.asarray(tt.fp_preferred)
+    if not (stop_pref.any() or fp_pref.any()):
+        return found
+    off, to = np.asarray(tt.fp_offsets), np.asarray(tt.fp_to)
+
+    def preferred(a: int, b: int) -> bool:
+        if a == b:
+            return bool(stop_pref[a])
+        lo, hi = int(off[a]), int(off[a + 1])
+        hit = np.flatnonzero(to[lo:hi] == b)
+        return bool(len(hit) and fp_pref[lo + hit[0]])
+
+    if all(preferred(a, b) for j in found for a, b in _change_points(j)):
+        return found
+    key = ("preferred_transfers",)
+    if key not in tt.cache:
+        change = np.where(stop_pref > 0, np.asarray(tt.stop_change_s), NO_CHANGE)
+        tt.cache[key] = (np.ascontiguousarray(change.astype(np.int64)),
+                         engine.Footpaths.only(searcher.net, fp_pref > 0))
+    change, paths = tt.cache[key]  # type: ignore[misc]
+    q2 = replace(q, change_s=change, footpaths=paths)
+    if arrive_by:
+        other = searcher.arrive_by(q2)
+    elif window_s:
+        other = searcher.depart_in_range(q2, window_s)
+    else:
+        other = searcher.depart_at(q2)
+    better = {(j.departure, j.arrival, j.trips): j for j in other}
+    return [better.get((j.departure, j.arrival, j.trips), j) for j in found]
 
 
 def _same_place(a: Place, b: Place) -> bool:

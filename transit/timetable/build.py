@@ -152,6 +152,7 @@ def merge_parts(
     cols["fp_offsets"], cols["fp_to"], cols["fp_duration_s"] = fp.offsets, fp.to, fp.duration_s
     cols["fp_distance_m"], cols["fp_kind"], cols["stop_change_s"] = fp.distance_m, fp.kind, \
         fp.change_s
+    cols["fp_preferred"], cols["stop_transfer_preferred"] = fp.preferred, fp.stop_preferred
 
     cols.update(build_events(
         len(stop_names), np.asarray(cols["pattern_stop_offsets"]),

@@ -24,6 +24,7 @@ from transit.timetable.geo import haversine_m, pairs_within
 KIND_WALK = 0
 KIND_TRANSFERS_TXT = 1
 NO_CHANGE = 1 << 30  # change time of a stop where transfers.txt forbids changing vehicles
+PREFERRED_NO, PREFERRED_RECOMMENDED, PREFERRED_TIMED = 0, 1, 2  # transfers.txt type 0, 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Footpaths:
     distance_m: np.ndarray  # float32, straight line
     kind: np.ndarray  # int8
     change_s: np.ndarray  # int32 per stop: minimum time to change trips there
+    preferred: np.ndarray  # int8 per footpath: PREFERRED_* of its transfers.txt rule
+    stop_preferred: np.ndarray  # int8 per stop: PREFERRED_* for changing there
 
 
 def _platforms(stop: int, parent: np.ndarray, children: dict[int, list[int]]) -> list[int]:
@@ -65,6 +68,8 @@ def build_footpaths(
         for x, y, t, m in zip(a, b, dur, d, strict=True)
     }
     change = np.full(n, rules.min_change_s, dtype=np.int32)
+    stop_pref = np.zeros(n, dtype=np.int8)
+    pref: dict[tuple[int, int], int] = {}
     children: dict[int, list[int]] = {}
     for c in np.flatnonzero(parent >= 0):
         children.setdefault(int(parent[c]), []).append(int(c))
@@ -80,7 +85,10 @@ def build_footpaths(
             continue
         for x in _platforms(f, parent, children):
             for y in _platforms(t, parent, children):
+                level = PREFERRED_RECOMMENDED if typ == 0 else (
+                    PREFERRED_TIMED if typ == 1 else PREFERRED_NO)
                 if x == y:
+                    stop_pref[x] = level
                     if typ == 3:
                         change[x] = NO_CHANGE
                     elif typ == 2 and mins >= 0:
@@ -88,6 +96,7 @@ def build_footpaths(
                     elif typ == 1:
                         change[x] = 0
                     continue
+                pref[(x, y)] = level
                 if typ == 3:
                     edges.pop((x, y), None)
                     continue
@@ -115,4 +124,6 @@ def build_footpaths(
         distance_m=np.array([edges[k][1] for k in keys], dtype=np.float32),
         kind=np.array([edges[k][2] for k in keys], dtype=np.int8),
         change_s=change,
+        preferred=np.array([pref.get(k, PREFERRED_NO) for k in keys], dtype=np.int8),
+        stop_preferred=stop_pref,
     )

@@ -27,7 +27,9 @@ Patterns and trips (trips of a pattern are contiguous and never overtake each ot
     the stop (platform) a call uses on the days of a service
 Indexes
     ev_offsets -> ev_trip, ev_pos, ev_dep, ev_tz: boarding events per stop by (tz, time)
-    fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop
+    fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop;
+    fp_preferred, stop_transfer_preferred (int8): transfers.txt recommended (1) or timed (2)
+    transfer between two stops, or at one stop
     grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
     name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
 Through trips (a trip joined with the next of its block; see timetable/through.py)
@@ -53,7 +55,7 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 10  # bump when the arrays change; older versions on disk are compiled again
+FORMAT = 11  # bump when the arrays change; older versions on disk are compiled again
 
 
 class FormatError(Exception):

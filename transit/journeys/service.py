@@ -32,12 +32,14 @@ def searcher_for(tt: Timetable) -> engine.Searcher:
 
 
 def warm_up_routing(tt: Timetable) -> None:
-    """Compile (or load from cache) the search kernels for this version's arrays."""
+    """Compile (or load from cache) the search kernels for this version's arrays, for every
+    kind of request (options only change the data the same kernels read)."""
     if tt.n_days and len(tt.ev_offsets) > 1:
         s = searcher_for(tt)
         q = engine.Query(origins=[(0, 0)], destinations=[(0, 0)], time=0, max_transfers=0)
         s.depart_at(q)
         s.arrive_by(q)
+        s.depart_in_range(q, 60)  # and the departures a window starts at
 
 
 @dataclass(frozen=True)

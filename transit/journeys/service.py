@@ -204,19 +204,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         walk_from_origins=not origin.is_coordinate and footpaths_ok,
         walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
-    if aboard is not None:
-        found = plan_aboard(searcher, tt, q, aboard)
-    elif opt.via_stops:
-        found = plan_via(searcher, q, list(opt.via_stops), opt.via_min_stay_s, arrive_by)
-    elif arrive_by:
-        found = searcher.arrive_by(q)
-    elif opt.window_min:
-        found = searcher.depart_in_range(q, opt.window_min * 60)
-    else:
-        found = searcher.depart_at(q)
-    if aboard is None and not opt.via_stops:
-        found = _prefer_transfer_points(searcher, tt, q, found, arrive_by,
-                                        opt.window_min * 60)
+    found = _search(searcher, tt, q, opt, arrive_by, aboard)
     # walking instead of transit is one option, whenever one leaves: the direct walk (at the
     # rider's speed), else a footpath between the two stops (for stops without coordinates)
     walks = [j for j in found if j.trips == 0 and j.legs]
@@ -239,6 +227,23 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
     reason = None if journeys else (
         "no connection found within the search bounds (transfers, time window, walking)")
     return JourneyList(journeys=journeys, reason=reason, search=search_info)
+
+
+def _search(searcher: engine.Searcher, tt: Timetable, q: engine.Query, opt: Options,
+            arrive_by: bool, aboard: Aboard | None) -> list[engine.Journey]:
+    """The search the request asks for: from aboard a trip, through a place, arriving by,
+    over a window of departures, or leaving at a time."""
+    if aboard is not None:
+        return plan_aboard(searcher, tt, q, aboard)
+    if opt.via_stops:
+        return plan_via(searcher, q, list(opt.via_stops), opt.via_min_stay_s, arrive_by)
+    if arrive_by:
+        found = searcher.arrive_by(q)
+    elif opt.window_min:
+        found = searcher.depart_in_range(q, opt.window_min * 60)
+    else:
+        found = searcher.depart_at(q)
+    return _prefer_transfer_points(searcher, tt, q, found, arrive_by, opt.window_min * 60)
 
 
 def _change_points(j: engine.Journey) -> list[tuple[int, int]]:

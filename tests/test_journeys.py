@@ -965,9 +965,12 @@ def test_no_changing_at_a_stop_with_a_transfer_type_3_to_itself(tmp_path: Path,
     q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
     p = planner(_changing(tmp_path / "a", ""), "2026-05-05T07:00:00+02:00")
     assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
-    # X -> X type 3: no change at X (the direct trip only)
-    p = planner(_changing(tmp_path / "b", "X,X,3,,,,,\n"), "2026-05-05T07:00:00+02:00")
+    # X -> X type 3: no change at X (the direct trip only); walking on from X to a stop
+    # 56 m away still takes the walk (or Y's change time), not "never"
+    p = planner(_changing(tmp_path / "b", "X,X,3,,,,,\n", extra_stops="Y,Yew,50.0105,4.0,0,\n"),
+                "2026-05-05T07:00:00+02:00")
     assert _trips_of(p.plan(**q)) == [["Q:T9"]]
+    assert p.footpath("Q:X", "Q:Y")[:1] == (120,)  # type: ignore[index]
     # a rule for other routes, or other trips, is no rule for these
     p = planner(_changing(tmp_path / "c", "X,X,3,,R9,R2,,\nX,X,3,,,,T9,T2\n"),
                 "2026-05-05T07:00:00+02:00")

@@ -975,6 +975,15 @@ def test_no_changing_at_a_stop_with_a_transfer_type_3_to_itself(tmp_path: Path,
     p = planner(_changing(tmp_path / "c", "X,X,3,,R9,R2,,\nX,X,3,,,,T9,T2\n"),
                 "2026-05-05T07:00:00+02:00")
     assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+    # route- and trip-specific rules for these trips: a journey breaking one is not offered
+    for d, rules, want in (
+            ("d", "X,X,3,,R1,R2,,\n", [["Q:T9"]]),  # no change from route 1 to route 2
+            ("e", "X,X,2,600,,,T1,T2\n", [["Q:T9"]]),  # 10 minutes from T1 to T2 (5 given)
+            ("f", "X,X,2,300,,,T1,T2\n", [["Q:T1", "Q:T2"], ["Q:T9"]]),  # 5 minutes will do
+            # a rule for both trips wins over one for a route
+            ("g", "X,X,3,,R1,,,\nX,X,0,,,,T1,T2\n", [["Q:T1", "Q:T2"], ["Q:T9"]])):
+        p = planner(_changing(tmp_path / d, rules), "2026-05-05T07:00:00+02:00")
+        assert _trips_of(p.plan(**q)) == want, rules
 
 
 def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from transit.api.common import alert_refs, iso, operator_id, parse_instant, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
+from transit.journeys import transfer_rules
 from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
@@ -204,7 +205,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         walk_from_origins=not origin.is_coordinate and footpaths_ok,
         walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
-    found = _search(searcher, tt, q, opt, arrive_by, aboard)
+    found = transfer_rules.allowed(tt, _search(searcher, tt, q, opt, arrive_by, aboard))
     # walking instead of transit is one option, whenever one leaves: the direct walk (at the
     # rider's speed), else a footpath between the two stops (for stops without coordinates)
     walks = [j for j in found if j.trips == 0 and j.legs]

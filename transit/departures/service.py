@@ -121,9 +121,12 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
     known = tt.known_languages(langs)
     fresh_alerts = live.alerts if live.overlay.alerts else []
+    has_overrides = len(tt.columns.get("override_st", ())) > 0
     out = []
     for r in rows:
         stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
+        if r.trip >= 0 and has_overrides:  # stop_time_overrides.txt: the call's platform
+            platform = tt.call_platform(r.trip, r.pos, r.day)
         shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
         if r.trip >= 0:
             trip_id, route, route_json, op, headsign, wheelchair = trip_display(

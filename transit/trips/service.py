@@ -62,7 +62,8 @@ def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str],
         shown = call.stop if call is not None and call.stop is not None else s
         stops.append(TripStop(
             stop_id=stop_ids[s], stop_name=tt.translated("stop_name", s, langs),
-            platform=plat[shown] or None, scheduled_platform=plat[s] or None,
+            platform=plat[shown] or None if shown != s else tt.call_platform(t, k, day),
+            scheduled_platform=tt.call_platform(t, k, day),
             stop_sequence=int(tt.st_seq[st0 + k]),
             scheduled_arrival=iso(sched_arr, tz), scheduled_departure=iso(sched_dep, tz),
             realtime_arrival=iso(call.arrival, tz) if call and call.arrival else None,

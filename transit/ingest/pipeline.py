@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -20,6 +21,7 @@ from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
 from transit.timetable.build import merge_parts
 from transit.timetable.part import PART_FORMAT, Part, compile_part
+from transit.timetable.storage import Column
 from transit.timetable.store import Store
 
 
@@ -32,10 +34,26 @@ class IngestReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _compile(op: Operator, path: Path) -> Part:
+def compile_operator(op: Operator, path: Path, per_code: int | None = None) -> Part:
+    """Read, validate and compile one operator's feed; FeedError when it is not usable.
+
+    `per_code`: how many problems of each kind to list in the error (see validate).
+    """
     feed = read_gtfs(op.id, path)
-    stop_times = validate(feed)
+    stop_times = validate(feed, per_code)
     return compile_part(feed, stop_times, {"name": op.name, "licence": op.licence})
+
+
+def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, Part]
+                  ) -> tuple[dict[str, Column], dict[str, Any]]:
+    """Merge the parts of `operators` (in that order) with the catalog's station and footpath
+    rules: the one place that says what a merged version's meta holds of each operator."""
+    return merge_parts(
+        [parts[o.id] for o in operators], catalog.stations, catalog.footpaths,
+        [{**o.public(), "counts": parts[o.id].meta["counts"],
+          "feed_lang": parts[o.id].meta.get("feed_lang", ""),
+          "languages": parts[o.id].meta.get("languages", []),
+          "digest": parts[o.id].meta["digest"]} for o in operators])
 
 
 def ingest(
@@ -49,6 +67,14 @@ def ingest(
     """
     if not catalog.operators:
         raise CatalogError("the catalog has no operators")
+    with store.lock():  # operators publishing meanwhile wait, and are not overwritten
+        return _ingest(catalog, store, only, progress, log)
+
+
+def _ingest(
+    catalog: Catalog, store: Store, only: list[str] | None, progress: bool,
+    log: Callable[[str], None] | None,
+) -> IngestReport:
     known = {o.id for o in catalog.operators}
     for op_id in only or []:
         if op_id not in known:
@@ -76,20 +102,14 @@ def ingest(
     for op in bar:
         bar.set_postfix_str(op.id)
         path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir)
-        part = _compile(op, path)
+        part = compile_operator(op, path)
         part.meta["location"] = op.gtfs
         parts[op.id] = part
         read.append(op.id)
     t_read = time.perf_counter()
     if log:
         log(f"merging {len(parts)} operators")
-    ordered = [parts[o.id] for o in catalog.operators]
-    columns, meta = merge_parts(
-        ordered, catalog.stations, catalog.footpaths,
-        [{**o.public(), "counts": parts[o.id].meta["counts"],
-          "feed_lang": parts[o.id].meta.get("feed_lang", ""),
-          "languages": parts[o.id].meta.get("languages", []),
-          "digest": parts[o.id].meta["digest"]} for o in catalog.operators])
+    columns, meta = merge_network(catalog, list(catalog.operators), parts)
     t_merge = time.perf_counter()
     # Only now, with everything compiled, is anything made current.
     new_parts = {op_id: store.write_part(parts[op_id]) for op_id in read}

@@ -12,6 +12,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import gtfs_kit
 import gtfs_kit.constants as gk_constants
@@ -52,17 +53,20 @@ class _Source:
         self.operator = operator
         self._zip: zipfile.ZipFile | None = None
         if not path.exists():
-            raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist")])
+            raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist",
+                                                       code="i_o_error")])
         if path.is_file():
             if not zipfile.is_zipfile(path):
                 raise FeedError(
-                    operator, [FeedProblem(path.name, "not a zip archive of GTFS text files")]
+                    operator, [FeedProblem(path.name, "not a zip archive of GTFS text files",
+                                               code="invalid_zip")]
                 )
             try:
                 self._zip = zipfile.ZipFile(path)
                 self._zip.testzip()
             except (zipfile.BadZipFile, OSError) as exc:
-                raise FeedError(operator, [FeedProblem(path.name, f"corrupt zip: {exc}")]) from exc
+                raise FeedError(operator, [FeedProblem(path.name, f"corrupt zip: {exc}",
+                                                      code="invalid_zip")]) from exc
 
     def names(self) -> list[str]:
         if self._zip is not None:
@@ -77,6 +81,12 @@ class _Source:
                 return None
         p = self.path / name
         return p.read_bytes() if p.is_file() else None
+
+    def open(self, name: str) -> IO[bytes]:
+        """A member as a binary stream (read in chunks: members can be large)."""
+        if self._zip is not None:
+            return self._zip.open(name)
+        return (self.path / name).open("rb")
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -107,8 +117,49 @@ def _check_layout(src: _Source) -> None:
         msg = "required file is missing"
         if nested:
             msg += f"; GTFS files must be at the root of the zip, not inside {nested[0]}/"
-        problems.append(FeedProblem(f, msg))
+        problems.append(FeedProblem(f, msg, code="missing_required_file"))
     raise FeedError(src.operator, problems)
+
+
+def _first_bad_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> tuple[int, bytes] | None:
+    """(line, offending bytes) of the first byte sequence that is not UTF-8, else None.
+
+    Decodes in chunks so that a large stop_times.txt is never held whole; a multi-byte
+    character cut by a chunk boundary is carried over to the next chunk.
+    """
+    carry, lines = b"", 0
+    while True:
+        chunk = stream.read(chunk_size)
+        buf = carry + chunk
+        if not buf:
+            return None
+        try:
+            buf.decode("utf-8")
+            good, carry = buf, b""
+        except UnicodeDecodeError as exc:
+            truncated = exc.reason == "unexpected end of data" and len(buf) - exc.start < 4
+            if not truncated or not chunk:  # a real bad sequence, or cut off at the end
+                return lines + buf.count(b"\n", 0, exc.start) + 1, buf[exc.start:exc.end]
+            good, carry = buf[:exc.start], buf[exc.start:]
+        lines += good.count(b"\n")
+        if not chunk:
+            return None
+
+
+def check_encoding(src: _Source) -> list[FeedProblem]:
+    """GTFS text is UTF-8 (a byte order mark is allowed): name the first bad line per file."""
+    problems = []
+    for name in sorted(src.names()):
+        if not name.endswith(".txt"):
+            continue
+        with src.open(name) as stream:
+            bad = _first_bad_utf8(stream)
+        if bad is not None:
+            line, raw = bad
+            problems.append(FeedProblem(
+                name, "text is not UTF-8 (save the file as UTF-8)", line, None,
+                raw.hex(" "), "invalid_encoding"))
+    return problems
 
 
 def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
@@ -118,7 +169,7 @@ def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
     try:
         df = pd.read_csv(io.BytesIO(data), **_CSV)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        problem = FeedProblem(name, f"not a readable CSV file: {exc}")
+        problem = FeedProblem(name, f"not a readable CSV file: {exc}", code="csv_parsing_failed")
         raise FeedError(src.operator, [problem]) from exc
     df.columns = [c.strip() for c in df.columns]
     return df
@@ -143,7 +194,8 @@ def _diagnose_types(src: _Source) -> list[FeedProblem]:
             for i in bad[bad].index[:5]:
                 problems.append(
                     FeedProblem(
-                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i]
+                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i],
+                        "invalid_integer" if dtype.lower().startswith("int") else "invalid_float",
                     )
                 )
     return problems
@@ -186,7 +238,8 @@ def read_translations(src: _Source) -> pd.DataFrame | None:
         missing = sorted(needed - cols)
         raise FeedError(
             src.operator,
-            [FeedProblem("translations.txt", "required column is missing", None, missing[0])],
+            [FeedProblem("translations.txt", "required column is missing", None, missing[0],
+                         code="missing_required_column")],
         )
     out = df.reindex(
         columns=[
@@ -218,10 +271,14 @@ def read_gtfs(operator: str, path: Path) -> GtfsFeed:
     src = _Source(operator, path)
     try:
         _check_layout(src)
+        bad_text = check_encoding(src)
+        if bad_text:
+            raise FeedError(operator, bad_text)
         try:
             feed = gtfs_kit.read_feed(path, dist_units="km")
         except (ValueError, TypeError) as exc:
-            problems = _diagnose_types(src) or [FeedProblem(path.name, f"unreadable: {exc}")]
+            problems = _diagnose_types(src) or [
+                FeedProblem(path.name, f"unreadable: {exc}", code="csv_parsing_failed")]
             raise FeedError(operator, problems) from exc
         tables = {name: _strip_ids(getattr(feed, name, None)) for name in gk_constants.DTYPES}
         return GtfsFeed(

@@ -12,12 +12,15 @@ half-written one. Running servers poll CURRENT and swap their view (TimetableHol
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,9 +74,38 @@ class Store:
         columns, meta = load_columns(self.parts_dir / operator / name, mmap=False)
         return Part(operator, columns, meta)
 
-    def set_current_part(self, operator: str, name: str) -> None:
+    def set_current_part(self, operator: str, name: str, keep: int = KEEP_VERSIONS) -> None:
+        """Make a written part current; keep the newest `keep` parts (old ones for rollback,
+        staged ones not yet published) and drop older ones."""
         _write_pointer(self.parts_dir / operator / "CURRENT", name)
-        self._prune(self.parts_dir / operator, keep={name})
+        self._prune(self.parts_dir / operator, keep={name}, count=keep)
+
+    def has_part(self, operator: str, name: str) -> bool:
+        return (self.parts_dir / operator / name / "meta.json").is_file()
+
+    def operators_with_parts(self) -> list[str]:
+        """Operators that have a current part, i.e. that a merged version can include."""
+        if not self.parts_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.parts_dir.iterdir()
+                      if (p / "CURRENT").is_file())
+
+    @contextmanager
+    def lock(self, name: str = "publish") -> Iterator[None]:
+        """An exclusive lock shared by the threads and processes using this data directory.
+
+        Held while a merged version is assembled and made current, so that two operators
+        publishing at the same moment both land: the second merge starts from the first's
+        result instead of overwriting it.
+        """
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with (locks / f"{name}.lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # -- merged versions
     def write_version(self, columns: dict[str, Column], meta: dict) -> str:
@@ -104,13 +136,13 @@ class Store:
         except FormatError:
             return False
 
-    def _prune(self, directory: Path, keep: set[str]) -> None:
-        """Drop old versions beyond the newest few (running readers keep their mmaps)."""
+    def _prune(self, directory: Path, keep: set[str], count: int = KEEP_VERSIONS) -> None:
+        """Drop old versions beyond the newest `count` (running readers keep their mmaps)."""
         entries = sorted(p for p in directory.iterdir() if p.is_dir())
         stale_tmp = [p for p in entries if p.name.startswith(".tmp-")
                      and time.time() - p.stat().st_mtime > 3600]
         versions = [p for p in entries if not p.name.startswith(".")]
-        old = [p for p in versions[:-KEEP_VERSIONS] if p.name not in keep]
+        old = [p for p in versions[:-count] if p.name not in keep]
         for p in old + stale_tmp:
             shutil.rmtree(p, ignore_errors=True)
 

@@ -242,7 +242,7 @@ def test_two_operators_publishing_at_the_same_moment_both_land(tmp_path: Path) -
             # each thread its own Releases, as two processes would have
             Releases(Store(tmp_path / "data"), Catalog(()), CLOCK).publish(
                 op(name), staged[name].part)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(n,)) for n in ("A", "B")]

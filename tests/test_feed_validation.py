@@ -42,20 +42,6 @@ def test_no_calendar_at_all(tmp_path: Path) -> None:
         ("calendar.txt or calendar_dates.txt", "required file is missing")]
 
 
-def test_files_inside_a_folder_of_the_zip(tmp_path: Path) -> None:
-    import zipfile
-
-    path = tmp_path / "nested.zip"
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, text in BASE.items():
-            zf.writestr(f"gtfs/{name}", text)
-    with pytest.raises(FeedError) as info:
-        build({"X": path}, tmp_path / "data")
-    first = info.value.problems[0]
-    assert first.file == "agency.txt"
-    assert "must be at the root of the zip, not inside gtfs/" in first.message
-
-
 def test_missing_required_column(tmp_path: Path) -> None:
     probs = problems_of(tmp_path, {"stop_times.txt": (
         "trip_id,arrival_time,stop_id,stop_sequence\nT1,08:00:00,S1,1\nT1,08:20:00,S3,2\n")})

@@ -266,3 +266,16 @@ def test_preview_puts_the_staged_part_in_place_of_the_published_one(tmp_path: Pa
     assert r.store.current_version() == served
     assert r.preview(op("A"), s.part) == path  # cached
     assert path.stat().st_mtime == r.preview(op("A"), s.part).stat().st_mtime
+
+
+def test_a_feed_inside_one_folder_is_staged_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "nested.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in BASE.items():
+            zf.writestr(f"google_transit/{name}", text)
+    staged = releases(tmp_path).stage(op("A"), path)
+    assert staged.status == "staged"
+    [n] = staged.report.notices
+    assert (n.code, n.severity, n.file) == (
+        "invalid_input_files_in_subfolder", "warning", "nested.zip")
+    assert staged.report.to_json()["counts"] == {"error": 0, "warning": 1, "info": 0}

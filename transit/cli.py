@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
+from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
+from transit.ingest.pipeline import IngestLimits
 from transit.settings import Settings
+from transit.timetable.calendar import ServiceHorizon
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -35,13 +38,30 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
     return with_feeds(base, given)
 
 
+def _limits(settings: Settings) -> IngestLimits:
+    from transit.clock import clock_from_setting
+
+    archive = ArchiveLimits(
+        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
+        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
+        max_download_bytes=settings.feed_max_download_bytes)
+    today = clock_from_setting(settings.clock).now().date()
+    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after, today)
+    return IngestLimits(archive, horizon)
+
+
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
     from transit.timetable.store import Store
 
     try:
+        limits = _limits(settings)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
         report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True))
+                        log=lambda m: typer.echo(m, err=True), limits=limits)
     except (FeedError, FeedFetchError, CatalogError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
@@ -54,6 +74,9 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
         f"(read {', '.join(report.operators_read) or 'none'}; "
         f"reused {', '.join(report.operators_reused) or 'none'})")
+    for op_id, warnings in report.warnings.items():
+        for w in warnings:
+            typer.secho(f"warning: operator {op_id}: {w}", fg="yellow", err=True)
 
 
 @app.command()

@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+    network: str | None = Field(
+        None, description="Which network of the data directory to serve (`transit serve` "
+        "sets it from its catalog or feeds); unset: the catalog's, else `default`.")
+    feed_max_members: int = Field(500, description="Most members in a feed's zip.")
+    feed_max_member_bytes: int = Field(512 * 1024**2, description="Largest uncompressed "
+                                       "member of a feed's zip (or table of a folder feed).")
+    feed_max_total_bytes: int = Field(1024**3, description="Largest uncompressed feed.")
+    feed_max_ratio: float = Field(200.0, description="Highest compression ratio of a zip "
+                                  "member above 1 MiB (real feeds: below 30).")
+    feed_max_download_bytes: int = Field(512 * 1024**2, description="Largest feed download.")
+    service_days_before: int = Field(366, description="A feed whose service period is longer "
+                                     "than before + after days is compiled from this many "
+                                     "days before the clock's date...")
+    service_days_after: int = Field(731, description="...to this many days after it.")
 
 
 @lru_cache

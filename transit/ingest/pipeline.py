@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from transit.errors import CatalogError
+from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
 from transit.timetable.build import merge_parts
+from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.part import PART_FORMAT, Part, compile_part
 from transit.timetable.storage import Column
 from transit.timetable.store import Store
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Bounds on what a feed may cost (archive and download sizes, compiled days)."""
+
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    horizon: ServiceHorizon = field(default_factory=ServiceHorizon)
 
 
 @dataclass
@@ -32,16 +42,23 @@ class IngestReport:
     operators_reused: list[str]
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # of the feeds read
 
 
-def compile_operator(op: Operator, path: Path, per_code: int | None = None) -> Part:
+def compile_operator(op: Operator, path: Path, limits: IngestLimits | None = None,
+                     per_code: int | None = None) -> Part:
     """Read, validate and compile one operator's feed; FeedError when it is not usable.
 
-    `per_code`: how many problems of each kind to list in the error (see validate).
+    `per_code`: how many problems of each kind to list in the error (see validate). The
+    warnings are kept in the part's meta: as text (`warnings`) and as records (`notices`).
     """
-    feed = read_gtfs(op.id, path)
+    limits = limits or IngestLimits()
+    feed = read_gtfs(op.id, path, limits.archive)
     stop_times = validate(feed, per_code)
-    return compile_part(feed, stop_times, {"name": op.name, "licence": op.licence})
+    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
+                        limits.horizon)
+    part.meta["notices"] = [asdict(w) for w in feed.warnings]
+    return part
 
 
 def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, Part]
@@ -53,12 +70,13 @@ def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, 
         [{**o.public(), "counts": parts[o.id].meta["counts"],
           "feed_lang": parts[o.id].meta.get("feed_lang", ""),
           "languages": parts[o.id].meta.get("languages", []),
-          "digest": parts[o.id].meta["digest"]} for o in operators])
+          "digest": parts[o.id].meta["digest"],
+          "warnings": parts[o.id].meta.get("warnings", [])} for o in operators])
 
 
 def ingest(
     catalog: Catalog, store: Store, only: list[str] | None = None, progress: bool = False,
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, limits: IngestLimits | None = None,
 ) -> IngestReport:
     """Build and publish a new version.
 
@@ -68,17 +86,19 @@ def ingest(
     if not catalog.operators:
         raise CatalogError("the catalog has no operators")
     with store.lock():  # operators publishing meanwhile wait, and are not overwritten
-        return _ingest(catalog, store, only, progress, log)
+        return _ingest(catalog, store, only, progress, log, limits)
 
 
 def _ingest(
     catalog: Catalog, store: Store, only: list[str] | None, progress: bool,
-    log: Callable[[str], None] | None,
+    log: Callable[[str], None] | None, limits: IngestLimits | None,
 ) -> IngestReport:
     known = {o.id for o in catalog.operators}
     for op_id in only or []:
         if op_id not in known:
             raise CatalogError(f"operator {op_id!r} is not in the catalog")
+    limits = limits or IngestLimits()
+    max_download = limits.archive.max_download_bytes
     t_start = time.perf_counter()
     parts: dict[str, Part] = {}
     read: list[str] = []
@@ -92,7 +112,8 @@ def _ingest(
         if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs:
             continue
         if only is None:  # reuse only what did not change
-            paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir)
+            paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir,
+                                       max_bytes=max_download)
             if source_digest(op.id, paths[op.id]) != part.meta.get("digest"):
                 continue
         parts[op.id] = part
@@ -101,8 +122,9 @@ def _ingest(
     bar = tqdm(todo, desc="reading feeds", unit="feed", disable=not progress)
     for op in bar:
         bar.set_postfix_str(op.id)
-        path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir)
-        part = compile_operator(op, path)
+        path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir,
+                                               max_bytes=max_download)
+        part = compile_operator(op, path, limits)
         part.meta["location"] = op.gtfs
         parts[op.id] = part
         read.append(op.id)
@@ -121,4 +143,6 @@ def _ingest(
     return IngestReport(
         version=version, operators_read=read, operators_reused=reused, counts=meta["counts"],
         seconds={"read_compile": t_read - t_start, "merge": t_merge - t_read,
-                 "write": t_end - t_merge, "total": t_end - t_start})
+                 "write": t_end - t_merge, "total": t_end - t_start},
+        warnings={op_id: parts[op_id].meta["warnings"] for op_id in read
+                  if parts[op_id].meta.get("warnings")})

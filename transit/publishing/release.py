@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from transit.clock import Clock
-from transit.errors import FeedError
+from transit.errors import FeedError, FeedProblem
 from transit.ingest.catalog import Catalog, Operator
-from transit.ingest.pipeline import compile_operator, merge_network
+from transit.ingest.pipeline import IngestLimits, compile_operator, merge_network
 from transit.publishing.diff import diff_parts
 from transit.publishing.policy import policy_notices
 from transit.publishing.report import PER_CODE, Notice, Report
@@ -62,11 +62,12 @@ class UnknownPart(Exception):
 
 class Releases:
     def __init__(self, store: Store, catalog: Catalog, clock: Clock,
-                 keep: int = KEEP_PARTS) -> None:
+                 keep: int = KEEP_PARTS, limits: IngestLimits | None = None) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.keep = max(keep, 2)
+        self.limits = limits or IngestLimits()
 
     # -- staging
     def stage(self, operator: Operator, source: Path,
@@ -77,11 +78,13 @@ class Releases:
         for n in notices or []:
             report.add(n)
         try:
-            part = compile_operator(operator, source, per_code=PER_CODE)
+            part = compile_operator(operator, source, self.limits, per_code=PER_CODE)
         except FeedError as exc:
             report.add_error(exc)
             return Staged(operator.id, report, seconds={"compile": time.perf_counter() - t0})
         t1 = time.perf_counter()
+        for n in part.meta.get("notices", []):
+            report.add(Notice.of(FeedProblem(**n)))
         part.meta["location"] = f"upload:{part.meta['digest']}"
         name = self.store.write_part(part)
         published = self._current_part(operator.id)

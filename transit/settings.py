@@ -29,13 +29,21 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = Field("transit", description="Key prefix in Redis (several services "
                               "or test runs can share one Redis).")
-    database_url: str | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database (operators, keys, audit log); "
+        "unset means a SQLite file DATA_DIR/transit.db. postgresql+psycopg://... shares one "
+        "database between processes and hosts.")
+    auto_migrate: bool = Field(True, description="Create and migrate the database on start.")
+    key_rotation_grace_s: int = Field(
+        900, ge=0, le=7 * 86400, description="How long a rotated key keeps working.")
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
         'secret: JSON such as {"BA": "long-random-secret"}.')
     realtime_poll: bool = Field(True, description="Poll the catalog's GTFS-RT URLs.")
     realtime_stale_after_s: int = Field(
         90, description="Trip updates older than this (by the service clock) are not used.")
+    max_json_bytes: int = Field(64 * 1024, description="Largest request body of the JSON "
+                                "endpoints (uploads have their own limits).")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")

@@ -277,5 +277,5 @@ def test_a_feed_inside_one_folder_is_staged_with_a_warning(tmp_path: Path) -> No
     assert staged.status == "staged"
     [n] = staged.report.notices
     assert (n.code, n.severity, n.file) == (
-        "invalid_input_files_in_subfolder", "warning", "nested.zip")
+        "invalid_input_files_in_subfolder", "warning", None)
     assert staged.report.to_json()["counts"] == {"error": 0, "warning": 1, "info": 0}

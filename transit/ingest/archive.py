@@ -14,6 +14,7 @@ FeedError, so the ingest publishes nothing) naming the member and a stable `code
 from __future__ import annotations
 
 import lzma
+import re
 import stat
 import struct
 import zipfile
@@ -37,6 +38,8 @@ GTFS_TABLES = frozenset({
 # needed; NotImplementedError: an unknown compression method).
 _CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError,
             RuntimeError, ValueError, struct.error)
+# Names that are devices on Windows, whatever the extension (NUL.txt is NUL).
+_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$", re.IGNORECASE)
 # Junk that archivers add and nobody needs warned about.
 _NOISE = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
@@ -147,9 +150,16 @@ def _member_path(operator: str, info: zipfile.ZipInfo) -> PurePosixPath:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
         raise _fail(operator, "unsafe-path", info.filename,
                     "member path leaves the archive (absolute or '..'); refusing the feed")
-    if stat.S_ISLNK(info.external_attr >> 16):
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
         raise _fail(operator, "symlink", info.filename,
                     "member is a symbolic link; refusing the feed")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise _fail(operator, "special-file", info.filename,
+                    "member is a device, pipe or socket, not a file; refusing the feed")
+    if any(_DEVICE.match(part) for part in path.parts):
+        raise _fail(operator, "device-name", info.filename,
+                    "member is named after a device (CON, NUL, COM1, ...); refusing the feed")
     return path
 
 

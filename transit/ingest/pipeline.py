@@ -60,14 +60,15 @@ class IngestReport:
 
 
 def compile_operator(op: Operator, path: Path, limits: IngestLimits | None = None,
-                     per_code: int | None = None) -> Part:
+                     per_code: int | None = None, scratch: Path | None = None) -> Part:
     """Read, validate and compile one operator's feed; FeedError when it is not usable.
 
-    `per_code`: how many problems of each kind to list in the error (see validate). The
+    `per_code`: how many problems of each kind to list in the error (see validate);
+    `scratch`: where a zip is extracted (a temporary folder in it, removed after). The
     warnings are kept in the part's meta: as text (`warnings`) and as records (`notices`).
     """
     limits = limits or IngestLimits()
-    feed = read_gtfs(op.id, path, limits.archive)
+    feed = read_gtfs(op.id, path, limits.archive, scratch)
     stop_times = validate(feed, per_code)
     part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
                         limits.horizon)

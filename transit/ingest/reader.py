@@ -89,9 +89,10 @@ def _check_folder(operator: str, path: Path, limits: ArchiveLimits) -> None:
 
 
 @contextmanager
-def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None
-                ) -> Iterator[tuple[Path, list[FeedProblem]]]:
-    """The feed as a folder of its tables, with warnings about what was left out."""
+def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None,
+                scratch: Path | None = None) -> Iterator[tuple[Path, list[FeedProblem]]]:
+    """The feed as a folder of its tables, with warnings about what was left out. A zip is
+    extracted into a temporary folder inside `scratch` (default: the system's)."""
     lim = limits or ArchiveLimits()
     if not path.exists():
         raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist",
@@ -101,7 +102,9 @@ def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None
         yield path, []
         return
     archive = open_archive(operator, path, lim)
-    with tempfile.TemporaryDirectory(prefix=f"transit-{operator}-") as tmp:
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"transit-{operator}-", dir=scratch) as tmp:
         archive.extract(Path(tmp))
         yield Path(tmp), archive.warnings()
 
@@ -274,9 +277,10 @@ def source_digest(operator: str, path: Path) -> str:
     return _digest(path)
 
 
-def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None) -> GtfsFeed:
+def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None,
+              scratch: Path | None = None) -> GtfsFeed:
     """Read a feed; raise FeedError naming file, line and field when it cannot be read."""
-    with feed_folder(operator, path, limits) as (folder, warnings):
+    with feed_folder(operator, path, limits, scratch) as (folder, warnings):
         src = _Source(operator, folder)
         _check_layout(src, warnings)
         bad_text = check_encoding(src)

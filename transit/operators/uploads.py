@@ -193,8 +193,9 @@ def check_zip(operator: str, upload: Upload, limits: ArchiveLimits) -> None:
         archive = open_archive(operator, path, limits)
     except ArchiveError as exc:
         p = exc.problems[0]
-        raise Problem(422, f"{p.file}: {p.message}", parameter=FIELD,
-                      code=exc.code.replace("-", "_"), file=p.file) from None
+        file = "the zip" if p.file == path.name else p.file  # not our scratch name
+        raise Problem(422, f"{file}: {p.message}", parameter=FIELD,
+                      code=exc.code.replace("-", "_"), file=file) from None
     if not archive.tables:
         raise Problem(422, "the zip holds no GTFS text file (agency.txt, stops.txt, ...)",
                       parameter=FIELD, code="empty_zip")

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,15 @@ class Published:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def _zip_named(problem: FeedProblem, name: str) -> FeedProblem:
+    """A problem about the upload as a whole names no file (not the scratch copy's name)."""
+    return replace(problem, file="") if problem.file == name else problem
+
+
+def _about_the_zip(exc: FeedError, name: str) -> FeedError:
+    return FeedError(exc.operator, [_zip_named(p, name) for p in exc.problems], exc.totals)
+
+
 class UnknownPart(Exception):
     """A part that is not (or no longer) in the store."""
 
@@ -78,13 +87,14 @@ class Releases:
         for n in notices or []:
             report.add(n)
         try:
-            part = compile_operator(operator, source, self.limits, per_code=PER_CODE)
+            part = compile_operator(operator, source, self.limits, per_code=PER_CODE,
+                                    scratch=self.store.root / "scratch")
         except FeedError as exc:
-            report.add_error(exc)
+            report.add_error(_about_the_zip(exc, source.name))
             return Staged(operator.id, report, seconds={"compile": time.perf_counter() - t0})
         t1 = time.perf_counter()
         for n in part.meta.get("notices", []):
-            report.add(Notice.of(FeedProblem(**n)))
+            report.add(Notice.of(_zip_named(FeedProblem(**n), source.name)))
         part.meta["location"] = f"upload:{part.meta['digest']}"
         name = self.store.write_part(part)
         published = self._current_part(operator.id)

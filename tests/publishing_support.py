@@ -120,3 +120,35 @@ def api_for(db_url: str, tmp_path: Path, **settings: object) -> Iterator[Api]:
         keys["A-revoked"] = revoked.token
         keys["admin"] = accounts.create_key(db, None, "admin", CLI).token
         yield Api(client, keys, data)
+
+
+def staged_version(app: object, op: str, body: bytes | None = None) -> str:
+    """A version of `op` staged through the service (no key needed), once its job ran."""
+    import hashlib
+    import tempfile
+
+    from transit.publishing.service import Upload
+
+    versions = app.state.feed_versions  # type: ignore[attr-defined]
+    data = body if body is not None else feed_zip()
+    with tempfile.NamedTemporaryFile(suffix=".zip", delete=False) as fh:
+        fh.write(data)
+    upload = Upload(Path(fh.name), hashlib.sha256(data).hexdigest(), len(data))
+    row = versions.create(op, upload, CLI)
+    app.state.job_runner.wake()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while (status := versions.get(op, row.id).status) == "validating":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status == "staged", versions.get(op, row.id).report
+    return row.id
+
+
+def published_twice(app: object, op: str) -> None:
+    """Two versions of `op` published one after the other, so a rollback has a target."""
+    versions = app.state.feed_versions  # type: ignore[attr-defined]
+    for _ in range(2):
+        job = versions.request_publish(op, staged_version(app, op), CLI)
+        app.state.job_runner.wake()  # type: ignore[attr-defined]
+        done = versions.wait(job, 60)
+        assert done is not None and done.status == "done", done and done.error

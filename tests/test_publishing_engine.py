@@ -279,3 +279,14 @@ def test_a_feed_inside_one_folder_is_staged_with_a_warning(tmp_path: Path) -> No
     assert (n.code, n.severity, n.file) == (
         "invalid_input_files_in_subfolder", "warning", None)
     assert staged.report.to_json()["counts"] == {"error": 0, "warning": 1, "info": 0}
+
+
+def test_publishing_imports_nothing_from_the_web() -> None:
+    """Jobs, the command line and scripts stage and publish without a web stack."""
+    from tests.test_accounts import WEB, _imports
+
+    files = list((Path(__file__).resolve().parents[1] / "transit" / "publishing").glob("*.py"))
+    assert len(files) >= 6
+    for path in files:
+        web = {n for n in _imports(path) if n.split(".")[0] in WEB or n.startswith(WEB)}
+        assert not web, (path, web)

@@ -290,3 +290,28 @@ def test_publishing_imports_nothing_from_the_web() -> None:
     for path in files:
         web = {n for n in _imports(path) if n.split(".")[0] in WEB or n.startswith(WEB)}
         assert not web, (path, web)
+
+
+def test_a_publish_takes_the_preview_merged_over_the_same_served_network(
+        tmp_path: Path) -> None:
+    r = releases(tmp_path)
+    for name in ("A", "B"):
+        r.publish(op(name), r.stage(op(name), write_feed(tmp_path / name, {})).part)
+    a2 = r.stage(op("A"), write_feed(tmp_path / "A2", many_trips(2)))
+    preview = r.preview(op("A"), a2.part)
+    done = r.publish(op("A"), a2.part)
+    assert done.seconds["reused_preview"] == 1.0
+    assert not preview.exists()  # renamed into the versions
+    tt = r.store.load_current()
+    assert tt.version == done.version and tt.meta["version"] == done.version
+    assert "preview" not in tt.meta
+    assert tt.strings("trip_id").to_list() == ["A:T0", "A:T1", "B:T1"]
+    # a preview over a network that changed since is not taken: the publish merges anew
+    b2 = r.stage(op("B"), write_feed(tmp_path / "B2", many_trips(3)))
+    r.preview(op("B"), b2.part)
+    a3 = r.stage(op("A"), write_feed(tmp_path / "A3", many_trips(1)))
+    assert r.publish(op("A"), a3.part).seconds["reused_preview"] == 0.0
+    done = r.publish(op("B"), b2.part)
+    assert done.seconds["reused_preview"] == 0.0
+    assert r.store.load_current().strings("trip_id").to_list() == [
+        "A:T0", "B:T0", "B:T1", "B:T2"]

@@ -23,7 +23,6 @@ from transit.accounts.scope import allowed
 from transit.api.auth import authenticate
 from transit.api.problems import Problem
 from transit.db.models import FeedVersionRow
-from transit.ingest.catalog import Operator
 from transit.timetable.timetable import Timetable
 
 KEEP_LOADED = 2
@@ -68,10 +67,10 @@ def _build(request: Request, version_id: str) -> Path:
     if row.part is None:
         raise Problem(409, f"feed version {version_id} is {row.status}: only a compiled "
                       "version can be previewed", parameter="preview")
-    releases = app.state.feed_versions.releases
-    if not releases.store.has_part(row.operator_id, row.part):
+    versions = app.state.feed_versions
+    if not versions.releases.store.has_part(row.operator_id, row.part):
         raise Problem(409, f"feed version {version_id} is no longer kept", parameter="preview")
-    return releases.preview(Operator(row.operator_id, row.operator_id, ""), row.part)
+    return versions.releases.preview(versions.operator(row.operator_id), row.part)
 
 
 async def preview_timetable(request: Request, version_id: str) -> Timetable:

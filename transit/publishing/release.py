@@ -143,23 +143,38 @@ class Releases:
         with self.store.lock():
             t1 = time.perf_counter()
             previous = self.store.current_part_name(operator.id)
-            ops, parts = self._parts(operator, part)
-            t2 = time.perf_counter()
-            columns, meta = merge_network(self.catalog, ops, parts)
-            t3 = time.perf_counter()
-            version = self.store.write_version(columns, meta)
+            if not self.store.has_part(operator.id, part):
+                raise UnknownPart(f"part {part} of operator {operator.id} is not in the store "
+                                  f"(only the newest {self.keep} are kept)")
+            preview = self._preview_dir(operator, part)
+            reused = (preview / "meta.json").is_file()
+            if reused:  # merged already, over the network that is still served
+                t2 = t3 = time.perf_counter()
+                with self.store.lock(f"preview-{operator.id}"):
+                    version = self.store.adopt_version(preview)
+            else:
+                ops, parts = self._parts(operator, part)
+                t2 = time.perf_counter()
+                columns, meta = merge_network(self.catalog, ops, parts)
+                t3 = time.perf_counter()
+                version = self.store.write_version(columns, meta)
             self.store.set_current_part(operator.id, part, keep=self.keep)
             self.store.publish(version)
             t4 = time.perf_counter()
         return Published(version, part, previous, {
-            "wait_lock": t1 - t0, "load_parts": t2 - t1, "merge": t3 - t2, "write": t4 - t3})
+            "wait_lock": t1 - t0, "load_parts": t2 - t1, "merge": t3 - t2, "write": t4 - t3,
+            "reused_preview": float(reused)})
+
+    def _preview_dir(self, operator: Operator, part: str) -> Path:
+        base = self.store.current_version() or "none"
+        return self.store.root / "previews" / operator.id / f"{part}-{base}"
 
     def preview(self, operator: Operator, part: str) -> Path:
         """A merged version with `part` in place of the operator's published one, built
-        once into a scratch directory (per served version) and reused."""
-        base = self.store.current_version() or "none"
-        root = self.store.root / "previews" / operator.id
-        target = root / f"{part}-{base}"
+        once into a scratch directory (per served version) and reused: by previews, and by
+        the publish of that part while the served version is still the same."""
+        target = self._preview_dir(operator, part)
+        root = target.parent
         if (target / "meta.json").is_file():
             return target
         with self.store.lock(f"preview-{operator.id}"):

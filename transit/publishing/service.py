@@ -9,6 +9,7 @@ log with the version it replaced.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import time
@@ -31,6 +32,7 @@ from transit.publishing.release import Releases, UnknownPart
 VALIDATING, REJECTED, STAGED, PUBLISHED, SUPERSEDED = (
     "validating", "rejected", "staged", "published", "superseded")
 STAGE, PUBLISH = "feed.stage", "feed.publish"
+log = logging.getLogger("transit.publishing")
 
 
 class PublishingError(Exception):
@@ -177,7 +179,8 @@ class FeedVersions:
     def handlers(self) -> dict[str, jobs.Handler]:
         return {STAGE: self.stage_job, PUBLISH: self.publish_job}
 
-    def _operator(self, operator_id: str) -> Operator:
+    def operator(self, operator_id: str) -> Operator:
+        """The operator as the engine sees it (its name from the database)."""
         with self.db.session() as s:
             row = s.get(OperatorRow, operator_id)
         return Operator(operator_id, row.name if row else operator_id, "")
@@ -194,13 +197,24 @@ class FeedVersions:
         if row is None or row.status != VALIDATING or not row.upload_path:
             return {"skipped": True}
         self._set(version_id, progress="validating and compiling")
-        staged = self.releases.stage(self._operator(row.operator_id), Path(row.upload_path))
+        staged = self.releases.stage(self.operator(row.operator_id), Path(row.upload_path))
         report = staged.report.to_json()
         self._set(version_id, status=staged.status, progress="done", report=report,
                   diff=staged.diff, counts=staged.counts, part=staged.part,
                   blocking=len(staged.report.blocking), upload_path=None)
         Path(row.upload_path).unlink(missing_ok=True)
-        return {"status": staged.status, "seconds": staged.seconds}
+        seconds = dict(staged.seconds)
+        if staged.part is not None:
+            # merge the preview now (a publish right after reuses it; a preview is instant)
+            t0 = time.perf_counter()
+            self._set(version_id, progress="done; building the preview")
+            try:
+                self.releases.preview(self.operator(row.operator_id), staged.part)
+            except Exception:  # the version stays staged; a preview is built when asked
+                log.exception("preview of feed version %s", version_id)
+            seconds["preview"] = time.perf_counter() - t0
+            self._set(version_id, progress="done")
+        return {"status": staged.status, "seconds": seconds}
 
     def fail_job(self, job: jobs.Job, detail: str) -> None:
         """A job that failed for good: a staging becomes `rejected`, saying why."""
@@ -226,7 +240,7 @@ class FeedVersions:
                 FeedVersionRow.operator_id == row.operator_id,
                 FeedVersionRow.status == PUBLISHED)).first()
         try:
-            done = self.releases.publish(self._operator(row.operator_id), row.part)
+            done = self.releases.publish(self.operator(row.operator_id), row.part)
         except UnknownPart as exc:
             raise Conflict(str(exc)) from None
         now = _now()

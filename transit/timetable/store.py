@@ -13,6 +13,7 @@ half-written one. Running servers poll CURRENT and swap their view (TimetableHol
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from transit.timetable.part import Part
-from transit.timetable.storage import Column, load_columns, save_columns
+from transit.timetable.storage import META, Column, load_columns, save_columns
 from transit.timetable.timetable import FormatError, Timetable
 
 log = logging.getLogger("transit.timetable")
@@ -114,6 +115,20 @@ class Store:
         tmp = self.versions_dir / f".tmp-{name}"
         save_columns(tmp, columns, {**meta, "version": name})
         os.replace(tmp, self.versions_dir / name)
+        return name
+
+    def adopt_version(self, directory: Path) -> str:
+        """Take a complete version directory built elsewhere under the data directory (a
+        preview) as a new version, by renaming it: no copy, no second merge."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        name = _stamp()
+        meta_path = directory / META
+        meta = json.loads(meta_path.read_text())
+        meta.pop("preview", None)
+        tmp_meta = directory / f".{META}.{uuid.uuid4().hex}"
+        tmp_meta.write_text(json.dumps({**meta, "version": name}, indent=1, sort_keys=True))
+        os.replace(tmp_meta, meta_path)
+        os.replace(directory, self.versions_dir / name)
         return name
 
     def publish(self, version: str) -> None:

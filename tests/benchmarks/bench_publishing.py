@@ -145,6 +145,9 @@ def upload_to_served(url: str, key: str, operator: str, feed: Path, data: Path) 
     t.note(f"lock {pub['wait_lock']:.2f} s, {how}, switch {pub['write']:.2f} s")
     t.add("answer -> every worker serves it", f"{t4 - t3:.2f} s", "< 2 s", t4 - t3 < 2)
     t.add("upload -> served", f"{total:.2f} s", f"< {TARGET_S:.0f} s", total < TARGET_S)
+    cpu = stage["cpu"] + stage["preview_cpu"]
+    t.add("CPU of the staging job (compile + merge)", f"{cpu:.2f} s")
+    t.note("what the job costs without other processes competing for the cores")
     t.note(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return t
 

@@ -49,8 +49,7 @@ class FeedVersionOut(BaseModel):
             progress=row.progress, counts=row.counts or {},
             notices=(row.report or {}).get("counts", {}), blocking=row.blocking,
             published_at=row.published_at, timetable_version=row.merged_version,
-            links={"self": base, "publish": f"{base}/publish",
-                   "preview": f"/v1/departures?preview={row.id}"})
+            links={"self": base, "publish": f"{base}/publish"})
 
 
 class Notice(BaseModel):

@@ -10,11 +10,11 @@ import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
-from transit.ingest.pipeline import IngestLimits
 from transit.settings import Settings
 
 if TYPE_CHECKING:
     from transit.db.engine import Database
+    from transit.ingest.pipeline import IngestLimits
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -47,6 +47,7 @@ def _limits(settings: Settings) -> IngestLimits:
 
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
+    from transit.ingest.publish_lock import PublishLockError, publish_lock
     from transit.timetable.store import Store
 
     try:
@@ -55,9 +56,11 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     try:
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731
+        lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
         report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True), limits=limits)
-    except (FeedError, FeedFetchError, CatalogError) as exc:
+                        log=say, limits=limits, lock=lock)
+    except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
                    err=True)
@@ -130,7 +133,7 @@ def serve(
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", server_header=False)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

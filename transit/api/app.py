@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
 from transit.accounts import service as accounts
 from transit.accounts.router import router as accounts_router
-from transit.api import health, problems
+from transit.api import docs, health, problems
 from transit.api.bodies import BodyLimitMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
+from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
 from transit.db import migrate
 from transit.db.engine import Database, database_for
@@ -22,6 +24,7 @@ from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.ingest.catalog import Catalog, load_catalog
 from transit.ingest.pipeline import ingest_limits
+from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
 from transit.live.router import router as live_router
@@ -33,6 +36,7 @@ from transit.publishing.service import FeedVersions
 from transit.realtime.backends import MemoryBackend, RedisBackend
 from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
+from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
@@ -112,8 +116,11 @@ def _start_publishing(app: FastAPI, settings: Settings, clock: Clock) -> Runner 
     """Feed versions: the service the feeds router uses, and the job runner of this process
     (validation and publishing never run in a request)."""
     limits = ingest_limits(settings, clock)
-    releases = Releases(Store(settings.data_dir), _catalog_or_empty(settings), clock,
-                        keep=settings.feed_versions_kept, limits=limits)
+    store = Store(settings.data_dir)
+    releases = Releases(store, _catalog_or_empty(settings), clock,
+                        keep=settings.feed_versions_kept, limits=limits,
+                        lock=lambda: publish_lock(store.root, settings.redis_url,
+                                                  settings.redis_prefix))
     versions = FeedVersions(app.state.db, releases, settings.data_dir / "scratch")
     app.state.ingest_limits = limits
     app.state.feed_versions = versions
@@ -140,10 +147,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         runner = _start_publishing(app, settings, clock)
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
-            backend = RedisBackend(settings.redis_url, settings.redis_prefix)
+            backend = RedisBackend(settings.redis_url, settings.redis_prefix,
+                                   settings.redis_timeout_s)
         else:
             backend = MemoryBackend()
-        live = LiveState(backend, clock, holder.get)
+        live = LiveState(backend, clock, holder.get, Limits.from_settings(settings))
         if isinstance(backend, RedisBackend):
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel
@@ -160,7 +168,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.db.dispose()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
@@ -173,6 +182,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)
+    if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    app.add_middleware(HttpSurface)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from transit.errors import CatalogError
 from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
+from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
 from transit.settings import Settings
@@ -92,27 +94,27 @@ def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, 
 def ingest(
     catalog: Catalog, store: Store, only: list[str] | None = None, progress: bool = False,
     log: Callable[[str], None] | None = None, limits: IngestLimits | None = None,
+    lock: AbstractContextManager[None] | None = None,
 ) -> IngestReport:
     """Build and publish a new version.
 
     `only`: operators to re-read; the others' parts are reused as they are. Without it, an
-    operator is re-read when it has no part yet or its feed's content changed.
+    operator is re-read when it has no part yet or its feed's content changed. The whole
+    ingest runs under `lock` (default: the data directory's publish lock), so that parts
+    reused are the ones current when publishing and concurrent ingests all land.
     """
     if not catalog.operators:
         raise CatalogError("the catalog has no operators")
-    with store.lock():  # operators publishing meanwhile wait, and are not overwritten
-        return _ingest(catalog, store, only, progress, log, limits)
-
-
-def _ingest(
-    catalog: Catalog, store: Store, only: list[str] | None, progress: bool,
-    log: Callable[[str], None] | None, limits: IngestLimits | None,
-) -> IngestReport:
     known = {o.id for o in catalog.operators}
     for op_id in only or []:
         if op_id not in known:
             raise CatalogError(f"operator {op_id!r} is not in the catalog")
-    limits = limits or IngestLimits()
+    with lock or publish_lock(store.root, say=log):
+        return _ingest_locked(catalog, store, only, progress, log, limits or IngestLimits())
+
+
+def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progress: bool,
+                   log: Callable[[str], None] | None, limits: IngestLimits) -> IngestReport:
     max_download = limits.archive.max_download_bytes
     t_start = time.perf_counter()
     parts: dict[str, Part] = {}

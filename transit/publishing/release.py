@@ -13,6 +13,8 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from transit.clock import Clock
 from transit.errors import FeedError, FeedProblem
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import IngestLimits, compile_operator, merge_network
+from transit.ingest.publish_lock import publish_lock
 from transit.publishing.diff import diff_parts
 from transit.publishing.policy import policy_notices
 from transit.publishing.report import PER_CODE, Notice, Report
@@ -71,12 +74,15 @@ class UnknownPart(Exception):
 
 class Releases:
     def __init__(self, store: Store, catalog: Catalog, clock: Clock,
-                 keep: int = KEEP_PARTS, limits: IngestLimits | None = None) -> None:
+                 keep: int = KEEP_PARTS, limits: IngestLimits | None = None,
+                 lock: Callable[[], AbstractContextManager[None]] | None = None) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.keep = max(keep, 2)
         self.limits = limits or IngestLimits()
+        # the ingest's publish lock (with Redis's when the service shares one)
+        self.lock = lock or (lambda: publish_lock(store.root))
 
     # -- staging
     def stage(self, operator: Operator, source: Path,
@@ -136,11 +142,12 @@ class Releases:
     def publish(self, operator: Operator, part: str) -> Published:
         """Make `part` the operator's current part and serve a merged version with it.
 
-        Under the store's lock: a publish of another operator at the same moment waits and
-        then merges from this one's result, so neither is lost.
+        Under the publish lock (the one `transit ingest` holds): a publish of another
+        operator at the same moment waits and then merges from this one's result, so
+        neither is lost.
         """
         t0 = time.perf_counter()
-        with self.store.lock():
+        with self.lock():
             t1 = time.perf_counter()
             previous = self.store.current_part_name(operator.id)
             if not self.store.has_part(operator.id, part):

@@ -43,8 +43,8 @@ class ServiceHorizon:
     a shorter feed is compiled whole, wherever it lies in time.
     """
 
-    days_before: int = 366
-    days_after: int = 731
+    days_before: int = 1096
+    days_after: int = 1096
     today: date | None = None  # the service clock's date; None: the system's
 
     def window(self, first: int, last: int) -> tuple[int, int]:

@@ -92,13 +92,10 @@ class Store:
                       if (p / "CURRENT").is_file())
 
     @contextmanager
-    def lock(self, name: str = "publish") -> Iterator[None]:
-        """An exclusive lock shared by the threads and processes using this data directory.
-
-        Held while a merged version is assembled and made current, so that two operators
-        publishing at the same moment both land: the second merge starts from the first's
-        result instead of overwriting it.
-        """
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock `name` shared by the threads and processes using this data
+        directory (building one operator's preview once; publishing has its own lock,
+        transit.ingest.publish_lock)."""
         locks = self.root / "locks"
         locks.mkdir(parents=True, exist_ok=True)
         with (locks / f"{name}.lock").open("a") as fh:

@@ -124,7 +124,9 @@ def test_blocking_notices_stop_a_publish_unless_forced(api: Api) -> None:
     assert api.trip_ids() == ["A:T0", "A:T1", "A:T2", "A:T3"]
     r = api.publish("A", late["id"], force=True)
     assert r.status_code == 200
-    assert api.trip_ids() == []
+    r = api.departures()  # served: today is now before the service period
+    assert r.status_code == 422
+    assert "service period 2026-04-01 to 2026-12-31" in r.json()["detail"]
     audit = api.client.get("/v1/operators/A/audit", headers=api.auth("A")).json()
     assert audit["entries"][0]["details"]["forced"] is True
 

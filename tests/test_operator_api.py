@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import build, client_for
 from tests.feeds import write_feed
 from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 (fixture)
+from tests.publishing_support import feed_zip, published_twice, staged_version
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
 from transit.accounts.scope import CLI
@@ -34,6 +35,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", PREFIX + "keys/{key_id}/rotate"): {"publisher"},
     ("GET", PREFIX + "audit"): {"publisher", "viewer"},
     ("POST", PREFIX + "realtime"): {"publisher", "realtime"},
+    ("POST", PREFIX + "feeds"): {"publisher"},
+    ("GET", PREFIX + "feeds"): {"publisher", "viewer"},
+    ("GET", PREFIX + "feeds/{version_id}"): {"publisher", "viewer"},
+    ("POST", PREFIX + "feeds/{version_id}/publish"): {"publisher"},
+    ("POST", PREFIX + "feeds/rollback"): {"publisher"},
 }
 # Operator endpoints anyone may read (the live-data counters, without secrets).
 PUBLIC = {("GET", PREFIX + "realtime")}
@@ -48,6 +54,16 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
         {"key_id": api.key_id(op)}, {}),
     ("GET", PREFIX + "audit"): lambda api, op: ({}, {"params": {"limit": 5}}),
     ("POST", PREFIX + "realtime"): lambda api, op: ({}, _push_body()),
+    # the same feed as compiled (the data directory is shared by the module's tests)
+    ("POST", PREFIX + "feeds"): lambda api, op: ({}, {"files": {"file": ("f.zip",
+                                                                         feed_zip())}}),
+    ("GET", PREFIX + "feeds"): lambda api, op: ({}, {}),
+    ("GET", PREFIX + "feeds/{version_id}"): lambda api, op: (
+        {"version_id": staged_version(api.client.app, op)}, {}),
+    ("POST", PREFIX + "feeds/{version_id}/publish"): lambda api, op: (
+        {"version_id": staged_version(api.client.app, op)}, {}),
+    ("POST", PREFIX + "feeds/rollback"): lambda api, op: (
+        published_twice(api.client.app, op) or {}, {}),
 }
 
 

@@ -41,18 +41,9 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
 
 
 def _limits(settings: Settings) -> IngestLimits:
-    from transit.clock import clock_from_setting
-    from transit.ingest.archive import ArchiveLimits
-    from transit.ingest.pipeline import IngestLimits
-    from transit.timetable.calendar import ServiceHorizon
+    from transit.ingest.pipeline import ingest_limits
 
-    archive = ArchiveLimits(
-        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
-        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
-        max_download_bytes=settings.feed_max_download_bytes)
-    today = clock_from_setting(settings.clock).now().date()
-    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after, today)
-    return IngestLimits(archive, horizon)
+    return ingest_limits(settings)
 
 
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:

@@ -79,7 +79,19 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="Reverse proxies (IPs or CIDR networks, comma-separated) whose "
         "X-Forwarded-For names the client; from any other peer the header is ignored.")
-    reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+    reload_interval_s: float = Field(0.5, description="How often workers look for a new "
+                                     "version (a file read; a publish is served this long "
+                                     "after its answer, plus the time to load it).")
+    max_feed_bytes: int = Field(512 * 1024**2, description="Largest feed upload (or feed "
+                                "fetched from an operator's URL): 413 beyond it.")
+    feed_versions_kept: int = Field(5, ge=2, description="Compiled feed versions kept per "
+                                    "operator, so a rollback never needs the upload again.")
+    run_jobs: bool = Field(True, description="Run background jobs (feed validation and "
+                           "publishing) in this process.")
+    job_lease_s: float = Field(60.0, gt=0, description="A job whose process died is taken "
+                               "up again after this long.")
+    publish_wait_s: float = Field(120.0, ge=0, description="How long a publish request "
+                                  "waits for the publish to be served before answering 202.")
     network: str | None = Field(
         None, description="Which network of the data directory to serve (`transit serve` "
         "sets it from its catalog or feeds); unset: the catalog's, else `default`.")

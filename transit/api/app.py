@@ -21,13 +21,20 @@ from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
 from transit.db import migrate
 from transit.db.engine import Database, database_for
+from transit.db.jobs import Runner
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
-from transit.ingest.catalog import load_catalog, served_network
+from transit.ingest.catalog import Catalog, load_catalog, served_network
+from transit.ingest.pipeline import ingest_limits
+from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
 from transit.live.router import router as live_router
+from transit.operators.feeds_preview import PreviewCache, PrivatePreviewMiddleware
+from transit.operators.feeds_router import router as feeds_router
 from transit.operators.router import router as operators_router
+from transit.publishing.release import Releases
+from transit.publishing.service import FeedVersions
 from transit.realtime.backends import MemoryBackend, RedisBackend
 from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
@@ -109,6 +116,39 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
                                      {"Retry-After": "5"})
 
 
+def _catalog_or_empty(settings: Settings) -> Catalog:
+    """The catalog's order and station/footpath rules for merged versions (none: defaults;
+    operators that only upload are merged after the catalog's)."""
+    try:
+        return load_catalog(settings.catalog) if settings.catalog.exists() else Catalog(())
+    except CatalogError as exc:
+        logging.getLogger("transit").warning("catalog not read for publishing: %s", exc)
+        return Catalog(())
+
+
+def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: str
+                      ) -> Runner | None:
+    """Feed versions: the service the feeds router uses, and the job runner of this process
+    (validation and publishing never run in a request)."""
+    limits = ingest_limits(settings, clock)
+    store = Store(settings.data_dir, network)
+    releases = Releases(store, _catalog_or_empty(settings), clock,
+                        keep=settings.feed_versions_kept, limits=limits,
+                        lock=lambda: publish_lock(store.root, settings.redis_url,
+                                                  settings.redis_prefix))
+    versions = FeedVersions(app.state.db, releases, settings.data_dir / "scratch")
+    app.state.ingest_limits = limits
+    app.state.feed_versions = versions
+    app.state.previews = PreviewCache(prepare)
+    if not settings.run_jobs:
+        return None
+    runner = Runner(app.state.db, versions.handlers(), lease_s=settings.job_lease_s,
+                    on_failure=versions.fail_job)
+    runner.start()
+    app.state.job_runner = runner
+    return runner
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or clock_from_setting(settings.clock, settings.clock_running)
@@ -120,6 +160,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         holder = TimetableHolder(Store(settings.data_dir, network), settings.reload_interval_s,
                                  on_load=_on_load(app.state.db))
         app.state.holder = holder
+        runner = _start_publishing(app, settings, clock, network)
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
             backend = RedisBackend(settings.redis_url, settings.redis_prefix,
@@ -137,6 +178,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             if poller is not None:
                 await poller.stop()
+            if runner is not None:
+                runner.stop()
             backend.close()
             app.state.db.dispose()
 
@@ -148,9 +191,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.db = database_for(settings)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
-    for router in (operators_router, accounts_router, stops_router, departures_router, trips_router,
-                   journeys_router, live_router, health.router):
+    for router in (operators_router, accounts_router, feeds_router, stops_router,
+                   departures_router, trips_router, journeys_router, live_router,
+                   health.router):
         app.include_router(router)
+    app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
                        trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,

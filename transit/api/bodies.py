@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from transit.api.problems import PROBLEM_JSON
 
 # Paths that read their body themselves, with their own limit.
-UPLOADS = re.compile(r"^/v1/operators/[^/]+/realtime/?$")
+UPLOADS = re.compile(r"^/v1/operators/[^/]+/(realtime|feeds)/?$")
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -103,3 +103,62 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FeedVersionRow(Base):
+    """One upload of an operator's feed and what became of it (see transit.publishing).
+
+    status: validating -> rejected | staged -> published -> superseded. `part` names the
+    compiled part in the store (kept for rollback); `upload_path` the scratch copy of the
+    upload until it is compiled.
+    """
+
+    __tablename__ = "feed_versions"
+    __table_args__ = (Index("ix_feed_versions_operator_id_uploaded_at", "operator_id",
+                            "uploaded_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("operators.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    uploaded_by: Mapped[str] = mapped_column(String(40))
+    uploaded_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[str] = mapped_column(String(32))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    blocking: Mapped[int] = mapped_column(Integer, default=0)
+    part: Mapped[str | None] = mapped_column(String(64))
+    upload_path: Mapped[str | None] = mapped_column(String(1000))
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(40))
+    merged_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class JobRow(Base):
+    """A durable background job. A runner claims it with a lease it keeps renewing; a job
+    whose runner died (lease expired) is claimed again. Jobs with the same `key` run one at
+    a time, oldest first."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),
+                      Index("ix_jobs_key_id", "key", "id"))
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(2000))

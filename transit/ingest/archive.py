@@ -14,6 +14,7 @@ FeedError, so the ingest publishes nothing) naming the member and a stable `code
 from __future__ import annotations
 
 import lzma
+import re
 import stat
 import struct
 import zipfile
@@ -37,6 +38,8 @@ GTFS_TABLES = frozenset({
 # needed; NotImplementedError: an unknown compression method).
 _CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError,
             RuntimeError, ValueError, struct.error)
+# Names that are devices on Windows, whatever the extension (NUL.txt is NUL).
+_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$", re.IGNORECASE)
 # Junk that archivers add and nobody needs warned about.
 _NOISE = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
@@ -66,7 +69,8 @@ class ArchiveError(FeedError):
 
 
 def _fail(operator: str, code: str, file: str, message: str) -> ArchiveError:
-    return ArchiveError(operator, [FeedProblem(file, message)], code)
+    return ArchiveError(operator, [FeedProblem(file, message, code=code.replace("-", "_"))],
+                        code=code)
 
 
 def _size(n: int) -> str:
@@ -85,12 +89,20 @@ class Archive:
     ignored: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[FeedProblem]:
+        out = []
+        if self.folder:
+            out.append(FeedProblem(
+                self.path.name, f"the feed's files are inside the folder {self.folder} of the "
+                "zip, not at its root; read from there (GTFS wants them at the root)",
+                code="invalid_input_files_in_subfolder",
+                severity="warning"))
         if not self.ignored:
-            return []
+            return out
         shown = ", ".join(self.ignored[:5])
         more = f" and {len(self.ignored) - 5} more" if len(self.ignored) > 5 else ""
         where = f"the folder {self.folder}" if self.folder else "the root of the zip"
-        return [FeedProblem(self.path.name, f"ignored members not in {where}: {shown}{more}")]
+        return [*out, FeedProblem(self.path.name, f"ignored members not in {where}: "
+                                  f"{shown}{more}", code="ignored_members", severity="warning")]
 
     def extract(self, dest: Path) -> list[Path]:
         """Write the chosen tables into `dest`, enforcing the limits on the bytes actually
@@ -138,9 +150,16 @@ def _member_path(operator: str, info: zipfile.ZipInfo) -> PurePosixPath:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
         raise _fail(operator, "unsafe-path", info.filename,
                     "member path leaves the archive (absolute or '..'); refusing the feed")
-    if stat.S_ISLNK(info.external_attr >> 16):
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
         raise _fail(operator, "symlink", info.filename,
                     "member is a symbolic link; refusing the feed")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise _fail(operator, "special-file", info.filename,
+                    "member is a device, pipe or socket, not a file; refusing the feed")
+    if any(_DEVICE.match(part) for part in path.parts):
+        raise _fail(operator, "device-name", info.filename,
+                    "member is named after a device (CON, NUL, COM1, ...); refusing the feed")
     return path
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from transit.clock import Clock, clock_from_setting
 from transit.errors import CatalogError
 from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, Operator
@@ -21,9 +23,11 @@ from transit.ingest.fetch import materialize
 from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
+from transit.settings import Settings
 from transit.timetable.build import merge_parts
 from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.part import PART_FORMAT, Part, compile_part, part_is_current
+from transit.timetable.storage import Column
 from transit.timetable.store import Store
 
 
@@ -33,6 +37,18 @@ class IngestLimits:
 
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
     horizon: ServiceHorizon = field(default_factory=ServiceHorizon)
+
+
+def ingest_limits(settings: Settings, clock: Clock | None = None) -> IngestLimits:
+    """The limits the settings ask for (TRANSIT_FEED_MAX_*, TRANSIT_SERVICE_DAYS_*)."""
+    archive = ArchiveLimits(
+        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
+        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
+        max_download_bytes=settings.feed_max_download_bytes)
+    clock = clock or clock_from_setting(settings.clock)
+    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after,
+                             clock.now().date())
+    return IngestLimits(archive, horizon)
 
 
 @dataclass
@@ -45,11 +61,34 @@ class IngestReport:
     warnings: dict[str, list[str]] = field(default_factory=dict)  # of the feeds read
 
 
-def _compile(op: Operator, path: Path, limits: IngestLimits) -> Part:
-    feed = read_gtfs(op.id, path, limits.archive)
-    stop_times = validate(feed)
-    return compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
+def compile_operator(op: Operator, path: Path, limits: IngestLimits | None = None,
+                     per_code: int | None = None, scratch: Path | None = None) -> Part:
+    """Read, validate and compile one operator's feed; FeedError when it is not usable.
+
+    `per_code`: how many problems of each kind to list in the error (see validate);
+    `scratch`: where a zip is extracted (a temporary folder in it, removed after). The
+    warnings are kept in the part's meta: as text (`warnings`) and as records (`notices`).
+    """
+    limits = limits or IngestLimits()
+    feed = read_gtfs(op.id, path, limits.archive, scratch)
+    stop_times = validate(feed, per_code)
+    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
                         limits.horizon)
+    part.meta["notices"] = [asdict(w) for w in feed.warnings]
+    return part
+
+
+def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, Part]
+                  ) -> tuple[dict[str, Column], dict[str, Any]]:
+    """Merge the parts of `operators` (in that order) with the catalog's station and footpath
+    rules: the one place that says what a merged version's meta holds of each operator."""
+    return merge_parts(
+        [parts[o.id] for o in operators], catalog.stations, catalog.footpaths,
+        [{**o.public(), "counts": parts[o.id].meta["counts"],
+          "feed_lang": parts[o.id].meta.get("feed_lang", ""),
+          "languages": parts[o.id].meta.get("languages", []),
+          "digest": parts[o.id].meta["digest"],
+          "warnings": parts[o.id].meta.get("warnings", [])} for o in operators])
 
 
 def ingest(
@@ -103,21 +142,14 @@ def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progr
         bar.set_postfix_str(op.id)
         path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir,
                                                max_bytes=max_download)
-        part = _compile(op, path, limits)
+        part = compile_operator(op, path, limits)
         part.meta["location"] = op.gtfs
         parts[op.id] = part
         read.append(op.id)
     t_read = time.perf_counter()
     if log:
         log(f"merging {len(parts)} operators")
-    ordered = [parts[o.id] for o in catalog.operators]
-    columns, meta = merge_parts(
-        ordered, catalog.stations, catalog.footpaths,
-        [{**o.public(), "counts": parts[o.id].meta["counts"],
-          "feed_lang": parts[o.id].meta.get("feed_lang", ""),
-          "languages": parts[o.id].meta.get("languages", []),
-          "digest": parts[o.id].meta["digest"],
-          "warnings": parts[o.id].meta.get("warnings", [])} for o in catalog.operators])
+    columns, meta = merge_network(catalog, list(catalog.operators), parts)
     meta["network"] = store.network
     meta["catalog"] = catalog.fingerprint()
     t_merge = time.perf_counter()

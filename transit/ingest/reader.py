@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import gtfs_kit
 import gtfs_kit.constants as gk_constants
@@ -65,6 +66,10 @@ class _Source:
         p = self.path / name
         return p.read_bytes() if p.is_file() else None
 
+    def open(self, name: str) -> IO[bytes]:
+        """A table as a binary stream (read in chunks: tables can be large)."""
+        return (self.path / name).open("rb")
+
 
 def _check_folder(operator: str, path: Path, limits: ArchiveLimits) -> None:
     """A folder feed is bounded like a zip: its tables are read into memory."""
@@ -85,18 +90,22 @@ def _check_folder(operator: str, path: Path, limits: ArchiveLimits) -> None:
 
 
 @contextmanager
-def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None
-                ) -> Iterator[tuple[Path, list[FeedProblem]]]:
-    """The feed as a folder of its tables, with warnings about what was left out."""
+def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None,
+                scratch: Path | None = None) -> Iterator[tuple[Path, list[FeedProblem]]]:
+    """The feed as a folder of its tables, with warnings about what was left out. A zip is
+    extracted into a temporary folder inside `scratch` (default: the system's)."""
     lim = limits or ArchiveLimits()
     if not path.exists():
-        raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist")])
+        raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist",
+                                               code="i_o_error")])
     if path.is_dir():
         _check_folder(operator, path, lim)
         yield path, []
         return
     archive = open_archive(operator, path, lim)
-    with tempfile.TemporaryDirectory(prefix=f"transit-{operator}-") as tmp:
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"transit-{operator}-", dir=scratch) as tmp:
         archive.extract(Path(tmp))
         yield Path(tmp), archive.warnings()
 
@@ -121,8 +130,50 @@ def _check_layout(src: _Source, archive_warnings: list[FeedProblem]) -> None:
         missing.append("calendar.txt or calendar_dates.txt")
     if not missing:
         return
-    problems = [FeedProblem(f, "required file is missing") for f in missing]
+    problems = [FeedProblem(f, "required file is missing", code="missing_required_file")
+                for f in missing]
     raise FeedError(src.operator, problems + archive_warnings)
+
+
+def _first_bad_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> tuple[int, bytes] | None:
+    """(line, offending bytes) of the first byte sequence that is not UTF-8, else None.
+
+    Decodes in chunks so that a large stop_times.txt is never held whole; a multi-byte
+    character cut by a chunk boundary is carried over to the next chunk.
+    """
+    carry, lines = b"", 0
+    while True:
+        chunk = stream.read(chunk_size)
+        buf = carry + chunk
+        if not buf:
+            return None
+        try:
+            buf.decode("utf-8")
+            good, carry = buf, b""
+        except UnicodeDecodeError as exc:
+            truncated = exc.reason == "unexpected end of data" and len(buf) - exc.start < 4
+            if not truncated or not chunk:  # a real bad sequence, or cut off at the end
+                return lines + buf.count(b"\n", 0, exc.start) + 1, buf[exc.start:exc.end]
+            good, carry = buf[:exc.start], buf[exc.start:]
+        lines += good.count(b"\n")
+        if not chunk:
+            return None
+
+
+def check_encoding(src: _Source) -> list[FeedProblem]:
+    """GTFS text is UTF-8 (a byte order mark is allowed): name the first bad line per file."""
+    problems = []
+    for name in sorted(src.names()):
+        if not name.endswith(".txt"):
+            continue
+        with src.open(name) as stream:
+            bad = _first_bad_utf8(stream)
+        if bad is not None:
+            line, raw = bad
+            problems.append(FeedProblem(
+                name, "text is not UTF-8 (save the file as UTF-8)", line, None,
+                raw.hex(" "), "invalid_encoding"))
+    return problems
 
 
 def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
@@ -132,7 +183,7 @@ def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
     try:
         df = pd.read_csv(io.BytesIO(data), **_CSV)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        problem = FeedProblem(name, f"not a readable CSV file: {exc}")
+        problem = FeedProblem(name, f"not a readable CSV file: {exc}", code="csv_parsing_failed")
         raise FeedError(src.operator, [problem]) from exc
     df.columns = [c.strip() for c in df.columns]
     return df
@@ -157,7 +208,8 @@ def _diagnose_types(src: _Source) -> list[FeedProblem]:
             for i in bad[bad].index[:5]:
                 problems.append(
                     FeedProblem(
-                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i]
+                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i],
+                        "invalid_integer" if dtype.lower().startswith("int") else "invalid_float",
                     )
                 )
     return problems
@@ -200,7 +252,8 @@ def read_translations(src: _Source) -> pd.DataFrame | None:
         missing = sorted(needed - cols)
         raise FeedError(
             src.operator,
-            [FeedProblem("translations.txt", "required column is missing", None, missing[0])],
+            [FeedProblem("translations.txt", "required column is missing", None, missing[0],
+                         code="missing_required_column")],
         )
     out = df.reindex(
         columns=[
@@ -225,15 +278,20 @@ def source_digest(operator: str, path: Path) -> str:
     return _digest(path)
 
 
-def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None) -> GtfsFeed:
+def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None,
+              scratch: Path | None = None) -> GtfsFeed:
     """Read a feed; raise FeedError naming file, line and field when it cannot be read."""
-    with feed_folder(operator, path, limits) as (folder, warnings):
+    with feed_folder(operator, path, limits, scratch) as (folder, warnings):
         src = _Source(operator, folder)
         _check_layout(src, warnings)
+        bad_text = check_encoding(src)
+        if bad_text:
+            raise FeedError(operator, bad_text + warnings)
         try:
             feed = gtfs_kit.read_feed(folder, dist_units="km")
         except (ValueError, TypeError) as exc:
-            problems = _diagnose_types(src) or [FeedProblem(path.name, f"unreadable: {exc}")]
+            problems = _diagnose_types(src) or [
+                FeedProblem(path.name, f"unreadable: {exc}", code="csv_parsing_failed")]
             raise FeedError(operator, problems) from exc
         tables = {name: _strip_ids(getattr(feed, name, None)) for name in gk_constants.DTYPES}
         # HAFAS exports (SNCB) give each call's platform only here: per trip, stop_sequence

@@ -166,7 +166,8 @@ def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[Days | Non
             "calendar.txt", f"service period {d(span[0])}..{d(span[1])} is "
             f"{span[1] - span[0] + 1} days long; compiled {d(window[0])}..{d(window[1])} only "
             f"(TRANSIT_SERVICE_DAYS_BEFORE={horizon.days_before} / "
-            f"TRANSIT_SERVICE_DAYS_AFTER={horizon.days_after} around the clock's date)"))
+            f"TRANSIT_SERVICE_DAYS_AFTER={horizon.days_after} around the clock's date)",
+            code="service_period_cut", severity="warning"))
     return span, window
 
 

@@ -17,6 +17,8 @@ half-written one. Running servers poll CURRENT and swap their view (TimetableHol
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import re
@@ -24,11 +26,13 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from transit.timetable.part import Part
-from transit.timetable.storage import Column, load_columns, save_columns
+from transit.timetable.storage import META, Column, load_columns, save_columns
 from transit.timetable.timetable import FormatError, Timetable
 
 log = logging.getLogger("transit.timetable")
@@ -83,9 +87,35 @@ class Store:
         columns, meta = load_columns(self.parts_dir / operator / name, mmap=False)
         return Part(operator, columns, meta)
 
-    def set_current_part(self, operator: str, name: str) -> None:
+    def set_current_part(self, operator: str, name: str, keep: int = KEEP_VERSIONS) -> None:
+        """Make a written part current; keep the newest `keep` parts (old ones for rollback,
+        staged ones not yet published) and drop older ones."""
         _write_pointer(self.parts_dir / operator / "CURRENT", name)
-        self._prune(self.parts_dir / operator, keep={name})
+        self._prune(self.parts_dir / operator, keep={name}, count=keep)
+
+    def has_part(self, operator: str, name: str) -> bool:
+        return (self.parts_dir / operator / name / "meta.json").is_file()
+
+    def operators_with_parts(self) -> list[str]:
+        """Operators that have a current part, i.e. that a merged version can include."""
+        if not self.parts_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.parts_dir.iterdir()
+                      if (p / "CURRENT").is_file())
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock `name` shared by the threads and processes using this data
+        directory (building one operator's preview once; publishing has its own lock,
+        transit.ingest.publish_lock)."""
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with (locks / f"{name}.lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # -- merged versions
     def write_version(self, columns: dict[str, Column], meta: dict) -> str:
@@ -94,6 +124,20 @@ class Store:
         tmp = self.versions_dir / f".tmp-{name}"
         save_columns(tmp, columns, {**meta, "version": name})
         os.replace(tmp, self.versions_dir / name)
+        return name
+
+    def adopt_version(self, directory: Path) -> str:
+        """Take a complete version directory built elsewhere under the data directory (a
+        preview) as a new version, by renaming it: no copy, no second merge."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        name = _stamp()
+        meta_path = directory / META
+        meta = json.loads(meta_path.read_text())
+        meta.pop("preview", None)
+        tmp_meta = directory / f".{META}.{uuid.uuid4().hex}"
+        tmp_meta.write_text(json.dumps({**meta, "version": name}, indent=1, sort_keys=True))
+        os.replace(tmp_meta, meta_path)
+        os.replace(directory, self.versions_dir / name)
         return name
 
     def publish(self, version: str) -> None:
@@ -116,13 +160,13 @@ class Store:
         except FormatError:
             return False
 
-    def _prune(self, directory: Path, keep: set[str]) -> None:
-        """Drop old versions beyond the newest few (running readers keep their mmaps)."""
+    def _prune(self, directory: Path, keep: set[str], count: int = KEEP_VERSIONS) -> None:
+        """Drop old versions beyond the newest `count` (running readers keep their mmaps)."""
         entries = sorted(p for p in directory.iterdir() if p.is_dir())
         stale_tmp = [p for p in entries if p.name.startswith(".tmp-")
                      and time.time() - p.stat().st_mtime > 3600]
         versions = [p for p in entries if not p.name.startswith(".")]
-        old = [p for p in versions[:-KEEP_VERSIONS] if p.name not in keep]
+        old = [p for p in versions[:-count] if p.name not in keep]
         for p in old + stale_tmp:
             shutil.rmtree(p, ignore_errors=True)
 

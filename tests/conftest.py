@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import databases
 from transit.api.app import create_app
 from transit.clock import FixedClock
 from transit.ingest.catalog import Catalog, Operator
@@ -25,6 +26,21 @@ DEMO_CATALOG = ROOT / "feeds" / "catalog.toml"
 REDIS_URL = os.environ.pop("TRANSIT_REDIS_URL", None)
 needs_redis = pytest.mark.skipif(
     REDIS_URL is None, reason="TRANSIT_REDIS_URL is not set (.ci/run points it at Redis)")
+
+# A database URL in the environment would make every test app share it: only the
+# `db_url` fixture below chooses databases.
+os.environ.pop("TRANSIT_DATABASE_URL", None)
+
+
+@pytest.fixture(params=databases.BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database on each backend: SQLite, and PostgreSQL when
+    TRANSIT_TEST_DATABASE_URL is set (a schema of its own, dropped afterwards)."""
+    if request.param == "postgresql" and databases.PG_URL is None:
+        pytest.skip(databases.PG_SKIP)
+    with databases.database_url(request.param, tmp_path) as url:
+        yield url
+
 
 needs_data = pytest.mark.skipif(
     not DATA.exists(), reason=f"shared test data not found at {DATA} (present on CI)")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
 from transit.settings import Settings
+
+if TYPE_CHECKING:
+    from transit.db.engine import Database
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -113,6 +116,52 @@ def serve(
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="info")
+
+
+db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "
+                     "default a SQLite file in the data directory).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _database(data_dir: Path | None) -> Database:
+    from transit.db.engine import database_for
+
+    return database_for(_settings(data_dir, None))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create or migrate the schema up to REVISION (default: the newest)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision: an id, "-1" or "base"')],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Migrate the schema down to REVISION ("base" drops every table of the service)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.downgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOpt = None) -> None:
+    """Print the database's revision and the newest this code knows."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
 
 
 def main() -> None:  # pragma: no cover

@@ -29,7 +29,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = Field("transit", description="Key prefix in Redis (several services "
                               "or test runs can share one Redis).")
-    database_url: str | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database (operators, keys, audit log); "
+        "unset means a SQLite file DATA_DIR/transit.db. postgresql+psycopg://... shares one "
+        "database between processes and hosts.")
+    auto_migrate: bool = Field(True, description="Create and migrate the database on start.")
+    key_rotation_grace_s: int = Field(
+        900, ge=0, le=7 * 86400, description="How long a rotated key keeps working.")
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
         'secret: JSON such as {"BA": "long-random-secret"}.')

@@ -12,6 +12,8 @@ from transit import __version__
 from transit.api import health, problems
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.clock import Clock, clock_from_setting
+from transit.db import migrate
+from transit.db.engine import Database, database_for
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.ingest.catalog import load_catalog
@@ -59,12 +61,19 @@ def _start_poller(settings: Settings, live: LiveState,
     return poller
 
 
+def _open_database(settings: Settings, db: Database) -> None:
+    """Migrate (TRANSIT_AUTO_MIGRATE) so that a first start needs no other step."""
+    if settings.auto_migrate:
+        migrate.upgrade(db)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or clock_from_setting(settings.clock, settings.clock_running)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _open_database(settings, app.state.db)
         holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
                                  on_load=prepare)
         app.state.holder = holder
@@ -85,11 +94,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if poller is not None:
                 await poller.stop()
             backend.close()
+            app.state.db.dispose()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.clock = clock
+    app.state.db = database_for(settings)
     problems.install(app)
     for router in (operators_router, stops_router, departures_router, trips_router,
                    journeys_router, live_router, health.router):

@@ -103,3 +103,7 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# The KPI tables live in their own module; imported here so that Base.metadata is whole.
+from transit.db import models_kpis  # noqa: E402,F401

@@ -164,5 +164,64 @@ def db_current(data_dir: DataDirOpt = None) -> None:
     typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
 
 
+admin_app = typer.Typer(help="Operators and their keys (acts as the service's owner).",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _migrated(data_dir: Path | None) -> Database:
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db)
+    return db
+
+
+def _accounts_error(exc: Exception) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg="red", err=True)
+    return typer.Exit(2)
+
+
+@admin_app.command("create-operator")
+def create_operator(
+    operator_id: Annotated[str, typer.Argument(metavar="ID", help="Operator id, e.g. BA")],
+    name: Annotated[str, typer.Option("--name", help="The operator's name")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an operator in the database."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        info = service.create_operator(_migrated(data_dir), operator_id, name, CLI, "cli")
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    typer.echo(f"created operator {info.id} ({info.name})")
+
+
+@admin_app.command("create-key")
+def create_key(
+    role: Annotated[str, typer.Option("--role", help="admin, publisher, realtime, viewer "
+                                      "or inspector")],
+    operator: Annotated[str | None, typer.Option(
+        "--operator", help="The operator the key belongs to (not for role admin)")] = None,
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a key and print it once: only its hash is stored. The key alone goes to
+    stdout (KEY=$(transit admin create-key ...)); what it is goes to stderr."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        issued = service.create_key(_migrated(data_dir), operator, role, CLI, label)
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    who = f"operator {operator}" if operator else "the whole service"
+    typer.echo(f"created {issued.info.role} key {issued.info.prefix} (id {issued.info.id}) "
+               f"for {who}; it is shown this once:", err=True)
+    typer.echo(issued.token)
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     realtime_poll: bool = Field(True, description="Poll the catalog's GTFS-RT URLs.")
     realtime_stale_after_s: int = Field(
         90, description="Trip updates older than this (by the service clock) are not used.")
+    max_json_bytes: int = Field(64 * 1024, description="Largest request body of the JSON "
+                                "endpoints (uploads have their own limits).")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from transit import __version__
+from transit.accounts import service as accounts
+from transit.accounts.router import router as accounts_router
 from transit.api import health, problems
+from transit.api.bodies import BodyLimitMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.clock import Clock, clock_from_setting
 from transit.db import migrate
@@ -62,9 +65,31 @@ def _start_poller(settings: Settings, live: LiveState,
 
 
 def _open_database(settings: Settings, db: Database) -> None:
-    """Migrate (TRANSIT_AUTO_MIGRATE) so that a first start needs no other step."""
+    """Migrate (TRANSIT_AUTO_MIGRATE) so that a first start needs no other step; a fresh
+    database takes the catalog's operators (from then on it is the source of truth)."""
     if settings.auto_migrate:
         migrate.upgrade(db)
+    if not settings.catalog.exists():
+        return
+    try:
+        catalog = load_catalog(settings.catalog)
+    except CatalogError as exc:
+        logging.getLogger("transit").warning("operators not imported from catalog: %s", exc)
+        return
+    accounts.record_operators(db, ((o.id, o.name) for o in catalog.operators), "catalog",
+                              only_if_empty=True)
+
+
+def _on_load(db: Database) -> Callable[[Timetable], None]:
+    """Prepare each version, and record the operators it serves that the database does not
+    know yet (a feed compiled from a catalog the database has not seen)."""
+
+    def on_load(tt: Timetable) -> None:
+        prepare(tt)
+        accounts.record_operators(db, ((o["id"], o["name"]) for o in tt.meta["operators"]),
+                                  "timetable")
+
+    return on_load
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -75,7 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _open_database(settings, app.state.db)
         holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
-                                 on_load=prepare)
+                                 on_load=_on_load(app.state.db))
         app.state.holder = holder
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
@@ -102,9 +127,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock
     app.state.db = database_for(settings)
     problems.install(app)
-    for router in (operators_router, stops_router, departures_router, trips_router,
+    for router in (operators_router, accounts_router, stops_router, departures_router, trips_router,
                    journeys_router, live_router, health.router):
         app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)
     return app

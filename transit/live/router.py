@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from transit.accounts.roles import Permission
+from transit.accounts.scope import Principal
+from transit.api.auth import operator_access
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
 from transit.api.problems import Problem, invalid, not_found
 from transit.api.responses import cached_json
@@ -14,23 +16,13 @@ from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
 
 router = APIRouter(prefix="/v1", tags=["live"])
+# An operator key of role realtime or publisher (or a TRANSIT_PUSH_KEYS secret).
+Pusher = Annotated[Principal, Depends(operator_access(Permission.PUSH_REALTIME))]
 Kind = Literal["trip-updates", "vehicle-positions", "alerts"]
 
 
 def _live(request: Request) -> LiveState:
     return request.app.state.live
-
-
-def _authorize(request: Request, op: str) -> None:
-    keys: dict[str, str] = request.app.state.settings.push_keys
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not token or scheme.lower() != "bearer":
-        raise Problem(401, "push needs the operator's key as 'Authorization: Bearer <key>'",
-                      headers={"WWW-Authenticate": 'Bearer realm="transit"'})
-    expected = keys.get(op)
-    if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Problem(403, f"this key may not push realtime data for operator {op!r}")
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -48,14 +40,13 @@ async def _body(request: Request, limit: int) -> bytes:
 
 @router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
              summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
-async def push(request: Request, operator_id: str,
+async def push(request: Request, operator_id: str, pusher: Pusher,
                kind: Annotated[Kind | None, Query(description="Store the body as this kind "
                                                   "only; default: the kinds it holds")] = None
                ) -> PushResult:
     tt = request.app.state.holder.get()
     if tt is None or operator_id not in tt.operator_index:
         raise not_found("operator", operator_id)
-    _authorize(request, operator_id)
     data = await _body(request, request.app.state.settings.max_push_bytes)
     live = _live(request)
     try:

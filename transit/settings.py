@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+    kpi_flush_interval_s: float = Field(
+        5.0, gt=0, description="How often the KPI recorder writes what it aggregated.")
+    kpi_expected_interval_s: float = Field(
+        30.0, gt=0, description="Expected interval between pushed live-data updates (polled "
+        "feeds use their catalog interval); a gap is over kpi_gap_factor times this.")
+    kpi_gap_factor: float = Field(3.0, gt=1, description="See kpi_expected_interval_s.")
+    kpi_max_days: int = Field(366, ge=1, description="Longest date range of one KPI request.")
 
 
 @lru_cache

@@ -285,13 +285,19 @@ class KpiRecorder:
                                 "trips": n} for route, n in scheduled_by_route(tt, op, d).items())
 
 
-def local_date(tt: Timetable, op: str, now: int) -> date:
-    """The calendar date at instant `now` in the operator's time zone (its first agency's)."""
+def operator_zone(tt: Timetable, op: str) -> ZoneInfo:
+    """The operator's time zone (its first agency's); UTC for an operator not served."""
     key = ("kpi-tz", op)
     tz = tt.cache.get(key)
     if tz is None:
-        agencies = np.flatnonzero(np.asarray(tt.agency_operator) == tt.operator_index[op])
+        index = tt.operator_index.get(op)
+        agencies = np.flatnonzero(np.asarray(tt.agency_operator) == index)
         name = tt.timezones[int(tt.agency_tz[int(agencies[0])])] if len(agencies) else "UTC"
         tz = tt.cache[key] = ZoneInfo(name)
     assert isinstance(tz, ZoneInfo)
-    return datetime.fromtimestamp(now, tz).date()
+    return tz
+
+
+def local_date(tt: Timetable, op: str, now: int) -> date:
+    """The calendar date at instant `now` in the operator's time zone."""
+    return datetime.fromtimestamp(now, operator_zone(tt, op)).date()

@@ -143,17 +143,7 @@ class KpiRecorder:
         """Take every queued update into the aggregates and write what changed in one
         transaction. Returns the number of rows written."""
         with self._flush_lock:
-            leader = self._leader()
-            if leader and not self._loaded:
-                self._load()
-            elif not leader:
-                self._loaded = False  # another process records; reload when we lead again
-                self._trips.clear()
-                self._dirty.clear()
-            while self._queue:
-                tt, result, now = self._queue.popleft()
-                if leader:
-                    self._take(tt, result, now)
+            self._drain()
             with self._demand_lock:
                 demand, self._demand = self._demand, {}
             for k, v in demand.items():
@@ -169,6 +159,28 @@ class KpiRecorder:
             self._prune()
             self.flushes += 1
             return len(batch)
+
+    def aggregate(self) -> None:
+        """Take the queued updates into the in-memory aggregates (flush does it too)."""
+        with self._flush_lock:
+            self._drain()
+
+    def _drain(self) -> None:
+        leader = self._leader()
+        if leader and not self._loaded:
+            self._load()
+        elif not leader:
+            self._loaded = False  # another process records; reload when we lead again
+            self._trips.clear()
+            self._dirty.clear()
+        while self._queue:
+            tt, result, now = self._queue.popleft()
+            if leader:
+                self._take(tt, result, now)
+
+    @property
+    def trips_in_memory(self) -> int:
+        return len(self._trips)
 
     def _load(self) -> None:
         """Go on from the stored rows of the last days (a restart, or a new leader)."""

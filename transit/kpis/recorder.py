@@ -240,12 +240,28 @@ class KpiRecorder:
         op = result.operator
         routes = tt.strings("route_id")
         dates: dict[int, date] = {}
+        running: list[tuple[TripKey, _Trip, TripLive]] = []
         for (_, day), live in result.trips.items():
             d = dates.get(day)
             if d is None:
                 d = dates[day] = tt.service_date(day)
                 self._schedule(tt, op, d)
-            self._take_trip(op, d, live, routes[live.route] if live.route >= 0 else "", now)
+            key = (op, d, live.trip_id)
+            rec = self._trips.get(key)
+            n = len(live.rt_dep)
+            if rec is None or len(rec.delays) != n:
+                route = routes[live.route] if live.route >= 0 else ""
+                rec = self._trips[key] = _Trip(route, live.status, np.full(n, UNSEEN, np.int32),
+                                               live.feed_timestamp)
+                self._dirty.add(key)
+            elif rec.status != live.status:
+                rec.status = live.status
+                rec.feed_ts = live.feed_timestamp
+                self._dirty.add(key)
+            if live.status == "scheduled":
+                running.append((key, rec, live))
+        if running:
+            self._departures(running, now)
         for live in result.added:
             d = dates.get(live.day)
             if d is None:
@@ -258,33 +274,36 @@ class KpiRecorder:
                                                                  np.int32), live.feed_timestamp)
                 self._dirty.add(key)
 
-    def _take_trip(self, op: str, d: date, live: TripLive, route: str, now: int) -> None:
-        key = (op, d, live.trip_id)
-        rec = self._trips.get(key)
-        n = len(live.rt_dep)
-        if rec is None or len(rec.delays) != n:
-            rec = self._trips[key] = _Trip(route, live.status, np.full(n, UNSEEN, np.int32),
-                                           live.feed_timestamp)
-            self._dirty.add(key)
-        elif rec.status != live.status:
-            rec.status = live.status
-            rec.feed_ts = live.feed_timestamp
-            self._dirty.add(key)
-        if live.status != "scheduled":
-            return
-        rt = live.rt_dep
-        left = (rt != NO_TIME) & (rt <= now) & (live.stop_status == STOP_SCHEDULED)
-        left[-1] = False  # the last stop has no departure
-        obs = np.where(left, rt - live.sched_dep, UNSEEN).astype(np.int32)
-        raw = obs.tobytes()
-        if raw == rec.last:
-            return
-        rec.last = raw
-        merged = np.where(left, obs, rec.delays)
-        if not np.array_equal(merged, rec.delays):
-            rec.delays = merged
-            rec.feed_ts = max(rec.feed_ts, live.feed_timestamp)
-            self._dirty.add(key)
+    def _departures(self, running: list[tuple[TripKey, _Trip, TripLive]], now: int) -> None:
+        """Merge the departed stops of the running trips of one update: the arithmetic on
+        the feed's stops at once; per trip one bytes comparison, and numpy only for a trip
+        whose observations changed."""
+        lives = [r[2] for r in running]
+        sizes = np.fromiter((len(x.rt_dep) for x in lives), np.int64, len(lives))
+        offs = np.zeros(len(lives) + 1, np.int64)
+        np.cumsum(sizes, out=offs[1:])
+        rt = np.concatenate([x.rt_dep for x in lives])
+        left = ((rt != NO_TIME) & (rt <= now)
+                & (np.concatenate([x.stop_status for x in lives]) == STOP_SCHEDULED))
+        left[offs[1:] - 1] = False  # a trip's last stop has no departure
+        obs = np.where(left, rt - np.concatenate([x.sched_dep for x in lives]),
+                       UNSEEN).astype(np.int32)
+        any_left = np.logical_or.reduceat(left, offs[:-1]).tolist()
+        buf = obs.tobytes()
+        bounds = offs.tolist()
+        for i, (key, rec, live) in enumerate(running):
+            if not any_left[i]:
+                continue
+            lo, hi = bounds[i], bounds[i + 1]
+            raw = buf[lo * 4:hi * 4]
+            if raw == rec.last:
+                continue
+            rec.last = raw
+            merged = np.where(left[lo:hi], obs[lo:hi], rec.delays)
+            if not np.array_equal(merged, rec.delays):
+                rec.delays = merged
+                rec.feed_ts = max(rec.feed_ts, live.feed_timestamp)
+                self._dirty.add(key)
 
     def _schedule(self, tt: Timetable, op: str, d: date) -> None:
         """Record what the timetable in service schedules on a day live data speaks of (once

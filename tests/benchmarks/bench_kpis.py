@@ -152,7 +152,8 @@ def run_case(tt: Timetable, msgs: dict[str, pb.FeedMessage], rounds: int, jitter
                 flush_t.append((time.perf_counter() - t0) / FLUSH_EVERY)
     out = {"apply": statistics.median(apply_t), "apply_mean": statistics.fmean(apply_t)}
     if recorder is not None:
-        out |= {"observe": statistics.fmean(observe_t), "aggregate": statistics.fmean(agg_t), "flush": statistics.fmean(flush_t),
+        out |= {"observe": statistics.fmean(observe_t), "aggregate": statistics.fmean(agg_t),
+                "flush": statistics.fmean(flush_t),
                 "rows_per_flush": rows / max(1, len(flush_t)),
                 "trips": recorder.trips_in_memory}
     return out

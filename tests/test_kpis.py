@@ -25,7 +25,19 @@ from google.transit import gtfs_realtime_pb2 as pb
 
 from tests.conftest import catalog_of
 from tests.feeds import write_feed
-from tests.realtime_support import SMALL_FEED, TD, MutableClock, event, feed, stu, trip_update
+from tests.realtime_support import (
+    SMALL_FEED,
+    TD,
+    MutableClock,
+    drop_prefix,
+    event,
+    eventually,
+    feed,
+    redis_url,
+    stu,
+    trip_update,
+    unique_prefix,
+)
 from transit.accounts import service as accounts
 from transit.accounts.scope import CLI
 from transit.api.app import create_app
@@ -96,11 +108,11 @@ def make_service(data_dir: Path, db_url: str) -> Iterator[Callable[..., Service]
     opened: list[TestClient] = []
     keys: dict[str, str] = {}
 
-    def make(start: str = "07:50") -> Service:
+    def make(start: str = "07:50", **more: Any) -> Service:
         clock = MutableClock(at(start))
         settings = Settings(data_dir=data_dir, database_url=db_url, rate_limit_per_minute=0,
                             realtime_poll=False, push_keys={"A": PUSH_KEY},
-                            kpi_flush_interval_s=3600)
+                            kpi_flush_interval_s=3600, **more)
         client = TestClient(create_app(settings, clock=clock))
         client.__enter__()
         opened.append(client)
@@ -277,6 +289,34 @@ def test_shutdown_writes_without_an_explicit_flush(make_service: Callable[..., S
     first.push(t1(*T1_UPDATES), at_="08:30")
     first.client.__exit__(None, None, None)
     assert make_service("08:31").day()["departures"]["observed"] == 3
+
+
+def test_processes_sharing_redis_record_each_update_once(
+        make_service: Callable[..., Service]) -> None:
+    """Every process applies every update (Redis pub/sub): one of them, the lease holder,
+    records it; each counts its own requests."""
+    url, prefix = redis_url(), unique_prefix("kpis")
+    try:
+        one = make_service(redis_url=url, redis_prefix=prefix)
+        two = make_service(redis_url=url, redis_prefix=prefix)
+        for s in (one, two):
+            eventually(lambda s=s: s.client.get("/v1/operators/A/realtime").json()[
+                "available"], 10, what="Redis listener up")
+        one.push(t1(*T1_UPDATES), at_="08:30")
+        two.clock.set(at("08:30"))
+        eventually(lambda: [f["applied"] for f in two.client.get(
+            "/v1/operators/A/realtime").json()["feeds"]] == [1], 5,
+            what="the update applied by the other process")
+        for s in (one, two):
+            assert s.client.get("/v1/trips/A:T1", params={"date": DAY}).json()["stops"][0][
+                "delay_s"] == -30
+        for s in (one, two, one, two):
+            s.recorder.flush()
+        day = two.day()
+        assert (day["feeds"][0]["updates"], day["departures"]["observed"]) == (1, 3)
+        assert day["requests"] == 2  # one request in each process
+    finally:
+        drop_prefix(url, prefix)
 
 
 # --------------------------------------------------------------------------- scope

@@ -137,6 +137,9 @@ class KpiRecorder:
             self._thread.join(timeout=10)
             self._thread = None
         self.flush()
+        release = getattr(self._leader, "release", None)
+        if release is not None:  # another process may take over at once
+            release()
 
     # -- aggregation and writing
     def flush(self) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from google.transit import gtfs_realtime_pb2 as pb
@@ -29,18 +30,23 @@ from tests.realtime_support import (
     SMALL_FEED,
     TD,
     MutableClock,
+    Server,
     drop_prefix,
     event,
     eventually,
     feed,
+    launch_api,
     redis_url,
+    stop_process,
     stu,
     trip_update,
     unique_prefix,
+    wait_ready,
 )
 from transit.accounts import service as accounts
 from transit.accounts.scope import CLI
 from transit.api.app import create_app
+from transit.db import migrate
 from transit.db.engine import Database
 from transit.ingest.pipeline import ingest
 from transit.kpis.recorder import KpiRecorder
@@ -370,3 +376,49 @@ def test_defaults_are_today_in_the_operators_time_zone(svc: Service) -> None:
     body = svc.kpis()
     assert (body["from"], body["to"]) == ("2026-03-11", "2026-03-11")
     assert body["definitions"]["punctuality"].startswith("share of observed departures")
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def test_numbers_survive_a_killed_process(data_dir: Path, db_url: str, tmp_path: Path
+                                          ) -> None:
+    """A real server records through its background flusher; kill -9 it, start another on
+    the same database: the numbers are there."""
+    db = Database(db_url)
+    migrate.upgrade(db)
+    accounts.create_operator(db, "A", "Operator A", CLI)
+    viewer = accounts.create_key(db, "A", "viewer", CLI).token
+    db.dispose()
+    env = {"TRANSIT_DATABASE_URL": db_url, "TRANSIT_CLOCK": at("08:30").isoformat(),
+           "TRANSIT_PUSH_KEYS": f'{{"A": "{PUSH_KEY}"}}', "TRANSIT_KPI_FLUSH_INTERVAL_S": "0.2"}
+    auth = {"Authorization": f"Bearer {viewer}"}
+    params = {"from": DAY, "to": DAY}
+
+    def day(server: Server) -> Any:
+        r = httpx.get(f"{server.url}/v1/operators/A/kpis", params=params, headers=auth)
+        assert r.status_code == 200, r.text
+        return r.json()["days"][0]
+
+    first = launch_api(data_dir, tmp_path / "one", env)
+    try:
+        wait_ready(first)
+        msg = feed(t1(*T1_UPDATES), ts=int(at("08:30").timestamp()) - 5)
+        r = httpx.post(f"{first.url}/v1/operators/A/realtime", content=msg.SerializeToString(),
+                       headers={"Authorization": f"Bearer {PUSH_KEY}"})
+        assert r.status_code == 202, r.text
+        httpx.get(f"{first.url}/v1/trips/A:T1", params={"date": DAY})
+        before = eventually(lambda: (lambda d: d if d["departures"]["observed"] == 3
+                                     and d["requests"] == 1 else None)(day(first)), 10,
+                            what="the flusher wrote the update and the request")
+        first.proc.kill()  # SIGKILL: no shutdown, no last flush
+        first.proc.wait(timeout=10)
+    finally:
+        stop_process(first.proc)
+    second = launch_api(data_dir, tmp_path / "two", env)
+    try:
+        wait_ready(second)
+        assert day(second) == before
+        assert before["departures"]["punctuality"] == 0.6667
+    finally:
+        stop_process(second.proc)

@@ -41,6 +41,7 @@ from tests.realtime_support import (
     stu,
     trip_update,
     unique_prefix,
+    vehicle,
     wait_ready,
 )
 from transit.accounts import service as accounts
@@ -50,8 +51,12 @@ from transit.db import migrate
 from transit.db.engine import Database
 from transit.ingest.pipeline import ingest
 from transit.kpis.recorder import KpiRecorder
+from transit.realtime.backends import MemoryBackend
+from transit.realtime.overlay import FeedResult
+from transit.realtime.state import LiveState
 from transit.settings import Settings
 from transit.timetable.store import Store
+from transit.timetable.timetable import Timetable
 
 TZ = "Europe/Brussels"
 DAY = "2026-03-10"
@@ -226,11 +231,16 @@ def test_freshness_and_gaps(svc: Service) -> None:
     svc.push(t1(), at_="07:50:30")
     svc.push(t1(), at_="07:54")  # 210 s after the last: over 3 x 30 s, a gap
     svc.push(t1(), at_="07:55")
+    svc.push(vehicle("v1", 50.0, 4.0, "T1"), at_="07:55:30", kind="vehicle-positions")
     svc.clock.set(at("07:56"))
     body = svc.kpis(**{"from": DAY, "to": DAY})
-    assert body["freshness"] == [{"kind": "trip-updates", "last_update_at": local("07:55"),
-                                  "age_s": 60, "updates": 4, "gaps": 1, "max_gap_s": 210}]
-    (f,) = body["days"][0]["feeds"]
+    assert body["freshness"] == [
+        {"kind": "trip-updates", "last_update_at": local("07:55"), "age_s": 60, "updates": 4,
+         "gaps": 1, "max_gap_s": 210},
+        {"kind": "vehicle-positions", "last_update_at": local("07:55:30"), "age_s": 30,
+         "updates": 1, "gaps": 0, "max_gap_s": 0}]
+    f, v = body["days"][0]["feeds"]
+    assert v["kind"] == "vehicle-positions" and v["updates"] == 1
     assert f == {"kind": "trip-updates", "updates": 4, "entities": 4, "applied": 4, "gaps": 1,
                  "max_gap_s": 210, "first_update_at": local("07:50"),
                  "last_update_at": local("07:55")}
@@ -422,3 +432,29 @@ def test_numbers_survive_a_killed_process(data_dir: Path, db_url: str, tmp_path:
         assert before["departures"]["punctuality"] == 0.6667
     finally:
         stop_process(second.proc)
+
+
+# --------------------------------------------------------------------------- the hook
+
+
+def test_realtime_observers_see_each_applied_update_once(data_dir: Path) -> None:
+    tt = Store(data_dir).load_current()
+    assert tt is not None
+    clock = MutableClock(at("08:30"))
+    state = LiveState(MemoryBackend(), clock, lambda: tt)
+    seen: list[tuple[str, str, int, int]] = []
+
+    def failing(tt_: Timetable, result: FeedResult, now: int) -> None:
+        raise RuntimeError("an observer that fails")
+
+    state.add_observer(failing)  # never stops live data nor the other observers
+    state.add_observer(lambda tt_, r, now: seen.append((r.operator, r.kind, r.status.applied,
+                                                        now)))
+    state.publish("A", feed(t1(*T1_UPDATES), ts=clock.ts), "trip-updates")
+    assert seen == [("A", "trip-updates", 1, clock.ts)]
+    assert len(state.overlay().trips) == 1
+    state.reload_all()  # re-applies what was observed already: no new observation
+    assert len(seen) == 1
+    clock.advance(30)
+    state.publish("A", feed(ts=clock.ts), "vehicle-positions")
+    assert seen[-1] == ("A", "vehicle-positions", 0, clock.ts)

@@ -164,6 +164,24 @@ def db_current(data_dir: DataDirOpt = None) -> None:
     typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """For developers: write the next migration into transit/db/migrations/versions,
+    generated from the difference between the models and a database migrated to head."""
+    from alembic import command
+
+    from transit.db import migrate
+
+    db = _migrated(data_dir)
+    rev_id = f"{int(migrate.head()) + 1:04d}"
+    command.revision(migrate.alembic_config(db), message=message, autogenerate=True,
+                     rev_id=rev_id)
+    typer.echo(f"wrote revision {rev_id}; review it, then run the migration test")
+
+
 admin_app = typer.Typer(help="Operators and their keys (acts as the service's owner).",
                         no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
@@ -221,6 +239,41 @@ def create_key(
     typer.echo(f"created {issued.info.role} key {issued.info.prefix} (id {issued.info.id}) "
                f"for {who}; it is shown this once:", err=True)
     typer.echo(issued.token)
+
+
+OperatorOpt = Annotated[str | None, typer.Option(
+    "--operator", help="The operator whose keys these are; without it, the admin keys")]
+
+
+@admin_app.command("list-keys")
+def list_keys(operator: OperatorOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List keys: id, prefix, role, status, created, last used, label (never the key)."""
+    from datetime import UTC, datetime
+
+    from transit.accounts import service
+
+    now = datetime.now(UTC)
+    for k in service.list_keys(_migrated(data_dir), operator):
+        used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never"
+        typer.echo(f"{k.id}  {k.prefix}  {k.role:<9}  {k.status(now):<8}  "
+                   f"created {k.created_at.isoformat(timespec='seconds')}  used {used}  "
+                   f"{k.label}")
+
+
+@admin_app.command("revoke-key")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id (key_...)")],
+    operator: OperatorOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a key at once (an operator's with --operator, else an admin key)."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        info = service.revoke_key(_migrated(data_dir), operator, key_id, CLI)
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    typer.echo(f"revoked {info.role} key {info.prefix} ({info.id})")
 
 
 def main() -> None:  # pragma: no cover

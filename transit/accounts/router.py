@@ -21,10 +21,10 @@ from transit.accounts.schemas import (
     OperatorOut,
 )
 from transit.accounts.scope import Principal
-from transit.api.auth import admin_access, get_db, operator_access
+from transit.api.auth import AUTH_RESPONSES, admin_access, get_db, operator_access
 from transit.api.problems import Problem
 
-router = APIRouter(prefix="/v1", tags=["operator accounts"])
+router = APIRouter(prefix="/v1", tags=["operator accounts"], responses=AUTH_RESPONSES)
 KeyIdPath = Annotated[str, Path(max_length=100, description="A key's id (key_...)")]
 KeysManager = Annotated[Principal, Depends(operator_access(Permission.MANAGE_KEYS))]
 AuditReader = Annotated[Principal, Depends(operator_access(Permission.READ_AUDIT))]

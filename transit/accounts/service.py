@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -20,6 +20,7 @@ from transit.db.engine import Database
 from transit.db.models import ApiKeyRow, OperatorRow
 
 OPERATOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+KEY_ID = re.compile(r"^key_[A-Za-z0-9_-]{1,36}$")
 # A key's last use is written at most this often: authentication stays one indexed read.
 LAST_USED_EVERY = timedelta(minutes=1)
 
@@ -121,6 +122,8 @@ def create_operator(db: Database, op_id: str, name: str, actor: Principal,
 
 
 def get_operator(db: Database, op_id: str) -> OperatorInfo | None:
+    if not OPERATOR_ID.match(op_id):  # never a query with text PostgreSQL refuses (NUL)
+        return None
     with db.session() as s:
         row = s.get(OperatorRow, op_id)
         return _operator_info(row) if row is not None else None
@@ -147,6 +150,9 @@ def record_operators(db: Database, operators: Iterable[tuple[str, str]], source:
             at = _now(None)
             s.add_all(OperatorRow(id=i, name=wanted[i][:200] or i, source=source,
                                   created_at=at) for i in added)
+            system = Principal(role=Role.ADMIN, operator_id=None, prefix=source)
+            for i in added:
+                audit.record(s, system, i, "operator.import", i, {"name": wanted[i][:200]}, at)
     except IntegrityError:  # another worker recorded them at the same moment
         return []
     return added
@@ -186,6 +192,8 @@ def create_key(db: Database, operator_id: str | None, role: str, actor: Principa
     if len(label) > 100 or any(ord(c) < 32 for c in label):
         raise Invalid("label must be at most 100 printable characters")
     at = _now(now)
+    if operator_id is not None and get_operator(db, operator_id) is None:
+        raise NotFound(f"unknown operator {operator_id[:40]!r}")
     with db.session() as s:
         if operator_id is not None and s.get(OperatorRow, operator_id) is None:
             raise NotFound(f"unknown operator {operator_id[:40]!r}")
@@ -195,21 +203,30 @@ def create_key(db: Database, operator_id: str | None, role: str, actor: Principa
         return IssuedKey(_key_info(row), token)
 
 
-def list_keys(db: Database, operator_id: str) -> list[KeyInfo]:
-    """Every key of the operator, newest first, revoked and expired ones included."""
+def list_keys(db: Database, operator_id: str | None) -> list[KeyInfo]:
+    """Every key of the operator (None: the admin keys), newest first, revoked and expired
+    ones included."""
+    if operator_id is not None and not OPERATOR_ID.match(operator_id):
+        return []
+    owner = (ApiKeyRow.operator_id.is_(None) if operator_id is None
+             else ApiKeyRow.operator_id == operator_id)
     with db.session() as s:
-        rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.operator_id == operator_id)
+        rows = s.scalars(select(ApiKeyRow).where(owner)
                          .order_by(ApiKeyRow.created_at.desc(), ApiKeyRow.id))
         return [_key_info(r) for r in rows]
 
 
-def _operator_key(s: Session, operator_id: str, key_id: str) -> ApiKeyRow:
-    """The key only when it belongs to this operator: another operator's key id is as
-    unknown as one that never existed."""
-    row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id,
-                                           ApiKeyRow.operator_id == operator_id))
+def _owned_key(s: Session, operator_id: str | None, key_id: str) -> ApiKeyRow:
+    """The key only when it belongs to this operator (None: an admin key): another
+    operator's key id is as unknown as one that never existed."""
+    owner = (ApiKeyRow.operator_id.is_(None) if operator_id is None
+             else ApiKeyRow.operator_id == operator_id)
+    row = None
+    if KEY_ID.match(key_id):  # never a query with text PostgreSQL refuses (NUL)
+        row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.id == key_id, owner))
     if row is None:
-        raise NotFound(f"operator {operator_id!r} has no key {key_id[:60]!r}")
+        whose = f"operator {operator_id!r}" if operator_id else "the service"
+        raise NotFound(f"{whose} has no key {key_id[:60]!r}")
     return row
 
 
@@ -217,17 +234,29 @@ def _usable(row: ApiKeyRow, at: datetime) -> bool:
     return row.revoked_at is None and (row.expires_at is None or row.expires_at > at)
 
 
-def revoke_key(db: Database, operator_id: str, key_id: str, actor: Principal,
+def _update_unless_changed(s: Session, key_id: str, rotating: bool, **values: object
+                          ) -> bool:
+    """Update the key only if nobody revoked (or, `rotating`, rotated) it meanwhile: of two
+    requests at once one wins and the other gets a conflict."""
+    unchanged = [ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None)]
+    if rotating:
+        unchanged.append(ApiKeyRow.replaced_by.is_(None))
+    result = s.execute(update(ApiKeyRow).where(*unchanged).values(**values)
+                       .execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def revoke_key(db: Database, operator_id: str | None, key_id: str, actor: Principal,
                now: datetime | None = None) -> KeyInfo:
+    """Revoke at once (a rotated key still in its grace period too)."""
     at = _now(now)
     with db.session() as s:
-        row = _operator_key(s, operator_id, key_id)
-        if row.revoked_at is not None:
+        row = _owned_key(s, operator_id, key_id)
+        if not _update_unless_changed(s, key_id, False, revoked_at=at):
             raise Conflict(f"key {key_id!r} was revoked already")
-        row.revoked_at = at
         audit.record(s, actor, operator_id, "key.revoke", row.prefix,
                      {"key_id": row.id, "role": row.role}, at)
-        return _key_info(row)
+        return replace(_key_info(row), revoked_at=at)
 
 
 def rotate_key(db: Database, operator_id: str, key_id: str, actor: Principal,
@@ -235,15 +264,19 @@ def rotate_key(db: Database, operator_id: str, key_id: str, actor: Principal,
     """A new key of the same role and label; the old one keeps working for `grace` (so the
     systems using it can switch), then stops."""
     at = _now(now)
+    conflict = Conflict(f"key {key_id!r} is revoked, expired or rotated already")
     with db.session() as s:
-        row = _operator_key(s, operator_id, key_id)
+        row = _owned_key(s, operator_id, key_id)
         if not _usable(row, at) or row.replaced_by is not None:
-            raise Conflict(f"key {key_id!r} is revoked, expired or rotated already")
+            raise conflict
         new_row, token = _insert_key(s, operator_id, Role(row.role), row.label, actor, at)
-        row.expires_at, row.replaced_by = at + grace, new_row.id
+        expires = at + grace
+        if not _update_unless_changed(s, key_id, True, expires_at=expires,
+                                      replaced_by=new_row.id):
+            raise conflict  # rotated or revoked meanwhile: the new key is rolled back
         audit.record(s, actor, operator_id, "key.rotate", row.prefix,
                      {"key_id": row.id, "new_key_id": new_row.id, "new_prefix": new_row.prefix,
-                      "role": row.role, "old_key_expires_at": row.expires_at.isoformat()}, at)
+                      "role": row.role, "old_key_expires_at": expires.isoformat()}, at)
         return IssuedKey(_key_info(new_row), token)
 
 
@@ -269,5 +302,7 @@ def authenticate(db: Database, token: str, now: datetime | None = None) -> Princ
 
 def audit_page(db: Database, operator_id: str, limit: int = 50,
                before: int | None = None) -> audit.AuditPage:
+    if not OPERATOR_ID.match(operator_id):
+        return audit.AuditPage([], None)
     with db.session() as s:
         return audit.page(s, operator_id, limit, before)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
-from transit.api.auth import operator_access
+from transit.api.auth import AUTH_RESPONSES, operator_access
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
 from transit.api.problems import Problem, invalid, not_found
 from transit.api.responses import cached_json
@@ -39,6 +39,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
+             responses=AUTH_RESPONSES,
              summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
 async def push(request: Request, operator_id: str, pusher: Pusher,
                kind: Annotated[Kind | None, Query(description="Store the body as this kind "

@@ -13,6 +13,7 @@ background thread would within TRANSIT_KPI_FLUSH_INTERVAL_S)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -458,3 +459,23 @@ def test_realtime_observers_see_each_applied_update_once(data_dir: Path) -> None
     clock.advance(30)
     state.publish("A", feed(ts=clock.ts), "vehicle-positions")
     assert seen[-1] == ("A", "vehicle-positions", 0, clock.ts)
+
+
+def test_the_recorder_side_imports_nothing_from_the_web() -> None:
+    """transit.kpis but its router is engine side: usable from a script, and the realtime
+    state knows its observers only as callables."""
+    root = Path(__file__).resolve().parents[1] / "transit"
+    files = [p for p in (root / "kpis").glob("*.py") if p.name != "router.py"]
+    files += [root / "realtime" / "state.py", root / "db" / "models_kpis.py"]
+    assert len(files) >= 9
+    web = ("fastapi", "starlette", "uvicorn", "transit.api")
+    for path in files:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        assert not {n for n in names if n.split(".")[0] in web or n.startswith(web)}, path
+    state = (root / "realtime" / "state.py").read_text()
+    assert "kpis" not in state

@@ -32,6 +32,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", PREFIX + "keys/{key_id}/rotate"): {"publisher"},
     ("GET", PREFIX + "audit"): {"publisher", "viewer"},
     ("POST", PREFIX + "realtime"): {"publisher", "realtime"},
+    ("GET", PREFIX + "kpis"): {"publisher", "viewer"},
 }
 # Operator endpoints anyone may read (the live-data counters, without secrets).
 PUBLIC = {("GET", PREFIX + "realtime")}
@@ -46,6 +47,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
         {"key_id": api.key_id(op)}, {}),
     ("GET", PREFIX + "audit"): lambda api, op: ({}, {"params": {"limit": 5}}),
     ("POST", PREFIX + "realtime"): lambda api, op: ({}, _push_body()),
+    ("GET", PREFIX + "kpis"): lambda api, op: ({}, {}),
 }
 
 

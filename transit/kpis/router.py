@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
-from transit.api.auth import operator_access
+from transit.api.auth import AUTH_RESPONSES, operator_access
 from transit.api.problems import Problem, invalid
 from transit.kpis.definitions import DEFINITIONS
 from transit.kpis.recorder import operator_zone
@@ -19,7 +19,7 @@ from transit.kpis.report import kpi_report
 from transit.kpis.schemas import KpiReport
 from transit.kpis.store import KpiStore
 
-router = APIRouter(prefix="/v1", tags=["operator KPIs"])
+router = APIRouter(prefix="/v1", tags=["operator KPIs"], responses=AUTH_RESPONSES)
 Viewer = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 

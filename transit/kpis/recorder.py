@@ -76,7 +76,7 @@ class _Trip:
 class KpiRecorder:
     def __init__(self, store: KpiStore, clock: Clock, *, interval_s: float = 5.0,
                  expected_interval_s: Callable[[str, str], float] | None = None,
-                 gap_factor: float = GAP_FACTOR, keep_days: int = 2,
+                 gap_factor: float = GAP_FACTOR, keep_days: int = 1,
                  leader: Callable[[], bool] | None = None) -> None:
         self.store = store
         self.clock = clock

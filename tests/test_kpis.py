@@ -218,6 +218,18 @@ def test_cancellations_and_share_of_trips_with_live_data(svc: Service) -> None:
     assert (trips["canceled"], trips["with_live_data"], trips["deleted"]) == (0, 2, 1)
 
 
+def test_an_id_too_long_to_store_does_not_block_the_others(svc: Service) -> None:
+    """An added trip's id comes from the feed: one over the column's 255 characters is left
+    out, and the rest of the flush is written."""
+    stops = [stu(stop="S1", dep=event(time_=int(at("08:05").timestamp()))),
+             stu(stop="S2", arr=event(time_=int(at("08:14").timestamp())))]
+    svc.push(trip_update("x", "X" * 300, start_date=YMD, rel=TD.ADDED, updates=stops),
+             trip_update("y", "Y1", start_date=YMD, rel=TD.ADDED, updates=stops),
+             trip_update("c", "T3", start_date=YMD, rel=TD.CANCELED))
+    trips = svc.day()["trips"]
+    assert (trips["added"], trips["canceled"]) == (1, 1)
+
+
 def test_a_day_without_live_data_counts_its_scheduled_trips(svc: Service) -> None:
     body = svc.kpis(**{"from": "2026-03-11", "to": "2026-03-12"})
     assert [(d["date"], d["trips"]["scheduled"], d["trips"]["live_data_share"])

@@ -203,7 +203,8 @@ class KpiRecorder:
 
     def _batch(self) -> Batch:
         batch = Batch()
-        batch.trips = [self._trips[k].row(k) for k in self._dirty if k in self._trips]
+        batch.trips = [self._trips[k].row(k) for k in self._dirty
+                       if k in self._trips and _fits(k[0], k[2], self._trips[k].route)]
         batch.scheduled = list(self._scheduled)
         batch.feeds = [{"operator_id": op, "service_date": d, "kind": kind, "updates": v[0],
                         "entities": v[1], "applied": v[2], "gaps": v[3], "max_gap_s": v[4],
@@ -213,7 +214,8 @@ class KpiRecorder:
                              "reason": reason[:64], "count": n}
                             for (op, d, kind, reason), n in self._rejections.items()]
         batch.demand = [{"operator_id": op, "service_date": d, "route_id": route,
-                         "requests": n} for (op, d, route), n in self._pending_demand.items()]
+                         "requests": n} for (op, d, route), n in self._pending_demand.items()
+                        if _fits(op, "", route)]
         return batch
 
     def _take(self, tt: Timetable, result: FeedResult, now: int) -> None:
@@ -316,7 +318,18 @@ class KpiRecorder:
             return
         self._scheduled_seen.add(key)
         self._scheduled.extend({"operator_id": op, "service_date": d, "route_id": route,
-                                "trips": n} for route, n in scheduled_by_route(tt, op, d).items())
+                                "trips": n} for route, n in scheduled_by_route(tt, op, d).items()
+                               if _fits(op, "", route))
+
+
+def _fits(op: str, trip_id: str, route: str) -> bool:
+    """Whether the ids fit their columns; a row that cannot be written must not block the
+    others (the flush would fail again and again)."""
+    if len(op) <= 32 and len(trip_id) <= 255 and len(route) <= 255:
+        return True
+    log.warning("KPI row of trip %.80s... not recorded: an id is over the column length",
+                trip_id)
+    return False
 
 
 def operator_zone(tt: Timetable, op: str) -> ZoneInfo:

@@ -132,6 +132,8 @@ def run_case(tt: Timetable, msgs: dict[str, pb.FeedMessage], rounds: int, jitter
     apply_t: list[float] = []
     agg_t: list[float] = []
     flush_t: list[float] = []
+    agg_cpu: list[float] = []  # CPU time of this thread: what other processes' load
+    flush_cpu: list[float] = []  # on the machine does not inflate
     rows = 0
     n = 0
     for now, batch in rounds_of(msgs, rounds, jitter, start):
@@ -142,18 +144,21 @@ def run_case(tt: Timetable, msgs: dict[str, pb.FeedMessage], rounds: int, jitter
             apply_t.append(time.perf_counter() - t0)
             if recorder is None:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             recorder.aggregate()
             agg_t.append(time.perf_counter() - t0)
+            agg_cpu.append(time.thread_time() - c0)
             n += 1
             if n % FLUSH_EVERY == 0:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 rows += recorder.flush()
                 flush_t.append((time.perf_counter() - t0) / FLUSH_EVERY)
+                flush_cpu.append((time.thread_time() - c0) / FLUSH_EVERY)
     out = {"apply": statistics.median(apply_t), "apply_mean": statistics.fmean(apply_t)}
     if recorder is not None:
         out |= {"observe": statistics.fmean(observe_t), "aggregate": statistics.fmean(agg_t),
-                "flush": statistics.fmean(flush_t),
+                "flush": statistics.fmean(flush_t), "aggregate_cpu": statistics.fmean(agg_cpu),
+                "flush_cpu": statistics.fmean(flush_cpu),
                 "rows_per_flush": rows / max(1, len(flush_t)),
                 "trips": recorder.trips_in_memory}
     return out
@@ -167,7 +172,10 @@ def report(name: str, base: dict[str, float], with_rec: dict[str, float], n_ops:
          f"{with_rec['observe'] * 1e6:8.2f} us")
     line(f"[{name}] recorder aggregation per update (its thread), mean",
          ms(with_rec["aggregate"]))
+    line(f"[{name}]   of which CPU time of the thread", ms(with_rec["aggregate_cpu"]))
     line(f"[{name}] flush (batched upsert) per update, mean", ms(with_rec["flush"]))
+    line(f"[{name}]   of which CPU time of the thread (without the database server's)",
+         ms(with_rec["flush_cpu"]))
     line(f"[{name}]   rows written per flush of {FLUSH_EVERY} updates",
          f"{with_rec['rows_per_flush']:10.0f}")
     line(f"[{name}] recording cost per update (aggregation + flush)", ms(per_update))

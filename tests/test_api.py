@@ -224,6 +224,9 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
         "/v1/alerts", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/operators",
+        "/v1/operators/{operator_id}/audit", "/v1/operators/{operator_id}/keys",
+        "/v1/operators/{operator_id}/keys/{key_id}",
+        "/v1/operators/{operator_id}/keys/{key_id}/rotate", "/v1/operators/{operator_id}/kpis",
         "/v1/operators/{operator_id}/realtime", "/v1/stations/{station_id}",
         "/v1/stations/{station_id}/departures", "/v1/stops", "/v1/stops/{stop_id}",
         "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}", "/v1/vehicles"]

@@ -456,6 +456,7 @@ class Expected:
     relationship: int
     # per position of the static trip: (stop_id, rt_arr, rt_dep, status) when applied
     calls: list[tuple[str, int | None, int | None, str]] | None = None
+    warned: bool = False  # a stop_sequence not in the trip, matched by its stop_id
 
 
 def _local_date(ts: int, tz: str) -> date:
@@ -506,10 +507,21 @@ def expect_trip_updates(ref: StaticRef, msg: pb.FeedMessage) -> list[Expected]:
         by_pos: dict[int, STU] = {}
         reason = None
         for u in tu.stop_time_update:
-            if u.HasField("stop_sequence"):
-                if u.stop_sequence not in seqs:
+            if u.HasField("stop_sequence") and u.stop_sequence not in seqs:
+                # a numbering of its own: the stop_id, if one stop of the trip, says which
+                hits = [i for i, s in enumerate(stops) if s == u.stop_id] if u.stop_id else []
+                if u.stop_id and not hits and ref.parent.get(u.stop_id):
+                    hits = [i for i, s in enumerate(stops)
+                            if ref.parent.get(s) == ref.parent[u.stop_id]]
+                if u.stop_id and u.stop_id not in ref.parent:
+                    reason = "unknown stop"
+                    break
+                if len(hits) != 1:
                     reason = "invalid stop sequence"
                     break
+                pos = hits[0]
+                exp.warned = True
+            elif u.HasField("stop_sequence"):
                 pos = seqs.index(u.stop_sequence)
                 if u.stop_id:
                     if u.stop_id not in ref.parent:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CATALOG, client_for
+from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from tests.feeds import write_feed
 from transit.cli import app as cli
 from transit.timetable.store import Store
@@ -120,3 +120,69 @@ def test_transit_serve_runs_a_real_server_with_two_workers(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _busy_feed(directory: Path, first: str) -> Path:
+    """A feed with enough trips that reading it takes a while; T0 leaves S1 at `first`."""
+    trips = "route_id,service_id,trip_id\n" + "".join(f"R1,DAILY,T{i}\n" for i in range(3000))
+    times = STOP_TIMES + f"T0,{first},{first},S1,1\nT0,09:50:00,09:50:00,S3,2\n" + "".join(
+        f"T{i},10:{i % 60:02d}:00,10:{i % 60:02d}:00,S1,1\nT{i},11:00:00,11:00:00,S3,2\n"
+        for i in range(1, 3000))
+    return write_feed(directory, {"trips.txt": trips, "stop_times.txt": times})
+
+
+def test_two_ingests_at_the_same_moment_both_land(tmp_path: Path) -> None:
+    feeds = {op: _busy_feed(tmp_path / op, "08:00:00") for op in ("A", "B")}
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("".join(f'[[operator]]\nid = "{op}"\ngtfs = "{p}"\n'
+                               for op, p in feeds.items()))
+    data = tmp_path / "data"
+    assert ingest_cli("--data-dir", str(data), "--catalog", str(catalog))[0] == 0
+    for op in feeds:
+        _busy_feed(tmp_path / op, "07:30:00")
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data), "--catalog",
+         str(catalog), "--operator", op], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for op in feeds]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert all("published" in out for out in outputs)
+    assert any("waiting for another ingest of" in out for out in outputs), outputs
+    with client_for(data, "2026-06-01T07:00:00+02:00") as c:
+        for op in feeds:
+            first = c.get(f"/v1/stops/{op}:S1/departures").json()["departures"][0]
+            assert first["scheduled_departure"] == "2026-06-01T07:30:00+02:00", op
+
+
+def test_with_redis_an_ingest_waits_for_the_shared_publish_lock(tmp_path: Path) -> None:
+    from tests.realtime_support import free_port, start_redis_server, stop_process
+    from transit.ingest.publish_lock import publish_lock
+
+    port = free_port()
+    redis_proc = start_redis_server(port, tmp_path / "redis")
+    url = f"redis://127.0.0.1:{port}/0"
+    data, log = tmp_path / "data", tmp_path / "ingest.log"
+    feed = write_feed(tmp_path / "a", {})
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRANSIT_REDIS_URL": url}
+    try:
+        # another machine's ingest (its own data directory) holds the lock
+        with publish_lock(tmp_path / "elsewhere", url), log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data), "--feed",
+                 f"A={feed}"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 60
+            while "publish lock in Redis (transit:publish-lock)" not in log.read_text():
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            time.sleep(1.0)
+            assert proc.poll() is None and Store(data).current_version() is None
+        assert proc.wait(timeout=60) == 0, log.read_text()
+        assert "published" in log.read_text() and Store(data).current_version() is not None
+    finally:
+        stop_process(redis_proc)  # type: ignore[arg-type]
+    # Redis unreachable: a clear error, nothing published
+    result = runner.invoke(cli, ["ingest", "--data-dir", str(tmp_path / "d3"), "--feed",
+                                 f"A={feed}"], env={"TRANSIT_REDIS_URL": url})
+    assert result.exit_code == 2
+    assert "error: cannot take the publish lock in Redis: " in result.output
+    assert "nothing was published" in result.output

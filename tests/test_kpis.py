@@ -331,8 +331,8 @@ def test_processes_sharing_redis_record_each_update_once(
         for s in (one, two):
             eventually(lambda s=s: s.client.get("/v1/operators/A/realtime").json()[
                 "available"], 10, what="Redis listener up")
+        two.clock.set(at("08:30"))  # both at 08:30 when they apply it
         one.push(t1(*T1_UPDATES), at_="08:30")
-        two.clock.set(at("08:30"))
         for s in (one, two):  # each applies it from the pub/sub channel, in its own time
             eventually(lambda s=s: [f["applied"] for f in s.client.get(
                 "/v1/operators/A/realtime").json()["feeds"]] == [1], 5,

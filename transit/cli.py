@@ -14,6 +14,7 @@ from transit.settings import Settings
 
 if TYPE_CHECKING:
     from transit.db.engine import Database
+    from transit.ingest.pipeline import IngestLimits
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -38,14 +39,37 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
     return with_feeds(base, given)
 
 
+def _limits(settings: Settings) -> IngestLimits:
+    from transit.clock import clock_from_setting
+    from transit.ingest.archive import ArchiveLimits
+    from transit.ingest.pipeline import IngestLimits
+    from transit.timetable.calendar import ServiceHorizon
+
+    archive = ArchiveLimits(
+        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
+        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
+        max_download_bytes=settings.feed_max_download_bytes)
+    today = clock_from_setting(settings.clock).now().date()
+    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after, today)
+    return IngestLimits(archive, horizon)
+
+
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
+    from transit.ingest.publish_lock import PublishLockError, publish_lock
     from transit.timetable.store import Store
 
     try:
+        limits = _limits(settings)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731
+        lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
         report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True))
-    except (FeedError, FeedFetchError, CatalogError) as exc:
+                        log=say, limits=limits, lock=lock)
+    except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
                    err=True)
@@ -57,6 +81,9 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
         f"(read {', '.join(report.operators_read) or 'none'}; "
         f"reused {', '.join(report.operators_reused) or 'none'})")
+    for op_id, warnings in report.warnings.items():
+        for w in warnings:
+            typer.secho(f"warning: operator {op_id}: {w}", fg="yellow", err=True)
 
 
 @app.command()
@@ -115,7 +142,7 @@ def serve(
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", server_header=False)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(True, description="Create and migrate the database on start.")
     key_rotation_grace_s: int = Field(
         900, ge=0, le=7 * 86400, description="How long a rotated key keeps working.")
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=10, description="Longest wait for one Redis call; a Redis that does not "
+        "answer within it is treated as down (live data unavailable) until it answers again.")
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
         'secret: JSON such as {"BA": "long-random-secret"}.')
@@ -44,9 +48,35 @@ class Settings(BaseSettings):
         90, description="Trip updates older than this (by the service clock) are not used.")
     max_json_bytes: int = Field(64 * 1024, description="Largest request body of the JSON "
                                 "endpoints (uploads have their own limits).")
+    realtime_max_delay_s: int = Field(
+        6 * 3600, gt=0, description="A live time this far from the schedule (late or early) "
+        "is implausible: its trip update is rejected.")
+    realtime_future_tolerance_s: int = Field(
+        300, ge=0, description="A feed or vehicle timestamp ahead of the service clock by more "
+        "than this is refused.")
+    realtime_vehicle_max_age_s: int = Field(
+        300, gt=0, description="A vehicle whose last position is older than this (by the "
+        "service clock) leaves the map.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
     reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+    network: str | None = Field(
+        None, description="Which network of the data directory to serve (`transit serve` "
+        "sets it from its catalog or feeds); unset: the catalog's, else `default`.")
+    feed_max_members: int = Field(500, description="Most members in a feed's zip.")
+    feed_max_member_bytes: int = Field(512 * 1024**2, description="Largest uncompressed "
+                                       "member of a feed's zip (or table of a folder feed).")
+    feed_max_total_bytes: int = Field(1024**3, description="Largest uncompressed feed.")
+    feed_max_ratio: float = Field(200.0, description="Highest compression ratio of a zip "
+                                  "member above 1 MiB (real feeds: below 30).")
+    feed_max_download_bytes: int = Field(512 * 1024**2, description="Largest feed download.")
+    service_days_before: int = Field(1096, description="A feed whose service period is longer "
+                                     "than before + after days is compiled from this many "
+                                     "days before the clock's date...")
+    service_days_after: int = Field(1096, description="...to this many days after it.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins whose browser pages may read the API "
+        "(comma-separated, e.g. https://app.example.org; '*' for any); none by default.")
     kpi_flush_interval_s: float = Field(
         5.0, gt=0, description="How often the KPI recorder writes what it aggregated.")
     kpi_expected_interval_s: float = Field(
@@ -54,6 +84,14 @@ class Settings(BaseSettings):
         "feeds use their catalog interval); a gap is over kpi_gap_factor times this.")
     kpi_gap_factor: float = Field(3.0, gt=1, description="See kpi_expected_interval_s.")
     kpi_max_days: int = Field(366, ge=1, description="Longest date range of one KPI request.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """`a,b` from the environment; a list as given in code."""
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
 
 
 @lru_cache

@@ -21,10 +21,12 @@ from transit.accounts.schemas import (
     OperatorOut,
 )
 from transit.accounts.scope import Principal
-from transit.api.auth import AUTH_RESPONSES, admin_access, get_db, operator_access
-from transit.api.problems import Problem
+from transit.api.auth import admin_access, get_db, operator_access
+from transit.api.problems import Problem, problems
 
-router = APIRouter(prefix="/v1", tags=["operator accounts"], responses=AUTH_RESPONSES)
+# Every route needs a key (401), of the right operator and role (403); 413: JSON body limit.
+router = APIRouter(prefix="/v1", tags=["operator accounts"],
+                   responses=problems(401, 403, 404, 409, 413))
 KeyIdPath = Annotated[str, Path(max_length=100, description="A key's id (key_...)")]
 KeysManager = Annotated[Principal, Depends(operator_access(Permission.MANAGE_KEYS))]
 AuditReader = Annotated[Principal, Depends(operator_access(Permission.READ_AUDIT))]

@@ -7,14 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
 from transit.accounts import service as accounts
 from transit.accounts.router import router as accounts_router
-from transit.api import health, problems
+from transit.api import docs, health, problems
 from transit.api.bodies import BodyLimitMiddleware
 from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
+from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
 from transit.db import migrate
 from transit.db.engine import Database, database_for
@@ -32,6 +34,7 @@ from transit.operators.router import router as operators_router
 from transit.realtime.backends import MemoryBackend, RedisBackend
 from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
+from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
@@ -134,10 +137,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.holder = holder
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
-            backend = RedisBackend(settings.redis_url, settings.redis_prefix)
+            backend = RedisBackend(settings.redis_url, settings.redis_prefix,
+                                   settings.redis_timeout_s)
         else:
             backend = MemoryBackend()
-        live = LiveState(backend, clock, holder.get)
+        live = LiveState(backend, clock, holder.get, Limits.from_settings(settings))
         if isinstance(backend, RedisBackend):
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel
@@ -155,7 +159,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.db.dispose()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
@@ -167,6 +172,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(health.MetricsMiddleware)
+    if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    app.add_middleware(HttpSurface)
     return app
 
 

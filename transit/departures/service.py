@@ -9,8 +9,8 @@ import numpy as np
 
 from transit.api.common import (
     alert_refs,
+    instant_in_period,
     iso,
-    parse_instant,
     route_dict,
     service_date_text,
     stop_display,
@@ -45,9 +45,10 @@ class LiveContext:
                 if self.now - a.feed_timestamp <= ALERTS_STALE_AFTER_S]
 
 
-def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
-    """`at` as an aware instant: with its offset, else in the stop's zone; default now."""
-    return now if at is None else parse_instant(at, "at", tz)
+def resolve_instant(tt: Timetable, at: str | None, now: datetime, tz: str) -> datetime:
+    """`at` as an aware instant: with its offset, else in the stop's zone; default now.
+    An `at` outside the service period (a day either side) is a 422."""
+    return now if at is None else instant_in_period(tt, at, "at", tz)
 
 
 @dataclass

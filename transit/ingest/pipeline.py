@@ -8,19 +8,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from transit.errors import CatalogError
+from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
+from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
 from transit.timetable.build import merge_parts
+from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.part import PART_FORMAT, Part, compile_part
 from transit.timetable.store import Store
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Bounds on what a feed may cost (archive and download sizes, compiled days)."""
+
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    horizon: ServiceHorizon = field(default_factory=ServiceHorizon)
 
 
 @dataclass
@@ -30,22 +42,27 @@ class IngestReport:
     operators_reused: list[str]
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # of the feeds read
 
 
-def _compile(op: Operator, path: Path) -> Part:
-    feed = read_gtfs(op.id, path)
+def _compile(op: Operator, path: Path, limits: IngestLimits) -> Part:
+    feed = read_gtfs(op.id, path, limits.archive)
     stop_times = validate(feed)
-    return compile_part(feed, stop_times, {"name": op.name, "licence": op.licence})
+    return compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
+                        limits.horizon)
 
 
 def ingest(
     catalog: Catalog, store: Store, only: list[str] | None = None, progress: bool = False,
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, limits: IngestLimits | None = None,
+    lock: AbstractContextManager[None] | None = None,
 ) -> IngestReport:
     """Build and publish a new version.
 
     `only`: operators to re-read; the others' parts are reused as they are. Without it, an
-    operator is re-read when it has no part yet or its feed's content changed.
+    operator is re-read when it has no part yet or its feed's content changed. The whole
+    ingest runs under `lock` (default: the data directory's publish lock), so that parts
+    reused are the ones current when publishing and concurrent ingests all land.
     """
     if not catalog.operators:
         raise CatalogError("the catalog has no operators")
@@ -53,6 +70,13 @@ def ingest(
     for op_id in only or []:
         if op_id not in known:
             raise CatalogError(f"operator {op_id!r} is not in the catalog")
+    with lock or publish_lock(store.root, say=log):
+        return _ingest_locked(catalog, store, only, progress, log, limits or IngestLimits())
+
+
+def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progress: bool,
+                   log: Callable[[str], None] | None, limits: IngestLimits) -> IngestReport:
+    max_download = limits.archive.max_download_bytes
     t_start = time.perf_counter()
     parts: dict[str, Part] = {}
     read: list[str] = []
@@ -66,7 +90,8 @@ def ingest(
         if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs:
             continue
         if only is None:  # reuse only what did not change
-            paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir)
+            paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir,
+                                       max_bytes=max_download)
             if source_digest(op.id, paths[op.id]) != part.meta.get("digest"):
                 continue
         parts[op.id] = part
@@ -75,8 +100,9 @@ def ingest(
     bar = tqdm(todo, desc="reading feeds", unit="feed", disable=not progress)
     for op in bar:
         bar.set_postfix_str(op.id)
-        path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir)
-        part = _compile(op, path)
+        path = paths.get(op.id) or materialize(op.id, op.gtfs, store.downloads_dir,
+                                               max_bytes=max_download)
+        part = _compile(op, path, limits)
         part.meta["location"] = op.gtfs
         parts[op.id] = part
         read.append(op.id)
@@ -89,7 +115,8 @@ def ingest(
         [{**o.public(), "counts": parts[o.id].meta["counts"],
           "feed_lang": parts[o.id].meta.get("feed_lang", ""),
           "languages": parts[o.id].meta.get("languages", []),
-          "digest": parts[o.id].meta["digest"]} for o in catalog.operators])
+          "digest": parts[o.id].meta["digest"],
+          "warnings": parts[o.id].meta.get("warnings", [])} for o in catalog.operators])
     t_merge = time.perf_counter()
     # Only now, with everything compiled, is anything made current.
     new_parts = {op_id: store.write_part(parts[op_id]) for op_id in read}
@@ -101,4 +128,6 @@ def ingest(
     return IngestReport(
         version=version, operators_read=read, operators_reused=reused, counts=meta["counts"],
         seconds={"read_compile": t_read - t_start, "merge": t_merge - t_read,
-                 "write": t_end - t_merge, "total": t_end - t_start})
+                 "write": t_end - t_merge, "total": t_end - t_start},
+        warnings={op_id: parts[op_id].meta["warnings"] for op_id in read
+                  if parts[op_id].meta.get("warnings")})

@@ -18,6 +18,9 @@ from transit.ingest.reader import GtfsFeed
 from transit.ingest.times import MISSING, interpolate_missing, parse_times
 
 MAX_PROBLEMS = 50
+# A stop time beyond this is warned about: GTFS allows times past 24:00 for trips that run
+# after midnight, but two days into a trip is more likely a typo (999:14:00).
+MAX_PLAUSIBLE_TIME_S = 48 * 3600
 _PER_CHECK = 5
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -269,8 +272,32 @@ def _int_col(df: pd.DataFrame, col: str) -> np.ndarray:
     return df[col].fillna(0).astype(np.int8).to_numpy()
 
 
+def _warn_implausible(feed: GtfsFeed, st: StopTimes) -> None:
+    """Values a valid feed may hold but that are almost always mistakes: published, and
+    said (the ingest prints them and they are kept with the version)."""
+    w = _Collector(feed.operator)
+    stops = feed.table("stops")
+    if stops is not None and {"stop_lat", "stop_lon"} <= set(stops.columns):
+        lat, lon = stops["stop_lat"].astype("Float64"), stops["stop_lon"].astype("Float64")
+        null_island = ((lat.abs() < 1e-6) & (lon.abs() < 1e-6)).fillna(False)
+        w.rows("stops", stops, null_island, "stop_lat",
+               "stop at 0,0 (in the ocean off Africa): coordinates probably missing")
+    latest = np.maximum(st.arrival, st.departure)
+    for pos in np.flatnonzero(latest > MAX_PLAUSIBLE_TIME_S)[:_PER_CHECK]:
+        w.add(FeedProblem(
+            "stop_times.txt", f"time more than {MAX_PLAUSIBLE_TIME_S // 3600} h after the "
+            "service day began", int(st.frame.index[pos]) + 2, "arrival_time",
+            _hms(int(latest[pos]))))
+    feed.warnings.extend(w.problems)
+
+
+def _hms(t: int) -> str:
+    return f"{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}"
+
+
 def validate(feed: GtfsFeed) -> StopTimes:
-    """Check the feed; return its parsed stop_times or raise FeedError with every problem."""
+    """Check the feed; return its parsed stop_times or raise FeedError with every problem.
+    Implausible but valid values are added to `feed.warnings`."""
     c = _Collector(feed.operator)
     _check_columns(feed, c)
     c.raise_if_any()
@@ -282,4 +309,5 @@ def validate(feed: GtfsFeed) -> StopTimes:
     st = _stop_times(feed, c)
     c.raise_if_any()
     assert st is not None
+    _warn_implausible(feed, st)
     return st

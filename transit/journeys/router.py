@@ -4,27 +4,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import DATE_TIME
 from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
-from transit.api.problems import invalid
+from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.journeys import places, service
 from transit.journeys.schemas import JourneyList
 
-router = APIRouter(prefix="/v1", tags=["journeys"])
+router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems())
 
 PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
                                   description="stop id, station id, or lat,lon")]
 
 
-@router.get("/journeys", response_model=JourneyList, summary="Journeys between two places")
+@router.get("/journeys", response_model=JourneyList, summary="Journeys between two places",
+            responses=problems(404))
 def journeys(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
     from_: Annotated[str, Query(alias="from", min_length=1, max_length=80,
                                 description="stop id, station id, or lat,lon")],
     to: PlaceParam,
-    depart_at: Annotated[str | None, Query(max_length=40, description="ISO 8601; "
-                                           "default now")] = None,
-    arrive_by: Annotated[str | None, Query(max_length=40, description="ISO 8601")] = None,
+    depart_at: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=DATE_TIME,
+        description="ISO 8601; without an offset, local time at the origin; default now")
+    ] = None,
+    arrive_by: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=DATE_TIME,
+        description="ISO 8601; without an offset, local time at the destination")] = None,
     window: Annotated[int, Query(ge=0, le=180, description="minutes: all options leaving "
                                  "in this window (with depart_at)")] = 0,
     max_transfers: Annotated[int, Query(ge=0, le=8)] = 5,
@@ -49,7 +55,7 @@ def journeys(
     destination = places.resolve(tt, "to", to, max_walk_m, walk_speed, detour)
     ref = (destination if arrive_by else origin).stops
     tz = tt.timezones[int(tt.stop_tz[ref[0][0]])] if ref else "UTC"
-    when = service.resolve_time(arrive_by if arrive_by else depart_at,
+    when = service.resolve_time(tt, arrive_by if arrive_by else depart_at,
                                 "arrive_by" if arrive_by else "depart_at", now, tz)
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,

@@ -11,15 +11,15 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
-from transit.api.auth import AUTH_RESPONSES, operator_access
-from transit.api.problems import Problem, invalid
+from transit.api.auth import operator_access
+from transit.api.problems import Problem, invalid, problems
 from transit.kpis.definitions import DEFINITIONS
 from transit.kpis.recorder import operator_zone
 from transit.kpis.report import kpi_report
 from transit.kpis.schemas import KpiReport
 from transit.kpis.store import KpiStore
 
-router = APIRouter(prefix="/v1", tags=["operator KPIs"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["operator KPIs"])
 Viewer = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -51,7 +51,7 @@ def _localize(report: dict[str, Any], tz: ZoneInfo) -> None:
 
 @router.get("/operators/{operator_id}/kpis", response_model=KpiReport,
             summary="An operator's KPIs per day and route (keys of the operator: publisher "
-            "or viewer; admin)")
+            "or viewer; admin)", responses=problems(401, 403, 404, 422))
 def operator_kpis(
     request: Request, operator_id: str, viewer: Viewer,
     from_: Annotated[str | None, Query(alias="from", max_length=10, description="First "

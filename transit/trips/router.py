@@ -6,15 +6,18 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import date_in_period
 from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
+from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.trips import service
 from transit.trips.schemas import Trip
 
-router = APIRouter(prefix="/v1", tags=["trips"])
+router = APIRouter(prefix="/v1", tags=["trips"], responses=problems())
 
 
-@router.get("/trips/{trip_id}", response_model=Trip, summary="A trip on a service date")
+@router.get("/trips/{trip_id}", response_model=Trip, summary="A trip on a service date",
+            responses=problems(404))
 async def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep,
                    langs: LanguagesDep, live: LiveDep,
              date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; "
@@ -23,4 +26,6 @@ async def get_trip(request: Request, trip_id: str, tt: TimetableDep, now: NowDep
     t = service.trip_index(tt, trip_id)
     if date_ is None:
         date_ = now.astimezone(ZoneInfo(tt.timezones[int(tt.trip_tz[t])])).date()
+    else:
+        date_in_period(tt, date_, "date")
     return cached_json(request, service.trip_on(tt, t, date_, langs, live), 15)

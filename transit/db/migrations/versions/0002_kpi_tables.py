@@ -1,7 +1,7 @@
 """Operator KPIs: trip instances seen in live data, scheduled trips, feed, rejection and
 request counters per day.
 
-Revision ID: kpis1
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-02
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "kpis1"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | None = None
 depends_on: str | None = None

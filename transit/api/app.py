@@ -6,7 +6,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
@@ -94,8 +96,12 @@ def _on_load(db: Database) -> Callable[[Timetable], None]:
 
     def on_load(tt: Timetable) -> None:
         prepare(tt)
-        accounts.record_operators(db, ((o["id"], o["name"]) for o in tt.meta["operators"]),
-                                  "timetable")
+        try:
+            accounts.record_operators(db, ((o["id"], o["name"])
+                                           for o in tt.meta["operators"]), "timetable")
+        except SQLAlchemyError as exc:  # a database outage never holds back a new version
+            logging.getLogger("transit").warning("operators of %s not recorded: %s",
+                                                 tt.version, exc)
 
     return on_load
 
@@ -123,6 +129,14 @@ def _start_kpis(settings: Settings, db: Database, clock: Clock,
         gap_factor=settings.kpi_gap_factor, leader=lease)
     recorder.start()
     return recorder
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
+    need it answer 503 and the rest of the API keeps serving."""
+    logging.getLogger("transit.api").warning("database unavailable: %s", exc)
+    return problems.problem_response(request, 503, "the database is unavailable; retry later",
+                                     {"Retry-After": "5"})
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -164,6 +178,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     for router in (operators_router, accounts_router, stops_router, departures_router, trips_router,
                    journeys_router, live_router, kpis_router, health.router):

@@ -136,7 +136,11 @@ class KpiRecorder:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.flush()
+        try:
+            self.flush()
+        except Exception:  # the database away at shutdown: say what is lost, stop anyway
+            log.exception("KPI flush at shutdown failed: %d trip rows and the counters of "
+                          "the last %.0f s are not recorded", len(self._dirty), self.interval_s)
         release = getattr(self._leader, "release", None)
         if release is not None:  # another process may take over at once
             release()

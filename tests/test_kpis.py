@@ -312,6 +312,25 @@ def test_a_restart_keeps_the_numbers_and_goes_on_from_them(
     assert second.day()["feeds"][0]["updates"] == 3
 
 
+def test_a_failed_flush_keeps_everything_for_the_next(svc: Service, db_url: str) -> None:
+    """The database refuses a write (here: a table gone for a while): the flush fails whole,
+    nothing is dropped, and the next flush writes it all."""
+    svc.push(t1(*T1_UPDATES), at_="08:30")
+    svc.client.get("/v1/stops/A:S1")
+    other = Database(db_url)
+    with other.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE kpi_feeds RENAME TO kpi_feeds_away")
+    with pytest.raises(Exception, match="kpi_feeds"):
+        svc.recorder.flush()
+    with other.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE kpi_feeds_away RENAME TO kpi_feeds")
+    other.dispose()
+    svc.push(t1(*T1_UPDATES), at_="08:30:30")
+    day = svc.day()
+    assert (day["feeds"][0]["updates"], day["departures"]["observed"], day["requests"]) == (
+        2, 3, 1)
+
+
 def test_shutdown_writes_without_an_explicit_flush(make_service: Callable[..., Service]
                                                    ) -> None:
     first = make_service()

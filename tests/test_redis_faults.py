@@ -357,3 +357,30 @@ def test_a_change_published_before_the_subscription_is_read_when_it_is_made(
         assert board_delay() is None
         live.came_up()
         assert board_delay() == 120
+
+
+def test_a_push_waiting_on_a_hung_redis_holds_up_no_other_request(
+        data_dir: Path, tmp_path: Path, own_redis: dict[str, Any]) -> None:
+    """A push's Redis calls run in a worker thread: while one waits on a hung Redis (here
+    for a TRANSIT_REDIS_TIMEOUT_S of 3 s, before the listener has noticed the hang), the
+    event loop goes on serving every other request within the bound."""
+    import threading
+
+    env = {**env_for(own_redis["url"]), "TRANSIT_REDIS_TIMEOUT_S": "3",
+           "TRANSIT_RATE_LIMIT_PER_MINUTE": "0"}
+    with api_servers(1, data_dir, tmp_path, env) as (api,), httpx.Client(timeout=10) as http:
+        eventually(lambda: live_up(http, api.url), 10, what="live data up")
+        os.kill(own_redis["proc"].pid, signal.SIGSTOP)
+        pushed: list[httpx.Response] = []
+        pusher = threading.Thread(target=lambda: pushed.append(
+            push(http, api.url, t1_feed(60).SerializeToString())))
+        pusher.start()
+        time.sleep(0.3)  # the push is waiting on Redis
+        t = Timed()
+        r = t.request("GET", f"{api.url}/v1/stops/A:S1/departures",
+                      params={"at": AT, "window": 90})
+        assert r.status_code == 200 and r.json()["departures"]
+        assert t.request("GET", f"{api.url}/v1/operators").status_code == 200
+        assert pusher.is_alive(), "the push was still waiting meanwhile"
+        pusher.join(10)
+        assert pushed[0].status_code == 503 and pushed[0].headers["retry-after"]

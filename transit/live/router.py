@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from google.transit import gtfs_realtime_pb2 as pb
+from starlette.concurrency import run_in_threadpool
 
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
@@ -52,7 +54,16 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
     if tt is None or operator_id not in tt.operator_index:
         raise not_found("operator", operator_id)
     data = await _body(request, request.app.state.settings.max_push_bytes)
-    live = _live(request)
+    # Storing calls Redis (bounded, but up to TRANSIT_REDIS_TIMEOUT_S): in a worker thread,
+    # never on the event loop that serves every other request.
+    msg, kinds = await run_in_threadpool(_store, _live(request), operator_id, data, kind)
+    return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
+
+
+def _store(live: LiveState, operator_id: str, data: bytes, kind: str | None
+           ) -> tuple[pb.FeedMessage, list[str]]:
+    """Parse and store a pushed body (the kinds stored), or the problem it makes; errors are
+    recorded in the operator's status under the kinds they concern."""
     try:
         msg = parse(data)
     except RealtimeFeedError as exc:
@@ -63,7 +74,7 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
         raise Problem(503, live.overlay().reason or "live data store unavailable",
                       headers={"Retry-After": "5"})
     try:
-        kinds = live.publish(operator_id, msg, kind)
+        return msg, live.publish(operator_id, msg, kind)
     except FeedRefused as exc:
         for k in [kind] if kind else sorted(split(msg)) or live.kinds_of(operator_id):
             live.record_error(operator_id, k, str(exc))
@@ -71,7 +82,6 @@ async def push(request: Request, operator_id: str, pusher: Pusher,
     except StoreUnavailable as exc:  # the store went away between the check and the write
         raise Problem(503, f"live data unavailable: {exc}",
                       headers={"Retry-After": "5"}) from None
-    return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
 
 
 @router.get("/operators/{operator_id}/realtime", response_model=RealtimeStatus,

@@ -119,6 +119,15 @@ class SharedBuckets:
         return wait
 
 
+def _store_known_down(scope: Scope) -> bool:
+    """Whether the live data's watcher of the same Redis already knows it is down (then the
+    shared buckets are not even tried)."""
+    app = scope.get("app")
+    live = getattr(getattr(app, "state", None), "live", None)
+    breaker = getattr(getattr(live, "backend", None), "breaker", None)
+    return bool(breaker is not None and breaker.is_open)
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, per_minute: int, trusted_proxies: str = "",
                  redis_url: str | None = None, redis_prefix: str = "transit",
@@ -138,7 +147,7 @@ class RateLimitMiddleware:
             return
         client = client_address(scope, self.trusted)
         wait: float | None
-        if self.shared is not None:
+        if self.shared is not None and not _store_known_down(scope):
             try:
                 wait = await self.shared.take(client)
             except StoreUnavailable:

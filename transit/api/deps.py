@@ -19,11 +19,17 @@ PreviewParam = Annotated[str | None, Query(
     "(Authorization: Bearer); answers are private (Cache-Control: private, no-store).")]
 
 
-async def get_timetable(request: Request, preview: PreviewParam = None) -> Timetable:
+async def get_view_timetable(request: Request, preview: PreviewParam = None) -> Timetable:
+    """The timetable served, or a staged version's preview (departures, trips, journeys:
+    the routes that declare the 401/403 a preview can answer)."""
     if preview is not None:
         from transit.operators.feeds_preview import preview_timetable
 
         return await preview_timetable(request, preview)
+    return await get_timetable(request)
+
+
+async def get_timetable(request: Request) -> Timetable:
     tt = request.app.state.holder.get()
     if tt is None:
         raise Problem(503, "no timetable has been compiled yet; run `transit ingest`",
@@ -98,12 +104,13 @@ class ReadContext:
 
 async def read_context(request: Request, lang: LangParam = None,
                        preview: PreviewParam = None) -> ReadContext:
-    tt = await get_timetable(request, preview)
+    tt = await get_view_timetable(request, preview)
     now_ = request.app.state.clock.now()
     return ReadContext(tt, now_, _languages(request, lang), _live(request, now_))
 
 
 TimetableDep = Annotated[Timetable, Depends(get_timetable)]
+ViewTimetableDep = Annotated[Timetable, Depends(get_view_timetable)]
 LiveDep = Annotated[LiveContext, Depends(live_context)]
 NowDep = Annotated[datetime, Depends(now)]
 LanguagesDep = Annotated[list[str], Depends(languages)]

@@ -28,11 +28,16 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 CHUNK = MiB
 
-# Tables read from a feed (gtfs-kit's, plus translations.txt read by the reader).
+# Tables taken from a feed: the GTFS spec's (gtfs-kit reads the classic ones; translations,
+# Fares v2 and the others are read by our own readers) and the HAFAS export extension
+# stop_time_overrides.txt (platforms per call, as in the SNCB feed).
 GTFS_TABLES = frozenset({
     "agency", "attributions", "calendar", "calendar_dates", "fare_attributes", "fare_rules",
     "feed_info", "frequencies", "routes", "shapes", "stop_times", "stops", "transfers",
-    "trips", "translations",
+    "trips", "translations", "levels", "pathways", "fare_media", "fare_products",
+    "fare_leg_rules", "fare_leg_join_rules", "fare_transfer_rules", "rider_categories",
+    "areas", "stop_areas", "networks", "route_networks", "timeframes",
+    "stop_time_overrides",
 })
 # What zipfile and the decompressors raise on damaged data (RuntimeError: a password is
 # needed; NotImplementedError: an unknown compression method).

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
 from transit.api.auth import operator_access
-from transit.api.problems import Problem
+from transit.api.problems import Problem, problems
 from transit.ingest.pipeline import IngestLimits
 from transit.operators import uploads
 from transit.operators.feeds_schemas import (
@@ -25,7 +25,8 @@ from transit.operators.feeds_schemas import (
 from transit.publishing import service
 from transit.publishing.service import FeedVersions
 
-router = APIRouter(prefix="/v1", tags=["operator feeds"])
+# Every route needs the operator's key (401 without, 403 out of scope).
+router = APIRouter(prefix="/v1", tags=["operator feeds"], responses=problems(401, 403, 404))
 Publisher = Annotated[Principal, Depends(operator_access(Permission.PUBLISH_FEEDS))]
 Reader = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]
 VersionPath = Annotated[str, Path(max_length=60, description="A feed version's id (fv_...)")]
@@ -74,8 +75,7 @@ def _accepted(row: object, status: int = 202) -> JSONResponse:
 @router.post("/operators/{operator_id}/feeds", status_code=202, response_model=FeedVersionOut,
              summary="Upload a GTFS zip (multipart field `file`) or have it fetched "
              "(JSON {\"url\": ...}); validated and compiled in the background",
-             responses={413: {"description": "over TRANSIT_MAX_FEED_BYTES"},
-                        422: {"description": "not a zip, truncated, empty or hostile"}})
+             responses=problems(400, 413, 415))
 async def upload_feed(request: Request, operator_id: str, actor: Publisher) -> Response:
     settings = request.app.state.settings
     limit = settings.max_feed_bytes

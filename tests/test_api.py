@@ -238,3 +238,20 @@ def test_no_timetable_yet_is_503(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert r.json()["detail"] == "no timetable has been compiled yet; run `transit ingest`"
         assert c.get("/readyz").status_code == 503
+
+
+def test_a_closed_app_is_freed_with_its_timetable(demo_dir: Path) -> None:
+    """Nothing process-wide (FastAPI caches endpoints and dependencies by callable) keeps a
+    closed app alive: each holds its timetable's mmaps open (a test suite ran out of file
+    descriptors)."""
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(2):
+        with client_for(demo_dir, NOW) as c:
+            c.get("/docs")
+            refs.append(weakref.ref(c.app))
+        del c
+    gc.collect()
+    assert [r() for r in refs] == [None, None]

@@ -204,7 +204,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     # -- services
     ov = feed.table("stop_time_overrides")
     ov_services = _s(ov, "service_id") if ov is not None else []
-    service_ids = sorted(set(_s(trips, "service_id")) | set(filter(None, ov_services)))
+    # the trips' services first (the search reads their rows), then those only
+    # stop_time_overrides.txt names (read only to show a platform)
+    trip_services = set(_s(trips, "service_id"))
+    service_ids = sorted(trip_services) + sorted(set(filter(None, ov_services)) - trip_services)
     first_day, active = service_days(
         service_ids, feed.table("calendar"), feed.table("calendar_dates"))
     cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))

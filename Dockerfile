@@ -4,10 +4,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     TRANSIT_DATA_DIR=/var/lib/transit NUMBA_CACHE_DIR=/var/cache/numba
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY transit ./transit
 COPY feeds ./feeds
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c constraints.txt . \
     && useradd --system --home /app transit \
     && mkdir -p /var/lib/transit /var/cache/numba \
     && chown transit /var/lib/transit /var/cache/numba

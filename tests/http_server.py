@@ -20,8 +20,9 @@ class Served:
 
 
 @contextmanager
-def serve_file(path: str, body: bytes) -> Iterator[Served]:
-    """Serve `body` at `path` on 127.0.0.1 (other paths: 404) until the block ends."""
+def serve_file(path: str, body: bytes, send_length: bool = True) -> Iterator[Served]:
+    """Serve `body` at `path` on 127.0.0.1 (other paths: 404) until the block ends; without
+    `send_length`, with no Content-Length (the body ends when the connection closes)."""
     served = Served("", body)
 
     class Handler(BaseHTTPRequestHandler):
@@ -36,7 +37,8 @@ def serve_file(path: str, body: bytes) -> Iterator[Served]:
                 return
             self.send_response(200)
             self.send_header("ETag", ETAG)
-            self.send_header("Content-Length", str(len(served.body)))
+            if send_length:
+                self.send_header("Content-Length", str(len(served.body)))
             self.end_headers()
             self.wfile.write(served.body)
 

@@ -3,18 +3,21 @@ feed, and a dead operator never stopping another."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from google.transit import gtfs_realtime_pb2 as pb
 
 from tests.conftest import build, client_for
 from tests.feeds import write_feed
 from tests.http_server import Served, serve_file
+from transit.redaction import public_text, redact_text, redact_url, secrets_of
 
 NOW = "2026-06-01T07:55:00+02:00"
 TS = int(datetime.fromisoformat(NOW).timestamp()) - 10
@@ -77,3 +80,70 @@ def test_poller_applies_feeds_and_isolates_a_dead_operator(tmp_path: Path,
         assert b_status[0]["kind"] == "trip-updates"
         assert b_status[0]["last_error"].startswith("ConnectError")
         assert b_status[0]["last_success"] is None
+
+
+def _wait_status(c: TestClient, op: str, probe: Callable[[dict], bool]) -> dict:
+    deadline = time.monotonic() + 10
+    while True:
+        feeds = c.get(f"/v1/operators/{op}/realtime").json()["feeds"]
+        if feeds and probe(feeds[0]):
+            return feeds[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"status of {op} not reached: {feeds}")
+        time.sleep(0.1)
+
+
+def test_a_polled_feed_dated_ahead_of_the_clock_is_not_applied(tmp_path: Path) -> None:
+    a = write_feed(tmp_path / "a", {})
+    build({"A": a}, tmp_path / "data")
+    msg = pb.FeedMessage()
+    msg.ParseFromString(_delay_message(300))
+    msg.header.timestamp = TS + 3600
+    with serve_file("/tu.pb", msg.SerializeToString()) as served:
+        catalog = tmp_path / "catalog.toml"
+        catalog.write_text(
+            f'[[operator]]\nid = "A"\ngtfs = "{a}"\n[[operator.realtime]]\n'
+            f'kind = "trip-updates"\nurl = "{served.url}"\ninterval_s = 0.2\n')
+        with client_for(tmp_path / "data", NOW, catalog=catalog) as c:
+            st = _wait_status(c, "A", lambda f: f["last_error"] is not None)
+            assert "ahead of the service clock" in st["last_error"]
+            assert (st["applied"], st["last_success"]) == (0, None)
+            dep = c.get("/v1/stops/A:S1/departures").json()["departures"][0]
+            assert (dep["realtime_departure"], dep["delay_s"]) == (None, None)
+
+
+def test_secrets_of_a_polled_feed_are_never_shown(tmp_path: Path, feed_server: Served,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The key in the URL's query string (the server answers 404 to it), a password in the
+    URL and a header value: not in the public status, not in the logs."""
+    a = write_feed(tmp_path / "a", {})
+    build({"A": a}, tmp_path / "data")
+    url = feed_server.url.replace("http://", "http://user:PASSWORD77@") + \
+        "?api_key=QUERYKEY42&lang=en"
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        f'[[operator]]\nid = "A"\ngtfs = "{a}"\n[[operator.realtime]]\n'
+        f'kind = "trip-updates"\nurl = "{url}"\ninterval_s = 0.2\n'
+        'headers = { "X-Api-Key" = "HEADERKEY99" }\n')
+    caplog.set_level(logging.DEBUG)
+    with client_for(tmp_path / "data", NOW, catalog=catalog) as c:
+        st = _wait_status(c, "A", lambda f: f["last_error"] is not None)
+        assert feed_server.seen and "QUERYKEY42" in feed_server.seen[0][0]  # it was sent
+        assert st["last_error"] == "RuntimeError: the feed URL answered HTTP 404"
+        body = c.get("/v1/operators/A/realtime").text
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "answered HTTP 404" in logged  # the failure is logged ...
+    assert "127.0.0.1" in logged  # ... with the host
+    for secret in ("QUERYKEY42", "PASSWORD77", "HEADERKEY99"):
+        assert secret not in body
+        assert secret not in logged, secret
+
+
+def test_redaction_of_free_text() -> None:
+    url = "https://u:p4ss@feeds.example/rt/tu.pb?key=abc%20def&x=1#frag"
+    secrets = secrets_of(url, {"Authorization": "Bearer tok123"})
+    assert redact_url(url) == "https://***@feeds.example/rt/tu.pb?key=***&x=***"
+    text = f"GET {url} failed; key abc def; sent Bearer tok123"
+    assert redact_text(text, secrets) == (
+        "GET https://***@feeds.example/rt/tu.pb?key=***&x=*** failed; key ***; sent ***")
+    assert public_text(text, secrets) == "GET <feed URL> failed; key ***; sent ***"

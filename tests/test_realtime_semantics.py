@@ -614,9 +614,9 @@ def test_push_authentication(live: Live) -> None:
     r = live.client.post("/v1/operators/A/realtime", content=body.SerializeToString(),
                          headers={"Authorization": f"Basic {KEY}"})
     assert r.status_code == 401
-    live.push(body, key="wrong", expect=403)
+    live.push(body, key="wrong", expect=401)  # no such key: not authenticated
     live.push(body, key="b-key", expect=403)  # B's key does not push for A
-    live.push(body, op="NOPE", expect=404)
+    live.push(body, op="NOPE", expect=403)  # A's key is for A only, known operator or not
     assert live.status() == {}  # nothing was stored
     row = live.row("S1", "07:55", "T1")
     assert row is not None and row["realtime_departure"] is None

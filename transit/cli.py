@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from transit.errors import CatalogError, FeedError, FeedFetchError
 from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
 from transit.settings import Settings
+
+if TYPE_CHECKING:
+    from transit.db.engine import Database
+    from transit.ingest.pipeline import IngestLimits
+    from transit.timetable.store import Store
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -35,25 +40,44 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
     return with_feeds(base, given)
 
 
+def _limits(settings: Settings) -> IngestLimits:
+    from transit.ingest.pipeline import ingest_limits
+
+    return ingest_limits(settings)
+
+
 def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) -> None:
     from transit.ingest.pipeline import ingest
+    from transit.ingest.publish_lock import PublishLockError, publish_lock
     from transit.timetable.store import Store
 
     try:
-        report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
-                        log=lambda m: typer.echo(m, err=True))
-    except (FeedError, FeedFetchError, CatalogError) as exc:
+        limits = _limits(settings)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731
+        lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
+        report = ingest(catalog, Store(settings.data_dir, catalog.network), only=only,
+                        progress=True,
+                        log=say, limits=limits, lock=lock)
+    except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         typer.echo("nothing was published; the previous timetable (if any) keeps serving",
                    err=True)
         raise typer.Exit(2) from None
     c = report.counts
     typer.echo(
-        f"published {report.version}: {c['operators']} operators, {c['stops']} stops, "
+        f"published {report.version} (network {catalog.network}): {c['operators']} operators, "
+        f"{c['stops']} stops, "
         f"{c['stations']} stations, {c['trips']} trips, {c['stop_times']} stop_times, "
         f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
         f"(read {', '.join(report.operators_read) or 'none'}; "
         f"reused {', '.join(report.operators_reused) or 'none'})")
+    for op_id, warnings in report.warnings.items():
+        for w in warnings:
+            typer.secho(f"warning: operator {op_id}: {w}", fg="yellow", err=True)
 
 
 @app.command()
@@ -75,6 +99,17 @@ def ingest(
     _run_ingest(settings, cat, operator)
 
 
+def _compiled(store: Store, catalog: Catalog) -> bool:
+    """Whether the network's current version was built from this catalog as it is now."""
+    from transit.timetable.timetable import FormatError
+
+    try:
+        tt = store.load_current()
+    except FormatError:
+        return False
+    return tt is not None and tt.meta.get("catalog") == catalog.fingerprint()
+
+
 @app.command()
 def serve(
     feed: FeedOpt = None, catalog: CatalogOpt = None, data_dir: DataDirOpt = None,
@@ -89,7 +124,10 @@ def serve(
     with_catalog: Annotated[bool, typer.Option(
         help="With --feed: also include the catalog's operators")] = False,
 ) -> None:
-    """Serve the API. Compiles the feeds first when given --feed or when nothing is compiled."""
+    """Serve the API of the catalog (or the --feed feeds) given, and follow its new versions.
+
+    Compiles first when given --feed, or when this network has no version built from the
+    catalog as it is now."""
     import uvicorn
 
     from transit.clock import clock_from_setting
@@ -102,17 +140,180 @@ def serve(
     except (CatalogError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
-    if feed or not Store(settings.data_dir).current_is_readable():
+    if feed or not _compiled(Store(settings.data_dir, cat.network), cat):
         _run_ingest(settings, cat, None)
     # Workers build their app from the environment: pass the settings on through it.
     os.environ["TRANSIT_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TRANSIT_NETWORK"] = cat.network
     os.environ["TRANSIT_CATALOG"] = str(settings.catalog)
     if settings.clock:
         os.environ["TRANSIT_CLOCK"] = settings.clock
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
+    # proxy_headers off: the client address comes from the peer, or from X-Forwarded-For of
+    # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
+    # local peer's header as uvicorn would take it by default.
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", server_header=False,
+                proxy_headers=False)
+
+
+db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "
+                     "default a SQLite file in the data directory).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _database(data_dir: Path | None) -> Database:
+    from transit.db.engine import database_for
+
+    return database_for(_settings(data_dir, None))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create or migrate the schema up to REVISION (default: the newest)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision: an id, "-1" or "base"')],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Migrate the schema down to REVISION ("base" drops every table of the service)."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.downgrade(db, revision)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOpt = None) -> None:
+    """Print the database's revision and the newest this code knows."""
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    typer.echo(f"database at {migrate.current(db) or 'base (empty)'}; head is {migrate.head()}")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """For developers: write the next migration into transit/db/migrations/versions,
+    generated from the difference between the models and a database migrated to head."""
+    from alembic import command
+
+    from transit.db import migrate
+
+    db = _migrated(data_dir)
+    rev_id = f"{int(migrate.head()) + 1:04d}"
+    command.revision(migrate.alembic_config(db), message=message, autogenerate=True,
+                     rev_id=rev_id)
+    typer.echo(f"wrote revision {rev_id}; review it, then run the migration test")
+
+
+admin_app = typer.Typer(help="Operators and their keys (acts as the service's owner).",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _migrated(data_dir: Path | None) -> Database:
+    from transit.db import migrate
+
+    db = _database(data_dir)
+    migrate.upgrade(db)
+    return db
+
+
+def _accounts_error(exc: Exception) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg="red", err=True)
+    return typer.Exit(2)
+
+
+@admin_app.command("create-operator")
+def create_operator(
+    operator_id: Annotated[str, typer.Argument(metavar="ID", help="Operator id, e.g. BA")],
+    name: Annotated[str, typer.Option("--name", help="The operator's name")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an operator in the database."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        info = service.create_operator(_migrated(data_dir), operator_id, name, CLI, "cli")
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    typer.echo(f"created operator {info.id} ({info.name})")
+
+
+@admin_app.command("create-key")
+def create_key(
+    role: Annotated[str, typer.Option("--role", help="admin, publisher, realtime, viewer "
+                                      "or inspector")],
+    operator: Annotated[str | None, typer.Option(
+        "--operator", help="The operator the key belongs to (not for role admin)")] = None,
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a key and print it once: only its hash is stored. The key alone goes to
+    stdout (KEY=$(transit admin create-key ...)); what it is goes to stderr."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        issued = service.create_key(_migrated(data_dir), operator, role, CLI, label)
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    who = f"operator {operator}" if operator else "the whole service"
+    typer.echo(f"created {issued.info.role} key {issued.info.prefix} (id {issued.info.id}) "
+               f"for {who}; it is shown this once:", err=True)
+    typer.echo(issued.token)
+
+
+OperatorOpt = Annotated[str | None, typer.Option(
+    "--operator", help="The operator whose keys these are; without it, the admin keys")]
+
+
+@admin_app.command("list-keys")
+def list_keys(operator: OperatorOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List keys: id, prefix, role, status, created, last used, label (never the key)."""
+    from datetime import UTC, datetime
+
+    from transit.accounts import service
+
+    now = datetime.now(UTC)
+    for k in service.list_keys(_migrated(data_dir), operator):
+        used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never"
+        typer.echo(f"{k.id}  {k.prefix}  {k.role:<9}  {k.status(now):<8}  "
+                   f"created {k.created_at.isoformat(timespec='seconds')}  used {used}  "
+                   f"{k.label}")
+
+
+@admin_app.command("revoke-key")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id (key_...)")],
+    operator: OperatorOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a key at once (an operator's with --operator, else an admin key)."""
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    try:
+        info = service.revoke_key(_migrated(data_dir), operator, key_id, CLI)
+    except service.AccountsError as exc:
+        raise _accounts_error(exc) from None
+    typer.echo(f"revoked {info.role} key {info.prefix} ({info.id})")
 
 
 def main() -> None:  # pragma: no cover

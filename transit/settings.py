@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """'10.0.0.1, 192.168.0.0/16 ::1' -> networks; ValueError naming a bad entry."""
+    out = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+    return tuple(out)
 
 
 def default_catalog() -> Path:
@@ -29,16 +46,91 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = Field("transit", description="Key prefix in Redis (several services "
                               "or test runs can share one Redis).")
-    database_url: str | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database (operators, keys, audit log); "
+        "unset means a SQLite file DATA_DIR/transit.db. postgresql+psycopg://... shares one "
+        "database between processes and hosts.")
+    auto_migrate: bool = Field(True, description="Create and migrate the database on start.")
+    key_rotation_grace_s: int = Field(
+        900, ge=0, le=7 * 86400, description="How long a rotated key keeps working.")
+    redis_timeout_s: float = Field(
+        0.5, gt=0, le=10, description="Longest wait for one Redis call; a Redis that does not "
+        "answer within it is treated as down (live data unavailable) until it answers again.")
     push_keys: dict[str, str] = Field(
         default_factory=dict, description='Operators allowed to push GTFS-RT, with their '
         'secret: JSON such as {"BA": "long-random-secret"}.')
     realtime_poll: bool = Field(True, description="Poll the catalog's GTFS-RT URLs.")
     realtime_stale_after_s: int = Field(
         90, description="Trip updates older than this (by the service clock) are not used.")
+    max_json_bytes: int = Field(64 * 1024, description="Largest request body of the JSON "
+                                "endpoints (uploads have their own limits).")
+    realtime_max_delay_s: int = Field(
+        6 * 3600, gt=0, description="A live time this far from the schedule (late or early) "
+        "is implausible: its trip update is rejected.")
+    realtime_future_tolerance_s: int = Field(
+        300, ge=0, description="A feed or vehicle timestamp ahead of the service clock by more "
+        "than this is refused.")
+    realtime_vehicle_max_age_s: int = Field(
+        300, gt=0, description="A vehicle whose last position is older than this (by the "
+        "service clock) leaves the map.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
-    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
-    reload_interval_s: float = Field(2.0, description="How often workers look for a new version.")
+    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables. "
+                                       "Shared by every process when redis_url is set.")
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies (IPs or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For names the client; from any other peer the header is ignored.")
+    reload_interval_s: float = Field(0.5, description="How often workers look for a new "
+                                     "version (a file read; a publish is served this long "
+                                     "after its answer, plus the time to load it).")
+    max_feed_bytes: int = Field(512 * 1024**2, description="Largest feed upload (or feed "
+                                "fetched from an operator's URL): 413 beyond it.")
+    feed_versions_kept: int = Field(5, ge=2, description="Compiled feed versions kept per "
+                                    "operator, so a rollback never needs the upload again.")
+    run_jobs: bool = Field(True, description="Run background jobs (feed validation and "
+                           "publishing) in this process.")
+    job_lease_s: float = Field(60.0, gt=0, description="A job whose process died is taken "
+                               "up again after this long.")
+    publish_wait_s: float = Field(120.0, ge=0, description="How long a publish request "
+                                  "waits for the publish to be served before answering 202.")
+    network: str | None = Field(
+        None, description="Which network of the data directory to serve (`transit serve` "
+        "sets it from its catalog or feeds); unset: the catalog's, else `default`.")
+    feed_max_members: int = Field(500, description="Most members in a feed's zip.")
+    feed_max_member_bytes: int = Field(512 * 1024**2, description="Largest uncompressed "
+                                       "member of a feed's zip (or table of a folder feed).")
+    feed_max_total_bytes: int = Field(1024**3, description="Largest uncompressed feed.")
+    feed_max_ratio: float = Field(200.0, description="Highest compression ratio of a zip "
+                                  "member above 1 MiB (real feeds: below 30).")
+    feed_max_download_bytes: int = Field(512 * 1024**2, description="Largest feed download.")
+    service_days_before: int = Field(1096, description="A feed whose service period is longer "
+                                     "than before + after days is compiled from this many "
+                                     "days before the clock's date...")
+    service_days_after: int = Field(1096, description="...to this many days after it.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins whose browser pages may read the API "
+        "(comma-separated, e.g. https://app.example.org; '*' for any); none by default.")
+    kpi_flush_interval_s: float = Field(
+        5.0, gt=0, description="How often the KPI recorder writes what it aggregated.")
+    kpi_expected_interval_s: float = Field(
+        30.0, gt=0, description="Expected interval between pushed live-data updates (polled "
+        "feeds use their catalog interval); a gap is over kpi_gap_factor times this.")
+    kpi_gap_factor: float = Field(3.0, gt=1, description="See kpi_expected_interval_s.")
+    kpi_max_days: int = Field(366, ge=1, description="Longest date range of one KPI request.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """`a,b` from the environment; a list as given in code."""
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a typo is an error at start, not a silently open door
+        return value
 
 
 @lru_cache

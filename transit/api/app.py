@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
-from transit.api import health, problems
+from transit.accounts import service as accounts
+from transit.accounts.router import router as accounts_router
+from transit.api import docs, health, problems
+from transit.api.bodies import BodyLimitMiddleware
+from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
+from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
+from transit.db import migrate
+from transit.db.engine import Database, database_for
+from transit.db.jobs import Runner
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
-from transit.ingest.catalog import load_catalog
+from transit.ingest.catalog import Catalog, load_catalog, served_network
+from transit.ingest.pipeline import ingest_limits
+from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
+from transit.kpis.lease import RedisLease
+from transit.kpis.recorder import KpiRecorder
+from transit.kpis.router import router as kpis_router
+from transit.kpis.store import KpiStore
 from transit.live.router import router as live_router
+from transit.operators.feeds_preview import PreviewCache, PrivatePreviewMiddleware
+from transit.operators.feeds_router import router as feeds_router
 from transit.operators.router import router as operators_router
+from transit.publishing.release import Releases
+from transit.publishing.service import FeedVersions
 from transit.realtime.backends import MemoryBackend, RedisBackend
 from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
+from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.timetable.departures import warm_up
@@ -59,43 +81,164 @@ def _start_poller(settings: Settings, live: LiveState,
     return poller
 
 
+def _open_database(settings: Settings, db: Database) -> None:
+    """Migrate (TRANSIT_AUTO_MIGRATE) so that a first start needs no other step; a fresh
+    database takes the catalog's operators (from then on it is the source of truth)."""
+    if settings.auto_migrate:
+        migrate.upgrade(db)
+    if not settings.catalog.exists():
+        return
+    try:
+        catalog = load_catalog(settings.catalog)
+    except CatalogError as exc:
+        logging.getLogger("transit").warning("operators not imported from catalog: %s", exc)
+        return
+    accounts.record_operators(db, ((o.id, o.name) for o in catalog.operators), "catalog",
+                              only_if_empty=True)
+
+
+def _on_load(db: Database) -> Callable[[Timetable], None]:
+    """Prepare each version, and record the operators it serves that the database does not
+    know yet (a feed compiled from a catalog the database has not seen)."""
+
+    def on_load(tt: Timetable) -> None:
+        prepare(tt)
+        try:
+            accounts.record_operators(db, ((o["id"], o["name"])
+                                           for o in tt.meta["operators"]), "timetable")
+        except SQLAlchemyError as exc:  # a database outage never holds back a new version
+            logging.getLogger("transit").warning("operators of %s not recorded: %s",
+                                                 tt.version, exc)
+
+    return on_load
+
+
+def _start_kpis(settings: Settings, db: Database, clock: Clock,
+                backend: MemoryBackend | RedisBackend) -> KpiRecorder:
+    """The KPI recorder, flushing in the background; with Redis, one process of the fleet
+    records live-data updates (a lease), every process its own requests."""
+    intervals: dict[tuple[str, str], float] = {}
+    if settings.catalog.exists():
+        try:
+            for op in load_catalog(settings.catalog).operators:
+                for src in op.realtime:
+                    intervals[(op.id, src.kind)] = src.interval_s
+        except CatalogError:
+            pass
+    lease = None
+    if isinstance(backend, RedisBackend):
+        lease = RedisLease(backend.client, f"{settings.redis_prefix}:kpis:lease",
+                           ttl_s=max(15.0, 3 * settings.kpi_flush_interval_s))
+    recorder = KpiRecorder(
+        KpiStore(db), clock, interval_s=settings.kpi_flush_interval_s,
+        expected_interval_s=lambda op, kind: intervals.get(
+            (op, kind), settings.kpi_expected_interval_s),
+        gap_factor=settings.kpi_gap_factor, leader=lease)
+    recorder.start()
+    return recorder
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
+    need it answer 503 and the rest of the API keeps serving."""
+    logging.getLogger("transit.api").warning("database unavailable: %s", exc)
+    return problems.problem_response(request, 503, "the database is unavailable; retry later",
+                                     {"Retry-After": "5"})
+
+
+def _catalog_or_empty(settings: Settings) -> Catalog:
+    """The catalog's order and station/footpath rules for merged versions (none: defaults;
+    operators that only upload are merged after the catalog's)."""
+    try:
+        return load_catalog(settings.catalog) if settings.catalog.exists() else Catalog(())
+    except CatalogError as exc:
+        logging.getLogger("transit").warning("catalog not read for publishing: %s", exc)
+        return Catalog(())
+
+
+def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: str
+                      ) -> Runner | None:
+    """Feed versions: the service the feeds router uses, and the job runner of this process
+    (validation and publishing never run in a request)."""
+    limits = ingest_limits(settings, clock)
+    store = Store(settings.data_dir, network)
+    releases = Releases(store, _catalog_or_empty(settings), clock,
+                        keep=settings.feed_versions_kept, limits=limits,
+                        lock=lambda: publish_lock(store.root, settings.redis_url,
+                                                  settings.redis_prefix))
+    versions = FeedVersions(app.state.db, releases, settings.data_dir / "scratch")
+    app.state.ingest_limits = limits
+    app.state.feed_versions = versions
+    app.state.previews = PreviewCache(prepare)
+    if not settings.run_jobs:
+        return None
+    runner = Runner(app.state.db, versions.handlers(), lease_s=settings.job_lease_s,
+                    on_failure=versions.fail_job)
+    runner.start()
+    app.state.job_runner = runner
+    return runner
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or clock_from_setting(settings.clock, settings.clock_running)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
-                                 on_load=prepare)
+        _open_database(settings, app.state.db)
+        network = settings.network or served_network(settings.data_dir, settings.catalog)
+        holder = TimetableHolder(Store(settings.data_dir, network), settings.reload_interval_s,
+                                 on_load=_on_load(app.state.db))
         app.state.holder = holder
+        runner = _start_publishing(app, settings, clock, network)
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
-            backend = RedisBackend(settings.redis_url, settings.redis_prefix)
+            backend = RedisBackend(settings.redis_url, settings.redis_prefix,
+                                   settings.redis_timeout_s)
         else:
             backend = MemoryBackend()
-        live = LiveState(backend, clock, holder.get)
+        live = LiveState(backend, clock, holder.get, Limits.from_settings(settings))
         if isinstance(backend, RedisBackend):
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel
         app.state.live = live
+        kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
+        live.add_observer(kpis.observe)
         poller = _start_poller(settings, live, backend)
         try:
             yield
         finally:
             if poller is not None:
                 await poller.stop()
+            if runner is not None:
+                runner.stop()
+            kpis.stop()  # writes what is still in memory
             backend.close()
+            app.state.db.dispose()
 
     app = FastAPI(title="transit", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs.install(app)
     app.state.settings = settings
     app.state.clock = clock
+    app.state.db = database_for(settings)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
-    for router in (operators_router, stops_router, departures_router, trips_router,
-                   journeys_router, live_router, health.router):
+    for router in (operators_router, accounts_router, feeds_router, stops_router,
+                   departures_router, trips_router, journeys_router, live_router,
+                   kpis_router, health.router):
         app.include_router(router)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(PrivatePreviewMiddleware)
+    app.add_middleware(DemandMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,
+                       redis_prefix=settings.redis_prefix,
+                       redis_timeout_s=settings.redis_timeout_s)
     app.add_middleware(health.MetricsMiddleware)
+    if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
+    app.add_middleware(HttpSurface)
     return app
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from transit.api.problems import invalid
+from transit.api.problems import Problem, invalid
 from transit.realtime.alerts import pick_text
 from transit.realtime.matching import Target, affects
 from transit.realtime.overlay import Alert
@@ -137,6 +138,19 @@ def _route_ref(tt: Timetable, r: int, langs: tuple[str, ...]) -> RouteRef:
     )
 
 
+def optional_string_format(fmt: str, max_length: int = 40, *values: str) -> dict[str, Any]:
+    """`json_schema_extra` for an optional string query parameter in format `fmt` (or one of
+    `values`): FastAPI would put the format beside the anyOf it makes for `str | None`, where
+    clients and generators do not look for it."""
+    branches: list[dict[str, Any]] = [
+        {"type": "string", "format": fmt, "maxLength": max_length}]
+    if values:
+        branches.append({"type": "string", "enum": list(values)})
+    return {"anyOf": [*branches, {"type": "null"}]}
+
+
+DATE_TIME = optional_string_format("date-time")
+
 _SPACE_FOR_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
@@ -150,6 +164,64 @@ def parse_instant(value: str, param: str, tz: str) -> datetime:
         raise invalid(param, f"{value!r} is not an ISO 8601 date-time such as "
                       "2018-08-29T08:00 or 2018-08-29T08:00:00-07:00") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+
+
+def service_period(tt: Timetable) -> tuple[date, date]:
+    """First and last service date compiled (the last is the day before the first when the
+    timetable has no days)."""
+    return tt.service_date(0), tt.service_date(tt.n_days - 1)
+
+
+def _shift(d: date, days: int) -> date:
+    """`d` moved by `days`, held within the calendar (a feed may run to 9999-12-31)."""
+    try:
+        return d + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def _period_bounds(tt: Timetable, tz: str) -> tuple[float, float]:
+    """Instants from the local midnight starting the day before the service period to the one
+    ending the day after it: what a query may ask about (cached per version and zone)."""
+    key = ("period", tz)
+    hit = tt.cache.get(key)
+    if hit is None:
+        first, last = service_period(tt)
+        zone = ZoneInfo(tz)
+        hit = tt.cache[key] = (
+            datetime.combine(_shift(first, -1), time(0), zone).timestamp(),
+            datetime.combine(_shift(last, 2), time(0), zone).timestamp())
+    return hit  # type: ignore[no-any-return]
+
+
+def _outside_period(tt: Timetable, param: str, value: str) -> Problem:
+    first, last = service_period(tt)
+    return invalid(param, f"{value!r} is outside the timetable's service period "
+                   f"{first.isoformat()} to {last.isoformat()} (a day either side is "
+                   "accepted)")
+
+
+def instant_in_period(tt: Timetable, value: str, param: str, tz: str) -> datetime:
+    """`value` parsed as by parse_instant, refused (422 naming `param`) when it is outside the
+    compiled service period plus a day either side: nothing runs then, and instants near the
+    ends of the calendar (year 1, year 9999) cannot even be formatted in every zone."""
+    when = parse_instant(value, param, tz)
+    lo, hi = _period_bounds(tt, tz)
+    try:
+        t = when.timestamp()
+    except (ValueError, OverflowError):  # year 0 or 10000 once moved to UTC
+        raise _outside_period(tt, param, value) from None
+    if not lo <= t < hi:
+        raise _outside_period(tt, param, value)
+    return when
+
+
+def date_in_period(tt: Timetable, value: date, param: str) -> date:
+    """`value` when it is within the service period plus a day either side, else 422."""
+    first, last = service_period(tt)
+    if not _shift(first, -1) <= value <= _shift(last, 1):
+        raise _outside_period(tt, param, value.isoformat())
+    return value
 
 
 def iso(unix: int, tz: str) -> str:

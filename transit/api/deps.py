@@ -13,8 +13,17 @@ from transit.clock import Clock
 from transit.departures.service import LiveContext
 from transit.timetable.timetable import Timetable
 
+PreviewParam = Annotated[str | None, Query(
+    max_length=60, description="A staged feed version id (fv_...): answer from the network "
+    "with that version in place of its operator's published one. Needs that operator's key "
+    "(Authorization: Bearer); answers are private (Cache-Control: private, no-store).")]
 
-async def get_timetable(request: Request) -> Timetable:
+
+async def get_timetable(request: Request, preview: PreviewParam = None) -> Timetable:
+    if preview is not None:
+        from transit.operators.feeds_preview import preview_timetable
+
+        return await preview_timetable(request, preview)
     tt = request.app.state.holder.get()
     if tt is None:
         raise Problem(503, "no timetable has been compiled yet; run `transit ingest`",
@@ -87,8 +96,9 @@ class ReadContext:
     live: LiveContext
 
 
-async def read_context(request: Request, lang: LangParam = None) -> ReadContext:
-    tt = await get_timetable(request)
+async def read_context(request: Request, lang: LangParam = None,
+                       preview: PreviewParam = None) -> ReadContext:
+    tt = await get_timetable(request, preview)
     now_ = request.app.state.clock.now()
     return ReadContext(tt, now_, _languages(request, lang), _live(request, now_))
 

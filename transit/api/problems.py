@@ -18,6 +18,43 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
           429: "Too Many Requests", 503: "Service Unavailable"}
 
 
+COMMON = (422, 429, 503)  # any route: a bad parameter, the rate limit, nothing compiled yet
+_HEADERS = {
+    429: {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    401: {"WWW-Authenticate": {"description": "the scheme expected", "schema": {
+        "type": "string"}}},
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object",
+    "description": "RFC 9457 problem details; `parameter` names the input that was wrong.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "the path asked for"},
+        "parameter": {"type": ["string", "null"]},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["parameter", "message"],
+            "properties": {"parameter": {"type": "string"}, "in": {"type": "string"},
+                           "message": {"type": "string"}}}},
+    },
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each of `statuses`, and the COMMON ones every route
+    can answer, as application/problem+json (with Retry-After or WWW-Authenticate where it
+    is sent)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*statuses, *COMMON}):
+        out[status] = {"description": TITLES.get(status, "Error"), "content": {
+            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        if status in _HEADERS:
+            out[status]["headers"] = _HEADERS[status]
+    return out
+
+
 class Problem(Exception):
     def __init__(self, status: int, detail: str, *, parameter: str | None = None,
                  headers: dict[str, str] | None = None, **extra: Any) -> None:
@@ -46,6 +83,18 @@ def problem_response(request: Request, status: int, detail: str,
 
 
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema with the Problem schema the routes' `problems()` refer to."""
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {})[
+                "Problem"] = PROBLEM_SCHEMA
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         extra = dict(exc.extra)

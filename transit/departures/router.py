@@ -5,16 +5,19 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import DATE_TIME
 from transit.api.deps import ReadDep
+from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
 from transit.stops import service as stops
 
-router = APIRouter(prefix="/v1", tags=["departures"])
+router = APIRouter(prefix="/v1", tags=["departures"], responses=problems())
 
 At = Annotated[str | None, Query(description="ISO 8601; without an offset, the stop's local "
-                                 "time; default now", max_length=40)]
+                                 "time; default now", max_length=40,
+                                 json_schema_extra=DATE_TIME)]
 Window = Annotated[int, Query(ge=1, le=1440, description="minutes after `at`")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 LIVE_MAX_AGE = 15
@@ -25,6 +28,7 @@ def _respond(request: Request, board: dict[str, object], at: str | None) -> Resp
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
+            responses=problems(404),
             summary="Next departures at a stop")
 async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At = None,
                           window: Window = 120, limit: Limit = 10) -> Response:
@@ -33,12 +37,13 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At =
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
-    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
+    start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
     board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
     return _respond(request, board, at)
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
+            responses=problems(404),
             summary="Next departures at every platform and operator of a station")
 async def station_departures(request: Request, station_id: str, ctx: ReadDep, at: At = None,
                              window: Window = 120, limit: Limit = 10) -> Response:
@@ -46,7 +51,7 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep, at
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
-    start = service.resolve_instant(at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
+    start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
     board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
     return _respond(request, board, at)
 
@@ -63,8 +68,10 @@ async def departures_near(request: Request, ctx: ReadDep,
     keep = np.asarray(tt.stop_location_type)[cand] == 0
     cand, dist = cand[keep][:200], dist[keep][:200]
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
-    start = service.resolve_instant(at, ctx.now, tz)
+    start = service.resolve_instant(tt, at, ctx.now, tz)
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
     board = service.board(tt, cand.astype(np.int64), start, window, limit, ctx.langs,
                           distances, live=ctx.live)
+    if not len(cand):
+        board["reason"] = f"no stop within {radius:g} m of {lat},{lon}"
     return _respond(request, board, at)

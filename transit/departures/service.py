@@ -9,8 +9,8 @@ import numpy as np
 
 from transit.api.common import (
     alert_refs,
+    instant_in_period,
     iso,
-    parse_instant,
     route_dict,
     service_date_text,
     stop_display,
@@ -45,9 +45,10 @@ class LiveContext:
                 if self.now - a.feed_timestamp <= ALERTS_STALE_AFTER_S]
 
 
-def resolve_instant(at: str | None, now: datetime, tz: str) -> datetime:
-    """`at` as an aware instant: with its offset, else in the stop's zone; default now."""
-    return now if at is None else parse_instant(at, "at", tz)
+def resolve_instant(tt: Timetable, at: str | None, now: datetime, tz: str) -> datetime:
+    """`at` as an aware instant: with its offset, else in the stop's zone; default now.
+    An `at` outside the service period (a day either side) is a 422."""
+    return now if at is None else instant_in_period(tt, at, "at", tz)
 
 
 @dataclass
@@ -154,8 +155,32 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
             "distance_m": None if distances is None else round(distances[r.stop], 1),
             "alerts": [a.model_dump() for a in alerts],
         })
+    board_json: dict[str, object] = {"at": iso(t0, tz0), "until": iso(t1, tz0),
+                                     "reason": None, "next_departure": None}
+    if not out:
+        board_json.update(_why_empty(tt, np.asarray(stops, dtype=np.int64), t0, t1, tz0,
+                                     window_min))
     stale = sorted({lv.operator for lv in (*live.overlay.trips.values(), *live.overlay.added)
                     if not fresh(lv, live.now, live.stale_after_s)})
     info = {"available": live.overlay.available, "reason": live.overlay.reason,
             "stale_operators": stale}
-    return {"at": iso(t0, tz0), "until": iso(t1, tz0), "realtime": info, "departures": out}
+    return {**board_json, "realtime": info, "departures": out}
+
+
+NEXT_HORIZON_DAYS = 7
+
+
+def _why_empty(tt: Timetable, stops: np.ndarray, t0: int, t1: int, tz: str,
+               window_min: int) -> dict[str, object]:
+    """`reason` and `next_departure` of an empty board (the demo at night, a stop whose
+    service has ended), so that an empty list is not mistaken for a fault. Only empty boards
+    pay for the look ahead."""
+    if not len(stops):
+        return {"reason": "no stop in the search area"}
+    after = next_departures(tt, stops, t1 + 1, t1 + NEXT_HORIZON_DAYS * 86400, 1)
+    if not after:
+        return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)} nor "
+                          f"in the {NEXT_HORIZON_DAYS} days after"}
+    nxt = iso(after[0].time_utc, tz)
+    return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)}; the next "
+                      f"is at {nxt}", "next_departure": nxt}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import httpx
@@ -18,8 +19,20 @@ from transit.ingest.catalog import is_url
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
+def _too_large(operator: str, location: str, max_bytes: int) -> str:
+    return (f"operator {operator}: GET {location} is larger than the download limit of "
+            f"{max_bytes} bytes (TRANSIT_FEED_MAX_DOWNLOAD_BYTES)")
+
+
+def _check_length(operator: str, location: str, header: str | None, max_bytes: int) -> None:
+    if header is not None and header.strip().isdigit() and int(header) > max_bytes:
+        raise FeedFetchError(_too_large(operator, location, max_bytes))
+
+
 def materialize(operator: str, location: str, cache_dir: Path,
-                client: httpx.Client | None = None) -> Path:
+                client: httpx.Client | None = None, max_bytes: int = 512 * 1024 * 1024) -> Path:
+    """The feed as a local file; a download larger than `max_bytes` is refused (the
+    Content-Length is checked first, and the bytes are counted while streaming)."""
     if not is_url(location):
         path = Path(location)
         if not path.exists():
@@ -45,11 +58,19 @@ def materialize(operator: str, location: str, cache_dir: Path,
             if resp.status_code != 200:
                 raise FeedFetchError(
                     f"operator {operator}: GET {location} answered HTTP {resp.status_code}")
-            tmp = target.with_suffix(".part")
-            with tmp.open("wb") as fh:
-                for chunk in resp.iter_bytes():
-                    fh.write(chunk)
-            os.replace(tmp, target)
+            _check_length(operator, location, resp.headers.get("content-length"), max_bytes)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+            try:
+                with tmp.open("wb") as fh:
+                    n = 0
+                    for chunk in resp.iter_bytes():
+                        n += len(chunk)
+                        if n > max_bytes:
+                            raise FeedFetchError(_too_large(operator, location, max_bytes))
+                        fh.write(chunk)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
             meta_path.write_text(json.dumps({
                 "url": location, "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified")}))

@@ -4,21 +4,27 @@ gtfs-kit reads the standard tables; translations.txt (both layouts) and the HAFA
 stop_time_overrides.txt (platforms per call and service) are read here. When
 gtfs-kit cannot convert a column (a letter in stop_sequence), the table is read again as
 text to say which line and field is wrong, instead of passing on a bare pandas error.
+A zip is never handed to gtfs-kit as it is: transit.ingest.archive checks it and extracts
+only the feed's tables, within bounds, into a temporary folder that gtfs-kit reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import gtfs_kit
 import gtfs_kit.constants as gk_constants
 import pandas as pd
 
 from transit.errors import FeedError, FeedProblem
+from transit.ingest.archive import GTFS_TABLES, ArchiveError, ArchiveLimits, open_archive
 
 # gtfs-kit types these as 16-bit, but real feeds hold larger values (Marin Transit's
 # fare_attributes.transfer_duration is 86400), which makes gtfs-kit fail on a valid feed.
@@ -40,76 +46,134 @@ class GtfsFeed:
     digest: str
     tables: dict[str, pd.DataFrame | None]
     translations: pd.DataFrame | None
+    warnings: list[FeedProblem] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
 
 
 class _Source:
-    """A zip file or a folder of GTFS text files, with uniform access to its members."""
+    """A folder of GTFS text files (a zip's chosen members are extracted into one first)."""
 
     def __init__(self, operator: str, path: Path) -> None:
         self.path = path
         self.operator = operator
-        self._zip: zipfile.ZipFile | None = None
-        if not path.exists():
-            raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist")])
-        if path.is_file():
-            if not zipfile.is_zipfile(path):
-                raise FeedError(
-                    operator, [FeedProblem(path.name, "not a zip archive of GTFS text files")]
-                )
-            try:
-                self._zip = zipfile.ZipFile(path)
-                self._zip.testzip()
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise FeedError(operator, [FeedProblem(path.name, f"corrupt zip: {exc}")]) from exc
 
     def names(self) -> list[str]:
-        if self._zip is not None:
-            return [i.filename for i in self._zip.infolist() if not i.is_dir()]
         return [p.name for p in self.path.iterdir() if p.is_file()]
 
     def read_bytes(self, name: str) -> bytes | None:
-        if self._zip is not None:
-            try:
-                return self._zip.read(name)
-            except KeyError:
-                return None
         p = self.path / name
         return p.read_bytes() if p.is_file() else None
 
-    def digest(self) -> str:
-        h = hashlib.sha256()
-        if self._zip is not None:
-            h.update(self.path.read_bytes())
-        else:
-            for name in sorted(self.names()):
-                h.update(name.encode())
-                h.update(self.read_bytes(name) or b"")
-        return h.hexdigest()[:16]
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
+    def open(self, name: str) -> IO[bytes]:
+        """A table as a binary stream (read in chunks: tables can be large)."""
+        return (self.path / name).open("rb")
 
 
-def _check_layout(src: _Source) -> None:
-    names = src.names()
-    root = {n for n in names if "/" not in n}
+def _check_folder(operator: str, path: Path, limits: ArchiveLimits) -> None:
+    """A folder feed is bounded like a zip: its tables are read into memory."""
+    files = [p for p in path.iterdir() if p.is_file() and p.suffix == ".txt"
+             and p.stem in GTFS_TABLES]
+    total = 0
+    for p in files:
+        size = p.stat().st_size
+        total += size
+        if size > limits.max_member_bytes:
+            raise ArchiveError(operator, [FeedProblem(
+                p.name, f"{size} bytes, more than the limit of {limits.max_member_bytes}")],
+                "member-too-large")
+    if total > limits.max_total_bytes:
+        raise ArchiveError(operator, [FeedProblem(
+            path.name, f"tables hold {total} bytes, more than the limit of "
+            f"{limits.max_total_bytes}")], "total-too-large")
+
+
+@contextmanager
+def feed_folder(operator: str, path: Path, limits: ArchiveLimits | None = None,
+                scratch: Path | None = None) -> Iterator[tuple[Path, list[FeedProblem]]]:
+    """The feed as a folder of its tables, with warnings about what was left out. A zip is
+    extracted into a temporary folder inside `scratch` (default: the system's)."""
+    lim = limits or ArchiveLimits()
+    if not path.exists():
+        raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist",
+                                               code="i_o_error")])
+    if path.is_dir():
+        _check_folder(operator, path, lim)
+        yield path, []
+        return
+    archive = open_archive(operator, path, lim)
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"transit-{operator}-", dir=scratch) as tmp:
+        archive.extract(Path(tmp))
+        yield Path(tmp), archive.warnings()
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    else:
+        for p in sorted(q for q in path.iterdir() if q.is_file()):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _check_layout(src: _Source, archive_warnings: list[FeedProblem]) -> None:
+    root = set(src.names())
     missing = [f for f in REQUIRED_FILES if f not in root]
     if "calendar.txt" not in root and "calendar_dates.txt" not in root:
         missing.append("calendar.txt or calendar_dates.txt")
     if not missing:
         return
-    nested = sorted({n.split("/")[0] for n in names if "/" in n and n.endswith(".txt")})
+    problems = [FeedProblem(f, "required file is missing", code="missing_required_file")
+                for f in missing]
+    raise FeedError(src.operator, problems + archive_warnings)
+
+
+def _first_bad_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> tuple[int, bytes] | None:
+    """(line, offending bytes) of the first byte sequence that is not UTF-8, else None.
+
+    Decodes in chunks so that a large stop_times.txt is never held whole; a multi-byte
+    character cut by a chunk boundary is carried over to the next chunk.
+    """
+    carry, lines = b"", 0
+    while True:
+        chunk = stream.read(chunk_size)
+        buf = carry + chunk
+        if not buf:
+            return None
+        try:
+            buf.decode("utf-8")
+            good, carry = buf, b""
+        except UnicodeDecodeError as exc:
+            truncated = exc.reason == "unexpected end of data" and len(buf) - exc.start < 4
+            if not truncated or not chunk:  # a real bad sequence, or cut off at the end
+                return lines + buf.count(b"\n", 0, exc.start) + 1, buf[exc.start:exc.end]
+            good, carry = buf[:exc.start], buf[exc.start:]
+        lines += good.count(b"\n")
+        if not chunk:
+            return None
+
+
+def check_encoding(src: _Source) -> list[FeedProblem]:
+    """GTFS text is UTF-8 (a byte order mark is allowed): name the first bad line per file."""
     problems = []
-    for f in missing:
-        msg = "required file is missing"
-        if nested:
-            msg += f"; GTFS files must be at the root of the zip, not inside {nested[0]}/"
-        problems.append(FeedProblem(f, msg))
-    raise FeedError(src.operator, problems)
+    for name in sorted(src.names()):
+        if not name.endswith(".txt"):
+            continue
+        with src.open(name) as stream:
+            bad = _first_bad_utf8(stream)
+        if bad is not None:
+            line, raw = bad
+            problems.append(FeedProblem(
+                name, "text is not UTF-8 (save the file as UTF-8)", line, None,
+                raw.hex(" "), "invalid_encoding"))
+    return problems
 
 
 def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
@@ -119,7 +183,7 @@ def _read_text_table(src: _Source, name: str) -> pd.DataFrame | None:
     try:
         df = pd.read_csv(io.BytesIO(data), **_CSV)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        problem = FeedProblem(name, f"not a readable CSV file: {exc}")
+        problem = FeedProblem(name, f"not a readable CSV file: {exc}", code="csv_parsing_failed")
         raise FeedError(src.operator, [problem]) from exc
     df.columns = [c.strip() for c in df.columns]
     return df
@@ -144,7 +208,8 @@ def _diagnose_types(src: _Source) -> list[FeedProblem]:
             for i in bad[bad].index[:5]:
                 problems.append(
                     FeedProblem(
-                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i]
+                        f"{table}.txt", f"not a valid {dtype.lower()}", int(i) + 2, col, df[col][i],
+                        "invalid_integer" if dtype.lower().startswith("int") else "invalid_float",
                     )
                 )
     return problems
@@ -187,7 +252,8 @@ def read_translations(src: _Source) -> pd.DataFrame | None:
         missing = sorted(needed - cols)
         raise FeedError(
             src.operator,
-            [FeedProblem("translations.txt", "required column is missing", None, missing[0])],
+            [FeedProblem("translations.txt", "required column is missing", None, missing[0],
+                         code="missing_required_column")],
         )
     out = df.reindex(
         columns=[
@@ -207,22 +273,25 @@ def read_translations(src: _Source) -> pd.DataFrame | None:
 
 def source_digest(operator: str, path: Path) -> str:
     """A short content hash of a feed, to tell whether it changed since the last ingest."""
-    src = _Source(operator, path)
-    try:
-        return src.digest()
-    finally:
-        src.close()
+    if not path.exists():
+        raise FeedError(operator, [FeedProblem(path.name, "file or folder does not exist")])
+    return _digest(path)
 
 
-def read_gtfs(operator: str, path: Path) -> GtfsFeed:
+def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None,
+              scratch: Path | None = None) -> GtfsFeed:
     """Read a feed; raise FeedError naming file, line and field when it cannot be read."""
-    src = _Source(operator, path)
-    try:
-        _check_layout(src)
+    with feed_folder(operator, path, limits, scratch) as (folder, warnings):
+        src = _Source(operator, folder)
+        _check_layout(src, warnings)
+        bad_text = check_encoding(src)
+        if bad_text:
+            raise FeedError(operator, bad_text + warnings)
         try:
-            feed = gtfs_kit.read_feed(path, dist_units="km")
+            feed = gtfs_kit.read_feed(folder, dist_units="km")
         except (ValueError, TypeError) as exc:
-            problems = _diagnose_types(src) or [FeedProblem(path.name, f"unreadable: {exc}")]
+            problems = _diagnose_types(src) or [
+                FeedProblem(path.name, f"unreadable: {exc}", code="csv_parsing_failed")]
             raise FeedError(operator, problems) from exc
         tables = {name: _strip_ids(getattr(feed, name, None)) for name in gk_constants.DTYPES}
         # HAFAS exports (SNCB) give each call's platform only here: per trip, stop_sequence
@@ -232,9 +301,8 @@ def read_gtfs(operator: str, path: Path) -> GtfsFeed:
         return GtfsFeed(
             operator=operator,
             source=str(path),
-            digest=src.digest(),
+            digest=_digest(path),
             tables=tables,
             translations=read_translations(src),
+            warnings=warnings,
         )
-    finally:
-        src.close()

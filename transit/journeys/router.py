@@ -2,31 +2,38 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.api.common import DATE_TIME
 from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
-from transit.api.problems import invalid
+from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.journeys import onboard, places, service
 from transit.journeys.schemas import JourneyList
 
-router = APIRouter(prefix="/v1", tags=["journeys"])
+router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems())
 
 PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
                                   description="stop id, station id, or lat,lon")]
 
 
-@router.get("/journeys", response_model=JourneyList, summary="Journeys between two places")
+@router.get("/journeys", response_model=JourneyList, summary="Journeys between two places",
+            responses=problems(404))
 def journeys(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
     to: PlaceParam,
     from_: Annotated[str | None, Query(alias="from", min_length=1, max_length=80,
                                        description="stop id, station id, or lat,lon (or "
                                        "from_trip)")] = None,
-    depart_at: Annotated[str | None, Query(max_length=40, description="ISO 8601; "
-                                           "default now")] = None,
-    arrive_by: Annotated[str | None, Query(max_length=40, description="ISO 8601")] = None,
+    depart_at: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=DATE_TIME,
+        description="ISO 8601; without an offset, local time at the origin; default now")
+    ] = None,
+    arrive_by: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=DATE_TIME,
+        description="ISO 8601; without an offset, local time at the destination")] = None,
     window: Annotated[int, Query(ge=0, le=180, description="minutes: all options leaving "
                                  "in this window (with depart_at)")] = 0,
     max_transfers: Annotated[int, Query(ge=0, le=8)] = 5,
@@ -82,8 +89,10 @@ def journeys(
         raise invalid("via", "via is a stop or station id, not a coordinate")
     ref = (destination if arrive_by or from_ is None else origin).stops
     tz = tt.timezones[int(tt.stop_tz[ref[0][0]])] if ref else "UTC"
-    when = service.resolve_time(arrive_by if arrive_by else depart_at,
+    when = service.resolve_time(tt, arrive_by if arrive_by else depart_at,
                                 "arrive_by" if arrive_by else "depart_at", now, tz)
+    # searched (and echoed) in whole seconds, in the zone of the place the time is at
+    when = when.astimezone(ZoneInfo(tz)).replace(microsecond=0)
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,
         detour=detour, min_transfer_s=min_transfer_s, wheelchair=wheelchair,

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from transit.api.common import alert_refs, iso, operator_id, parse_instant, route_ref
+from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
 from transit.journeys import transfer_rules
@@ -558,5 +558,8 @@ def _named_place(tt: Timetable, place: Place, langs: list[str]) -> LegPlace:
     return _stop_place(tt, tt.stop_index[place.label], langs)
 
 
-def resolve_time(value: str | None, param: str, now: datetime, tz: str) -> datetime:
-    return now if value is None else parse_instant(value, param, tz)
+def resolve_time(tt: Timetable, value: str | None, param: str, now: datetime, tz: str
+                 ) -> datetime:
+    """The search time: `value` (422 when outside the service period, a day either side),
+    default now."""
+    return now if value is None else instant_in_period(tt, value, param, tz)

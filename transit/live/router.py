@@ -1,36 +1,31 @@
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from transit.accounts.roles import Permission
+from transit.accounts.scope import Principal
+from transit.api.auth import operator_access
+from transit.api.common import optional_string_format
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
-from transit.api.problems import Problem, invalid, not_found
+from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.live import service
 from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
-from transit.realtime.feed import KINDS, RealtimeFeedError, parse
+from transit.realtime.breaker import StoreUnavailable
+from transit.realtime.feed import KINDS, RealtimeFeedError, parse, split
 from transit.realtime.state import LiveState
+from transit.realtime.validate import FeedRefused
 
-router = APIRouter(prefix="/v1", tags=["live"])
+# An operator key of role realtime or publisher (or a TRANSIT_PUSH_KEYS secret).
+Pusher = Annotated[Principal, Depends(operator_access(Permission.PUSH_REALTIME))]
+router = APIRouter(prefix="/v1", tags=["live"], responses=problems())
 Kind = Literal["trip-updates", "vehicle-positions", "alerts"]
 
 
 def _live(request: Request) -> LiveState:
     return request.app.state.live
-
-
-def _authorize(request: Request, op: str) -> None:
-    keys: dict[str, str] = request.app.state.settings.push_keys
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not token or scheme.lower() != "bearer":
-        raise Problem(401, "push needs the operator's key as 'Authorization: Bearer <key>'",
-                      headers={"WWW-Authenticate": 'Bearer realm="transit"'})
-    expected = keys.get(op)
-    if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Problem(403, f"this key may not push realtime data for operator {op!r}")
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -47,34 +42,40 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/operators/{operator_id}/realtime", response_model=PushResult, status_code=202,
+             responses=problems(400, 401, 403, 404, 413),
              summary="Push GTFS-Realtime (protobuf FeedMessage) for one operator")
-async def push(request: Request, operator_id: str,
+async def push(request: Request, operator_id: str, pusher: Pusher,
                kind: Annotated[Kind | None, Query(description="Store the body as this kind "
                                                   "only; default: the kinds it holds")] = None
                ) -> PushResult:
     tt = request.app.state.holder.get()
     if tt is None or operator_id not in tt.operator_index:
         raise not_found("operator", operator_id)
-    _authorize(request, operator_id)
     data = await _body(request, request.app.state.settings.max_push_bytes)
     live = _live(request)
     try:
         msg = parse(data)
     except RealtimeFeedError as exc:
-        live.record_error(operator_id, kind or "trip-updates", str(exc))
+        for k in [kind] if kind else live.kinds_of(operator_id):
+            live.record_error(operator_id, k, str(exc))
         raise Problem(400, str(exc)) from None
     if not live.available:
         raise Problem(503, live.overlay().reason or "live data store unavailable",
                       headers={"Retry-After": "5"})
     try:
         kinds = live.publish(operator_id, msg, kind)
-    except Exception as exc:  # the store went away between the check and the write
-        raise Problem(503, f"live data store unavailable: {exc}",
+    except FeedRefused as exc:
+        for k in [kind] if kind else sorted(split(msg)) or live.kinds_of(operator_id):
+            live.record_error(operator_id, k, str(exc))
+        raise Problem(422, str(exc)) from None
+    except StoreUnavailable as exc:  # the store went away between the check and the write
+        raise Problem(503, f"live data unavailable: {exc}",
                       headers={"Retry-After": "5"}) from None
     return PushResult(operator=operator_id, kinds=kinds, entities=len(msg.entity))
 
 
 @router.get("/operators/{operator_id}/realtime", response_model=RealtimeStatus,
+            responses=problems(404),
             summary="State of an operator's live feeds: counters, age, errors")
 def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
                     now: NowDep) -> RealtimeStatus:
@@ -85,7 +86,7 @@ def realtime_status(request: Request, operator_id: str, tt: TimetableDep,
 
 @router.get("/vehicles", response_model=FeatureCollection, summary="Vehicles on a map")
 def vehicles(
-    request: Request, tt: TimetableDep,
+    request: Request, tt: TimetableDep, now: NowDep,
     bbox: Annotated[str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,"
                                       "max_lat")] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -108,18 +109,22 @@ def vehicles(
     elif lat is None:
         raise invalid("bbox", "give bbox, or lat and lon")
     near = (lat, lon, radius) if lat is not None and lon is not None else None
-    feats = service.vehicles(_live(request).overlay(), box, near, operator, route)
+    live = _live(request)
+    feats = service.vehicles(live.overlay(), box, near, operator, route, int(now.timestamp()),
+                             live.limits.vehicle_max_age_s)
     return cached_json(request, FeatureCollection(features=feats), 5)
 
 
-@router.get("/alerts", response_model=AlertList, summary="Service alerts")
+@router.get("/alerts", response_model=AlertList, summary="Service alerts",
+            responses=problems(404))
 def list_alerts(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
     stop: Annotated[str | None, Query(max_length=100)] = None,
     route: Annotated[str | None, Query(max_length=100)] = None,
     operator: Annotated[str | None, Query(max_length=32)] = None,
-    at: Annotated[str | None, Query(max_length=40, description="active at (ISO 8601); "
-                                    "default now; 'any' for all")] = None,
+    at: Annotated[str | None, Query(
+        max_length=40, json_schema_extra=optional_string_format("date-time", 40, "any"),
+        description="active at (ISO 8601 with offset); default now; 'any' for all")] = None,
 ) -> Response:
     from datetime import datetime
 
@@ -140,7 +145,7 @@ def list_alerts(
 
 
 @router.get("/gtfs-rt/{kind}", summary="Merged GTFS-Realtime of all operators",
-            responses={200: {"content": {"application/x-protobuf": {}}}})
+            responses={**problems(404), 200: {"content": {"application/x-protobuf": {}}}})
 def gtfs_rt(request: Request, kind: str, now: NowDep,
             format: Annotated[Literal["protobuf", "json"], Query()] = "protobuf") -> Response:
     if kind not in KINDS:

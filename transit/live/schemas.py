@@ -11,6 +11,9 @@ class FeedState(BaseModel):
     applied: int
     rejected: dict[str, int] = Field(description="Rejected entities by reason")
     rejected_examples: dict[str, str]
+    warnings: dict[str, int] = Field(default_factory=dict, description="Applied entities "
+                                     "with a correction the operator should know of, by kind")
+    warning_examples: dict[str, str] = Field(default_factory=dict)
     feed_timestamp: str | None
     age_s: int | None = Field(description="Age of the feed by the service clock")
     incrementality: str

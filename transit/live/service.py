@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from google.protobuf import json_format
@@ -21,6 +22,7 @@ from transit.realtime.alerts import pick_text
 from transit.realtime.matching import Target, affects
 from transit.realtime.overlay import Alert, Overlay, Vehicle
 from transit.realtime.state import LiveState
+from transit.redaction import public_text
 from transit.timetable.geo import haversine_m
 from transit.timetable.timetable import Timetable
 
@@ -36,19 +38,25 @@ def status(live: LiveState, op: str, now: int) -> RealtimeStatus:
         feeds.append(FeedState(
             kind=st.kind,  # type: ignore[arg-type]
             entities=st.entities, applied=st.applied, rejected=st.rejected,
-            rejected_examples=st.rejected_examples, feed_timestamp=_iso(st.feed_timestamp),
+            rejected_examples=st.rejected_examples, warnings=st.warnings,
+            warning_examples=st.warning_examples, feed_timestamp=_iso(st.feed_timestamp),
             age_s=None if not st.feed_timestamp else now - st.feed_timestamp,
             incrementality=st.incrementality, last_success=_iso(st.last_success),
-            last_error=st.last_error, last_error_at=_iso(st.last_error_at)))
+            last_error=public_text(st.last_error) if st.last_error else None,
+            last_error_at=_iso(st.last_error_at)))
     return RealtimeStatus(operator=op, available=overlay.available, reason=overlay.reason,
                           feeds=feeds)
 
 
 def vehicles(overlay: Overlay, bbox: tuple[float, float, float, float] | None,
              near: tuple[float, float, float] | None, operator: str | None,
-             route: str | None) -> list[dict]:
+             route: str | None, now: int, max_age_s: int) -> list[dict]:
+    """Vehicles heard of within max_age_s (by their own timestamp, else their feed's): one
+    that stopped reporting leaves the map."""
     out = []
     for v in overlay.vehicles:
+        if now - (v.timestamp or v.feed_timestamp) > max_age_s:
+            continue
         if operator is not None and v.operator != operator:
             continue
         if route is not None and v.route_id != route:
@@ -142,19 +150,38 @@ def _namespace_descriptor(op: str, d: pb.TripDescriptor) -> None:
         d.route_id = f"{op}:{d.route_id}"
 
 
+def _republished(live: LiveState, op: str, kind: str, now: int
+                 ) -> Callable[[pb.FeedEntity, int], bool]:
+    """Entities with implausible values are not passed on, nor vehicles that stopped
+    reporting (as on /v1/vehicles)."""
+    invalid = live.invalid_ids(op, kind)
+    max_age = live.limits.vehicle_max_age_s
+
+    def keep(e: pb.FeedEntity, header_ts: int) -> bool:
+        if e.id in invalid:
+            return False
+        if kind == "vehicle-positions" and e.HasField("vehicle"):
+            return now - int(e.vehicle.timestamp or header_ts or now) <= max_age
+        return True
+
+    return keep
+
+
 def merged_feed(live: LiveState, kind: str, now: int) -> pb.FeedMessage:
-    """Every operator's latest feed of this kind, IDs in the merged namespace."""
+    """Every operator's latest feed of this kind, IDs in the merged namespace. While the
+    store is unavailable: the feeds this process last applied, dated by the newest of them
+    (not `now`: a consumer judges their age by it)."""
     out = pb.FeedMessage()
     out.header.gtfs_realtime_version = "2.0"
     out.header.incrementality = pb.FeedHeader.FULL_DATASET
-    out.header.timestamp = now
-    for op, k in sorted(live.backend.stored()):
-        if k != kind:
-            continue
-        msg = live.backend.get(op, k)
-        if msg is None:
-            continue
+    feeds, current = live.latest(kind)
+    out.header.timestamp = now if current else max(
+        (int(m.header.timestamp) for _, m in feeds), default=now)
+    for op, msg in feeds:
+        keep = _republished(live, op, kind, now)
         for e in msg.entity:
+            if not keep(e, int(msg.header.timestamp)):
+                continue
             ne = out.entity.add()
             ne.CopyFrom(e)
             ne.id = f"{op}:{e.id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.transit import gtfs_realtime_pb2 as pb
 
 from transit.realtime.overlay import Alert, FeedResult, FeedStatus, Selector
+from transit.realtime.validate import INVALID_PERIOD, Limits, period_ok
 from transit.timetable.timetable import Timetable
 
 AL = pb.Alert
@@ -33,7 +34,7 @@ def pick_text(texts: dict[str, str], langs: list[str], fallback: str = "") -> st
 
 
 def apply_alerts(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
-                 status: FeedStatus) -> FeedResult:
+                 status: FeedStatus, limits: Limits = Limits()) -> FeedResult:
     result = FeedResult(op, "alerts", status)
     ts = int(msg.header.timestamp) if msg.header.timestamp else now
     for e in msg.entity:
@@ -54,6 +55,11 @@ def apply_alerts(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
                 trip_id=trip_id, stop_id=f"{op}:{ie.stop_id}" if ie.stop_id else None))
         if not selectors:
             status.reject("no informed entity", f"entity {e.id}")
+            continue
+        bad = next((p for p in a.active_period if not period_ok(p)), None)
+        if bad is not None:
+            result.reject(INVALID_PERIOD, e.id, f"entity {e.id}: active_period {bad.start} to "
+                          f"{bad.end}")
             continue
         periods = tuple((int(p.start) if p.start else None, int(p.end) if p.end else None)
                         for p in a.active_period)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from transit.realtime.validate import INVALID_REASONS
+
 NO_TIME = -1
 STOP_SCHEDULED = 0
 STOP_SKIPPED = 1
@@ -101,6 +103,8 @@ class FeedStatus:
     applied: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     rejected_examples: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    warning_examples: dict[str, str] = field(default_factory=dict)
     feed_timestamp: int | None = None
     incrementality: str = "FULL_DATASET"
     last_success: int | None = None
@@ -110,6 +114,11 @@ class FeedStatus:
     def reject(self, reason: str, example: str) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         self.rejected_examples.setdefault(reason, example)
+
+    def warn(self, reason: str, example: str) -> None:
+        """Applied, with a correction the operator should know of."""
+        self.warnings[reason] = self.warnings.get(reason, 0) + 1
+        self.warning_examples.setdefault(reason, example)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -128,6 +137,13 @@ class FeedResult:
     alerts: list[Alert] = field(default_factory=list)
     max_late_s: int = 0  # the largest delay of its trips
     max_early_s: int = 0  # the most a trip runs ahead of schedule
+    invalid: set[str] = field(default_factory=set)  # entity ids of implausible values
+
+    def reject(self, reason: str, entity: str, example: str) -> None:
+        """Count a rejected entity; one of implausible values is not republished either."""
+        self.status.reject(reason, example)
+        if reason in INVALID_REASONS:
+            self.invalid.add(entity)
 
 
 class Overlay:

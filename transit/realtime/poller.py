@@ -13,6 +13,8 @@ import httpx
 from transit.ingest.catalog import Catalog, RealtimeSource
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
+from transit.realtime.validate import FeedRefused
+from transit.redaction import public_text, redact_logs, redact_url, secrets_of
 
 log = logging.getLogger("transit.realtime.poller")
 MAX_BACKOFF_S = 300.0
@@ -31,6 +33,7 @@ class Poller:
     def start(self) -> None:
         for op in self.catalog.operators:
             for src in op.realtime:
+                redact_logs(secrets_of(src.url, src.headers))
                 if src.kind not in KINDS:
                     log.warning("operator %s: unknown realtime kind %r", op.id, src.kind)
                     continue
@@ -63,7 +66,7 @@ class Poller:
         delay = src.interval_s
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
             while True:
-                if self._lead(op, src):
+                if await asyncio.to_thread(self._lead, op, src):  # Redis may hang
                     headers = dict(src.headers)
                     if etag:
                         headers["If-None-Match"] = etag
@@ -74,16 +77,20 @@ class Poller:
                         if resp.status_code == 304:
                             delay = src.interval_s
                         elif resp.status_code != 200:
-                            raise RuntimeError(f"GET {src.url} answered HTTP {resp.status_code}")
+                            raise RuntimeError(f"the feed URL answered HTTP {resp.status_code}")
                         else:
                             msg = parse(resp.content)
                             await asyncio.to_thread(self.state.publish, op, msg, src.kind)
                             etag = resp.headers.get("etag")
                             modified = resp.headers.get("last-modified")
                             delay = src.interval_s
-                    except (httpx.HTTPError, RealtimeFeedError, RuntimeError) as exc:
-                        self.state.record_error(op, src.kind, f"{type(exc).__name__}: {exc}")
+                    except (httpx.HTTPError, RealtimeFeedError, FeedRefused,
+                            RuntimeError) as exc:
+                        # the status is public: no URL, no key (logs keep host and path)
+                        secrets = secrets_of(src.url, src.headers)
+                        error = public_text(f"{type(exc).__name__}: {exc}", secrets)
+                        await asyncio.to_thread(self.state.record_error, op, src.kind, error)
                         delay = min(max(delay * 2, src.interval_s), MAX_BACKOFF_S)
-                        log.warning("operator %s %s: %s (next try in %.0f s)", op, src.kind,
-                                    exc, delay)
+                        log.warning("operator %s %s (%s): %s (next try in %.0f s)", op,
+                                    src.kind, redact_url(src.url), exc, delay)
                 await asyncio.sleep(delay)

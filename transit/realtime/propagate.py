@@ -2,7 +2,9 @@
 
 Matching an update to a stop of its trip: by stop_sequence (the stop_id, when also given,
 must be that stop or another platform of its station), else by stop_id (visited once; or,
-NMBS style, another platform of the same station). Then per trip, walking its stops in
+NMBS style, another platform of the same station). A stop_sequence the trip does not have,
+with a stop_id that is one stop of the trip, matches by the stop_id with a warning (what
+OneBusAway and iRail do: some feeds number stops their own way). Then per trip, walking its stops in
 order: an update's `time` wins over its `delay`; a stop without an update takes the delay of
 the last update before it (a delay runs on across SKIPPED stops); NO_DATA stops predicting
 until the next update; times that would run backwards are raised to the previous departure
@@ -30,9 +32,10 @@ ERRORS = ("", "invalid stop sequence", "stop mismatch", "stop visited twice", "u
 @njit(cache=True, nogil=True)
 def _resolve_rows(t, u, u_end, pattern_stop_offsets, trip_pattern, trip_st_start,
                   pattern_stops, st_seq, stop_parent, u_seq, u_stop, u_pos, u_assigned,
-                  u_row):  # pragma: no cover - compiled
+                  u_row, warned, i):  # pragma: no cover - compiled
     """Positions of one trip's updates (u_pos), platform changes (u_assigned), then the
-    updates sorted by position (u_row keeps where each one's times are). 0 or an error."""
+    updates sorted by position (u_row keeps where each one's times are). 0 or an error;
+    warned[i] = 1 when a stop_sequence was not the trip's and its stop_id matched."""
     p = trip_pattern[t]
     ps0 = pattern_stop_offsets[p]
     m = pattern_stop_offsets[p + 1] - ps0
@@ -47,8 +50,9 @@ def _resolve_rows(t, u, u_end, pattern_stop_offsets, trip_pattern, trip_st_start
                 if st_seq[st0 + k] == u_seq[j]:
                     pos = k
                     break
-            if pos < 0:
+            if pos < 0 and stop < 0:
                 return 1
+        if pos >= 0:
             scheduled = pattern_stops[ps0 + pos]
             if stop >= 0 and stop != scheduled:
                 if stop_parent[stop] >= 0 and stop_parent[stop] == stop_parent[scheduled]:
@@ -69,6 +73,10 @@ def _resolve_rows(t, u, u_end, pattern_stop_offsets, trip_pattern, trip_st_start
                         pos = k
                 if hits == 1 and u_assigned[j] < 0:
                     u_assigned[j] = stop
+            if u_seq[j] >= 0:  # its own numbering: the stop_id must say which stop
+                if hits != 1:
+                    return 1
+                warned[i] = 1
             if hits == 0:
                 return 2
             if hits > 1:
@@ -94,18 +102,20 @@ def propagate_all(trips, days, pattern_stop_offsets, trip_pattern, trip_st_start
                   st_dep, st_seq, pattern_stops, stop_parent, trip_tz, tz_ref, u_offsets,
                   u_seq, u_stop, u_assigned, u_rel, u_times):  # pragma: no cover - compiled
     """Match and propagate. u_times[j] = (arrival time, arrival delay, departure time,
-    departure delay), NONE where not given. Returns (error code per trip, offsets, stops,
-    sched_arr, sched_dep, rt_arr, rt_dep, status) as flat arrays over the trips' stops."""
+    departure delay), NONE where not given. Returns (error code per trip, warned per trip,
+    offsets, stops, sched_arr, sched_dep, rt_arr, rt_dep, status), the last six as flat
+    arrays over the trips' stops."""
     n = trips.shape[0]
     n_u = u_seq.shape[0]
     u_pos = np.full(n_u, -1, np.int64)
     u_row = np.arange(n_u)  # where each update's rel and times are, once sorted by position
     errors = np.zeros(n, np.int8)
+    warned = np.zeros(n, np.int8)
     for i in range(n):
         errors[i] = _resolve_rows(trips[i], u_offsets[i], u_offsets[i + 1],
                                   pattern_stop_offsets, trip_pattern, trip_st_start,
                                   pattern_stops, st_seq, stop_parent, u_seq, u_stop, u_pos,
-                                  u_assigned, u_row)
+                                  u_assigned, u_row, warned, i)
     offsets = np.zeros(n + 1, np.int64)
     for i in range(n):
         p = trip_pattern[trips[i]]
@@ -192,4 +202,4 @@ def propagate_all(trips, days, pattern_stop_offsets, trip_pattern, trip_st_start
             rt_dep[o + k] = d
             prev_dep = d
             has_prev = True
-    return errors, offsets, stops, sched_arr, sched_dep, rt_arr, rt_dep, status
+    return errors, warned, offsets, stops, sched_arr, sched_dep, rt_arr, rt_dep, status

@@ -30,11 +30,20 @@ from transit.realtime.propagate import (
     STOP_UNKNOWN,
     propagate_all,
 )
+from transit.realtime.validate import (
+    DATE_OUTSIDE_PERIOD,
+    DELAY_OUT_OF_BOUNDS,
+    TIME_OUTSIDE_DAY,
+    Limits,
+)
 from transit.timetable.timetable import Timetable
 
 TD = pb.TripDescriptor
 _HMS = re.compile(r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)\s*$")
 STU = pb.TripUpdate.StopTimeUpdate
+
+
+SEQUENCE_BY_STOP = "stop_sequence not in the trip, matched by stop_id"
 
 
 class Reject(Exception):
@@ -170,6 +179,27 @@ def _match_by_route(tt: Timetable, op: str, desc: pb.TripDescriptor) -> int:
     return found[0]
 
 
+def _in_period(tt: Timetable, day: int, start_date: str) -> int:
+    """A service day of the compiled period (no timetable to place a trip elsewhere)."""
+    if not 0 <= day < tt.n_days:
+        raise Reject(DATE_OUTSIDE_PERIOD, f"start_date {start_date!r}")
+    return day
+
+
+def _check_window(tt: Timetable, tz: int, day: int, times: np.ndarray, limits: Limits
+                  ) -> None:
+    """Times of a trip that is not in the timetable (added, duplicated) fall within its
+    service day: from its reference to the network's latest stop time, give or take the
+    delay bound."""
+    base = int(tt.tz_reference_utc[tz, day])
+    lo = base - limits.max_delay_s
+    hi = base + int(tt.meta["max_time_s"]) + limits.max_delay_s
+    if len(times) and (int(times.min()) < lo or int(times.max()) > hi):
+        bad = int(times.max()) if int(times.max()) > hi else int(times.min())
+        raise Reject(TIME_OUTSIDE_DAY, f"time {bad} is not on service day "
+                     f"{tt.service_date(day).isoformat()}")
+
+
 def _scheduled(tt: Timetable, t: int, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lo, hi = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
@@ -179,15 +209,16 @@ def _scheduled(tt: Timetable, t: int, day: int) -> tuple[np.ndarray, np.ndarray,
     return np.asarray(tt.pattern_stops[lo:hi], dtype=np.int64).copy(), arr, dep
 
 
-def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int) -> TripLive:
+def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int, limits: Limits
+           ) -> TripLive:
     desc = tu.trip
     stops, arr, dep = [], [], []
     for u in tu.stop_time_update:
         s = tt.stop_index.get(f"{op}:{u.stop_id}") if u.stop_id else None
         if s is None:
             raise Reject("unknown stop", f"added trip stop_id {u.stop_id!r}")
-        a = u.arrival.time if u.HasField("arrival") and u.arrival.time else None
-        d = u.departure.time if u.HasField("departure") and u.departure.time else None
+        a = u.arrival.time if u.HasField("arrival") and u.arrival.time != 0 else None
+        d = u.departure.time if u.HasField("departure") and u.departure.time != 0 else None
         if a is None and d is None:
             raise Reject("added trip without times", f"stop {u.stop_id!r}")
         stops.append(s)
@@ -200,8 +231,10 @@ def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int) -> Trip
         routes = tt.strings("route_id").to_list()
         rid = f"{op}:{desc.route_id}"
         route = routes.index(rid) if rid in routes else -1
-    day = _day(tt, desc.start_date) if desc.start_date else _local_day(tt, op, now)
+    day = _in_period(tt, _day(tt, desc.start_date) if desc.start_date
+                     else _local_day(tt, op, now), desc.start_date or "(today)")
     a_arr, a_dep = np.array(arr, np.int64), np.array(dep, np.int64)
+    _check_window(tt, int(tt.stop_tz[stops[0]]), day, np.concatenate([a_arr, a_dep]), limits)
     return TripLive(
         operator=op, trip_id=f"{op}:{desc.trip_id}", trip=-1, day=day, status="added",
         stops=np.array(stops, np.int64), sched_arr=a_arr, sched_dep=a_dep, rt_arr=a_arr.copy(),
@@ -209,12 +242,14 @@ def _added(tt: Timetable, op: str, tu: pb.TripUpdate, now: int, ts: int) -> Trip
         headsign=tt.strings("stop_name")[stops[-1]], feed_timestamp=ts)
 
 
-def _duplicated(tt: Timetable, op: str, tu: pb.TripUpdate, t: int, ts: int) -> TripLive:
+def _duplicated(tt: Timetable, op: str, tu: pb.TripUpdate, t: int, ts: int, limits: Limits
+                ) -> TripLive:
     props = tu.trip_properties
     if not props.trip_id or not props.start_time:
         raise Reject("unsupported relationship", "DUPLICATED needs trip_properties.trip_id "
                      "and start_time")
-    day = _day(tt, props.start_date or tu.trip.start_date)
+    start_date = props.start_date or tu.trip.start_date
+    day = _in_period(tt, _day(tt, start_date), start_date)
     secs = _seconds(props.start_time)
     if secs is None:
         raise Reject("invalid start_time", props.start_time)
@@ -225,6 +260,7 @@ def _duplicated(tt: Timetable, op: str, tu: pb.TripUpdate, t: int, ts: int) -> T
     shift = secs - int(tt.st_dep[st0])
     arr = base + shift + np.asarray(tt.st_arr[st0:st0 + hi - lo], dtype=np.int64)
     dep = base + shift + np.asarray(tt.st_dep[st0:st0 + hi - lo], dtype=np.int64)
+    _check_window(tt, int(tt.trip_tz[t]), day, dep, limits)
     return TripLive(op, f"{op}:{props.trip_id}", -1, day, "added", stops, arr, dep, arr.copy(),
                     dep.copy(), np.zeros(len(stops), np.int8), int(tt.trip_route[t]),
                     tt.strings("trip_headsign")[t], ts)
@@ -235,7 +271,7 @@ def _event(u: STU, field: str) -> tuple[int, int]:
     if not u.HasField(field):
         return NONE, NONE
     ev = getattr(u, field)
-    time = int(ev.time) if ev.HasField("time") and ev.time > 0 else NONE
+    time = int(ev.time) if ev.HasField("time") and ev.time != 0 else NONE  # 0: not given
     delay = int(ev.delay) if ev.HasField("delay") else NONE
     return time, delay
 
@@ -289,7 +325,7 @@ class _Pending:
 
 
 def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
-                       status: FeedStatus) -> FeedResult:
+                       status: FeedStatus, limits: Limits = Limits()) -> FeedResult:
     result = FeedResult(op, "trip-updates", status)
     ts = int(msg.header.timestamp) if msg.header.timestamp else now
     pending = _Pending(tt, op)
@@ -301,13 +337,13 @@ def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
         rel = tu.trip.schedule_relationship
         try:
             if rel in (TD.ADDED, TD.NEW):
-                result.added.append(_added(tt, op, tu, now, ts))
+                result.added.append(_added(tt, op, tu, now, ts, limits))
             elif rel == TD.REPLACEMENT:
                 raise Reject("unsupported relationship", "REPLACEMENT")
             else:
                 t, day = _match(tt, op, tu.trip, now)
                 if rel == TD.DUPLICATED:
-                    result.added.append(_duplicated(tt, op, tu, t, ts))
+                    result.added.append(_duplicated(tt, op, tu, t, ts, limits))
                 elif rel in (TD.CANCELED, TD.DELETED):
                     result.trips[(t, day)] = _cancelled(tt, op, t, day, rel, ts)
                 elif rel in (TD.SCHEDULED, TD.UNSCHEDULED):
@@ -318,8 +354,8 @@ def apply_trip_updates(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
             status.applied += 1
         except Reject as r:
             trip = f" trip {tu.trip.trip_id}" if tu.trip.trip_id else ""
-            status.reject(r.reason, f"entity {e.id}{trip}: {r}")
-    _propagate_pending(tt, op, pending, ts, result, status)
+            result.reject(r.reason, e.id, f"entity {e.id}{trip}: {r}")
+    _propagate_pending(tt, op, pending, ts, result, limits)
     return result
 
 
@@ -332,35 +368,76 @@ def _cancelled(tt: Timetable, op: str, t: int, day: int, rel: int, ts: int) -> T
                     np.zeros(n, np.int8), int(tt.trip_route[t]), "", ts)
 
 
+def _implausible(tt: Timetable, trips: np.ndarray, days: np.ndarray, counts: np.ndarray,
+                 times: np.ndarray, limits: Limits) -> np.ndarray:
+    """Per trip: 0, or 1 when an update's time is off its service day (before the trip's
+    first departure or after its last arrival by more than the delay bound), or 2 when an
+    update's delay is beyond the bound. Vectorized over all updates of the feed."""
+    st0 = np.asarray(tt.trip_st_start)[trips]
+    pso = np.asarray(tt.pattern_stop_offsets)
+    p = np.asarray(tt.trip_pattern)[trips]
+    base = np.asarray(tt.tz_reference_utc)[np.asarray(tt.trip_tz)[trips], days]
+    first = base + np.asarray(tt.st_dep)[st0] - limits.max_delay_s
+    last = base + np.asarray(tt.st_arr)[st0 + pso[p + 1] - pso[p] - 1] + limits.max_delay_s
+    row_trip = np.repeat(np.arange(len(trips)), counts)
+    lo, hi = first[row_trip], last[row_trip]
+    at, dt = times[:, 0], times[:, 2]
+    off_day = (((at != NONE) & ((at < lo) | (at > hi)))
+               | ((dt != NONE) & ((dt < lo) | (dt > hi))))
+    delays = times[:, [1, 3]]
+    too_late = ((delays != NONE) & (np.abs(delays) > limits.max_delay_s)).any(axis=1)
+    out = np.zeros(len(trips), np.int8)
+    out[row_trip[too_late]] = 2
+    out[row_trip[off_day]] = 1
+    return out
+
+
 def _propagate_pending(tt: Timetable, op: str, pending: _Pending, ts: int,
-                       result: FeedResult, status: FeedStatus) -> None:
+                       result: FeedResult, limits: Limits) -> None:
     """Match the stops and propagate the delays of every scheduled trip in one compiled
-    pass; a trip whose updates do not fit its stops is rejected whole."""
+    pass; a trip whose updates do not fit its stops, or whose times are implausible, is
+    rejected whole."""
     if not pending.trips:
         return
+    status = result.status
+    trips, days = np.array(pending.trips, np.int64), np.array(pending.days, np.int64)
+    u_offsets = np.array(pending.offsets, np.int64)
     times = np.array(pending.times, np.int64).reshape(-1, 4)
-    errors, offsets, stops, s_arr, s_dep, r_arr, r_dep, st = propagate_all(
-        np.array(pending.trips, np.int64), np.array(pending.days, np.int64),
-        tt.pattern_stop_offsets, tt.trip_pattern, tt.trip_st_start, tt.st_arr, tt.st_dep,
-        tt.st_seq, tt.pattern_stops, tt.stop_parent, tt.trip_tz, tt.tz_reference_utc,
-        np.array(pending.offsets, np.int64), np.array(pending.seq, np.int64),
+    implausible = _implausible(tt, trips, days, np.diff(u_offsets), times, limits)
+    errors, warned, offsets, stops, s_arr, s_dep, r_arr, r_dep, st = propagate_all(
+        trips, days, tt.pattern_stop_offsets, tt.trip_pattern, tt.trip_st_start, tt.st_arr,
+        tt.st_dep, tt.st_seq, tt.pattern_stops, tt.stop_parent, tt.trip_tz,
+        tt.tz_reference_utc, u_offsets, np.array(pending.seq, np.int64),
         np.array(pending.stop, np.int64), np.array(pending.assigned, np.int64),
         np.array(pending.rel, np.int8), times)
-    ok = np.repeat(errors == 0, np.diff(offsets))
-    known = (r_dep != NO_TIME) & ok
+    # a delay beyond the bound, also one that a time implies or that propagation carries
+    diff = np.maximum(np.where(r_dep != NO_TIME, np.abs(r_dep - s_dep), 0),
+                      np.where(r_arr != NO_TIME, np.abs(r_arr - s_arr), 0))
+    starts = offsets[:-1]
+    worst = np.maximum.reduceat(diff, starts) if len(diff) else np.zeros(len(trips), np.int64)
+    implausible[(implausible == 0) & (worst > limits.max_delay_s)] = 2
+    good = (errors == 0) & (implausible == 0)
+    known = (r_dep != NO_TIME) & np.repeat(good, np.diff(offsets))
     if known.any():
-        diff = (r_dep - s_dep)[known]
-        result.max_late_s = max(0, int(diff.max()))
-        result.max_early_s = max(0, int(-diff.min()))
+        late = (r_dep - s_dep)[known]
+        result.max_late_s = max(0, int(late.max()))
+        result.max_early_s = max(0, int(-late.min()))
     trip_ids, routes = tt.strings("trip_id"), tt.trip_route
     offs = offsets.tolist()
-    for i, (t, day, code) in enumerate(zip(pending.trips, pending.days, errors.tolist(),
-                                           strict=True)):
-        if code:
-            entity, raw_trip = pending.entities[i]
-            status.reject(ERRORS[code], f"entity {entity} trip {raw_trip}: its stop_time_"
-                          "updates do not match the trip's stops")
+    for i, (t, day, code, bad, warn) in enumerate(zip(
+            pending.trips, pending.days, errors.tolist(), implausible.tolist(),
+            warned.tolist(), strict=True)):
+        entity, raw_trip = pending.entities[i]
+        if code or bad:
+            reason = ERRORS[code] if code else (TIME_OUTSIDE_DAY, DELAY_OUT_OF_BOUNDS)[bad - 1]
+            what = ("its stop_time_updates do not match the trip's stops" if code else
+                    "a time off the trip's service day" if bad == 1 else
+                    f"a delay beyond {limits.max_delay_s} s")
+            result.reject(reason, entity, f"entity {entity} trip {raw_trip}: {what}")
             continue
+        if warn:
+            status.warn(SEQUENCE_BY_STOP, f"entity {entity} trip {raw_trip}: a stop_sequence "
+                        "the trip does not have, matched by its stop_id")
         status.applied += 1
         lo, hi = offs[i], offs[i + 1]
         result.trips[(t, day)] = TripLive(

@@ -6,13 +6,14 @@ from google.transit import gtfs_realtime_pb2 as pb
 
 from transit.realtime.overlay import FeedResult, FeedStatus, Vehicle
 from transit.realtime.trip_updates import Reject, _match
+from transit.realtime.validate import FUTURE_TIMESTAMP, Limits, in_future, vehicle_problem
 from transit.timetable.timetable import Timetable
 
 VP = pb.VehiclePosition
 
 
 def apply_vehicles(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
-                   status: FeedStatus) -> FeedResult:
+                   status: FeedStatus, limits: Limits = Limits()) -> FeedResult:
     result = FeedResult(op, "vehicle-positions", status)
     ts = int(msg.header.timestamp) if msg.header.timestamp else now
     for e in msg.entity:
@@ -22,6 +23,12 @@ def apply_vehicles(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
         v = e.vehicle
         if not v.HasField("position"):
             status.reject("no position", f"entity {e.id}")
+            continue
+        problem = vehicle_problem(v.position)
+        if problem is None and in_future(int(v.timestamp), now, limits):
+            problem = FUTURE_TIMESTAMP
+        if problem is not None:
+            result.reject(problem, e.id, f"entity {e.id}: {_shown(v)}")
             continue
         trip_id = route_id = None
         if v.HasField("trip") and (v.trip.trip_id or v.trip.route_id):
@@ -48,3 +55,9 @@ def apply_vehicles(tt: Timetable, op: str, msg: pb.FeedMessage, now: int,
             feed_timestamp=ts))
         status.applied += 1
     return result
+
+
+def _shown(v: pb.VehiclePosition) -> str:
+    p = v.position
+    return (f"latitude {p.latitude}, longitude {p.longitude}, bearing {p.bearing}, "
+            f"speed {p.speed}, timestamp {v.timestamp}")

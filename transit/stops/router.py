@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from transit.api.deps import LanguagesDep, TimetableDep
-from transit.api.problems import invalid
+from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.stops import service
 from transit.stops.schemas import Station, Stop, StopList
 
-router = APIRouter(prefix="/v1", tags=["stops"])
+router = APIRouter(prefix="/v1", tags=["stops"], responses=problems())
 STATIC_MAX_AGE = 300
 
 
@@ -36,14 +36,15 @@ async def list_stops(
     return cached_json(request, StopList(stops=stops), STATIC_MAX_AGE)
 
 
-@router.get("/stops/{stop_id}", response_model=Stop, summary="One stop")
+@router.get("/stops/{stop_id}", response_model=Stop, summary="One stop",
+            responses=problems(404))
 async def get_stop(request: Request, stop_id: str, tt: TimetableDep,
                    langs: LanguagesDep) -> Response:
     s = service.stop_index(tt, stop_id)
     return cached_json(request, service.stop(tt, s, langs, with_routes=True), STATIC_MAX_AGE)
 
 
-@router.get("/stations/{station_id}", response_model=Station,
+@router.get("/stations/{station_id}", response_model=Station, responses=problems(404),
             summary="A station with its member stops of every operator")
 async def get_station(request: Request, station_id: str, tt: TimetableDep,
                 langs: LanguagesDep) -> Response:

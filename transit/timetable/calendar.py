@@ -7,6 +7,7 @@ event's absolute time is `reference_utc[tz, day] + seconds` with DST handled exa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,40 +32,77 @@ def _parse_dates(series: pd.Series) -> np.ndarray:
     return ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=np.int64)
 
 
-def service_days(
-    service_ids: list[str], calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None
-) -> tuple[int, np.ndarray]:
-    """Return (first day number, bool matrix [service, day]) over the span of the feed."""
-    index = {s: i for i, s in enumerate(service_ids)}
+@dataclass(frozen=True)
+class ServiceHorizon:
+    """How much of a feed's service period is compiled (TRANSIT_SERVICE_DAYS_BEFORE/AFTER).
+
+    Every compiled day costs a bit per service and 8 bytes per time zone, and a calendar
+    written as 19000101-99991231 would make thousands of years of them (a 25 MB version
+    from a 0.5 MB feed). A feed whose period is longer than the horizon is compiled from
+    `days_before` the clock's date to `days_after` it (slid into the feed's own period); a
+    shorter feed is compiled whole, wherever it lies in time.
+    """
+
+    days_before: int = 1096
+    days_after: int = 1096
+    today: date | None = None  # the service clock's date; None: the system's
+
+    def window(self, first: int, last: int) -> tuple[int, int]:
+        """The days to compile: the whole span when it fits, else a horizon-long window
+        around the clock's date, slid to lie within the span (a feed that ended before the
+        clock's date keeps its last days)."""
+        length = self.days_before + self.days_after + 1
+        if last - first + 1 <= length:
+            return first, last
+        lo = day_number(self.today or date.today()) - self.days_before
+        lo = min(max(lo, first), last - length + 1)
+        return lo, lo + length - 1
+
+
+def feed_span(calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None
+              ) -> tuple[int, int] | None:
+    """First and last day number the feed's calendars mention."""
     spans: list[np.ndarray] = []
     if calendar is not None and len(calendar):
-        starts, ends = _parse_dates(calendar["start_date"]), _parse_dates(calendar["end_date"])
-        spans += [starts, ends]
+        spans += [_parse_dates(calendar["start_date"]), _parse_dates(calendar["end_date"])]
     if calendar_dates is not None and len(calendar_dates):
-        cd_days = _parse_dates(calendar_dates["date"])
-        spans.append(cd_days)
+        spans.append(_parse_dates(calendar_dates["date"]))
     if not spans:
+        return None
+    return int(min(s.min() for s in spans)), int(max(s.max() for s in spans))
+
+
+def service_days(
+    service_ids: list[str], calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None,
+    window: tuple[int, int] | None = None,
+) -> tuple[int, np.ndarray]:
+    """Return (first day number, bool matrix [service, day]) over the span of the feed, or
+    over `window` (first, last day number) when given."""
+    index = {s: i for i, s in enumerate(service_ids)}
+    span = window or feed_span(calendar, calendar_dates)
+    if span is None:
         return day_number(date(2000, 1, 1)), np.zeros((len(service_ids), 1), dtype=bool)
-    first = int(min(s.min() for s in spans if len(s)))
-    last = int(max(s.max() for s in spans if len(s)))
+    first, last = span
     n_days = max(last - first + 1, 1)
     active = np.zeros((len(service_ids), n_days), dtype=bool)
     # 1970-01-01 was a Thursday (weekday 3)
     weekday_of = (np.arange(first, first + n_days) + 3) % 7
     if calendar is not None and len(calendar):
+        starts, ends = _parse_dates(calendar["start_date"]), _parse_dates(calendar["end_date"])
         flags = np.stack([calendar[w].fillna(0).to_numpy(dtype=np.int64) for w in WEEKDAYS], 1)
         for row, sid in enumerate(calendar["service_id"]):
             if sid not in index:
                 continue
-            lo, hi = starts[row] - first, ends[row] - first + 1
+            lo, hi = max(starts[row] - first, 0), min(ends[row] - first + 1, n_days)
             if hi <= lo:
                 continue
             days = np.arange(lo, hi)
             active[index[sid], days] |= flags[row][weekday_of[days]] == 1
     if calendar_dates is not None and len(calendar_dates):
+        cd_days = _parse_dates(calendar_dates["date"])
         rows = np.array([index.get(s, -1) for s in calendar_dates["service_id"]])
         types = calendar_dates["exception_type"].to_numpy(dtype=np.int64)
-        keep = rows >= 0
+        keep = (rows >= 0) & (cd_days >= first) & (cd_days <= last)
         add = keep & (types == 1)
         rem = keep & (types == 2)
         active[rows[add], cd_days[add] - first] = True

@@ -12,10 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from transit.errors import FeedProblem
 from transit.ingest.reader import GtfsFeed
 from transit.ingest.times import parse_times
 from transit.ingest.validate import StopTimes
-from transit.timetable.calendar import pack_days, service_days
+from transit.timetable.calendar import (
+    ServiceHorizon,
+    feed_span,
+    from_day_number,
+    pack_days,
+    service_days,
+)
 from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
@@ -143,7 +150,39 @@ def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], value
     return out
 
 
-def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None) -> Part:
+Days = tuple[int, int]
+
+
+def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[Days | None, Days | None]:
+    """The feed's period and the days to compile: a period longer than the horizon is cut,
+    with a warning."""
+    span = feed_span(feed.table("calendar"), feed.table("calendar_dates"))
+    if span is None:
+        return None, None
+    window = horizon.window(*span)
+    if window != span:
+        d = from_day_number
+        feed.warnings.append(FeedProblem(
+            "calendar.txt", f"service period {d(span[0])}..{d(span[1])} is "
+            f"{span[1] - span[0] + 1} days long; compiled {d(window[0])}..{d(window[1])} only "
+            f"(TRANSIT_SERVICE_DAYS_BEFORE={horizon.days_before} / "
+            f"TRANSIT_SERVICE_DAYS_AFTER={horizon.days_after} around the clock's date)",
+            code="service_period_cut", severity="warning"))
+    return span, window
+
+
+def part_is_current(part: Part, horizon: ServiceHorizon) -> bool:
+    """Whether a reused part still covers the days the horizon would compile now (a part
+    cut by the horizon is compiled again when the clock's date moves its window)."""
+    span = part.meta.get("service_span")
+    if span is None:
+        return True
+    first, last = horizon.window(*span)
+    return (first, last - first + 1) == (part.meta["first_day"], part.meta["n_days"])
+
+
+def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None,
+                 horizon: ServiceHorizon | None = None) -> Part:
     op = feed.operator
     agency = feed.table("agency")
     stops = feed.table("stops")
@@ -208,8 +247,9 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     # stop_time_overrides.txt names (read only to show a platform)
     trip_services = set(_s(trips, "service_id"))
     service_ids = sorted(trip_services) + sorted(set(filter(None, ov_services)) - trip_services)
-    first_day, active = service_days(
-        service_ids, feed.table("calendar"), feed.table("calendar_dates"))
+    calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
+    span, window = _bounded_period(feed, horizon or ServiceHorizon())
+    first_day, active = service_days(service_ids, calendar, calendar_dates, window)
     cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
     cols["service_days"] = pack_days(active)
     service_of = {s: i for i, s in enumerate(service_ids)}
@@ -357,8 +397,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
         "timezones": timezones,
         "first_day": first_day,
         "n_days": int(active.shape[1]),
+        "service_span": list(span) if span else None,
         "languages": sorted(languages),
         "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
+        "warnings": [str(w) for w in feed.warnings],
         "counts": {
             "agencies": len(agency), "routes": len(routes), "stops": len(stops),
             "trips": n_trips, "stop_times": len(rows), "patterns": len(patterns),

@@ -1,9 +1,14 @@
 """Versions of the compiled timetable on disk, and the atomic switch between them.
 
-    DATA_DIR/parts/OP/STAMP/          one operator's compiled part
-    DATA_DIR/parts/OP/CURRENT         name of the part in use
-    DATA_DIR/timetables/VERSION/      one immutable merged timetable
-    DATA_DIR/timetables/CURRENT       name of the version being served
+    NET/parts/OP/STAMP/          one operator's compiled part
+    NET/parts/OP/CURRENT         name of the part in use
+    NET/timetables/VERSION/      one immutable merged timetable
+    NET/timetables/CURRENT       name of the version being served
+
+NET is DATA_DIR/networks/NETWORK: each network (a catalog, or a set of feeds given on the
+command line) keeps its own versions, so servers of different networks can share a data
+directory and each follows only its own. The default network lives at DATA_DIR itself
+(where every version lived before networks). Downloads are shared: DATA_DIR/downloads.
 
 Directories are written under a temporary name and renamed when complete, and a CURRENT
 file is replaced with os.replace, so a reader sees the old version or the new one, never a
@@ -12,22 +17,29 @@ half-written one. Running servers poll CURRENT and swap their view (TimetableHol
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from transit.timetable.part import Part
-from transit.timetable.storage import Column, load_columns, save_columns
+from transit.timetable.storage import META, Column, load_columns, save_columns
 from transit.timetable.timetable import FormatError, Timetable
 
 log = logging.getLogger("transit.timetable")
 
 KEEP_VERSIONS = 3
+DEFAULT_NETWORK = "default"
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9_+-]{1,200}$")
 
 
 def _stamp() -> str:
@@ -48,10 +60,14 @@ def _read_pointer(path: Path) -> str | None:
 
 
 class Store:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, network: str = DEFAULT_NETWORK) -> None:
+        if not NETWORK_NAME.match(network):
+            raise ValueError(f"network name {network!r}: letters, digits, '_', '-', '+' only")
         self.root = data_dir
-        self.parts_dir = data_dir / "parts"
-        self.versions_dir = data_dir / "timetables"
+        self.network = network
+        home = data_dir if network == DEFAULT_NETWORK else data_dir / "networks" / network
+        self.parts_dir = home / "parts"
+        self.versions_dir = home / "timetables"
         self.downloads_dir = data_dir / "downloads"
 
     # -- parts
@@ -71,9 +87,35 @@ class Store:
         columns, meta = load_columns(self.parts_dir / operator / name, mmap=False)
         return Part(operator, columns, meta)
 
-    def set_current_part(self, operator: str, name: str) -> None:
+    def set_current_part(self, operator: str, name: str, keep: int = KEEP_VERSIONS) -> None:
+        """Make a written part current; keep the newest `keep` parts (old ones for rollback,
+        staged ones not yet published) and drop older ones."""
         _write_pointer(self.parts_dir / operator / "CURRENT", name)
-        self._prune(self.parts_dir / operator, keep={name})
+        self._prune(self.parts_dir / operator, keep={name}, count=keep)
+
+    def has_part(self, operator: str, name: str) -> bool:
+        return (self.parts_dir / operator / name / "meta.json").is_file()
+
+    def operators_with_parts(self) -> list[str]:
+        """Operators that have a current part, i.e. that a merged version can include."""
+        if not self.parts_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.parts_dir.iterdir()
+                      if (p / "CURRENT").is_file())
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock `name` shared by the threads and processes using this data
+        directory (building one operator's preview once; publishing has its own lock,
+        transit.ingest.publish_lock)."""
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with (locks / f"{name}.lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # -- merged versions
     def write_version(self, columns: dict[str, Column], meta: dict) -> str:
@@ -82,6 +124,20 @@ class Store:
         tmp = self.versions_dir / f".tmp-{name}"
         save_columns(tmp, columns, {**meta, "version": name})
         os.replace(tmp, self.versions_dir / name)
+        return name
+
+    def adopt_version(self, directory: Path) -> str:
+        """Take a complete version directory built elsewhere under the data directory (a
+        preview) as a new version, by renaming it: no copy, no second merge."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        name = _stamp()
+        meta_path = directory / META
+        meta = json.loads(meta_path.read_text())
+        meta.pop("preview", None)
+        tmp_meta = directory / f".{META}.{uuid.uuid4().hex}"
+        tmp_meta.write_text(json.dumps({**meta, "version": name}, indent=1, sort_keys=True))
+        os.replace(tmp_meta, meta_path)
+        os.replace(directory, self.versions_dir / name)
         return name
 
     def publish(self, version: str) -> None:
@@ -104,13 +160,13 @@ class Store:
         except FormatError:
             return False
 
-    def _prune(self, directory: Path, keep: set[str]) -> None:
-        """Drop old versions beyond the newest few (running readers keep their mmaps)."""
+    def _prune(self, directory: Path, keep: set[str], count: int = KEEP_VERSIONS) -> None:
+        """Drop old versions beyond the newest `count` (running readers keep their mmaps)."""
         entries = sorted(p for p in directory.iterdir() if p.is_dir())
         stale_tmp = [p for p in entries if p.name.startswith(".tmp-")
                      and time.time() - p.stat().st_mtime > 3600]
         versions = [p for p in entries if not p.name.startswith(".")]
-        old = [p for p in versions[:-KEEP_VERSIONS] if p.name not in keep]
+        old = [p for p in versions[:-count] if p.name not in keep]
         for p in old + stale_tmp:
             shutil.rmtree(p, ignore_errors=True)
 

@@ -33,6 +33,7 @@ GTFS_TABLES = frozenset({
     "agency", "attributions", "calendar", "calendar_dates", "fare_attributes", "fare_rules",
     "feed_info", "frequencies", "routes", "shapes", "stop_times", "stops", "transfers",
     "trips", "translations",
+    "stop_time_overrides",  # HAFAS extension (SNCB): the platform of each call per service
 })
 # What zipfile and the decompressors raise on damaged data (RuntimeError: a password is
 # needed; NotImplementedError: an unknown compression method).

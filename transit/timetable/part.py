@@ -243,7 +243,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     # -- services
     ov = feed.table("stop_time_overrides")
     ov_services = _s(ov, "service_id") if ov is not None else []
-    service_ids = sorted(set(_s(trips, "service_id")) | set(filter(None, ov_services)))
+    # the trips' services first (the search reads their rows), then those only
+    # stop_time_overrides.txt names (read only to show a platform)
+    trip_services = set(_s(trips, "service_id"))
+    service_ids = sorted(trip_services) + sorted(set(filter(None, ov_services)) - trip_services)
     calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
     span, window = _bounded_period(feed, horizon or ServiceHorizon())
     first_day, active = service_days(service_ids, calendar, calendar_dates, window)

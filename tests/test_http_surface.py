@@ -143,7 +143,9 @@ def get_routes(client: TestClient) -> set[str]:
 
 # GET routes that need an operator's key: the scope walk of test_operator_accounts.py calls
 # them with every kind of key.
-KEYED_GET_ROUTES = {"/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/audit"}
+KEYED_GET_ROUTES = {"/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/audit",
+                    "/v1/operators/{operator_id}/feeds",
+                    "/v1/operators/{operator_id}/feeds/{version_id}"}
 
 
 def test_every_get_route_is_listed(client: TestClient) -> None:
@@ -283,7 +285,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 20
+    assert len(ops) == 25
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -408,5 +410,5 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 14
+    assert len(tested) == 18  # with the operator keys, audit and feeds GETs
     assert not failures, "\n\n".join(failures)

@@ -5,13 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from transit.api.common import DATE_TIME
-from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
+from transit.api.deps import (
+    PREVIEW_PROBLEMS,
+    LanguagesDep,
+    LiveDep,
+    NowDep,
+    PreviewableTimetableDep,
+)
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.journeys import places, service
 from transit.journeys.schemas import JourneyList
 
-router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems())
+router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
 
 PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
                                   description="stop id, station id, or lat,lon")]
@@ -20,7 +26,7 @@ PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
 @router.get("/journeys", response_model=JourneyList, summary="Journeys between two places",
             responses=problems(404))
 def journeys(
-    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
+    request: Request, tt: PreviewableTimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
     from_: Annotated[str, Query(alias="from", min_length=1, max_length=80,
                                 description="stop id, station id, or lat,lon")],
     to: PlaceParam,

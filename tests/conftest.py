@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,11 +24,57 @@ DATA = ROOT.parent / "shared" / "data"
 PEER_CASES = ROOT.parent / "shared" / "peer-cases"
 DEMO_CATALOG = ROOT / "feeds" / "catalog.toml"
 
-# Tests that need Redis take its URL from TRANSIT_REDIS_URL (.ci/run sets it). It is taken
-# out of the environment here, so that every other test runs on the embedded defaults.
+# Tests that need Redis take its URL from TRANSIT_REDIS_URL when it is set (.ci/run sets
+# it); else, when redis-server is on the PATH, from a redis-server of the test session's
+# own on a free port (see session_redis_url). TRANSIT_REDIS_URL is taken out of the
+# environment here, so that every other test runs on the embedded defaults.
 REDIS_URL = os.environ.pop("TRANSIT_REDIS_URL", None)
 needs_redis = pytest.mark.skipif(
-    REDIS_URL is None, reason="TRANSIT_REDIS_URL is not set (.ci/run points it at Redis)")
+    REDIS_URL is None and shutil.which("redis-server") is None,
+    reason="neither TRANSIT_REDIS_URL is set nor redis-server on the PATH")
+
+
+class _SessionRedis:
+    """The redis-server this test session started (at most one, on first use)."""
+
+    proc: subprocess.Popen[bytes] | None = None
+    workdir: Path | None = None
+    url: str | None = None
+
+
+def session_redis_url() -> str | None:
+    """TRANSIT_REDIS_URL, else the URL of a redis-server of this session's own (no
+    persistence, 127.0.0.1, a free port; stopped when the session ends), else None when
+    redis-server is not on the PATH. Tests use their own key prefix on it."""
+    if REDIS_URL:
+        return REDIS_URL
+    if _SessionRedis.url is None and shutil.which("redis-server") is not None:
+        from tests.realtime_support import free_port, start_redis_server
+
+        port = free_port()
+        _SessionRedis.workdir = Path(tempfile.mkdtemp(prefix="transit-tests-redis-"))
+        _SessionRedis.proc = start_redis_server(port, _SessionRedis.workdir)
+        _SessionRedis.url = f"redis://127.0.0.1:{port}/0"
+    return _SessionRedis.url
+
+
+@pytest.fixture(scope="session")
+def redis_service() -> str:
+    """The Redis URL for this session (see session_redis_url); skips without one."""
+    url = session_redis_url()
+    if url is None:
+        pytest.skip("Redis tests need TRANSIT_REDIS_URL or redis-server on the PATH")
+    return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SessionRedis.proc is not None:
+        from tests.realtime_support import stop_process
+
+        stop_process(_SessionRedis.proc)
+        _SessionRedis.proc = None
+    if _SessionRedis.workdir is not None:
+        shutil.rmtree(_SessionRedis.workdir, ignore_errors=True)
 
 # A database URL in the environment would make every test app share it: only the
 # `db_url` fixture below chooses databases.

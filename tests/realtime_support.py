@@ -96,15 +96,14 @@ class MutableClock:
 
 
 def redis_url() -> str:
-    """The shared Redis of the machine / CI, from TRANSIT_REDIS_URL (tests/conftest.py takes
-    it out of the environment into REDIS_URL); skip when it is unset: deliberately no
-    default, the environment decides where Redis is."""
-    from tests.conftest import REDIS_URL
+    """The Redis of the tests: TRANSIT_REDIS_URL when set (tests/conftest.py takes it out of
+    the environment), else a redis-server the test session starts on a free port (never the
+    machine's 6379); skip only when there is neither."""
+    from tests.conftest import session_redis_url
 
-    url = (REDIS_URL or os.environ.get("TRANSIT_REDIS_URL", "")).strip()
+    url = (session_redis_url() or "").strip()
     if not url:
-        pytest.skip("TRANSIT_REDIS_URL is not set: Redis tests need it, e.g. "
-                    "TRANSIT_REDIS_URL=redis://127.0.0.1:6379/0 (.ci/run sets it)")
+        pytest.skip("Redis tests need TRANSIT_REDIS_URL or redis-server on the PATH")
     return url
 
 

@@ -241,3 +241,20 @@ def test_no_timetable_yet_is_503(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert r.json()["detail"] == "no timetable has been compiled yet; run `transit ingest`"
         assert c.get("/readyz").status_code == 503
+
+
+def test_a_closed_app_lets_go_of_its_timetable(demo_dir: Path) -> None:
+    """Nothing process-wide keeps an app alive: FastAPI caches endpoint callables for the life
+    of the process, and a route closing over its app held every timetable ever served (each
+    with its memory maps and file descriptors) until the process ran out of them."""
+    import gc
+    import weakref
+
+    with client_for(demo_dir, NOW) as c:
+        assert c.get("/docs").status_code == 200
+        assert c.get("/redoc").status_code == 200
+        app = weakref.ref(c.app)
+        holder = weakref.ref(c.app.state.holder)  # type: ignore[attr-defined]
+    del c
+    gc.collect()
+    assert (app(), holder()) == (None, None)

@@ -15,10 +15,17 @@ from typer.testing import CliRunner
 from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from tests.feeds import write_feed
 from transit.cli import app as cli
+from transit.ingest.catalog import load_catalog, parse_feed_option, with_feeds
+from transit.ingest.publish_lock import publish_lock
 from transit.timetable.store import Store
 
 STOP_TIMES = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
 runner = CliRunner()
+
+
+def feed_store(data: Path, *feeds: str) -> Store:
+    """The store of the network `transit ingest --feed F ...` publishes to."""
+    return Store(data, with_feeds(None, [parse_feed_option(f) for f in feeds]).network)
 
 
 def ingest_cli(*args: str) -> tuple[int, str]:
@@ -51,13 +58,13 @@ def test_ingest_errors_are_reported_and_publish_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     good = write_feed(tmp_path / "good", {})
     assert ingest_cli("--data-dir", str(data), "--feed", f"A={good}")[0] == 0
-    version = Store(data).current_version()
-    bad = write_feed(tmp_path / "bad", {"stop_times.txt": STOP_TIMES + "T1,8h,8h,S1,1\n"})
-    code, out = ingest_cli("--data-dir", str(data), "--feed", f"A={bad}")
+    version = feed_store(data, f"A={good}").current_version()
+    write_feed(tmp_path / "good", {"stop_times.txt": STOP_TIMES + "T1,8h,8h,S1,1\n"})
+    code, out = ingest_cli("--data-dir", str(data), "--feed", f"A={good}")
     assert code == 2
     assert "stop_times.txt line 2 field arrival_time: not a time HH:MM:SS (value '8h')" in out
     assert "nothing was published" in out
-    assert Store(data).current_version() == version
+    assert feed_store(data, f"A={good}").current_version() == version
     code, out = ingest_cli("--data-dir", str(data), "--feed", "bad id=x.zip")
     assert code == 2 and "operator id 'bad id' must be" in out
     code, out = ingest_cli("--data-dir", str(data), "--feed", f"A={tmp_path / 'none.zip'}")
@@ -74,7 +81,9 @@ def test_a_running_server_swaps_to_a_new_version_without_restart(tmp_path: Path)
     data = tmp_path / "data"
     feed = write_feed(tmp_path / "a", {})
     ingest_cli("--data-dir", str(data), "--feed", f"A={feed}")
-    with client_for(data, "2026-06-01T07:00:00+02:00", reload_interval_s=0) as c:
+    network = feed_store(data, f"A={feed}").network
+    with client_for(data, "2026-06-01T07:00:00+02:00", reload_interval_s=0,
+                    network=network) as c:
         def first() -> str:
             return c.get("/v1/stops/A:S1/departures").json()["departures"][0][
                 "scheduled_departure"]
@@ -140,15 +149,25 @@ def test_two_ingests_at_the_same_moment_both_land(tmp_path: Path) -> None:
     assert ingest_cli("--data-dir", str(data), "--catalog", str(catalog))[0] == 0
     for op in feeds:
         _busy_feed(tmp_path / op, "07:30:00")
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data), "--catalog",
-         str(catalog), "--operator", op], env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for op in feeds]
-    outputs = [p.communicate(timeout=120)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    assert all("published" in out for out in outputs)
-    assert any("waiting for another ingest of" in out for out in outputs), outputs
-    with client_for(data, "2026-06-01T07:00:00+02:00") as c:
+    logs = [tmp_path / f"ingest-{op}.log" for op in feeds]
+    # Both start while the lock is held, and are let go at the same moment.
+    with publish_lock(data):
+        procs = []
+        for op, log in zip(feeds, logs, strict=True):
+            with log.open("w") as out:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "transit", "ingest", "--data-dir", str(data),
+                     "--catalog", str(catalog), "--operator", op],
+                    env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
+                    stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        while not all(f"waiting for another ingest of {data}" in log.read_text()
+                      for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.1)
+    assert [p.wait(timeout=120) for p in procs] == [0, 0], [log.read_text() for log in logs]
+    assert all("published" in log.read_text() for log in logs)
+    with client_for(data, "2026-06-01T07:00:00+02:00", catalog=catalog) as c:
         for op in feeds:
             first = c.get(f"/v1/stops/{op}:S1/departures").json()["departures"][0]
             assert first["scheduled_departure"] == "2026-06-01T07:30:00+02:00", op
@@ -156,7 +175,6 @@ def test_two_ingests_at_the_same_moment_both_land(tmp_path: Path) -> None:
 
 def test_with_redis_an_ingest_waits_for_the_shared_publish_lock(tmp_path: Path) -> None:
     from tests.realtime_support import free_port, start_redis_server, stop_process
-    from transit.ingest.publish_lock import publish_lock
 
     port = free_port()
     redis_proc = start_redis_server(port, tmp_path / "redis")
@@ -175,9 +193,10 @@ def test_with_redis_an_ingest_waits_for_the_shared_publish_lock(tmp_path: Path) 
                 assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
             time.sleep(1.0)
-            assert proc.poll() is None and Store(data).current_version() is None
+            assert proc.poll() is None and not (data / "networks").exists()
         assert proc.wait(timeout=60) == 0, log.read_text()
-        assert "published" in log.read_text() and Store(data).current_version() is not None
+        published = feed_store(data, f"A={feed}").current_version()
+        assert "published" in log.read_text() and published is not None
     finally:
         stop_process(redis_proc)  # type: ignore[arg-type]
     # Redis unreachable: a clear error, nothing published
@@ -186,3 +205,80 @@ def test_with_redis_an_ingest_waits_for_the_shared_publish_lock(tmp_path: Path) 
     assert result.exit_code == 2
     assert "error: cannot take the publish lock in Redis: " in result.output
     assert "nothing was published" in result.output
+
+
+def _serve(tmp_path: Path, data: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`transit serve ... ARGS` on a free port; returns the process and its base URL."""
+    port = _free_port()
+    log = (tmp_path / f"serve-{port}.log").open("wb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRANSIT_RATE_LIMIT_PER_MINUTE": "0",
+           "TRANSIT_RELOAD_INTERVAL_S": "0.2", "TRANSIT_REALTIME_POLL": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "transit", "serve", "--data-dir", str(data), "--port",
+         str(port), "--clock", "2026-06-01T07:00:00+02:00", *args],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.3)
+
+
+def _operators(url: str) -> list[str]:
+    return [o["id"] for o in httpx.get(f"{url}/v1/operators").json()["operators"]]
+
+
+def test_each_server_serves_the_network_it_was_given(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    feeds = {op: write_feed(tmp_path / op, {}) for op in ("A", "B", "C")}
+    catalogs = {}
+    for op in ("B", "C"):
+        catalogs[op] = tmp_path / f"catalog-{op}.toml"
+        catalogs[op].write_text(f'[[operator]]\nid = "{op}"\ngtfs = "{feeds[op]}"\n')
+    assert ingest_cli("--data-dir", str(data), "--catalog", str(catalogs["C"]))[0] == 0
+    servers = []
+    try:
+        # compiled C before: serving catalog B compiles and serves B
+        servers.append(_serve(tmp_path, data, "--catalog", str(catalogs["B"])))
+        servers.append(_serve(tmp_path, data, "--feed", f"A={feeds['A']}"))
+        (_, url_b), (_, url_a) = servers
+        time.sleep(1.0)  # several reload intervals: neither follows the other's version
+        assert (_operators(url_b), _operators(url_a)) == (["B"], ["A"])
+        # a new version of A's network reaches A's server only
+        write_feed(tmp_path / "A", {"stop_times.txt": STOP_TIMES + "T1,07:30:00,07:30:00,S1,1\n"
+                                    "T1,07:45:00,07:45:00,S3,2\n"})
+        assert ingest_cli("--data-dir", str(data), "--feed", f"A={feeds['A']}")[0] == 0
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{url_a}/v1/stops/A:S1/departures").json()["departures"][0][
+                "scheduled_departure"] != "2026-06-01T07:30:00+02:00":
+            assert time.monotonic() < deadline, "A's server did not swap"
+            time.sleep(0.2)
+        assert _operators(url_b) == ["B"]
+        # and catalog C's network, compiled first, is still C's
+        assert Store(data, load_catalog(catalogs["C"]).network).current_version() is not None
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def test_serve_recompiles_when_its_catalog_changed(tmp_path: Path) -> None:
+    from transit.cli import _compiled
+
+    data = tmp_path / "data"
+    catalog = tmp_path / "catalog.toml"
+    a, b = write_feed(tmp_path / "a", {}), write_feed(tmp_path / "b", {})
+    catalog.write_text(f'[[operator]]\nid = "A"\ngtfs = "{a}"\n')
+    assert ingest_cli("--data-dir", str(data), "--catalog", str(catalog))[0] == 0
+    cat = load_catalog(catalog)
+    assert _compiled(Store(data, cat.network), cat)
+    catalog.write_text(catalog.read_text() + f'[[operator]]\nid = "B"\ngtfs = "{b}"\n')
+    changed = load_catalog(catalog)
+    assert changed.network == cat.network  # same catalog: same network, followed by servers
+    assert not _compiled(Store(data, changed.network), changed)

@@ -198,3 +198,34 @@ def test_a_calendar_of_millennia_is_compiled_within_the_horizon(tmp_path: Path) 
     report = ingest(catalog_of({"X": short}), Store(tmp_path / "data2"), limits=limits)
     tt = Store(tmp_path / "data2").load_current()
     assert tt is not None and (tt.meta["n_days"], report.warnings) == (1096, {})
+
+
+def test_the_horizon_slides_into_the_feed_period() -> None:
+    h = ServiceHorizon(10, 20, today=date(2026, 6, 1))
+    today = 20605  # 2026-06-01
+    assert h.window(today - 5, today + 5) == (today - 5, today + 5)  # short: whole
+    assert h.window(0, 99_999) == (today - 10, today + 20)
+    assert h.window(today - 1000, today - 500) == (today - 530, today - 500)  # ended: its end
+    assert h.window(today + 500, today + 1000) == (today + 500, today + 530)  # not begun
+    assert h.window(today - 3, today + 100) == (today - 3, today + 27)
+
+
+def test_a_part_cut_by_the_horizon_is_compiled_again_when_the_window_moves(
+        tmp_path: Path) -> None:
+    calendar = ("service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
+                "start_date,end_date\nDAILY,1,1,1,1,1,1,1,20000101,20991231\n")
+    long = write_feed(tmp_path / "long", {"calendar.txt": calendar})
+    short = write_feed(tmp_path / "short", {})
+    store = Store(tmp_path / "data")
+
+    def run(today: date) -> tuple[list[str], list[str], str]:
+        limits = IngestLimits(horizon=ServiceHorizon(400, 400, today=today))
+        r = ingest(catalog_of({"L": long, "S": short}), store, limits=limits)
+        part = store.load_part("L", store.current_part_name("L") or "")
+        assert part.meta["n_days"] == 801
+        return r.operators_read, r.operators_reused, str(from_day_number(part.meta["first_day"]))
+
+    assert run(date(2026, 6, 1)) == (["L", "S"], [], "2025-04-27")
+    assert run(date(2026, 6, 1)) == ([], ["L", "S"], "2025-04-27")
+    # L's window moved a day: L is compiled again; S, shorter than the horizon, is not
+    assert run(date(2026, 6, 2)) == (["L"], ["S"], "2025-04-28")

@@ -22,7 +22,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from transit.ingest.catalog import load_catalog
-from transit.ingest.pipeline import ingest
+from transit.ingest.pipeline import IngestLimits, ingest
+from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.store import Store
 
 NOW = "2026-11-26T08:00:00+01:00"  # a Thursday morning
@@ -32,8 +33,11 @@ PERIOD = "the timetable's service period 2025-01-01 to 2030-12-31 (a day either 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo compiled whole (its six years, whatever today's date: the default horizon
+    would cut it around the day the tests run)."""
     data = tmp_path_factory.mktemp("demo")
-    ingest(load_catalog(DEMO_CATALOG), Store(data))
+    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
+    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
     return data
 
 
@@ -114,6 +118,8 @@ GET_URLS = {
     "/v1/trips/{trip_id}": "/v1/trips/RR:A-IN-0800",
     "/v1/journeys": "/v1/journeys?from=RR:CEN&to=RR:AIR",
     "/v1/operators/{operator_id}/realtime": "/v1/operators/RR/realtime",
+    "/v1/operators/{operator_id}/keys": "/v1/operators/RR/keys",  # 401 without a key
+    "/v1/operators/{operator_id}/audit": "/v1/operators/RR/audit",
     "/v1/vehicles": "/v1/vehicles?lat=50.45&lon=3.95",
     "/v1/alerts": "/v1/alerts",
     "/v1/gtfs-rt/{kind}": "/v1/gtfs-rt/trip-updates",
@@ -141,23 +147,16 @@ def get_routes(client: TestClient) -> set[str]:
     return found
 
 
-# GET routes that need an operator's key: the scope walk of test_operator_accounts.py calls
-# them with every kind of key.
-KEYED_GET_ROUTES = {"/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/audit",
-                    "/v1/operators/{operator_id}/feeds",
-                    "/v1/operators/{operator_id}/feeds/{version_id}"}
-
-
 def test_every_get_route_is_listed(client: TestClient) -> None:
-    assert get_routes(client) == set(GET_URLS) | KEYED_GET_ROUTES
+    assert get_routes(client) == set(GET_URLS)
 
 
 @pytest.mark.parametrize("url", sorted(GET_URLS.values()))
 def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> None:
     got = client.get(url)
     head = client.head(url)
-    assert (head.status_code, head.content) == (200, b""), url
-    assert got.status_code == 200
+    assert (head.status_code, head.content) == (got.status_code, b""), url
+    assert got.status_code == (401 if url.endswith(("/keys", "/audit")) else 200)
     same = ("content-type", "etag", "cache-control", "content-length")
     for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
         assert head.headers.get(name) == got.headers.get(name), name
@@ -285,14 +284,17 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 25
+    assert len(ops) == 20
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
-        if "security" in op:  # a key is needed: missing or wrong is 401, out of scope 403
-            assert {401, 403} <= declared, (method, path)
         if "{" in path or path == "/v1/alerts":  # ids in the path, or in alert filters
             assert 404 in declared, (method, path)
+        if op.get("security"):  # a key is needed: missing or invalid, or not allowed
+            assert {401, 403} <= declared, (method, path)
+            assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+        if "requestBody" in op:  # JSON that does not parse; over TRANSIT_MAX_JSON_BYTES
+            assert {400, 413} <= declared, (method, path)
         for status in declared - {200, 201, 202, 204}:
             content = op["responses"][str(status)]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
@@ -372,9 +374,10 @@ def test_the_server_does_not_name_itself(live_url: str) -> None:
 
 
 def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: str) -> None:
-    """Every GET operation, and the push without a key, with generated valid and invalid
-    inputs (15 examples per operation and mode, derandomized so that a run is repeatable):
-    no 5xx, and every answer's status, content type, headers and body as declared."""
+    """Every operation without a key (all GETs; the push and the key management answer
+    401), with generated valid and invalid inputs (15 examples per operation and mode,
+    derandomized so that a run is repeatable): no 5xx, and every answer's status, content
+    type, headers and body as declared."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis.errors import Unsatisfiable
@@ -394,8 +397,6 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
     tested = []
     for result in schema.get_all_operations():
         op = result.ok()
-        if op.method.upper() != "GET" and op.path != "/v1/operators/{operator_id}/realtime":
-            continue
         tested.append(f"{op.method.upper()} {op.path}")
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             @settings(max_examples=15, deadline=None, derandomize=True, database=None,
@@ -410,5 +411,75 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 18  # with the operator keys, audit and feeds GETs
+    assert len(tested) == 20
     assert not failures, "\n\n".join(failures)
+
+
+# -- first run: empty boards say why, frequency trip ids, echoed times ------------------------
+
+NIGHT = "2026-11-26T02:13:07.123456+00:00"  # 03:13:07 in Riverton, microseconds on the clock
+
+
+@pytest.fixture(scope="module")
+def night(demo_dir: Path) -> Iterator[TestClient]:
+    with client_for(demo_dir, NIGHT) as c:
+        yield c
+
+
+def test_an_empty_board_at_night_says_when_the_next_departure_is(night: TestClient) -> None:
+    b = night.get("/v1/stops/RR:CEN1/departures").json()
+    assert b["departures"] == []
+    assert (b["at"], b["next_departure"], b["reason"]) == (
+        "2026-11-26T03:13:07+01:00", "2026-11-26T06:00:00+01:00",
+        "no departure in the 120 minutes from 2026-11-26T03:13:07+01:00; the next is at "
+        "2026-11-26T06:00:00+01:00")
+    # the next one is the first of the day on the board itself
+    first = night.get("/v1/stops/RR:CEN1/departures",
+                      params={"at": b["next_departure"], "limit": 1}).json()
+    assert first["departures"][0]["scheduled_departure"] == b["next_departure"]
+    assert (first["reason"], first["next_departure"]) == (None, None)
+
+
+def test_an_empty_board_after_the_last_service_day(night: TestClient) -> None:
+    b = night.get("/v1/stations/RR:CEN/departures", params={"at": "2031-01-01T12:00"}).json()
+    assert (b["departures"], b["next_departure"], b["reason"]) == ([], None, (
+        "no departure in the 120 minutes from 2031-01-01T12:00:00+01:00 nor in the 7 days "
+        "after"))
+
+
+def test_an_empty_board_near_no_stop(night: TestClient) -> None:
+    b = night.get("/v1/departures", params={"lat": 10, "lon": 10, "radius": 250}).json()
+    assert (b["departures"], b["next_departure"], b["reason"]) == (
+        [], None, "no stop within 250 m of 10.0,10.0")
+
+
+def test_frequency_trip_ids_are_documented_and_explained(client: TestClient) -> None:
+    run = client.get("/v1/trips/RB:10-E@08:00:00", params={"date": "2026-11-26"}).json()
+    assert (run["id"], run["stops"][0]["scheduled_departure"]) == (
+        "RB:10-E@08:00:00", "2026-11-26T08:00:00+01:00")
+    r = client.get("/v1/trips/RB:10-E")
+    assert problem(r) == (404, "unknown trip 'RB:10-E': it runs by frequency, each run is its "
+                          "own trip RB:10-E@HH:MM:SS by its start time, e.g. "
+                          "RB:10-E@07:00:00, RB:10-E@07:15:00, RB:10-E@07:30:00", None)
+    assert r.json()["runs"][:2] == ["RB:10-E@07:00:00", "RB:10-E@07:15:00"]
+    assert problem(client.get("/v1/trips/RB:10"))[1] == "unknown trip 'RB:10'"
+    spec = client.get("/openapi.json").json()
+    param = spec["paths"]["/v1/trips/{trip_id}"]["get"]["parameters"][0]
+    assert param["name"] == "trip_id" and "RB:10-E@08:00:00" in param["description"]
+    assert "@HH:MM:SS" in spec["components"]["schemas"]["Departure"]["properties"][
+        "trip_id"]["description"]
+    assert "RB:10-E@08:00:00" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("params", "echo"), [
+    ({}, ("depart_at", "2026-11-26T03:13:07+01:00")),  # the clock's now, whole seconds
+    ({"depart_at": "2026-11-26T07:00:00.5Z"}, ("depart_at", "2026-11-26T08:00:00+01:00")),
+    ({"depart_at": "2026-11-26T08:00"}, ("depart_at", "2026-11-26T08:00:00+01:00")),
+    ({"arrive_by": "2026-11-26T09:00:00+00:00"}, ("arrive_by", "2026-11-26T10:00:00+01:00")),
+])
+def test_journey_times_are_echoed_in_local_time_whole_seconds(night: TestClient, params: dict,
+                                                              echo: tuple[str, str]) -> None:
+    r = night.get("/v1/journeys", params={"from": "RR:CEN", "to": "RR:AIR", **params})
+    assert r.status_code == 200, r.text
+    search = r.json()["search"]
+    assert (echo[0], search[echo[0]]) == echo

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import DATA, PEER_CASES, client_for
 from tests.feeds import write_feed
+from tests.gtfs_reference import read_table
 from tests.routing_reference import (
     INF,
     Instance,
@@ -324,7 +325,9 @@ def _seated_problems(p: Planner, prev: dict, leg: dict, between: list, where: st
     b = p.trip(leg["trip_id"], leg["service_date"])
     if between or a is None or b is None:
         return [f"{where}: stays seated across a walk or into a trip that does not run"]
-    ok = (a["block_id"] is not None and a["block_id"] == b["block_id"]
+    ti, tj = p.tt.trip_index[prev["trip_id"]], p.tt.trip_index[leg["trip_id"]]
+    in_seat = int(p.tt.trip_next_in_block[ti]) == tj  # transfers.txt type 4 (tests check it)
+    ok = ((in_seat or (a["block_id"] is not None and a["block_id"] == b["block_id"]))
           and a["operator"] == b["operator"] and prev["service_date"] == leg["service_date"]
           and a["stops"][-1]["stop_id"] == prev["to"]["stop_id"] == leg["from"]["stop_id"]
           == b["stops"][0]["stop_id"]
@@ -525,6 +528,18 @@ def test_wheelchair_avoids_inaccessible_stops_and_vehicles(tmp_path: Path, plann
     # to an inaccessible stop: nothing, with a reason
     body = p.get(**{**q, "to": "W:S2", "wheelchair": "true"})
     assert body["journeys"] == [] and body["reason"]
+    # unknown access allowed on request, and flagged: UNK (trip unknown), S4 (stop unknown)
+    js = p.plan(**q, wheelchair="true", wheelchair_unknown="true")
+    assert [(summary(j), j["wheelchair_unknown"], [leg["wheelchair_unknown"] for leg in
+                                                    j["legs"]]) for j in js] == [
+        ([("W:UNK", "W:S1", "2026-05-05T08:02:00+02:00", "W:S3", "2026-05-05T08:29:00+02:00")],
+         True, [["W:UNK"]])]
+    assert p.get(**{**q, "to": "W:S4", "wheelchair": "true"})["journeys"] == []
+    js = p.plan(**{**q, "to": "W:S4"}, wheelchair="true", wheelchair_unknown="true")
+    assert [([leg[0] for leg in summary(j)], [leg["wheelchair_unknown"] for leg in j["legs"]])
+            for j in js] == [(["W:ACC", "W:ACC2"], [[], ["W:S4"]])]
+    # never flagged without the option
+    assert all(not j["wheelchair_unknown"] for j in p.plan(**q))
 
 
 def blocks(tmp_path: Path, chained: bool = False, earlier: bool = False, t3: bool = True
@@ -789,15 +804,86 @@ def test_direct_walk_is_offered_when_it_is_best(tmp_path: Path, planner) -> None
 
 
 def test_coordinates_sharing_their_only_stop(tmp_path: Path, planner) -> None:
-    # 500 m north and 500 m south of S1: 1300 m walked, more than max_walk_m, so no direct
-    # walk; both places reach S1 (650 m). A journey through S1 without a trip must still
-    # leave at or after depart_at and take both walks (checked by journey_problems).
+    # 500 m north and 500 m south of S1, which is the only stop either reaches (650 m walked
+    # each way) and no trip leaves from S1 towards the south. Walking via S1 is walking
+    # instead of transit (1300 m): no journey within max_walk_m 1000; within 1500 m exactly
+    # one, the direct walk (not a second one via S1).
     p = planner(coordinates_network(tmp_path), "2026-05-05T07:00:00+02:00")
-    js = p.plan(**{"from": "50.0045,4.0", "to": "49.9955,4.0",
-                   "depart_at": "2026-05-05T07:30:00+02:00"})
-    t0 = unix("2026-05-05T07:30:00+02:00")
-    walks = walk_s(50.0045, 4.0, 50.0, 4.0) + walk_s(49.9955, 4.0, 50.0, 4.0)
-    assert all(unix(j["arrival"]) >= t0 + walks for j in js), [summary(j) for j in js]
+    q = {"from": "50.0045,4.0", "to": "49.9955,4.0", "depart_at": "2026-05-05T07:30:00+02:00"}
+    body = p.get(**q)
+    assert body["journeys"] == [] and "no connection" in body["reason"]
+    assert body["search"]["access_stops"] == body["search"]["egress_stops"] == 1
+    js = p.plan(**q, max_walk_m=1500)
+    secs = walk_s(50.0045, 4.0, 49.9955, 4.0)
+    assert [summary(j) for j in js] == [[("walk", "50.0045,4.0", "49.9955,4.0", secs)]]
+    assert (js[0]["departure"], js[0]["duration_s"]) == ("2026-05-05T07:30:00+02:00", secs)
+
+
+def walking_network(tmp_path: Path) -> dict[str, Path]:
+    """A, N 222 m north (a footpath), B 556 m north of A (723 m walked: no footpath, a direct
+    walk within 1000 m). D every 15 min A 08:00 .. 09:00 -> B 4 min later; TN N 07:10 ->
+    B 07:14."""
+    times = "".join(f"D{h}{m},{h}:{m}:00,{h}:{m}:00,A,1\nD{h}{m},{h}:{int(m) + 4:02d}:00,"
+                    f"{h}:{int(m) + 4:02d}:00,B,2\n"
+                    for h, m in (("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"),
+                                 ("09", "00")))
+    trips = "".join(f"R1,DAILY,D{h}{m}\n" for h, m in (
+        ("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"), ("09", "00")))
+    return {"W": feed(tmp_path, "W", stops_txt(("A", "Ash", 50.0, 4.0), ("N", "Nile", 50.002, 4.0),
+                                               ("B", "Birch", 50.005, 4.0)),
+                      "R1,W,1,Direct,3\nR2,W,2,North,3\n",
+                      "route_id,service_id,trip_id\n" + trips + "R2,DAILY,TN\n",
+                      times + "TN,07:10:00,07:10:00,N,1\nTN,07:14:00,07:14:00,B,2\n")}
+
+
+def test_walking_is_one_option_among_others(tmp_path: Path, planner) -> None:
+    p = planner(walking_network(tmp_path), "2026-05-05T06:00:00+02:00")
+    ab = walk_s(50.0, 4.0, 50.005, 4.0)
+    an = walk_s(50.0, 4.0, 50.002, 4.0)
+    assert (ab, an) == (603, 241) and p.footpath("W:A", "W:B") is None
+    # a window gives one journey per departure, each faster than walking
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T08:00:00+02:00",
+                   "window": 60})
+    assert [(j["departure"][11:19], j["arrival"][11:19], _trips_of([j])[0]) for j in js] == [
+        (f"{h}:{m}:00", f"{h}:{int(m) + 4:02d}:00", [f"W:D{h}{m}"]) for h, m in (
+            ("08", "00"), ("08", "15"), ("08", "30"), ("08", "45"), ("09", "00"))]
+    # at 07:00: walking now (07:10:03), and walking to N for TN (07:05:59 -> 07:14), which
+    # leaves later and is faster than the walk; the walk names its stops
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert [summary(j) for j in js] == [
+        [("walk", "W:A", "W:B", ab)],
+        [("walk", "W:A", "W:N", an),
+         ("W:TN", "W:N", "2026-05-05T07:10:00+02:00", "W:B", "2026-05-05T07:14:00+02:00")]]
+    assert (js[0]["legs"][0]["from"]["name"], js[0]["legs"][0]["to"]["name"]) == (
+        "Ash", "Birch")
+    assert js[1]["departure"] == "2026-05-05T07:05:59+02:00"
+    # arrive by 07:14: walking leaves at 07:03:57, walking to N for TN at 07:05:59 and arrives
+    # as soon (it dominates the walk); by 07:20 walking leaves later, at 07:09:57: both
+    js = p.plan(**{"from": "W:A", "to": "W:B", "arrive_by": "2026-05-05T07:14:00+02:00"})
+    assert [(j["departure"][11:19], j["arrival"][11:19], len(j["legs"])) for j in js] == [
+        ("07:05:59", "07:14:00", 2)]
+    js = p.plan(**{"from": "W:A", "to": "W:B", "arrive_by": "2026-05-05T07:20:00+02:00"})
+    assert [(j["departure"][11:19], j["arrival"][11:19], len(j["legs"])) for j in js] == [
+        ("07:05:59", "07:14:00", 2), ("07:09:57", "07:20:00", 1)]
+    # a footpath walk (A -> N) is listed once, by name
+    js = p.plan(**{"from": "W:A", "to": "W:N", "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert [summary(j) for j in js] == [[("walk", "W:A", "W:N", an)]]
+    assert js[0]["legs"][0]["to"]["name"] == "Nile"
+    # max_walk_m=0: no walk between stops, neither instead of transit nor to N
+    js = p.plan(**{"from": "W:A", "to": "W:B", "depart_at": "2026-05-05T07:00:00+02:00",
+                   "max_walk_m": 0})
+    assert [_trips_of([j])[0] for j in js] == [["W:D0800"]]
+    assert all(leg["mode"] != "walk" for j in js for leg in j["legs"])
+    body = p.get(**{"from": "W:A", "to": "W:N", "max_walk_m": 0,
+                    "depart_at": "2026-05-05T07:00:00+02:00"})
+    assert body["journeys"] == []
+
+
+def test_from_and_to_the_same_place(tmp_path: Path, planner) -> None:
+    p = planner(walking_network(tmp_path), "2026-05-05T06:00:00+02:00")
+    for a, b in (("W:A", "W:A"), ("50.0,4.0", "50.0,4.0")):
+        body = p.get(**{"from": a, "to": b, "depart_at": "2026-05-05T07:00:00+02:00"})
+        assert body["journeys"] == [] and "same place" in body["reason"], (a, b)
 
 
 def test_unknown_place_unreachable_and_far_coordinates(tmp_path: Path, planner) -> None:
@@ -849,6 +935,249 @@ def test_filters_by_mode_and_operator(tmp_path: Path, planner) -> None:
         r = p.client.get("/v1/journeys", params={**q, **bad})
         assert r.status_code == 422, bad
         assert r.json()["parameter"] == next(iter(bad))
+
+
+# -- transfers.txt: every type, with the spec's precedence ----------------------------------
+
+def _changing(tmp_path: Path, transfers: str, trips: str = "", extra_times: str = "",
+              extra_stops: str = "") -> dict[str, Path]:
+    """T1 A 08:00 -> X 08:10 (block BL); T2 X 08:15 -> B 08:30 (a change at X); the slow
+    direct T9 A 08:05 -> B 09:00."""
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+             "A,Ash,50.0,4.0,0,\nX,Xeno,50.01,4.0,0,\nB,Birch,50.02,4.0,0,\n" + extra_stops)
+    return {"Q": feed(tmp_path, "Q", stops, "R1,Q,1,One,3\nR2,Q,2,Two,3\nR9,Q,9,Nine,3\n",
+                      "route_id,service_id,trip_id,block_id\nR1,DAILY,T1,BL\nR2,DAILY,T2,\n"
+                      "R9,DAILY,T9,\n" + trips,
+                      "T1,08:00:00,08:00:00,A,1\nT1,08:10:00,08:10:00,X,2\n"
+                      "T2,08:15:00,08:15:00,X,1\nT2,08:30:00,08:30:00,B,2\n"
+                      "T9,08:05:00,08:05:00,A,1\nT9,09:00:00,09:00:00,B,2\n" + extra_times,
+                      **{"transfers.txt": "from_stop_id,to_stop_id,transfer_type,"
+                         "min_transfer_time,from_route_id,to_route_id,from_trip_id,to_trip_id\n"
+                         + transfers})}
+
+
+def _trips_of(js: list[dict]) -> list[list[str]]:
+    return [[leg["trip_id"] for leg in j["legs"] if leg["trip_id"]] for j in js]
+
+
+def test_no_changing_at_a_stop_with_a_transfer_type_3_to_itself(tmp_path: Path,
+                                                                 planner) -> None:
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    p = planner(_changing(tmp_path / "a", ""), "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+    # X -> X type 3: no change at X (the direct trip only); walking on from X to a stop
+    # 56 m away still takes the walk (or Y's change time), not "never"
+    p = planner(_changing(tmp_path / "b", "X,X,3,,,,,\n", extra_stops="Y,Yew,50.0105,4.0,0,\n"),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T9"]]
+    assert p.footpath("Q:X", "Q:Y")[:1] == (120,)  # type: ignore[index]
+    # a rule for other routes, or other trips, is no rule for these
+    p = planner(_changing(tmp_path / "c", "X,X,3,,R9,R2,,\nX,X,3,,,,T9,T2\n"),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+    # route- and trip-specific rules for these trips: a journey breaking one is not offered
+    for d, rules, want in (
+            ("d", "X,X,3,,R1,R2,,\n", [["Q:T9"]]),  # no change from route 1 to route 2
+            ("e", "X,X,2,600,,,T1,T2\n", [["Q:T9"]]),  # 10 minutes from T1 to T2 (5 given)
+            ("f", "X,X,2,300,,,T1,T2\n", [["Q:T1", "Q:T2"], ["Q:T9"]]),  # 5 minutes will do
+            # a rule for both trips wins over one for a route
+            ("g", "X,X,3,,R1,,,\nX,X,0,,,,T1,T2\n", [["Q:T1", "Q:T2"], ["Q:T9"]])):
+        p = planner(_changing(tmp_path / d, rules), "2026-05-05T07:00:00+02:00")
+        assert _trips_of(p.plan(**q)) == want, rules
+
+
+def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:
+    # station S with platforms P1, P2 (10 m apart): S -> S takes 10 min, P1 -> P2 1 min,
+    # whatever the order of the rows
+    stops = ("S,Station,50.03,4.0,1,\nP1,Station 1,50.03,4.0,0,S\n"
+             "P2,Station 2,50.03009,4.0,0,S\n")
+    for i, rows in enumerate(("P1,P2,2,60,,,,\nS,S,2,600,,,,\n",
+                              "S,S,2,600,,,,\nP1,P2,2,60,,,,\n")):
+        p = planner(_changing(tmp_path / str(i), rows, extra_stops=stops),
+                    "2026-05-05T07:00:00+02:00")
+        assert p.footpath("Q:P1", "Q:P2")[:1] == (60,), rows  # type: ignore[index]
+        assert p.footpath("Q:P2", "Q:P1")[:1] == (600,), rows  # type: ignore[index]
+        assert (p.change_s("Q:P1"), p.change_s("Q:P2")) == (600, 600)
+    # a type 3 between the platforms beats the station's type 2
+    p = planner(_changing(tmp_path / "x", "S,S,2,600,,,,\nP1,P2,3,,,,,\n", extra_stops=stops),
+                "2026-05-05T07:00:00+02:00")
+    assert p.footpath("Q:P1", "Q:P2") is None and p.footpath("Q:P2", "Q:P1") is not None
+
+
+def test_exclude_routes_and_stops(tmp_path: Path, planner) -> None:
+    # T8 A 08:06 -> X 08:20 -> B 08:40 passes X
+    p = planner(_changing(tmp_path, "", "R9,DAILY,T8,\n",
+                          "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                          "T8,08:40:00,08:40:00,B,3\n"), "2026-05-05T07:00:00+02:00")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    assert _trips_of(p.plan(**q, exclude_routes="Q:R2")) == [["Q:T8"]]
+    assert _trips_of(p.plan(**q, exclude_routes="Q:R2,Q:R9")) == []
+    # no change at X; T8 only passes there
+    assert _trips_of(p.plan(**q, exclude_stops="Q:X")) == [["Q:T8"]]
+    # a closed station: no trip calling at X at all
+    assert _trips_of(p.plan(**q, exclude_stops="Q:X", exclude_passing="true")) == [["Q:T9"]]
+    assert _trips_of(p.plan(**q, exclude_passing="true")) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    body = p.get(**{**q, "to": "Q:X"}, exclude_stops="Q:X")
+    assert body["journeys"] == []
+    for bad in ({"exclude_routes": "Q:NOPE"}, {"exclude_stops": "Q:A,Q:NOPE"},
+                {"exclude_routes": "x" * 2001}):
+        r = p.client.get("/v1/journeys", params={**q, **bad})
+        assert r.status_code == 422, bad
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert next(iter(bad)) in r.text
+
+
+def _via_network(tmp_path: Path) -> dict[str, Path]:
+    """_changing, with T8 A 08:06 -> X 08:20 -> B 08:40 and T4 X 08:25 -> B 08:35."""
+    return _changing(tmp_path, "", "R9,DAILY,T8,\nR2,DAILY,T4,\n",
+                     "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                     "T8,08:40:00,08:40:00,B,3\n"
+                     "T4,08:25:00,08:25:00,X,1\nT4,08:35:00,08:35:00,B,2\n")
+
+
+def test_via_a_place_with_a_minimum_stay(tmp_path: Path, planner) -> None:
+    p = planner(_via_network(tmp_path), "2026-05-05T07:00:00+02:00")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    assert _trips_of(p.plan(**q)) == [["Q:T1", "Q:T2"], ["Q:T8"]]
+    # through X (getting off there): T1 + T2, or T8 to X and T4 on (arrives later)
+    assert _trips_of(p.plan(**q, via="Q:X")) == [["Q:T1", "Q:T2"]]
+    # 10 minutes at X: T1 arrives 08:10, T2 (08:15) is missed; T8 arrives 08:20, too late
+    # for T4 (08:25): T1, then T4
+    js = p.plan(**q, via="Q:X", via_min_stay=10)
+    assert [summary(j) for j in js] == [[
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:35:00+02:00")]]
+    assert js[0]["transfers"] == 1
+    # arrive by 08:50: the latest such departure is the same
+    js = p.plan(**{"from": "Q:A", "to": "Q:B"}, arrive_by="2026-05-05T08:50:00+02:00",
+                via="Q:X", via_min_stay=10)
+    assert _trips_of(js) == [["Q:T1", "Q:T4"]]
+    for bad in ({"via": "Q:NOPE"}, {"via": "50.0,4.0"}, {"via": "Q:X", "window": 30},
+                {"via": "Q:X", "via_min_stay": 601}):
+        r = p.client.get("/v1/journeys", params={**q, **bad})
+        assert r.status_code in (404, 422), bad
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_from_a_trip_the_rider_is_on(tmp_path: Path, planner) -> None:
+    p = planner(_via_network(tmp_path), "2026-05-05T07:00:00+02:00")
+    q = {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00"}
+    body = p.get(**q)
+    # aboard T8 (left A at 08:06): stay on to B (08:40), or get off at X for T4 (08:35)
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:X", "2026-05-05T08:20:00+02:00"),
+         ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:35:00+02:00")],
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]]
+    assert [j["transfers"] for j in body["journeys"]] == [1, 0]
+    assert body["search"]["from_trip"] == "Q:T8"
+    assert body["search"]["from_date"] == "2026-05-05"
+    params = {k: v for k, v in q.items() if k != "depart_at"}
+    assert not [x for j in body["journeys"] for x in journey_problems(p, j, params)]
+    # past X (08:22): the leg starts at X, the last stop left; only staying on remains
+    body = p.get(**{**q, "depart_at": "2026-05-05T08:22:00+02:00", "from_date": "2026-05-05"})
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:X", "2026-05-05T08:20:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]]
+    # to X: getting off there
+    body = p.get(**{**q, "to": "Q:X"})
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:06:00+02:00", "Q:X", "2026-05-05T08:20:00+02:00")]]
+    cases = [({"depart_at": "2026-05-05T07:00:00+02:00"}, 422, "from_trip"),
+             ({"from_trip": "Q:NOPE"}, 404, None),
+             ({"from_date": "not-a-date"}, 422, "from_date"),
+             ({"from_date": "2027-05-05"}, 422, "from_date"),
+             ({"from": "Q:A"}, 422, "from"),
+             ({"arrive_by": "2026-05-05T09:00:00+02:00", "depart_at": None}, 422, "from_trip"),
+             ({"window": 30}, 422, "from_trip")]
+    for extra, status, param in cases:
+        params = {k: v for k, v in {**q, **extra}.items() if v is not None}
+        r = p.client.get("/v1/journeys", params=params)
+        assert r.status_code == status, (extra, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        if param:
+            assert r.json()["parameter"] == param, (extra, r.text)
+    r = p.client.get("/v1/journeys", params={"to": "Q:B"})
+    assert r.status_code == 422 and r.json()["parameter"] == "from"
+
+
+def test_recommended_and_timed_transfer_points_break_ties(tmp_path: Path, planner) -> None:
+    # T1 A 08:00 -> X 08:10 -> Y 08:12 and T2 X 08:20 -> Y 08:22 -> B 08:40: changing at X or
+    # at Y gives the same journey times; transfers.txt recommends (0) or times (1) Y
+    stops = "Y,Yew,50.011,4.0,0,\n"
+    times = ("T1,08:00:00,08:00:00,A,1\nT1,08:10:00,08:10:00,X,2\nT1,08:12:00,08:12:00,Y,3\n"
+             "T2,08:20:00,08:20:00,X,1\nT2,08:22:00,08:22:00,Y,2\nT2,08:40:00,08:40:00,B,3\n")
+
+    def network(d: str, rules: str) -> dict[str, Path]:
+        stops_all = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+                     "A,Ash,50.0,4.0,0,\nX,Xeno,50.01,4.0,0,\nB,Birch,50.03,4.0,0,\n" + stops)
+        return {"Q": feed(tmp_path / d, "Q", stops_all, "R1,Q,1,One,3\nR2,Q,2,Two,3\n",
+                          "route_id,service_id,trip_id\nR1,DAILY,T1\nR2,DAILY,T2\n", times,
+                          **{"transfers.txt": "from_stop_id,to_stop_id,transfer_type,"
+                             "min_transfer_time\n" + rules})}
+
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+
+    def change_at(p: Planner) -> list[str]:
+        return [j["legs"][1]["from"]["stop_id"] for j in p.plan(**q)]
+
+    assert change_at(planner(network("a", ""), "2026-05-05T07:00:00+02:00")) == ["Q:X"]
+    assert change_at(planner(network("b", "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")) == [
+        "Q:Y"]
+    assert change_at(planner(network("c", "Y,Y,1,\n"), "2026-05-05T07:00:00+02:00")) == [
+        "Q:Y"]
+    # arrive_by too
+    p = planner(network("d", "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")
+    js = p.plan(**{"from": "Q:A", "to": "Q:B", "arrive_by": "2026-05-05T08:45:00+02:00"})
+    assert [j["legs"][1]["from"]["stop_id"] for j in js] == ["Q:Y"]
+
+
+def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
+    # type 4 T1 -> T3: T3 X 08:12 -> B 08:25 continues T1 (no block_id): seated, no transfer
+    extra = ("T3,08:12:00,08:12:00,X,1\nT3,08:25:00,08:25:00,B,2\n")
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00",
+         "max_transfers": 0}
+    p = planner(_changing(tmp_path / "a", ",,4,,,,T1,T3\n", "R2,DAILY,T3,\n", extra),
+                "2026-05-05T07:00:00+02:00")
+    [j] = p.plan(**q)
+    assert summary(j) == [
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T3", "Q:X", "2026-05-05T08:12:00+02:00", "Q:B", "2026-05-05T08:25:00+02:00",
+         "seated")]
+    # type 5 between trips of one block: alight and board again (a transfer, change time)
+    p = planner(_changing(tmp_path / "b", ",,5,,,,T1,T3\n", "R2,DAILY,T3,BL\n",
+                          extra.replace("08:12:00", "08:13:00")),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(p.plan(**q)) == [["Q:T9"]]
+    js = p.plan(**{**q, "max_transfers": 1})
+    assert [(t, j["transfers"]) for t, j in zip(_trips_of(js), js, strict=True)] == [
+        (["Q:T1", "Q:T3"], 1), (["Q:T9"], 0)]
+
+
+def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
+    # HAFAS exports (SNCB) name the platform of a call per service only in
+    # stop_time_overrides.txt: T leaves A from platform 2 on weekdays (WK), 1 on Sundays (SU),
+    # and reaches B at platform 7 every day (DAILY); B's own stop has no platform
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,platform_code\n"
+             "SA,Ash,50.0,4.0,1,,\nA,Ash,50.0,4.0,0,SA,\nA_1,Ash,50.0,4.0,0,SA,1\n"
+             "A_2,Ash,50.0,4.0,0,SA,2\nB,Birch,50.1,4.0,0,,\nB_7,Birch,50.1,4.0,0,,7\n")
+    cal = DAILY + ("WK,1,1,1,1,1,1,0,20260101,20261231\n"
+                   "SU,0,0,0,0,0,0,1,20260101,20261231\n")
+    f = feed(tmp_path, "P", stops, "R1,P,1,Line,2\n", "route_id,service_id,trip_id\n"
+             "R1,DAILY,T\n", "T,08:00:00,08:00:00,A,1\nT,08:30:00,08:30:00,B,2\n",
+             calendar=cal, **{"stop_time_overrides.txt": "trip_id,stop_sequence,service_id,"
+                              "stop_id\nT,1,WK,A_2\nT,1,SU,A_1\nT,2,DAILY,B_7\n"})
+    p = planner({"P": f}, "2026-05-05T07:00:00+02:00")
+    for day, want in (("2026-05-05", "2"), ("2026-05-10", "1")):  # a Tuesday, a Sunday
+        [j] = p.plan(**{"from": "P:A", "to": "P:B", "depart_at": f"{day}T07:30:00+02:00"})
+        leg = j["legs"][0]
+        assert (leg["from"]["stop_id"], leg["from"]["platform"], leg["to"]["platform"]) == (
+            "P:A", want, "7"), day
+        trip = p.trip("P:T", day)
+        assert trip is not None
+        assert [x["platform"] for x in trip["stops"]] == [want, "7"], day
+        board = p.client.get("/v1/stops/P:A/departures",
+                             params={"at": f"{day}T07:30:00+02:00"}).json()
+        assert [d["platform"] for d in board["departures"]] == [want], day
 
 
 # -- c. the engine against the brute force on random networks ---------------------------------
@@ -1348,6 +1677,35 @@ def test_real_journeys_of_the_api_are_valid(which: str, request) -> None:
             js = p.plan(**{"from": origin, "to": dest, "depart_at": show(t0, w.tz)})
             n += len(js)
         assert n >= len(queries) // 2
+
+
+def test_sncb_platforms_come_from_stop_time_overrides(sncb) -> None:
+    """The 2019 SNCB feed gives platforms only in stop_time_overrides.txt: every call of 40
+    trips running on the test day shows the platform_code of the stop the override active
+    that day names (read here with pandas from the raw zip)."""
+    w, _, data = sncb
+    raw = w.raws[0]
+    active = raw.services_on(SNCB_DAY)
+    ov = read_table(SNCB, "stop_time_overrides.txt")
+    stops = read_table(SNCB, "stops.txt")
+    assert ov is not None and stops is not None
+    code = dict(zip(stops["stop_id"], stops["platform_code"], strict=True))
+    ov = ov[ov["service_id"].isin(active)]
+    want: dict[str, dict[int, str]] = {}
+    for trip, seq, stop in zip(ov["trip_id"], ov["stop_sequence"], ov["stop_id"], strict=True):
+        want.setdefault(trip, {})[int(seq)] = code[stop]
+    running = [t for k, t in enumerate(raw.trip_ids) if raw.trip_service[k] in active
+               and t in want]
+    assert len(running) > 1000
+    checked = 0
+    with client_for(data, f"{SNCB_DAY.isoformat()}T06:00:00+01:00") as client:
+        for trip in random.Random(9).sample(running, 40):
+            body = client.get(f"/v1/trips/SNCB:{trip}", params={"date": SNCB_DAY.isoformat()})
+            assert body.status_code == 200, body.text
+            got = {x["stop_sequence"]: x["platform"] for x in body.json()["stops"]}
+            assert got == {q: want[trip].get(q) or None for q in got}, trip
+            checked += sum(1 for v in got.values() if v)
+    assert checked > 200
 
 
 # -- d. peer cases (nigiri) -------------------------------------------------------------------

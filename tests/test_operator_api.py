@@ -13,12 +13,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import client_for
+from tests.conftest import build, client_for
+from tests.feeds import write_feed
 from tests.operator_support import NOW, Api, _push_body, compiled  # noqa: F401 (fixture)
 from tests.publishing_support import feed_zip, published_twice, staged_version
 from transit.accounts import service
 from transit.accounts.roles import OPERATOR_ROLES
 from transit.accounts.scope import CLI
+from transit.db.engine import Database
 
 PREFIX = "/v1/operators/{operator_id}/"
 ROLES = [r.value for r in OPERATOR_ROLES]
@@ -249,3 +251,36 @@ def test_audit_log_pages_and_names_who_did_what(api: Api) -> None:
     assert (seen[-1]["action"], seen[-1]["actor"]) == ("operator.import", "timetable")
     b_audit = api.call("GET", "/v1/operators/B/audit", api.key("B", "viewer")).json()
     assert all(e["operator"] == "B" for e in b_audit["entries"])
+
+
+def test_database_down_is_503_for_keys_and_the_rest_keeps_serving(api: Api) -> None:
+    key = api.key("A", "publisher")
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing there
+    try:
+        r = api.call("GET", "/v1/operators/A/keys", key)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json()["detail"] == "the database is unavailable; retry later"
+        assert api.call("GET", "/v1/operators/A/realtime").status_code == 200
+        assert api.call("GET", "/v1/stops/A:S1").status_code == 200
+        # a bootstrap push key needs the database too (the operator is checked there)
+        r = api.call("POST", "/v1/operators/A/realtime", "bootstrap-secret-of-A",
+                     **_push_body())
+        assert r.status_code == 503
+    finally:
+        app.state.db.dispose()
+        app.state.db = api.db
+    assert api.call("GET", "/v1/operators/A/keys", key).status_code == 200
+
+
+def test_a_new_version_is_served_even_when_the_database_is_down(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build({"A": write_feed(tmp_path / "a", {})}, data)
+    down = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    with client_for(data, NOW, database_url=down, auto_migrate=False, realtime_poll=False,
+                    catalog=tmp_path / "none.toml") as client:
+        assert client.get("/v1/stops/A:S1").status_code == 200
+        assert client.get("/v1/operators/A/keys",
+                          headers={"Authorization": "Bearer x"}).status_code == 401
+        assert client.get("/v1/operators/A/keys", headers={
+            "Authorization": "Bearer tk_000000000000_" + "a" * 43}).status_code == 503

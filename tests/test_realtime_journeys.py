@@ -57,6 +57,25 @@ def test_a_delay_makes_a_transfer_possible(tmp_path: Path) -> None:
             ("2019-05-03T01:00:00+02:00", "2019-05-03T03:00:00+02:00")]
 
 
+@pytest.mark.skipif(not CASE.exists(), reason=f"peer case not found at {CASE}")
+def test_from_a_trip_by_its_live_times(tmp_path: Path) -> None:
+    # aboard T_RE2 at 02:40: by the timetable it ended at 01:00 (not under way); delayed by
+    # 2 h it left B at 02:30 and reaches D at 03:00
+    build({"N": CASE / "gtfs"}, tmp_path / "data")
+    with _client(tmp_path / "data", "2019-05-03T02:40:00+02:00") as c:
+        params = {"from_trip": "N:T_RE2", "to": "N:D", "depart_at": "2019-05-03T02:40:00+02:00"}
+        r = c.get("/v1/journeys", params=params)
+        assert r.status_code == 422 and r.json()["parameter"] == "from_trip", r.text
+        r = c.post("/v1/operators/N/realtime", content=(CASE / "trip_updates.pb").read_bytes(),
+                   headers={"Authorization": "Bearer secret-n"})
+        assert r.status_code == 202, r.text
+        found = _journeys(c, **params)
+        assert [[(leg["trip_id"], leg["from"]["stop_id"], leg["to"]["stop_id"],
+                  leg["departure"][11:16], leg["arrival"][11:16]) for leg in j["legs"]]
+                for j in found] == [[("N:T_RE2", "N:B", "N:D", "02:30", "03:00")]]
+        assert found[0]["transfers"] == 0
+
+
 def test_a_cancelled_trip_is_not_boarded(tmp_path: Path) -> None:
     from google.transit import gtfs_realtime_pb2 as pb
 

@@ -336,3 +336,14 @@ def test_feed_lacking_required_fields_is_400(live: Live) -> None:
     assert "entity[0].id" in r.json()["detail"]
     row = live.row("S1", "07:55", "T1")
     assert row is not None and row["delay_s"] == 120
+
+
+def test_a_stored_feed_dated_ahead_is_not_applied(live: Live) -> None:
+    """What another process (or an older version) stored is judged again when applied."""
+    live.send(t1_delay(120))
+    state = live.client.app.state.live  # type: ignore[attr-defined]
+    state.backend.put("A", "trip-updates", feed(t1_delay(300), ts=INT64_MAX))
+    row = live.row("S1", "07:55", "T1")
+    assert row is not None and row["realtime_departure"] is None
+    r = live.client.get("/v1/operators/A/realtime")
+    assert r.status_code == 200

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from google.transit import gtfs_realtime_pb2 as pb
 
-from tests.conftest import catalog_of
+from tests.conftest import REDIS_URL, catalog_of, session_redis_url
 from tests.feeds import write_feed
 from tests.realtime_support import (
     SMALL_FEED,
@@ -46,6 +46,7 @@ from tests.realtime_support import (
 )
 from transit.ingest.pipeline import ingest
 from transit.realtime.backends import RedisBackend
+from transit.realtime.breaker import CircuitBreaker, StoreUnavailable
 from transit.timetable.store import Store
 
 CLOCK = "2026-03-10T07:50:00+01:00"
@@ -80,9 +81,10 @@ def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def env_for(url: str) -> dict[str, str]:
+    """Rate limiting on (its buckets live in the same Redis), at a limit never reached."""
     return {"TRANSIT_REDIS_URL": url, "TRANSIT_REDIS_PREFIX": unique_prefix("faults"),
             "TRANSIT_PUSH_KEYS": json.dumps({"A": KEY}), "TRANSIT_CLOCK": CLOCK,
-            "TRANSIT_REALTIME_POLL": "false", "TRANSIT_RATE_LIMIT_PER_MINUTE": "0"}
+            "TRANSIT_REALTIME_POLL": "false", "TRANSIT_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 def t1_feed(delay: int, ts: int = CLOCK_TS - 5) -> pb.FeedMessage:
@@ -178,6 +180,8 @@ def test_every_endpoint_answers_within_2s_while_redis_is_dead_or_hung(
         both = feed(t1_feed(120).entity[0], vehicle("v1", 50.0, 4.0, "T1"), ts=CLOCK_TS - 5)
         assert push(http, api.url, both.SerializeToString()).status_code == 202
         eventually(lambda: t1_delay(http, api.url) == 120, 5, what="push on the board")
+        eventually(lambda: http.get(f"{api.url}/v1/vehicles", params={"bbox": "3,49,5,51"})
+                   .json()["features"], 5, what="vehicle on the map")
 
         proc: subprocess.Popen[bytes] = own_redis["proc"]
         if fault == "kill -9":
@@ -254,3 +258,102 @@ def test_restore_never_overwrites_a_newer_feed(own_redis: dict[str, Any]) -> Non
             0].departure.delay == 30
     finally:
         backend.close()
+
+
+def test_redis_tests_run_without_transit_redis_url() -> None:
+    """The README's test command runs the Redis tests: without TRANSIT_REDIS_URL the session
+    starts a redis-server of its own on a free port (never the machine's 6379)."""
+    import redis
+
+    redis_server_binary()
+    url = session_redis_url()
+    assert url is not None
+    if REDIS_URL is None:
+        assert not url.startswith("redis://127.0.0.1:6379"), url
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    assert client.ping() is True
+    client.close()
+
+
+def test_an_idle_listener_stays_up_and_notices_a_hang(own_redis: dict[str, Any]) -> None:
+    """Nothing published for seconds is not an outage (the listener's pings are answered);
+    a hung Redis is noticed within a few timeouts, and its return too."""
+    events: list[tuple[str, float]] = []
+    backend = RedisBackend(own_redis["url"], unique_prefix("idle"), timeout_s=0.3,
+                           on_down=lambda reason: events.append(("down", time.monotonic())),
+                           on_up=lambda: events.append(("up", time.monotonic())))
+    try:
+        backend.subscribe(lambda op, kind: None)
+        eventually(lambda: events, 5, what="listener up")
+        time.sleep(3.0)
+        assert [e for e, _ in events] == ["up"] and not backend.breaker.is_open
+        hung_at = time.monotonic()
+        os.kill(own_redis["proc"].pid, signal.SIGSTOP)
+        eventually(lambda: any(e == "down" for e, _ in events), 5, what="hang noticed")
+        down_at = next(t for e, t in events if e == "down")
+        assert down_at - hung_at < 1.5, down_at - hung_at
+        assert backend.breaker.is_open
+        t0 = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            backend.get("A", "trip-updates")
+        assert time.monotonic() - t0 < 0.05  # the breaker answers, Redis is not asked
+        os.kill(own_redis["proc"].pid, signal.SIGCONT)
+        eventually(lambda: [e for e, _ in events][-1] == "up", 5, what="back up")
+        assert backend.get("A", "trip-updates") is None and not backend.breaker.is_open
+    finally:
+        os.kill(own_redis["proc"].pid, signal.SIGCONT)
+        backend.close()
+
+
+def test_circuit_breaker_fails_fast_then_tries_once() -> None:
+    now = [100.0]
+    breaker = CircuitBreaker((OSError,), cooldown_s=1.0, max_cooldown_s=4.0,
+                             clock=lambda: now[0], describe=lambda e: "store away")
+    calls: list[str] = []
+
+    def fail() -> None:
+        calls.append("fail")
+        raise OSError("connection refused by 10.1.2.3")
+
+    with pytest.raises(StoreUnavailable, match=r"^store away$"):
+        breaker.call(fail)
+    with pytest.raises(StoreUnavailable):
+        breaker.call(lambda: calls.append("not called"))
+    assert calls == ["fail"]
+    now[0] += 1.0  # cool-down over: one trial, which fails: the next cool-down is longer
+    with pytest.raises(StoreUnavailable):
+        breaker.call(fail)
+    now[0] += 1.5
+    with pytest.raises(StoreUnavailable):
+        breaker.call(lambda: calls.append("not called"))
+    now[0] += 0.5
+    assert breaker.call(lambda: 42) == 42 and not breaker.is_open
+    breaker.trip("listener saw it go", hold=True)  # held open: no trial until reset
+    now[0] += 60
+    with pytest.raises(StoreUnavailable, match="listener saw it go"):
+        breaker.call(lambda: calls.append("not called"))
+    breaker.reset()
+    assert breaker.call(lambda: 7) == 7
+    assert calls == ["fail", "fail"]
+
+
+def test_a_change_published_before_the_subscription_is_read_when_it_is_made(
+        data_dir: Path) -> None:
+    """The listener (re)subscribes after the process already read the store: a change
+    published in between was not heard, so reaching the store re-reads it all."""
+    from tests.conftest import client_for
+
+    with client_for(data_dir, CLOCK, push_keys={"A": KEY}, realtime_poll=False) as c:
+        live = c.app.state.live  # type: ignore[attr-defined]
+        board_delay = lambda: next(  # noqa: E731
+            d["delay_s"] for d in c.get("/v1/stops/A:S1/departures",
+                                        params={"at": AT, "window": 90}).json()["departures"]
+            if d["trip_id"] == "A:T1")
+        assert board_delay() is None  # the store was read once
+        heard = list(live.backend._listeners)
+        live.backend._listeners.clear()
+        live.backend.put("A", "trip-updates", t1_feed(120))  # a change nobody heard
+        live.backend._listeners.extend(heard)
+        assert board_delay() is None
+        live.came_up()
+        assert board_delay() == 120

@@ -15,6 +15,7 @@ from transit.settings import Settings
 if TYPE_CHECKING:
     from transit.db.engine import Database
     from transit.ingest.pipeline import IngestLimits
+    from transit.timetable.store import Store
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
 
@@ -58,7 +59,8 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
     try:
         say = lambda m: typer.echo(m, err=True)  # noqa: E731
         lock = publish_lock(settings.data_dir, settings.redis_url, settings.redis_prefix, say)
-        report = ingest(catalog, Store(settings.data_dir), only=only, progress=True,
+        report = ingest(catalog, Store(settings.data_dir, catalog.network), only=only,
+                        progress=True,
                         log=say, limits=limits, lock=lock)
     except (FeedError, FeedFetchError, CatalogError, PublishLockError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
@@ -67,7 +69,8 @@ def _run_ingest(settings: Settings, catalog: Catalog, only: list[str] | None) ->
         raise typer.Exit(2) from None
     c = report.counts
     typer.echo(
-        f"published {report.version}: {c['operators']} operators, {c['stops']} stops, "
+        f"published {report.version} (network {catalog.network}): {c['operators']} operators, "
+        f"{c['stops']} stops, "
         f"{c['stations']} stations, {c['trips']} trips, {c['stop_times']} stop_times, "
         f"{c['footpaths']} footpaths in {report.seconds['total']:.1f} s "
         f"(read {', '.join(report.operators_read) or 'none'}; "
@@ -96,6 +99,17 @@ def ingest(
     _run_ingest(settings, cat, operator)
 
 
+def _compiled(store: Store, catalog: Catalog) -> bool:
+    """Whether the network's current version was built from this catalog as it is now."""
+    from transit.timetable.timetable import FormatError
+
+    try:
+        tt = store.load_current()
+    except FormatError:
+        return False
+    return tt is not None and tt.meta.get("catalog") == catalog.fingerprint()
+
+
 @app.command()
 def serve(
     feed: FeedOpt = None, catalog: CatalogOpt = None, data_dir: DataDirOpt = None,
@@ -110,7 +124,10 @@ def serve(
     with_catalog: Annotated[bool, typer.Option(
         help="With --feed: also include the catalog's operators")] = False,
 ) -> None:
-    """Serve the API. Compiles the feeds first when given --feed or when nothing is compiled."""
+    """Serve the API of the catalog (or the --feed feeds) given, and follow its new versions.
+
+    Compiles first when given --feed, or when this network has no version built from the
+    catalog as it is now."""
     import uvicorn
 
     from transit.clock import clock_from_setting
@@ -123,17 +140,22 @@ def serve(
     except (CatalogError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
-    if feed or not Store(settings.data_dir).current_is_readable():
+    if feed or not _compiled(Store(settings.data_dir, cat.network), cat):
         _run_ingest(settings, cat, None)
     # Workers build their app from the environment: pass the settings on through it.
     os.environ["TRANSIT_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TRANSIT_NETWORK"] = cat.network
     os.environ["TRANSIT_CATALOG"] = str(settings.catalog)
     if settings.clock:
         os.environ["TRANSIT_CLOCK"] = settings.clock
     if settings.clock_running:
         os.environ["TRANSIT_CLOCK_RUNNING"] = "true"
+    # proxy_headers off: the client address comes from the peer, or from X-Forwarded-For of
+    # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
+    # local peer's header as uvicorn would take it by default.
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", server_header=False)
+                workers=workers, log_level="info", server_header=False,
+                proxy_headers=False)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

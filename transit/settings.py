@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +12,20 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """'10.0.0.1, 192.168.0.0/16 ::1' -> networks; ValueError naming a bad entry."""
+    out = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+    return tuple(out)
 
 
 def default_catalog() -> Path:
@@ -58,7 +74,11 @@ class Settings(BaseSettings):
         300, gt=0, description="A vehicle whose last position is older than this (by the "
         "service clock) leaves the map.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
-    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables.")
+    rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables. "
+                                       "Shared by every process when redis_url is set.")
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies (IPs or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For names the client; from any other peer the header is ignored.")
     reload_interval_s: float = Field(0.5, description="How often workers look for a new "
                                      "version (a file read; a publish is served this long "
                                      "after its answer, plus the time to load it).")
@@ -96,6 +116,13 @@ class Settings(BaseSettings):
         """`a,b` from the environment; a list as given in code."""
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a typo is an error at start, not a silently open door
         return value
 
 

@@ -24,9 +24,9 @@ from transit.accounts.scope import Principal
 from transit.api.auth import admin_access, get_db, operator_access
 from transit.api.problems import Problem, problems
 
-# Every route needs a key (401), of the right operator and role (403); 413: JSON body limit.
-router = APIRouter(prefix="/v1", tags=["operator accounts"],
-                   responses=problems(401, 403, 404, 409, 413))
+# Every route needs a key (401 without, 403 when it may not); a JSON body may not parse
+# (400) or be too large (413).
+router = APIRouter(prefix="/v1", tags=["operator accounts"], responses=problems(401, 403))
 KeyIdPath = Annotated[str, Path(max_length=100, description="A key's id (key_...)")]
 KeysManager = Annotated[Principal, Depends(operator_access(Permission.MANAGE_KEYS))]
 AuditReader = Annotated[Principal, Depends(operator_access(Permission.READ_AUDIT))]
@@ -39,6 +39,7 @@ def _problem(exc: service.AccountsError) -> Problem:
 
 
 @router.post("/operators", response_model=OperatorOut, status_code=201,
+             responses=problems(400, 409, 413),
              summary="Create an operator (admin key)")
 def create_operator(request: Request, body: OperatorCreate, actor: Admin) -> OperatorOut:
     try:
@@ -48,7 +49,7 @@ def create_operator(request: Request, body: OperatorCreate, actor: Admin) -> Ope
     return OperatorOut.of(info)
 
 
-@router.get("/operators/{operator_id}/keys", response_model=KeyList,
+@router.get("/operators/{operator_id}/keys", response_model=KeyList, responses=problems(404),
             summary="The operator's keys (prefix, role, created, last used, status)")
 def list_keys(request: Request, operator_id: str, actor: KeysManager) -> KeyList:
     now = datetime.now(UTC)
@@ -57,6 +58,7 @@ def list_keys(request: Request, operator_id: str, actor: KeysManager) -> KeyList
 
 
 @router.post("/operators/{operator_id}/keys", response_model=NewKeyOut, status_code=201,
+             responses=problems(400, 404, 409, 413),
              summary="Create a key for the operator; the answer shows it once")
 def create_key(request: Request, operator_id: str, body: KeyCreate,
                actor: KeysManager) -> NewKeyOut:
@@ -70,6 +72,7 @@ def create_key(request: Request, operator_id: str, body: KeyCreate,
 
 
 @router.delete("/operators/{operator_id}/keys/{key_id}", status_code=204,
+               responses=problems(404, 409),
                summary="Revoke a key: it stops working at once")
 def revoke_key(request: Request, operator_id: str, key_id: KeyIdPath,
                actor: KeysManager) -> Response:
@@ -81,6 +84,7 @@ def revoke_key(request: Request, operator_id: str, key_id: KeyIdPath,
 
 
 @router.post("/operators/{operator_id}/keys/{key_id}/rotate", response_model=NewKeyOut,
+             responses=problems(400, 404, 409, 413),
              status_code=201, summary="Replace a key; the old one works for a grace period")
 def rotate_key(request: Request, operator_id: str, key_id: KeyIdPath, actor: KeysManager,
                body: KeyRotate | None = None) -> NewKeyOut:
@@ -96,6 +100,7 @@ def rotate_key(request: Request, operator_id: str, key_id: KeyIdPath, actor: Key
 
 
 @router.get("/operators/{operator_id}/audit", response_model=AuditPageOut,
+            responses=problems(404),
             summary="The operator's audit log, newest first")
 def audit_log(
     request: Request, operator_id: str, actor: AuditReader,

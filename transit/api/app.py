@@ -6,7 +6,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
@@ -22,7 +24,7 @@ from transit.db.engine import Database, database_for
 from transit.db.jobs import Runner
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
-from transit.ingest.catalog import Catalog, load_catalog
+from transit.ingest.catalog import Catalog, load_catalog, served_network
 from transit.ingest.pipeline import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
@@ -96,10 +98,22 @@ def _on_load(db: Database) -> Callable[[Timetable], None]:
 
     def on_load(tt: Timetable) -> None:
         prepare(tt)
-        accounts.record_operators(db, ((o["id"], o["name"]) for o in tt.meta["operators"]),
-                                  "timetable")
+        try:
+            accounts.record_operators(db, ((o["id"], o["name"])
+                                           for o in tt.meta["operators"]), "timetable")
+        except SQLAlchemyError as exc:  # a database outage never holds back a new version
+            logging.getLogger("transit").warning("operators of %s not recorded: %s",
+                                                 tt.version, exc)
 
     return on_load
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
+    need it answer 503 and the rest of the API keeps serving."""
+    logging.getLogger("transit.api").warning("database unavailable: %s", exc)
+    return problems.problem_response(request, 503, "the database is unavailable; retry later",
+                                     {"Retry-After": "5"})
 
 
 def _catalog_or_empty(settings: Settings) -> Catalog:
@@ -112,11 +126,12 @@ def _catalog_or_empty(settings: Settings) -> Catalog:
         return Catalog(())
 
 
-def _start_publishing(app: FastAPI, settings: Settings, clock: Clock) -> Runner | None:
+def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: str
+                      ) -> Runner | None:
     """Feed versions: the service the feeds router uses, and the job runner of this process
     (validation and publishing never run in a request)."""
     limits = ingest_limits(settings, clock)
-    store = Store(settings.data_dir)
+    store = Store(settings.data_dir, network)
     releases = Releases(store, _catalog_or_empty(settings), clock,
                         keep=settings.feed_versions_kept, limits=limits,
                         lock=lambda: publish_lock(store.root, settings.redis_url,
@@ -141,10 +156,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _open_database(settings, app.state.db)
-        holder = TimetableHolder(Store(settings.data_dir), settings.reload_interval_s,
+        network = settings.network or served_network(settings.data_dir, settings.catalog)
+        holder = TimetableHolder(Store(settings.data_dir, network), settings.reload_interval_s,
                                  on_load=_on_load(app.state.db))
         app.state.holder = holder
-        runner = _start_publishing(app, settings, clock)
+        runner = _start_publishing(app, settings, clock, network)
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
             backend = RedisBackend(settings.redis_url, settings.redis_prefix,
@@ -173,6 +189,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     for router in (operators_router, accounts_router, feeds_router, stops_router,
                    departures_router, trips_router, journeys_router, live_router,
@@ -180,7 +197,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,
+                       redis_prefix=settings.redis_prefix,
+                       redis_timeout_s=settings.redis_timeout_s)
     app.add_middleware(health.MetricsMiddleware)
     if settings.cors_origins:  # outside the rate limit: a 429 must be readable by the page
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,13 +23,6 @@ bearer = HTTPBearer(auto_error=False, scheme_name="key",
                     "(`transit admin create-key`).")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="transit"'}
-_PROBLEM: dict[str, Any] = {"application/problem+json": {}}
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No key, or an unknown, expired or revoked key", "content": _PROBLEM},
-    403: {"description": "A key of another operator, or of a role without this right",
-          "content": _PROBLEM},
-    404: {"description": "Unknown operator (or key id)", "content": _PROBLEM},
-}
 OperatorIdPath = Annotated[str, Path(description="Operator id, e.g. BA")]
 
 

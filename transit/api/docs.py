@@ -38,25 +38,33 @@ def _page(response: HTMLResponse, extra: str = "") -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html, extra)})
 
 
+async def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    app: FastAPI = request.app
+    return _page(get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+        oauth2_redirect_url=None))
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    app: FastAPI = request.app
+    return _page(get_redoc_html(
+        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+        redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png", with_google_fonts=False),
+        extra="worker-src blob:")
+
+
 def install(app: FastAPI) -> None:
-    """Mount the assets and the two pages (the app is made with docs_url=redoc_url=None)."""
+    """Mount the assets and the two pages (the app is made with docs_url=redoc_url=None).
+
+    The pages are module functions reading `request.app`, never closures over `app`:
+    FastAPI caches every endpoint callable for the life of the process, and a closure would
+    keep each app (with its timetable's memory maps) alive with it."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _page(get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-            oauth2_redirect_url=None))
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _page(get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png", with_google_fonts=False),
-            extra="worker-src blob:")
+    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)

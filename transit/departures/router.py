@@ -73,4 +73,6 @@ async def departures_near(request: Request, ctx: ReadDep,
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
     board = service.board(tt, cand.astype(np.int64), start, window, limit, ctx.langs,
                           distances, live=ctx.live)
+    if not len(cand):
+        board["reason"] = f"no stop within {radius:g} m of {lat},{lon}"
     return _respond(request, board, at)

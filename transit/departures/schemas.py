@@ -10,7 +10,8 @@ Status = Literal["scheduled", "on_time", "delayed", "canceled", "skipped", "adde
 
 
 class Departure(BaseModel):
-    trip_id: str
+    trip_id: str = Field(description="For /v1/trips/{trip_id}. A run of a frequency-based "
+                         "trip is `OPERATOR:gtfs_trip_id@HH:MM:SS` (its start time)")
     route: RouteRef | None
     operator: str
     headsign: str
@@ -39,5 +40,10 @@ class LiveInfo(BaseModel):
 class DepartureBoard(BaseModel):
     at: str = Field(description="Start of the window, ISO 8601")
     until: str = Field(description="End of the window, ISO 8601")
+    reason: str | None = Field(None, description="Why the list is empty, when it is (e.g. "
+                               "no service at night, with the next departure's time)")
+    next_departure: str | None = Field(None, description="When the list is empty: the "
+                                       "scheduled time of the next departure at these stops "
+                                       "after the window (within 7 days), ISO 8601")
     realtime: LiveInfo
     departures: list[Departure]

@@ -121,9 +121,12 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
     known = tt.known_languages(langs)
     fresh_alerts = live.alerts if live.overlay.alerts else []
+    has_overrides = len(tt.columns.get("override_st", ())) > 0
     out = []
     for r in rows:
         stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
+        if r.trip >= 0 and has_overrides:  # stop_time_overrides.txt: the call's platform
+            platform = tt.call_platform(r.trip, r.pos, r.day)
         shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
         if r.trip >= 0:
             trip_id, route, route_json, op, headsign, wheelchair = trip_display(
@@ -152,8 +155,32 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
             "distance_m": None if distances is None else round(distances[r.stop], 1),
             "alerts": [a.model_dump() for a in alerts],
         })
+    board_json: dict[str, object] = {"at": iso(t0, tz0), "until": iso(t1, tz0),
+                                     "reason": None, "next_departure": None}
+    if not out:
+        board_json.update(_why_empty(tt, np.asarray(stops, dtype=np.int64), t0, t1, tz0,
+                                     window_min))
     stale = sorted({lv.operator for lv in (*live.overlay.trips.values(), *live.overlay.added)
                     if not fresh(lv, live.now, live.stale_after_s)})
     info = {"available": live.overlay.available, "reason": live.overlay.reason,
             "stale_operators": stale}
-    return {"at": iso(t0, tz0), "until": iso(t1, tz0), "realtime": info, "departures": out}
+    return {**board_json, "realtime": info, "departures": out}
+
+
+NEXT_HORIZON_DAYS = 7
+
+
+def _why_empty(tt: Timetable, stops: np.ndarray, t0: int, t1: int, tz: str,
+               window_min: int) -> dict[str, object]:
+    """`reason` and `next_departure` of an empty board (the demo at night, a stop whose
+    service has ended), so that an empty list is not mistaken for a fault. Only empty boards
+    pay for the look ahead."""
+    if not len(stops):
+        return {"reason": "no stop in the search area"}
+    after = next_departures(tt, stops, t1 + 1, t1 + NEXT_HORIZON_DAYS * 86400, 1)
+    if not after:
+        return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)} nor "
+                          f"in the {NEXT_HORIZON_DAYS} days after"}
+    nxt = iso(after[0].time_utc, tz)
+    return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)}; the next "
+                      f"is at {nxt}", "next_departure": nxt}

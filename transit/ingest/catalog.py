@@ -18,6 +18,7 @@ A TOML file (see feeds/catalog.toml):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -28,6 +29,7 @@ from typing import Any
 from transit.errors import CatalogError
 from transit.timetable.footpaths import FootpathRules
 from transit.timetable.stations import StationRules
+from transit.timetable.store import DEFAULT_NETWORK, Store
 
 OPERATOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -55,9 +57,37 @@ class Operator:
 
 @dataclass(frozen=True)
 class Catalog:
+    """The operators of one network. `network` names where its versions are kept in the
+    data directory: a server follows new versions of its own network only."""
+
     operators: tuple[Operator, ...]
     stations: StationRules = field(default_factory=StationRules)
     footpaths: FootpathRules = field(default_factory=FootpathRules)
+    network: str = DEFAULT_NETWORK
+
+    def fingerprint(self) -> str:
+        """What the compiled network was built from: operators, feed locations, rules."""
+        text = repr(([(o.id, o.gtfs, o.name, o.licence, o.url) for o in self.operators],
+                     self.stations, self.footpaths))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:40] or "x"
+
+
+def catalog_network(path: Path) -> str:
+    """The network of a catalog file: named after the file, keyed by its absolute path."""
+    resolved = str(path.expanduser().resolve())
+    return f"catalog-{_slug(path.stem)}-{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
+
+
+def feeds_network(feeds: list[Operator], base: str | None = None) -> str:
+    """The network of feeds given on the command line (added to a catalog's, if any)."""
+    key = "\n".join(sorted(f"{f.id}={f.gtfs}" for f in feeds))
+    digest = hashlib.sha256(f"{base or ''}\n{key}".encode()).hexdigest()[:8]
+    ids = _slug("-".join(sorted(f.id for f in feeds)))
+    return f"{base}+feeds-{ids}-{digest}" if base else f"feeds-{ids}-{digest}"
 
 def is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
@@ -128,6 +158,7 @@ def load_catalog(path: Path) -> Catalog:
         operators=tuple(ops),
         stations=_rules(StationRules, data.get("stations", {}), f"{path} [stations]"),
         footpaths=_rules(FootpathRules, data.get("footpaths", {}), f"{path} [footpaths]"),
+        network=catalog_network(path),
     )
 
 
@@ -144,7 +175,17 @@ def parse_feed_option(value: str) -> Operator:
 
 def with_feeds(catalog: Catalog | None, feeds: list[Operator]) -> Catalog:
     """Command-line feeds replace catalog operators of the same id, or are added."""
+    if not feeds:
+        return catalog or Catalog(operators=())
     base = catalog or Catalog(operators=())
     given = {f.id: f for f in feeds}
     merged = [given.pop(o.id, o) for o in base.operators] + list(given.values())
-    return Catalog(tuple(merged), base.stations, base.footpaths)
+    network = feeds_network(feeds, catalog.network if catalog else None)
+    return Catalog(tuple(merged), base.stations, base.footpaths, network)
+
+
+def served_network(data_dir: Path, catalog_path: Path) -> str:
+    """The network a server serves when not told (TRANSIT_NETWORK unset): its catalog's if
+    that was compiled in the data directory, else the default one."""
+    network = catalog_network(catalog_path)
+    return network if Store(data_dir, network).current_version() else DEFAULT_NETWORK

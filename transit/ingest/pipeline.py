@@ -26,7 +26,7 @@ from transit.ingest.validate import validate
 from transit.settings import Settings
 from transit.timetable.build import merge_parts
 from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.part import PART_FORMAT, Part, compile_part
+from transit.timetable.part import PART_FORMAT, Part, compile_part, part_is_current
 from transit.timetable.storage import Column
 from transit.timetable.store import Store
 
@@ -126,7 +126,8 @@ def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progr
         if name is None or (only is not None and op.id in only):
             continue
         part = store.load_part(op.id, name)
-        if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs:
+        if part.meta.get("format") != PART_FORMAT or part.meta.get("location") != op.gtfs \
+                or not part_is_current(part, limits.horizon):
             continue
         if only is None:  # reuse only what did not change
             paths[op.id] = materialize(op.id, op.gtfs, store.downloads_dir,
@@ -149,6 +150,8 @@ def _ingest_locked(catalog: Catalog, store: Store, only: list[str] | None, progr
     if log:
         log(f"merging {len(parts)} operators")
     columns, meta = merge_network(catalog, list(catalog.operators), parts)
+    meta["network"] = store.network
+    meta["catalog"] = catalog.fingerprint()
     t_merge = time.perf_counter()
     # Only now, with everything compiled, is anything made current.
     new_parts = {op_id: store.write_part(parts[op_id]) for op_id in read}

@@ -1,6 +1,7 @@
 """Read one operator's GTFS (zip or folder) with gtfs-kit, plus what gtfs-kit leaves out.
 
-gtfs-kit reads the standard tables; translations.txt (both layouts) is read here. When
+gtfs-kit reads the standard tables; translations.txt (both layouts) and the HAFAS extension
+stop_time_overrides.txt (platforms per call and service) are read here. When
 gtfs-kit cannot convert a column (a letter in stop_sequence), the table is read again as
 text to say which line and field is wrong, instead of passing on a bare pandas error.
 A zip is never handed to gtfs-kit as it is: transit.ingest.archive checks it and extracts
@@ -293,6 +294,10 @@ def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None,
                 FeedProblem(path.name, f"unreadable: {exc}", code="csv_parsing_failed")]
             raise FeedError(operator, problems) from exc
         tables = {name: _strip_ids(getattr(feed, name, None)) for name in gk_constants.DTYPES}
+        # HAFAS exports (SNCB) give each call's platform only here: per trip, stop_sequence
+        # and service_id, the platform stop it uses (as iRail reads them)
+        tables["stop_time_overrides"] = _strip_ids(
+            _read_text_table(src, "stop_time_overrides.txt"))
         return GtfsFeed(
             operator=operator,
             source=str(path),

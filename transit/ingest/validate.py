@@ -35,7 +35,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "sunday", "start_date", "end_date",
     ),
     "calendar_dates": ("service_id", "date", "exception_type"),
-    "transfers": ("from_stop_id", "to_stop_id", "transfer_type"),
+    "transfers": ("transfer_type",),
     "frequencies": ("trip_id", "start_time", "end_time", "headway_secs"),
 }
 UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
@@ -164,6 +164,14 @@ def _check_required_values(feed: GtfsFeed, c: _Collector) -> None:
             if col in df.columns and col not in ("arrival_time", "departure_time"):
                 c.rows(table, df, _blank(df[col]), col, "required value is empty",
                        "missing_required_field")
+    tf = feed.table("transfers")
+    if tf is not None and "transfer_type" in tf.columns:
+        # stops may be left out of in-seat rules (types 4 and 5) only
+        need = ~tf["transfer_type"].astype("string").str.strip().isin(["4", "5"])
+        for col in ("from_stop_id", "to_stop_id"):
+            blank = _blank(tf[col]) if col in tf.columns else pd.Series(True, index=tf.index)
+            c.rows("transfers", tf, need & blank, col, "required value is empty",
+                   "missing_required_field")
 
 
 def _check_refs(c: _Collector, child: str, df: pd.DataFrame | None, col: str,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -14,7 +16,7 @@ from transit.api.deps import (
 )
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
-from transit.journeys import places, service
+from transit.journeys import onboard, places, service
 from transit.journeys.schemas import JourneyList
 
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
@@ -27,9 +29,10 @@ PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
             responses=problems(404))
 def journeys(
     request: Request, tt: PreviewableTimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
-    from_: Annotated[str, Query(alias="from", min_length=1, max_length=80,
-                                description="stop id, station id, or lat,lon")],
     to: PlaceParam,
+    from_: Annotated[str | None, Query(alias="from", min_length=1, max_length=80,
+                                       description="stop id, station id, or lat,lon (or "
+                                       "from_trip)")] = None,
     depart_at: Annotated[str | None, Query(
         max_length=40, json_schema_extra=DATE_TIME,
         description="ISO 8601; without an offset, local time at the origin; default now")
@@ -51,18 +54,51 @@ def journeys(
     exclude_modes: Annotated[str | None, Query(max_length=200)] = None,
     operators: Annotated[str | None, Query(max_length=400)] = None,
     exclude_operators: Annotated[str | None, Query(max_length=400)] = None,
+    wheelchair_unknown: Annotated[bool, Query(description="with wheelchair: also stops and "
+                                  "trips whose access the feed leaves unknown (flagged)")
+                                  ] = False,
+    exclude_routes: Annotated[str | None, Query(max_length=2000, description="comma list "
+                              "of route ids never to ride")] = None,
+    exclude_stops: Annotated[str | None, Query(max_length=2000, description="comma list of "
+                             "stop or station ids: never board, alight or change there")
+                             ] = None,
+    exclude_passing: Annotated[bool, Query(description="with exclude_stops: use no trip "
+                               "that calls there at all (a closed station)")] = False,
+    via: Annotated[str | None, Query(min_length=1, max_length=80, description="stop or "
+                                     "station id the journey goes through")] = None,
+    via_min_stay: Annotated[int, Query(ge=0, le=600, description="minutes at the via "
+                                       "place (at least the change time between vehicles)")
+                            ] = 0,
+    from_trip: Annotated[str | None, Query(min_length=1, max_length=200, description="trip "
+                                           "id the rider is aboard at depart_at")] = None,
+    from_date: Annotated[date | None, Query(description="service date of from_trip (when "
+                                            "it runs at depart_at on several)")] = None,
 ) -> Response:
     if depart_at is not None and arrive_by is not None:
         raise invalid("arrive_by", "give depart_at or arrive_by, not both")
     if window and arrive_by is not None:
         raise invalid("window", "a window goes with depart_at")
+    if (from_ is None) == (from_trip is None):
+        raise invalid("from", "give from (a place) or from_trip (aboard a trip), one of them")
+    if from_trip is not None and (arrive_by is not None or window or via is not None):
+        raise invalid("from_trip", "from_trip goes with depart_at, without window or via")
+    if from_date is not None and from_trip is None:
+        raise invalid("from_date", "from_date goes with from_trip")
+    if via is not None and window:
+        raise invalid("via", "via goes with depart_at or arrive_by, without a window")
     detour = float(tt.meta["footpaths"]["detour"])
-    origin = places.resolve(tt, "from", from_, max_walk_m, walk_speed, detour)
+    origin = places.resolve(tt, "from", from_, max_walk_m, walk_speed, detour) \
+        if from_ is not None else places.Place("from", [], label=from_trip or "")
     destination = places.resolve(tt, "to", to, max_walk_m, walk_speed, detour)
-    ref = (destination if arrive_by else origin).stops
+    via_place = places.resolve(tt, "via", via, 0, walk_speed, detour) if via else None
+    if via_place is not None and via_place.is_coordinate:
+        raise invalid("via", "via is a stop or station id, not a coordinate")
+    ref = (destination if arrive_by or from_ is None else origin).stops
     tz = tt.timezones[int(tt.stop_tz[ref[0][0]])] if ref else "UTC"
     when = service.resolve_time(tt, arrive_by if arrive_by else depart_at,
                                 "arrive_by" if arrive_by else "depart_at", now, tz)
+    # searched (and echoed) in whole seconds, in the zone of the place the time is at
+    when = when.astimezone(ZoneInfo(tz)).replace(microsecond=0)
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,
         detour=detour, min_transfer_s=min_transfer_s, wheelchair=wheelchair,
@@ -70,7 +106,14 @@ def journeys(
         exclude_modes=service.parse_modes("exclude_modes", exclude_modes) or frozenset(),
         operators=service.parse_operators(tt, "operators", operators),
         exclude_operators=service.parse_operators(tt, "exclude_operators", exclude_operators)
-        or frozenset(), window_min=window)
+        or frozenset(), window_min=window, wheelchair_unknown=wheelchair_unknown,
+        exclude_routes=service.parse_routes(tt, "exclude_routes", exclude_routes),
+        exclude_stops=service.parse_stops(tt, "exclude_stops", exclude_stops),
+        exclude_passing=exclude_passing,
+        via_stops=tuple(s for s, _, _ in via_place.stops) if via_place else (),
+        via_min_stay_s=via_min_stay * 60)
+    aboard = onboard.locate(tt, from_trip, from_date, int(when.timestamp()), live) \
+        if from_trip is not None else None
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
-                          live)
+                          live, aboard)
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60)

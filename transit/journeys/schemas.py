@@ -43,6 +43,9 @@ class Leg(BaseModel):
                               "(same block): not a transfer")
     intermediate_stops: list[IntermediateStop] | None = None
     alerts: list[AlertRef] = Field(default_factory=list)
+    wheelchair_unknown: list[str] = Field(
+        default_factory=list, description="with wheelchair_unknown=true: ids of this leg's "
+        "trip and boarding/alighting stops whose wheelchair access the feed leaves unknown")
     geometry: dict[str, Any] = Field(description="GeoJSON LineString")
 
     model_config = {"populate_by_name": True}
@@ -54,6 +57,8 @@ class Journey(BaseModel):
     duration_s: int
     transfers: int
     walk_m: float
+    wheelchair_unknown: bool = Field(False, description="some leg's wheelchair access is "
+                                     "unknown (see the legs)")
     legs: list[Leg]
 
 

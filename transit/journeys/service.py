@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -12,12 +12,16 @@ import numpy as np
 from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
+from transit.journeys import transfer_rules
+from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
+from transit.journeys.via import plan_via
 from transit.realtime.overlay import NO_TIME, Alert, TripLive
 from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine
 from transit.routing.network import Network
+from transit.timetable.footpaths import NO_CHANGE
 from transit.timetable.geo import haversine_m
 from transit.timetable.modes import MODES, mode_of
 from transit.timetable.timetable import Timetable
@@ -29,12 +33,14 @@ def searcher_for(tt: Timetable) -> engine.Searcher:
 
 
 def warm_up_routing(tt: Timetable) -> None:
-    """Compile (or load from cache) the search kernels for this version's arrays."""
+    """Compile (or load from cache) the search kernels for this version's arrays, for every
+    kind of request (options only change the data the same kernels read)."""
     if tt.n_days and len(tt.ev_offsets) > 1:
         s = searcher_for(tt)
         q = engine.Query(origins=[(0, 0)], destinations=[(0, 0)], time=0, max_transfers=0)
         s.depart_at(q)
         s.arrive_by(q)
+        s.depart_in_range(q, 60)  # and the departures a window starts at
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,12 @@ class Options:
     operators: frozenset[str] | None = None
     exclude_operators: frozenset[str] = frozenset()
     window_min: int = 0
+    wheelchair_unknown: bool = False  # with wheelchair: unknown access allowed (flagged)
+    exclude_routes: frozenset[int] = frozenset()  # route indexes
+    exclude_stops: frozenset[int] = frozenset()  # stop indexes: no boarding, alighting
+    exclude_passing: bool = False  # and no trip calling at an excluded stop at all
+    via_stops: tuple[int, ...] = ()  # journeys through one of these stops (a place)
+    via_min_stay_s: int = 0
 
 
 def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
@@ -73,9 +85,50 @@ def parse_operators(tt: Timetable, param: str, value: str | None) -> frozenset[s
     return ops
 
 
+def parse_routes(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
+    """Route ids (`OP:route_id`, comma separated) as route indexes; unknown ones are 422."""
+    if not value:
+        return frozenset()
+    key = ("route_index",)
+    if key not in tt.cache:
+        tt.cache[key] = {r: i for i, r in enumerate(tt.strings("route_id").to_list())}
+    index: dict[str, int] = tt.cache[key]  # type: ignore[assignment]
+    out = set()
+    for r in (x.strip() for x in value.split(",")):
+        if r and r not in index:
+            raise invalid(param, f"unknown route {r!r} (route ids are OPERATOR:route_id)")
+        if r:
+            out.add(index[r])
+    return frozenset(out)
+
+
+def parse_stops(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
+    """Stop or station ids (comma separated) as the stop indexes they cover."""
+    if not value:
+        return frozenset()
+    out: set[int] = set()
+    for ident in (x.strip() for x in value.split(",")):
+        if not ident:
+            continue
+        s = tt.stop_index.get(ident)
+        if s is None:
+            raise invalid(param, f"unknown stop {ident!r}")
+        station = int(tt.stop_station[s])
+        members = tt.members_of_station(station) if int(tt.station_anchor[station]) == s \
+            else np.array([s])
+        for m in members:
+            m = int(m)
+            out.add(m)
+            out.update(int(c) for c in np.flatnonzero(np.asarray(tt.stop_parent) == m))
+    return frozenset(out)
+
+
 def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Filters as data: per trip and per stop, whether a journey may use it (None: all)."""
     trip_ok = None
     route_ok = np.ones(len(tt.route_type), np.bool_)
+    if opt.exclude_routes:
+        route_ok[list(opt.exclude_routes)] = False
     if opt.modes is not None or opt.exclude_modes:
         modes = np.array([mode_of(int(t)) for t in tt.route_type])
         if opt.modes is not None:
@@ -86,16 +139,37 @@ def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray |
         if opt.operators is not None:
             route_ok &= np.isin(ops, list(opt.operators))
         route_ok &= ~np.isin(ops, list(opt.exclude_operators))
-    if not route_ok.all() or opt.wheelchair:
+    # wheelchair: 1 accessible, 2 not, 0 unknown (strict: only 1; with unknown: not 2)
+    def access(values: np.ndarray) -> np.ndarray:
+        return values != 2 if opt.wheelchair_unknown else values == 1
+
+    if not route_ok.all() or opt.wheelchair or (opt.exclude_stops and opt.exclude_passing):
         trip_ok = route_ok[np.asarray(tt.trip_route)]
         if opt.wheelchair:
-            trip_ok &= np.asarray(tt.trip_wheelchair) == 1
-    stop_ok = (np.asarray(tt.stop_wheelchair_eff) == 1) if opt.wheelchair else None
+            trip_ok &= access(np.asarray(tt.trip_wheelchair))
+        if opt.exclude_stops and opt.exclude_passing:
+            trip_ok &= ~_trips_calling_at(tt, opt.exclude_stops)
+    stop_ok = access(np.asarray(tt.stop_wheelchair_eff)) if opt.wheelchair else None
+    if opt.exclude_stops:
+        stop_ok = np.ones(len(tt.stop_lat), np.bool_) if stop_ok is None else stop_ok
+        stop_ok[list(opt.exclude_stops)] = False
     return trip_ok, stop_ok
 
 
+def _trips_calling_at(tt: Timetable, stops: frozenset[int]) -> np.ndarray:
+    """Per trip: whether it calls at one of the stops (a trip of a pattern that does)."""
+    pso = np.asarray(tt.pattern_stop_offsets)
+    hit = np.isin(np.asarray(tt.pattern_stops), list(stops))
+    per_pattern = np.add.reduceat(hit.astype(np.int64), pso[:-1]) > 0 if len(hit) else \
+        np.zeros(len(pso) - 1, np.bool_)
+    per_pattern &= np.diff(pso) > 0
+    return per_pattern[np.asarray(tt.trip_pattern)]
+
+
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
-         opt: Options, langs: list[str], live: LiveContext | None = None) -> JourneyList:
+         opt: Options, langs: list[str], live: LiveContext | None = None,
+         aboard: Aboard | None = None) -> JourneyList:
+    """The journeys between two places (or from aboard a trip instance: `aboard`)."""
     searcher = searcher_for(tt)
     trip_ok, stop_ok = _masks(tt, opt)
     live_view, behind = (None, []) if live is None or not live.overlay.available else \
@@ -105,46 +179,152 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
                    "window_min": opt.window_min, "max_transfers": opt.max_transfers,
                    "max_walk_m": opt.max_walk_m, "access_stops": len(origin.stops),
                    "egress_stops": len(destination.stops)}
-    direct = _direct_walk(origin, destination, opt)
-    for place in (origin, destination):
+    if opt.via_stops:
+        search_info["via_min_stay_min"] = opt.via_min_stay_s // 60
+    if aboard is not None:
+        search_info["from_trip"] = tt.strings("trip_id")[aboard.trip]
+        search_info["from_date"] = tt.service_date(aboard.day).isoformat()
+    if aboard is None and _same_place(origin, destination):
+        return JourneyList(journeys=[], search=search_info, reason=(
+            "from and to are the same place: there is no journey to make"))
+    direct = None if aboard is not None or opt.via_stops else \
+        _direct_walk(origin, destination, opt)
+    for place in (destination,) if aboard is not None else (origin, destination):
         if not place.stops and direct is None:
             return JourneyList(journeys=[], search=search_info, reason=(
                 f"no stop within {opt.max_walk_m:g} m of {place.param} "
                 f"({place.lat},{place.lon})"))
+    # a footpath from an origin stop (or into a destination stop) is walking too: only when
+    # max_walk_m allows the longest of them
+    footpaths_ok = opt.max_walk_m >= _longest_footpath_m(tt)
     q = engine.Query(
         origins=[(s, w) for s, w, _ in origin.stops if stop_ok is None or stop_ok[s]],
         destinations=[(s, w) for s, w, _ in destination.stops if stop_ok is None or stop_ok[s]],
         time=t, max_transfers=opt.max_transfers, trip_ok=trip_ok, stop_ok=stop_ok,
-        extra_change_s=opt.min_transfer_s, walk_from_origins=not origin.is_coordinate,
-        walk_to_destinations=not destination.is_coordinate,
+        extra_change_s=opt.min_transfer_s,
+        walk_from_origins=not origin.is_coordinate and footpaths_ok,
+        walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
-    if arrive_by:
-        found = searcher.arrive_by(q)
-    elif opt.window_min:
-        found = searcher.depart_in_range(q, opt.window_min * 60)
-    else:
-        found = searcher.depart_at(q)
-    if origin.is_coordinate or destination.is_coordinate:
-        # walking to a stop and on from it is walking: the direct walk covers it
-        found = [j for j in found if j.trips > 0]
+    found = transfer_rules.allowed(tt, _search(searcher, tt, q, opt, arrive_by, aboard))
+    # walking instead of transit is one option, whenever one leaves: the direct walk (at the
+    # rider's speed), else a footpath between the two stops (for stops without coordinates)
+    walks = [j for j in found if j.trips == 0 and j.legs]
+    found = [j for j in found if j.trips > 0]
     journeys = [_journey(tt, j, origin, destination, opt, langs, behind) for j in found]
     alerts = live.alerts if live is not None else []  # the fresh ones, judged once
     if alerts:
         for j, jj in zip(journeys, found, strict=True):
             _attach_alerts(tt, j, jj, alerts, langs)
+    walk: Journey | None = None
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
-        journeys.append(_walk_only(tt, origin, destination, start, walk_s, direct[1]))
-        journeys = _pareto(journeys, arrive_by)
+        walk = _walk_only(tt, origin, destination, start, walk_s, direct[1], langs)
+    elif walks and not origin.is_coordinate and not destination.is_coordinate:
+        w = min(walks, key=lambda j: j.arrival - j.departure)
+        walk = _journey(tt, _at(w, t, arrive_by), origin, destination, opt, langs, behind)
+    journeys = _pareto(journeys, walk)
     journeys.sort(key=lambda j: (j.departure, j.arrival, j.transfers))
     reason = None if journeys else (
         "no connection found within the search bounds (transfers, time window, walking)")
     return JourneyList(journeys=journeys, reason=reason, search=search_info)
 
 
+def _search(searcher: engine.Searcher, tt: Timetable, q: engine.Query, opt: Options,
+            arrive_by: bool, aboard: Aboard | None) -> list[engine.Journey]:
+    """The search the request asks for: from aboard a trip, through a place, arriving by,
+    over a window of departures, or leaving at a time."""
+    if aboard is not None:
+        return plan_aboard(searcher, tt, q, aboard)
+    if opt.via_stops:
+        return plan_via(searcher, q, list(opt.via_stops), opt.via_min_stay_s, arrive_by)
+    if arrive_by:
+        found = searcher.arrive_by(q)
+    elif opt.window_min:
+        found = searcher.depart_in_range(q, opt.window_min * 60)
+    else:
+        found = searcher.depart_at(q)
+    return _prefer_transfer_points(searcher, tt, q, found, arrive_by, opt.window_min * 60)
+
+
+def _change_points(j: engine.Journey) -> list[tuple[int, int]]:
+    """(alighting stop, boarding stop) of each change between vehicles of a journey."""
+    out = []
+    last = None
+    for leg in j.legs:
+        if leg.kind != "trip":
+            continue
+        if last is not None and not leg.stay_seated:
+            out.append((last, leg.from_stop))
+        last = leg.to_stop
+    return out
+
+
+def _prefer_transfer_points(searcher: engine.Searcher, tt: Timetable, q: engine.Query,
+                            found: list[engine.Journey], arrive_by: bool, window_s: int
+                            ) -> list[engine.Journey]:
+    """Among journeys equal on departure, arrival and transfers, one changing only at the
+    transfer points transfers.txt recommends (type 0) or times (type 1). A second search
+    allowed to change only there (no other change, no other footpath) finds it, if any;
+    it runs only when the answer changes elsewhere and the feeds name such points."""
+    stop_pref = np.asarray(tt.stop_transfer_preferred)
+    fp_pref = np.asarray(tt.fp_preferred)
+    if not (stop_pref.any() or fp_pref.any()):
+        return found
+    off, to = np.asarray(tt.fp_offsets), np.asarray(tt.fp_to)
+
+    def preferred(a: int, b: int) -> bool:
+        if a == b:
+            return bool(stop_pref[a])
+        lo, hi = int(off[a]), int(off[a + 1])
+        hit = np.flatnonzero(to[lo:hi] == b)
+        return bool(len(hit) and fp_pref[lo + hit[0]])
+
+    if all(preferred(a, b) for j in found for a, b in _change_points(j)):
+        return found
+    key = ("preferred_transfers",)
+    if key not in tt.cache:
+        change = np.where(stop_pref > 0, np.asarray(tt.stop_change_s), NO_CHANGE)
+        tt.cache[key] = (np.ascontiguousarray(change.astype(np.int64)),
+                         engine.Footpaths.only(searcher.net, fp_pref > 0))
+    change, paths = tt.cache[key]  # type: ignore[misc]
+    q2 = replace(q, change_s=change, footpaths=paths)
+    if arrive_by:
+        other = searcher.arrive_by(q2)
+    elif window_s:
+        other = searcher.depart_in_range(q2, window_s)
+    else:
+        other = searcher.depart_at(q2)
+    better = {(j.departure, j.arrival, j.trips): j for j in other}
+    return [better.get((j.departure, j.arrival, j.trips), j) for j in found]
+
+
+def _same_place(a: Place, b: Place) -> bool:
+    """Places naming the same stop or station (or one of its platforms), or one point."""
+    if a.is_coordinate or b.is_coordinate:
+        return a.is_coordinate and b.is_coordinate and (a.lat, a.lon) == (b.lat, b.lon)
+    return a.label == b.label or bool({s for s, _, _ in a.stops} & {s for s, _, _ in b.stops})
+
+
+def _longest_footpath_m(tt: Timetable) -> float:
+    key = ("longest_footpath_m",)
+    if key not in tt.cache:
+        dist = np.asarray(tt.fp_distance_m)
+        tt.cache[key] = float(dist.max(initial=0.0)) * float(tt.meta["footpaths"]["detour"])
+    return tt.cache[key]  # type: ignore[return-value]
+
+
+def _at(j: engine.Journey, t: int, arrive_by: bool) -> engine.Journey:
+    """A walk-only journey moved to leave at t (arrive by t): a walk leaves at any time."""
+    shift = (t - j.arrival) if arrive_by else (t - j.departure)
+    legs = [engine.Leg(leg.kind, leg.from_stop, leg.to_stop, leg.departure + shift,
+                       leg.arrival + shift) for leg in j.legs]
+    return engine.Journey(legs, j.first_stop, j.last_stop, j.departure + shift,
+                          j.arrival + shift, 0)
+
+
 def _direct_walk(a: Place, b: Place, opt: Options) -> tuple[int, float] | None:
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None or opt.max_walk_m <= 0:
         return None
     metres = float(haversine_m(a.lat, a.lon, b.lat, b.lon)) * opt.detour
     if metres > opt.max_walk_m:
@@ -152,16 +332,30 @@ def _direct_walk(a: Place, b: Place, opt: Options) -> tuple[int, float] | None:
     return math.ceil(metres / opt.walk_speed), metres
 
 
-def _pareto(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
-    def key(j: Journey) -> tuple[int, int]:
-        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
-        return t, j.transfers
+def _pareto(journeys: list[Journey], walk: Journey | None) -> list[Journey]:
+    """The journeys no other one dominates on (later departure, earlier arrival, fewer
+    transfers), one of each. A walk leaves whenever one likes, so it dominates every
+    journey that takes at least as long; it is itself dominated by a journey with no
+    transfer leaving no earlier and arriving no later."""
 
-    keep = []
-    for j in journeys:
-        kj = key(j)
-        if not any(key(o) <= kj and key(o) != kj for o in journeys):
-            keep.append(j)
+    def key(j: Journey) -> tuple[int, int, int]:
+        return _unix(j.departure), _unix(j.arrival), j.transfers
+
+    def beats(o: tuple[int, int, int], k: tuple[int, int, int]) -> bool:
+        return o[0] >= k[0] and o[1] <= k[1] and o[2] <= k[2] and o != k
+
+    keys = [key(j) for j in journeys]
+    keep: list[Journey] = []
+    seen: set[tuple[int, int, int]] = set()
+    for j, k in zip(journeys, keys, strict=True):
+        if k in seen or any(beats(o, k) for o in keys):
+            continue
+        if walk is not None and j.duration_s >= walk.duration_s:
+            continue
+        seen.add(k)
+        keep.append(j)
+    if walk is not None and not any(beats(key(o), key(walk)) for o in keep):
+        keep.append(walk)
     return keep
 
 
@@ -173,10 +367,11 @@ def _tz(tt: Timetable, stop: int) -> str:
     return tt.timezones[int(tt.stop_tz[stop])]
 
 
-def _stop_place(tt: Timetable, s: int, langs: list[str]) -> LegPlace:
+def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
+                ) -> LegPlace:
     lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
     return LegPlace(stop_id=tt.strings("stop_id")[s], name=tt.translated("stop_name", s, langs),
-                    platform=tt.strings("stop_platform")[s] or None,
+                    platform=platform or tt.strings("stop_platform")[s] or None,
                     lat=None if math.isnan(lat) else round(lat, 7),
                     lon=None if math.isnan(lon) else round(lon, 7))
 
@@ -237,7 +432,7 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     inter = []
     for k in range(leg.board_pos + 1, leg.alight_pos):
         s = int(tt.pattern_stops[lo + k])
-        p = _stop_place(tt, s, langs)
+        p = _stop_place(tt, s, langs, tt.call_platform(t, k, leg.day))
         inter.append(IntermediateStop(
             stop_id=p.stop_id or "", name=p.name, platform=p.platform,
             arrival=iso(base + int(tt.st_arr[st0 + k]), _tz(tt, s)),
@@ -245,8 +440,10 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     r = int(tt.trip_route[t])
     route = route_ref(tt, r, langs)
     return Leg.model_validate({
-        "mode": route.mode, "from": _stop_place(tt, leg.from_stop, langs),
-        "to": _stop_place(tt, leg.to_stop, langs),
+        "mode": route.mode,
+        "from": _stop_place(tt, leg.from_stop, langs,
+                            tt.call_platform(t, leg.board_pos, leg.day)),
+        "to": _stop_place(tt, leg.to_stop, langs, tt.call_platform(t, leg.alight_pos, leg.day)),
         "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
         "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
         "duration_s": leg.arrival - leg.departure, "trip_id": tt.strings("trip_id")[t],
@@ -320,22 +517,45 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
                               arr, arr + walk[0], walk[1], _tz(tt, j.last_stop)))
         arr += walk[0]
     tz = _tz(tt, j.first_stop)
+    unknown = False
+    if opt.wheelchair and opt.wheelchair_unknown:
+        for out, leg in zip([x for x in legs if x.trip_id is not None],
+                            [x for x in j.legs if x.kind == "trip"], strict=True):
+            out.wheelchair_unknown = _unknown_access(tt, leg)
+            unknown = unknown or bool(out.wheelchair_unknown)
     return Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
                    duration_s=arr - dep, transfers=j.transfers,
-                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1), legs=legs)
+                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
+                   wheelchair_unknown=unknown, legs=legs)
 
 
-def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float
-               ) -> Journey:
+def _unknown_access(tt: Timetable, leg: engine.Leg) -> list[str]:
+    """Ids of the leg's trip and of the stops it boards and leaves at whose wheelchair
+    access the feed leaves unknown (0)."""
+    out = []
+    if leg.trip >= 0 and int(tt.trip_wheelchair[leg.trip]) == 0:
+        out.append(tt.strings("trip_id")[leg.trip])
+    for s in (leg.from_stop, leg.to_stop):
+        if int(tt.stop_wheelchair_eff[s]) == 0 and not (leg.stay_seated and s == leg.from_stop):
+            out.append(tt.strings("stop_id")[s])
+    return out
+
+
+def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float,
+               langs: list[str]) -> Journey:
     near = a.stops[0][0] if a.stops else (b.stops[0][0] if b.stops else None)
     tz = _tz(tt, near) if near is not None else "UTC"
-    pa = LegPlace(stop_id=a.label or None, name=a.label or f"{a.lat},{a.lon}", platform=None,
-                  lat=a.lat, lon=a.lon)
-    pb = LegPlace(stop_id=b.label or None, name=b.label or f"{b.lat},{b.lon}", platform=None,
-                  lat=b.lat, lon=b.lon)
-    leg = _walk_leg(pa, pb, start, start + walk_s, metres, tz)
+    leg = _walk_leg(_named_place(tt, a, langs), _named_place(tt, b, langs), start,
+                    start + walk_s, metres, tz)
     return Journey(departure=leg.departure, arrival=leg.arrival, duration_s=walk_s,
                    transfers=0, walk_m=round(metres, 1), legs=[leg])
+
+
+def _named_place(tt: Timetable, place: Place, langs: list[str]) -> LegPlace:
+    """A stop or station as legs show it (id, name, platform); a point by its coordinates."""
+    if place.is_coordinate:
+        return _point_place(place)
+    return _stop_place(tt, tt.stop_index[place.label], langs)
 
 
 def resolve_time(tt: Timetable, value: str | None, param: str, now: datetime, tz: str

@@ -154,8 +154,7 @@ def _republished(live: LiveState, op: str, kind: str, now: int
                  ) -> Callable[[pb.FeedEntity, int], bool]:
     """Entities with implausible values are not passed on, nor vehicles that stopped
     reporting (as on /v1/vehicles)."""
-    result = live.overlay().results.get((op, kind))
-    invalid = result.invalid if result is not None else set()
+    invalid = live.invalid_ids(op, kind)
     max_age = live.limits.vehicle_max_age_s
 
     def keep(e: pb.FeedEntity, header_ts: int) -> bool:

@@ -246,7 +246,6 @@ class RedisBackend:
             pubsub = self.client.pubsub()
             try:
                 self._subscribe(pubsub)
-                self.client.connection_pool.disconnect()  # sockets of a Redis gone before
                 self.breaker.reset()
                 if self._on_up:
                     self._on_up()

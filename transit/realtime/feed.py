@@ -22,6 +22,11 @@ def parse(data: bytes) -> pb.FeedMessage:
     if not msg.HasField("header") or not msg.header.gtfs_realtime_version:
         raise RealtimeFeedError(
             "not a GTFS-Realtime FeedMessage: header.gtfs_realtime_version is missing")
+    if not msg.IsInitialized():  # the parser lets required fields go missing
+        missing = msg.FindInitializationErrors()
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise RealtimeFeedError("not a GTFS-Realtime FeedMessage: required fields missing: "
+                                f"{', '.join(missing[:5])}{more}")
     return msg
 
 

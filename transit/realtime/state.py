@@ -111,6 +111,12 @@ class LiveState:
             stored = []
         return stored or list(KINDS)
 
+    def invalid_ids(self, op: str, kind: str) -> set[str]:
+        """Ids of the entities of implausible values in the feed last applied (also while
+        the store is unavailable): not republished."""
+        r = self._results.get((op, kind))
+        return set(r.invalid) if r is not None else set()
+
     def status(self, op: str) -> list[FeedStatus]:
         out = []
         for kind in APPLY:
@@ -207,15 +213,14 @@ class LiveState:
         self._overlay = Overlay.unavailable(reason)
 
     def came_up(self) -> None:
-        """The store is reachable (again): write back what it lost, then read it all."""
-        was_down = self._down_reason is not None
+        """The store is reachable (again) and followed: write back what it lost, then read
+        it all (changes published before the subscription was made were not heard)."""
         try:
-            restored = self.restore_held()
-            if was_down or self._version is None or restored:
-                self._down_reason = None
-                self.reload_all()
-                with self._lock:
-                    self._swap()
+            self.restore_held()
+            self._down_reason = None
+            self.reload_all()
+            with self._lock:
+                self._swap()
         except Exception as exc:
             log.warning("live data not restored: %s: %s", type(exc).__name__, exc)
             self.went_down(f"live data unavailable: {describe(exc)}")

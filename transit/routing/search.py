@@ -35,6 +35,39 @@ class Query:
     walk_to_destinations: bool = True  # footpaths into destination stops (not coordinates)
     max_duration_s: int = 24 * 3600
     live: LiveTrips | None = None  # live trip instances; None: the schedule only
+    # restrictions for a second look at ties (see `Footpaths.only`): change time per stop
+    # (in place of the network's) and the footpaths that may be walked
+    change_s: np.ndarray | None = None
+    footpaths: Footpaths | None = None
+
+
+@dataclass(frozen=True)
+class Footpaths:
+    """Footpaths as the kernels read them, outgoing and incoming (CSR, read-only)."""
+
+    offsets: np.ndarray
+    to: np.ndarray
+    duration_s: np.ndarray
+    in_offsets: np.ndarray
+    in_from: np.ndarray
+    in_duration_s: np.ndarray
+
+    @classmethod
+    def only(cls, net: Network, keep: np.ndarray) -> Footpaths:
+        """The network's footpaths where `keep` (per footpath) holds."""
+        n = net.n_stops
+        src = np.repeat(np.arange(n), np.diff(net.fp_offsets))[keep]
+        to = np.asarray(net.fp_to)[keep]
+        dur = np.asarray(net.fp_duration_s)[keep]
+        order = np.lexsort((src, to))
+        arrays = (np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64),
+                  np.ascontiguousarray(to), np.ascontiguousarray(dur),
+                  np.r_[0, np.cumsum(np.bincount(to, minlength=n))].astype(np.int64),
+                  np.ascontiguousarray(src[order].astype(np.asarray(net.fpi_from).dtype)),
+                  np.ascontiguousarray(dur[order]))
+        for a in arrays:
+            a.setflags(write=False)
+        return cls(*arrays)
 
 
 @dataclass(frozen=True)
@@ -176,8 +209,8 @@ class Searcher:
             net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
             net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
             net.trip_service, net.st_arr, net.st_dep, net.service_days, net.tz_reference_utc,
-            *self._alight_at, net.fpi_offsets, net.fpi_from,
-            net.fpi_duration_s, change, trip_ok, stop_ok, np.int64(net.max_days_back),
+            *self._alight_at, *self._footpaths(q, False), change, trip_ok, stop_ok,
+            np.int64(net.max_days_back),
             dests, egress, np.int64(q.time), q.walk_to_destinations, q.walk_from_origins,
             access,
             np.int64(q.time - q.max_duration_s), net.trip_pattern, dep_trip, dep_walk, latest,
@@ -241,11 +274,22 @@ class Searcher:
     # -- forward
     def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         net = self.net
-        trip_ok = q.trip_ok if q.trip_ok is not None else self._all_trips
-        stop_ok = q.stop_ok if q.stop_ok is not None else self._all_stops
-        change = self._change_s if not q.extra_change_s else \
-            net.stop_change_s.astype(np.int64) + q.extra_change_s
+        # every array read-only, like those of the warm-up: numba compiles a variant per
+        # array type, and a writable mask would cost a compilation on its first request
+        trip_ok = _read_only(q.trip_ok) if q.trip_ok is not None else self._all_trips
+        stop_ok = _read_only(q.stop_ok) if q.stop_ok is not None else self._all_stops
+        base = net.stop_change_s if q.change_s is None else q.change_s
+        change = self._change_s if not q.extra_change_s and q.change_s is None else \
+            _frozen(np.asarray(base, np.int64) + q.extra_change_s)
         return trip_ok, stop_ok, change
+
+    def _footpaths(self, q: Query, forward: bool) -> tuple[np.ndarray, ...]:
+        net, fp = self.net, q.footpaths
+        if forward:
+            return (net.fp_offsets, net.fp_to, net.fp_duration_s) if fp is None else (
+                fp.offsets, fp.to, fp.duration_s)
+        return (net.fpi_offsets, net.fpi_from, net.fpi_duration_s) if fp is None else (
+            fp.in_offsets, fp.in_from, fp.in_duration_s)
 
     def _live(self, q: Query, trip_ok: np.ndarray) -> tuple[LiveTrips, tuple[np.ndarray, ...]]:
         live = q.live or self._no_live
@@ -264,10 +308,10 @@ class Searcher:
         if trip_ok is self._all_trips and cached is not None and cached[0] is live:
             ok = cached[1]
         else:
-            ok = trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] & \
-                ~live.trip_has_rt[second]
+            ok = _frozen(trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] &
+                         ~live.trip_has_rt[second])
             if trip_ok is self._all_trips:  # the same for every unfiltered query on `live`
-                self._thr_ok_unfiltered = (live, _frozen(ok))
+                self._thr_ok_unfiltered = (live, ok)
         return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
                 net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
                 net.thr_pattern_base,
@@ -290,7 +334,7 @@ class Searcher:
             net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
             net.trip_service, net.trip_next_in_block, net.st_arr, net.st_dep,
             net.service_days, net.tz_reference_utc, *self._board_at,
-            net.fp_offsets, net.fp_to, net.fp_duration_s, change, trip_ok, stop_ok,
+            *self._footpaths(q, True), change, trip_ok, stop_ok,
             np.int64(net.max_days_back), origins, access, np.int64(t_start),
             q.walk_from_origins, q.walk_to_destinations, egress,
             np.int64(t_start + q.max_duration_s), net.trip_pattern,
@@ -340,6 +384,10 @@ class Searcher:
         return Leg("trip", int(live.stops[o + board]), int(live.stops[o + alight]),
                    int(live.dep[o + board]), int(live.arr[o + alight]), int(live.trip[inst]),
                    int(live.day[inst]), board, alight, False, inst)
+
+    def trip_leg(self, trip: int, day: int, board: int, alight: int) -> Leg:
+        """A ride on a trip instance between two positions, at the timetable's times."""
+        return self._trip_leg(trip, day, board, alight, False)
 
     def _trip_leg(self, trip: int, day: int, board: int, alight: int, seated: bool) -> Leg:
         return Leg("trip", self._stop_at(trip, board), self._stop_at(trip, alight),
@@ -434,6 +482,15 @@ def _pareto(journeys: list[Journey], cost: Callable[[Journey], int]) -> list[Jou
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)
     return a
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a caller's array (the caller's own stays writable)."""
+    if not a.flags.writeable:
+        return a
+    v = a.view()
+    v.setflags(write=False)
+    return v
 
 
 def _settle_walks(legs: list[Leg]) -> list[Leg]:

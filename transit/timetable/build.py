@@ -26,12 +26,15 @@ from transit.timetable.timetable import FORMAT
 
 # Which table each column belongs to (by prefix) and which table its values index into.
 TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",
-          "transfer", "shape", "shape_pt")
+          "transfer", "shape", "shape_pt", "override")
 REFERENCES = {
     "route_agency": "agency", "stop_parent": "stop", "pattern_stops": "stop",
     "trip_route": "route", "trip_service": "service", "trip_pattern": "pattern",
     "trip_st_start": "st", "transfer_from": "stop", "transfer_to": "stop",
-    "trip_shape": "shape",
+    "transfer_from_route": "route", "transfer_to_route": "route",
+    "transfer_from_trip": "trip", "transfer_to_trip": "trip",
+    "trip_shape": "shape", "override_st": "st", "override_service": "service",
+    "override_stop": "stop",
 }
 CSR_OFFSETS = {"pattern_stop_offsets": "pattern_stop", "pattern_trip_offsets": "trip",
                "shape_pt_offsets": "shape_pt"}
@@ -45,7 +48,7 @@ def _sizes(cols: dict[str, Column]) -> dict[str, int]:
         "trip": len(cols["trip_id"]), "pattern": len(cols["pattern_stop_offsets"]) - 1,
         "pattern_stop": len(cols["pattern_stops"]), "st": len(cols["st_arr"]),
         "transfer": len(cols["transfer_from"]), "shape": len(cols["shape_id"]),
-        "shape_pt": len(cols["shape_pt_lat"]),
+        "shape_pt": len(cols["shape_pt_lat"]), "override": len(cols["override_st"]),
     }
 
 
@@ -57,7 +60,7 @@ def _table_of(name: str) -> str:
     if base == "shape_pt_offsets":
         return "shape"
     for t in ("pattern", "shape_pt", "shape", "service", "agency", "route", "stop", "trip",
-              "st", "transfer"):
+              "st", "transfer", "override"):
         if base.startswith(t + "_"):
             return "pattern_stop" if t == "pattern" else t
     raise KeyError(name)
@@ -137,12 +140,19 @@ def merge_parts(
     cols["station_members"] = reg.members
     cols["station_member_rule"] = reg.member_rule
 
-    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"]),
-                         np.asarray(cols["transfer_to"]), np.asarray(cols["transfer_type"]),
-                         np.asarray(cols["transfer_min_s"]), footpath_rules)
+    # stop rules only: a rule for some routes or trips is no footpath for all of them
+    general = np.ones(len(cols["transfer_from"]), np.bool_)
+    for name in ("transfer_from_route", "transfer_to_route", "transfer_from_trip",
+                 "transfer_to_trip"):
+        general &= np.asarray(cols[name]) < 0
+    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"])[general],
+                         np.asarray(cols["transfer_to"])[general],
+                         np.asarray(cols["transfer_type"])[general],
+                         np.asarray(cols["transfer_min_s"])[general], footpath_rules)
     cols["fp_offsets"], cols["fp_to"], cols["fp_duration_s"] = fp.offsets, fp.to, fp.duration_s
     cols["fp_distance_m"], cols["fp_kind"], cols["stop_change_s"] = fp.distance_m, fp.kind, \
         fp.change_s
+    cols["fp_preferred"], cols["stop_transfer_preferred"] = fp.preferred, fp.stop_preferred
 
     cols.update(build_events(
         len(stop_names), np.asarray(cols["pattern_stop_offsets"]),

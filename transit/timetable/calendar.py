@@ -39,8 +39,8 @@ class ServiceHorizon:
     Every compiled day costs a bit per service and 8 bytes per time zone, and a calendar
     written as 19000101-99991231 would make thousands of years of them (a 25 MB version
     from a 0.5 MB feed). A feed whose period is longer than the horizon is compiled from
-    `days_before` the clock's date to `days_after` it (clamped to the feed's own period);
-    a shorter feed is compiled whole, wherever it lies in time.
+    `days_before` the clock's date to `days_after` it (slid into the feed's own period); a
+    shorter feed is compiled whole, wherever it lies in time.
     """
 
     days_before: int = 1096
@@ -48,11 +48,15 @@ class ServiceHorizon:
     today: date | None = None  # the service clock's date; None: the system's
 
     def window(self, first: int, last: int) -> tuple[int, int]:
-        if last - first + 1 <= self.days_before + self.days_after + 1:
+        """The days to compile: the whole span when it fits, else a horizon-long window
+        around the clock's date, slid to lie within the span (a feed that ended before the
+        clock's date keeps its last days)."""
+        length = self.days_before + self.days_after + 1
+        if last - first + 1 <= length:
             return first, last
-        today = day_number(self.today or date.today())
-        anchor = min(max(today, first), last)
-        return max(anchor - self.days_before, first), min(anchor + self.days_after, last)
+        lo = day_number(self.today or date.today()) - self.days_before
+        lo = min(max(lo, first), last - length + 1)
+        return lo, lo + length - 1
 
 
 def feed_span(calendar: pd.DataFrame | None, calendar_dates: pd.DataFrame | None

@@ -27,7 +27,7 @@ from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 2
+PART_FORMAT = 4
 
 
 @dataclass
@@ -89,6 +89,30 @@ def _expand_frequencies(
     return trips, frame, frame["_arr"].to_numpy(np.int32), frame["_dep"].to_numpy(np.int32)
 
 
+def _overrides(ov: pd.DataFrame | None, tids: list[str], counts: np.ndarray,
+               st_seq: np.ndarray, service_of: dict[str, int], stop_of: dict[str, int]
+               ) -> dict[str, Column]:
+    """The rows of stop_time_overrides.txt that name a known call, service and stop, as
+    (stop time row, service, stop), sorted by row."""
+    empty = {"override_st": np.zeros(0, np.int64), "override_service": np.zeros(0, np.int32),
+             "override_stop": np.zeros(0, np.int32)}
+    need = {"trip_id", "stop_sequence", "service_id", "stop_id"}
+    if ov is None or not len(ov) or not need <= set(ov.columns) or not len(tids):
+        return empty
+    calls = pd.DataFrame({"trip_id": np.repeat(np.array(tids, dtype=object), counts),
+                          "seq": st_seq.astype(np.int64)})
+    calls["row"] = np.arange(len(calls), dtype=np.int64)
+    seq = pd.to_numeric(ov["stop_sequence"].astype("string").str.strip(), errors="coerce")
+    rows = pd.DataFrame({"trip_id": ov["trip_id"].astype(str), "seq": seq,
+                         "service": ov["service_id"].astype("string").str.strip().map(service_of),
+                         "stop": ov["stop_id"].astype(str).map(stop_of)}).dropna()
+    rows["seq"] = rows["seq"].astype(np.int64)
+    hit = rows.merge(calls, on=["trip_id", "seq"]).sort_values("row", kind="stable")
+    return {"override_st": hit["row"].to_numpy(np.int64),
+            "override_service": hit["service"].to_numpy(np.int32),
+            "override_stop": hit["stop"].to_numpy(np.int32)}
+
+
 def _shapes(shapes: pd.DataFrame | None) -> tuple[list[str], dict[str, Column]]:
     """Shape points as a CSR over shapes (float32 degrees: about 0.5 m, plenty for maps)."""
     needed = {"shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"}
@@ -126,11 +150,15 @@ def _translations(feed: GtfsFeed, table: str, field: str, keys: list[str], value
     return out
 
 
-def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[int, int] | None:
-    """The days to compile; a period longer than the horizon is cut, with a warning."""
+Days = tuple[int, int]
+
+
+def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[Days | None, Days | None]:
+    """The feed's period and the days to compile: a period longer than the horizon is cut,
+    with a warning."""
     span = feed_span(feed.table("calendar"), feed.table("calendar_dates"))
     if span is None:
-        return None
+        return None, None
     window = horizon.window(*span)
     if window != span:
         d = from_day_number
@@ -140,7 +168,17 @@ def _bounded_period(feed: GtfsFeed, horizon: ServiceHorizon) -> tuple[int, int] 
             f"(TRANSIT_SERVICE_DAYS_BEFORE={horizon.days_before} / "
             f"TRANSIT_SERVICE_DAYS_AFTER={horizon.days_after} around the clock's date)",
             code="service_period_cut", severity="warning"))
-    return window
+    return span, window
+
+
+def part_is_current(part: Part, horizon: ServiceHorizon) -> bool:
+    """Whether a reused part still covers the days the horizon would compile now (a part
+    cut by the horizon is compiled again when the clock's date moves its window)."""
+    span = part.meta.get("service_span")
+    if span is None:
+        return True
+    first, last = horizon.window(*span)
+    return (first, last - first + 1) == (part.meta["first_day"], part.meta["n_days"])
 
 
 def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None,
@@ -203,9 +241,11 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     cols["stop_tz"] = np.where(inherited >= 0, inherited, default_tz).astype(np.int16)
 
     # -- services
-    service_ids = sorted(set(_s(trips, "service_id")))
+    ov = feed.table("stop_time_overrides")
+    ov_services = _s(ov, "service_id") if ov is not None else []
+    service_ids = sorted(set(_s(trips, "service_id")) | set(filter(None, ov_services)))
     calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
-    window = _bounded_period(feed, horizon or ServiceHorizon())
+    span, window = _bounded_period(feed, horizon or ServiceHorizon())
     first_day, active = service_days(service_ids, calendar, calendar_dates, window)
     cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
     cols["service_days"] = pack_days(active)
@@ -299,19 +339,38 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     cols["trip_tz"] = agency_tz_arr[route_agency_arr[trip_route]] \
         if n_trips else np.zeros(0, np.int16)
 
-    # -- transfers.txt (footpaths and minimum change times given by the operator)
+    # -- transfers.txt (footpaths, minimum change times, trip- and route-specific rules and
+    # in-seat transfers given by the operator); -1 where a rule leaves a field empty
     tf = feed.table("transfers")
+    names = ("transfer_from", "transfer_to", "transfer_from_route", "transfer_to_route",
+             "transfer_from_trip", "transfer_to_trip")
     if tf is not None and len(tf):
-        f = np.array([stop_of.get(s, -1) for s in _s(tf, "from_stop_id")], dtype=np.int32)
-        t = np.array([stop_of.get(s, -1) for s in _s(tf, "to_stop_id")], dtype=np.int32)
-        keep = (f >= 0) & (t >= 0)
-        cols["transfer_from"], cols["transfer_to"] = f[keep], t[keep]
+        new_trip = {tid: i for i, tid in enumerate(tids)}
+
+        def ref(field: str, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+            """Indexes of a column, and which rows name something unknown."""
+            values = _s(tf, field)
+            out = np.array([index.get(v, -1) if v else -1 for v in values], dtype=np.int32)
+            return out, np.array([bool(v) for v in values]) & (out < 0)
+
+        refs = [ref("from_stop_id", stop_of), ref("to_stop_id", stop_of),
+                ref("from_route_id", route_of), ref("to_route_id", route_of),
+                ref("from_trip_id", new_trip), ref("to_trip_id", new_trip)]
+        # a rule naming something the feed does not have applies to nothing
+        keep = ~np.any([bad for _, bad in refs], axis=0)
+        for name, (values, _) in zip(names, refs, strict=True):
+            cols[name] = values[keep]
         cols["transfer_type"] = _i(tf, "transfer_type", 0, np.int8)[keep]
         cols["transfer_min_s"] = _i(tf, "min_transfer_time", -1, np.int32)[keep]
     else:
-        for name, dt in (("transfer_from", np.int32), ("transfer_to", np.int32),
-                         ("transfer_type", np.int8), ("transfer_min_s", np.int32)):
-            cols[name] = np.zeros(0, dtype=dt)
+        for name in names:
+            cols[name] = np.zeros(0, dtype=np.int32)
+        cols["transfer_type"] = np.zeros(0, dtype=np.int8)
+        cols["transfer_min_s"] = np.zeros(0, dtype=np.int32)
+
+    # -- stop_time_overrides.txt: the platform (a stop) of a call on some service days
+    cols.update(_overrides(feed.table("stop_time_overrides"), tids, new_counts,
+                           np.asarray(cols["st_seq"]), service_of, stop_of))
 
     # -- translations
     languages: set[str] = set()
@@ -335,6 +394,7 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
         "timezones": timezones,
         "first_day": first_day,
         "n_days": int(active.shape[1]),
+        "service_span": list(span) if span else None,
         "languages": sorted(languages),
         "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
         "warnings": [str(w) for w in feed.warnings],

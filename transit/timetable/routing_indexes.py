@@ -54,7 +54,37 @@ def _stop_patterns(n_stops: int, offsets: np.ndarray, stops: np.ndarray, prefix:
 
 def _block_continuations(cols: dict[str, Column]) -> np.ndarray:
     """For each trip, the trip of the same block (same operator and block_id) that starts
-    where it ends, no earlier than it arrives, and soonest after: a rider stays seated."""
+    where it ends, no earlier than it arrives, and soonest after: a rider stays seated.
+    transfers.txt overrides it: an in-seat transfer (type 4) from one trip to another that
+    starts where it ends, no earlier, on the same service, makes that the continuation
+    (blocks or not); type 5 (alight and board again) removes a continuation."""
+    nxt = _same_block_continuations(cols)
+    # transfers.txt: type 4 (in-seat) joins two trips, type 5 forbids staying seated
+    typ = np.asarray(cols["transfer_type"])
+    a, b = np.asarray(cols["transfer_from_trip"]), np.asarray(cols["transfer_to_trip"])
+    pso = np.asarray(cols["pattern_stop_offsets"])
+    pstops = np.asarray(cols["pattern_stops"])
+    tp = np.asarray(cols["trip_pattern"])
+    st0 = np.asarray(cols["trip_st_start"])
+    arr, dep = np.asarray(cols["st_arr"]), np.asarray(cols["st_dep"])
+    svc = np.asarray(cols["trip_service"])
+    for i in np.flatnonzero(((typ == 4) | (typ == 5)) & (a >= 0) & (b >= 0)):
+        t, u = int(a[i]), int(b[i])
+        if typ[i] == 5:
+            if nxt[t] == u:
+                nxt[t] = -1
+            continue
+        n_st = pso[tp[t] + 1] - pso[tp[t]]
+        # the vehicle goes on from where the first trip ends, on the same service days
+        # (one vehicle: a trip continues into at most one trip and from at most one)
+        if pstops[pso[tp[t] + 1] - 1] == pstops[pso[tp[u]]] and \
+                dep[st0[u]] >= arr[st0[t] + n_st - 1] and svc[u] == svc[t] and \
+                not np.any(nxt == u):
+            nxt[t] = u
+    return nxt
+
+
+def _same_block_continuations(cols: dict[str, Column]) -> np.ndarray:
     blocks = cols["trip_block"]
     assert isinstance(blocks, StringColumn)
     n = len(blocks)

@@ -1,9 +1,14 @@
 """Versions of the compiled timetable on disk, and the atomic switch between them.
 
-    DATA_DIR/parts/OP/STAMP/          one operator's compiled part
-    DATA_DIR/parts/OP/CURRENT         name of the part in use
-    DATA_DIR/timetables/VERSION/      one immutable merged timetable
-    DATA_DIR/timetables/CURRENT       name of the version being served
+    NET/parts/OP/STAMP/          one operator's compiled part
+    NET/parts/OP/CURRENT         name of the part in use
+    NET/timetables/VERSION/      one immutable merged timetable
+    NET/timetables/CURRENT       name of the version being served
+
+NET is DATA_DIR/networks/NETWORK: each network (a catalog, or a set of feeds given on the
+command line) keeps its own versions, so servers of different networks can share a data
+directory and each follows only its own. The default network lives at DATA_DIR itself
+(where every version lived before networks). Downloads are shared: DATA_DIR/downloads.
 
 Directories are written under a temporary name and renamed when complete, and a CURRENT
 file is replaced with os.replace, so a reader sees the old version or the new one, never a
@@ -16,6 +21,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -32,6 +38,8 @@ from transit.timetable.timetable import FormatError, Timetable
 log = logging.getLogger("transit.timetable")
 
 KEEP_VERSIONS = 3
+DEFAULT_NETWORK = "default"
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9_+-]{1,200}$")
 
 
 def _stamp() -> str:
@@ -52,10 +60,14 @@ def _read_pointer(path: Path) -> str | None:
 
 
 class Store:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, network: str = DEFAULT_NETWORK) -> None:
+        if not NETWORK_NAME.match(network):
+            raise ValueError(f"network name {network!r}: letters, digits, '_', '-', '+' only")
         self.root = data_dir
-        self.parts_dir = data_dir / "parts"
-        self.versions_dir = data_dir / "timetables"
+        self.network = network
+        home = data_dir if network == DEFAULT_NETWORK else data_dir / "networks" / network
+        self.parts_dir = home / "parts"
+        self.versions_dir = home / "timetables"
         self.downloads_dir = data_dir / "downloads"
 
     # -- parts

@@ -23,9 +23,13 @@ Patterns and trips (trips of a pattern are contiguous and never overtake each ot
     trip_id/headsign/short_name/block/shape, trip_route, trip_service, trip_direction,
     trip_wheelchair, trip_pattern, trip_tz, trip_st_start (int64, first row in st_*)
     st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence)
+    override_st (int64, sorted), override_service, override_stop: stop_time_overrides.txt,
+    the stop (platform) a call uses on the days of a service
 Indexes
     ev_offsets -> ev_trip, ev_pos, ev_dep, ev_tz: boarding events per stop by (tz, time)
-    fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop
+    fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop;
+    fp_preferred, stop_transfer_preferred (int8): transfers.txt recommended (1) or timed (2)
+    transfer between two stops, or at one stop
     grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
     name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
 Through trips (a trip joined with the next of its block; see timetable/through.py)
@@ -51,7 +55,7 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 8  # bump when the arrays change; older versions on disk are compiled again
+FORMAT = 11  # bump when the arrays change; older versions on disk are compiled again
 
 
 class FormatError(Exception):
@@ -125,6 +129,30 @@ class Timetable:
             return False
         s = int(self.trip_service[trip])
         return bool((self.service_days[s, day >> 3] >> (day & 7)) & 1)
+
+    def call_stop(self, trip: int, pos: int, day: int) -> int:
+        """The stop a trip's call at position pos uses on service day `day`: the platform
+        stop_time_overrides.txt gives for a service running that day, else the timetable's."""
+        lo, _ = self.pattern_range(trip)
+        s = int(self.pattern_stops[lo + pos])
+        ov = self.columns.get("override_st")
+        if ov is None or not len(ov):
+            return s
+        row = int(self.trip_st_start[trip]) + pos
+        a = int(np.searchsorted(ov, row, "left"))
+        b = int(np.searchsorted(ov, row, "right"))
+        for i in range(a, b):
+            svc = int(self.override_service[i])
+            if 0 <= day < self.n_days and (self.service_days[svc, day >> 3] >> (day & 7)) & 1:
+                return int(self.override_stop[i])
+        return s
+
+    def call_platform(self, trip: int, pos: int, day: int) -> str | None:
+        """The platform of a call on a day (stop_time_overrides.txt, else the stop's)."""
+        s = self.call_stop(trip, pos, day)
+        lo, _ = self.pattern_range(trip)
+        scheduled = int(self.pattern_stops[lo + pos])
+        return self.strings("stop_platform")[s] or self.strings("stop_platform")[scheduled] or None
 
     def pattern_range(self, trip: int) -> tuple[int, int]:
         p = int(self.trip_pattern[trip])

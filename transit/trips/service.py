@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 
 from transit.api.common import WHEELCHAIR, iso, operator_id, route_ref
@@ -17,8 +18,26 @@ BOARDING = ("regular", "none", "phone_agency", "coordinate_with_driver")
 def trip_index(tt: Timetable, trip_id: str) -> int:
     t = tt.trip_index.get(trip_id)
     if t is None:
+        runs = frequency_runs(tt, trip_id)
+        if runs:
+            raise Problem(404, f"unknown trip {trip_id!r}: it runs by frequency, each run is "
+                          f"its own trip {trip_id}@HH:MM:SS by its start time, e.g. "
+                          f"{', '.join(runs[:3])}", runs=runs[:20])
         raise not_found("trip", trip_id)
     return t
+
+
+def frequency_runs(tt: Timetable, base: str) -> list[str]:
+    """Ids of the runs of the frequency-based trip `base` (`base@HH:MM:SS`, in start time
+    order), from a sorted list of such ids built once per version on the first miss."""
+    ids = tt.cache.get("frequency_trip_ids")
+    if ids is None:
+        ids = tt.cache["frequency_trip_ids"] = sorted(
+            i for i in tt.trip_index if "@" in i)
+    prefix = base + "@"
+    lo = bisect.bisect_left(ids, prefix)
+    hi = bisect.bisect_left(ids, base + chr(ord("@") + 1))
+    return ids[lo:hi]
 
 
 def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str],
@@ -43,7 +62,8 @@ def trip_on(tt: Timetable, t: int, service_date: date, langs: list[str],
         shown = call.stop if call is not None and call.stop is not None else s
         stops.append(TripStop(
             stop_id=stop_ids[s], stop_name=tt.translated("stop_name", s, langs),
-            platform=plat[shown] or None, scheduled_platform=plat[s] or None,
+            platform=plat[shown] or None if shown != s else tt.call_platform(t, k, day),
+            scheduled_platform=tt.call_platform(t, k, day),
             stop_sequence=int(tt.st_seq[st0 + k]),
             scheduled_arrival=iso(sched_arr, tz), scheduled_departure=iso(sched_dep, tz),
             realtime_arrival=iso(call.arrival, tz) if call and call.arrival else None,

@@ -120,6 +120,8 @@ GET_URLS = {
     "/v1/operators/{operator_id}/realtime": "/v1/operators/RR/realtime",
     "/v1/operators/{operator_id}/keys": "/v1/operators/RR/keys",  # 401 without a key
     "/v1/operators/{operator_id}/audit": "/v1/operators/RR/audit",
+    "/v1/operators/{operator_id}/feeds": "/v1/operators/RR/feeds",
+    "/v1/operators/{operator_id}/feeds/{version_id}": "/v1/operators/RR/feeds/fv_x",
     "/v1/vehicles": "/v1/vehicles?lat=50.45&lon=3.95",
     "/v1/alerts": "/v1/alerts",
     "/v1/gtfs-rt/{kind}": "/v1/gtfs-rt/trip-updates",
@@ -156,7 +158,8 @@ def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> 
     got = client.get(url)
     head = client.head(url)
     assert (head.status_code, head.content) == (got.status_code, b""), url
-    assert got.status_code == (401 if url.endswith(("/keys", "/audit")) else 200)
+    assert got.status_code == (401 if url.endswith(("/keys", "/audit", "/feeds", "/fv_x"))
+                               else 200)
     same = ("content-type", "etag", "cache-control", "content-length")
     for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
         assert head.headers.get(name) == got.headers.get(name), name
@@ -284,7 +287,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 20
+    assert len(ops) == 25
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -411,7 +414,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 20
+    assert len(tested) == 25
     assert not failures, "\n\n".join(failures)
 
 

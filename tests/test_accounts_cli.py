@@ -34,10 +34,10 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_db_upgrade_current_downgrade(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     assert invoke("db", "current", "--data-dir", data)[1].strip() == (
-        "database at base (empty); head is 0001")
-    assert invoke("db", "upgrade", "--data-dir", data)[1].strip() == "database at 0001"
+        "database at base (empty); head is 0002")
+    assert invoke("db", "upgrade", "--data-dir", data)[1].strip() == "database at 0002"
     assert invoke("db", "current", "--data-dir", data)[1].strip() == (
-        "database at 0001; head is 0001")
+        "database at 0002; head is 0002")
     assert invoke("db", "downgrade", "base", "--data-dir", data)[1].strip() == (
         "database at base (empty)")
 
@@ -141,7 +141,7 @@ def test_serve_needs_no_database_server_and_takes_keys_from_the_cli(tmp_path: Pa
         _wait_ready(url, proc)
         assert (data / "transit.db").exists()
         db = Database(default_url(data))
-        assert migrate.current(db) == "0001"
+        assert migrate.current(db) == "0002"
         code, out, _ = invoke("admin", "create-key", "--operator", "A", "--role", "realtime",
                               "--data-dir", str(data))
         assert code == 0, out

@@ -229,7 +229,7 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
         "/v1/operators/{operator_id}/feeds/{version_id}",
         "/v1/operators/{operator_id}/feeds/{version_id}/publish",
         "/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/keys/{key_id}",
-        "/v1/operators/{operator_id}/keys/{key_id}/rotate",
+        "/v1/operators/{operator_id}/keys/{key_id}/rotate", "/v1/operators/{operator_id}/kpis",
         "/v1/operators/{operator_id}/realtime", "/v1/stations/{station_id}",
         "/v1/stations/{station_id}/departures", "/v1/stops", "/v1/stops/{stop_id}",
         "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}", "/v1/vehicles"]

@@ -19,7 +19,8 @@ from transit.db.engine import Database, database_url, default_url
 from transit.db.models import Base, OperatorRow
 from transit.settings import Settings
 
-TABLES = {"operators", "api_keys", "audit_log", "feed_versions", "jobs"}
+TABLES = {"operators", "api_keys", "audit_log", "feed_versions", "jobs", "kpi_trips",
+          "kpi_scheduled", "kpi_feeds", "kpi_rejections", "kpi_demand"}
 
 
 def _tables(db: Database) -> set[str]:
@@ -32,13 +33,17 @@ def test_upgrade_from_empty_to_head_and_back_to_base(db_url: str) -> None:
         assert migrate.current(db) is None
         assert _tables(db) == set()
         migrate.upgrade(db)
-        assert migrate.current(db) == migrate.head() == "0002"
+        assert migrate.current(db) == migrate.head()
         assert _tables(db) == TABLES
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, Base.metadata) == []
+        assert migrate.head() == "0003"
+        migrate.downgrade(db, "0002")  # the KPI tables go, feed versions stay
+        kpi_tables = {t for t in TABLES if t.startswith("kpi_")}
+        assert _tables(db) == TABLES - kpi_tables
         migrate.downgrade(db, "0001")  # feed versions and jobs go, accounts stay
-        assert _tables(db) == TABLES - {"feed_versions", "jobs"}
+        assert _tables(db) == TABLES - kpi_tables - {"feed_versions", "jobs"}
         migrate.downgrade(db, "base")
         assert migrate.current(db) is None
         assert _tables(db) == set()
@@ -72,7 +77,7 @@ def test_several_processes_migrating_at_once_all_succeed(db_url: str) -> None:
              for _ in range(4)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outs]
-    assert [out.strip() for out, _ in outs] == ["0002"] * 4
+    assert [out.strip() for out, _ in outs] == [migrate.head()] * 4
     db = Database(db_url)
     assert _tables(db) == TABLES
     db.dispose()

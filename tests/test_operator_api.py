@@ -40,6 +40,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", PREFIX + "feeds/{version_id}"): {"publisher", "viewer"},
     ("POST", PREFIX + "feeds/{version_id}/publish"): {"publisher"},
     ("POST", PREFIX + "feeds/rollback"): {"publisher"},
+    ("GET", PREFIX + "kpis"): {"publisher", "viewer"},
 }
 # Operator endpoints anyone may read (the live-data counters, without secrets).
 PUBLIC = {("GET", PREFIX + "realtime")}
@@ -64,6 +65,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
         {"version_id": staged_version(api.client.app, op)}, {}),
     ("POST", PREFIX + "feeds/rollback"): lambda api, op: (
         published_twice(api.client.app, op) or {}, {}),
+    ("GET", PREFIX + "kpis"): lambda api, op: ({}, {}),
 }
 
 

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins whose browser pages may read the API "
         "(comma-separated, e.g. https://app.example.org; '*' for any); none by default.")
+    kpi_flush_interval_s: float = Field(
+        5.0, gt=0, description="How often the KPI recorder writes what it aggregated.")
+    kpi_expected_interval_s: float = Field(
+        30.0, gt=0, description="Expected interval between pushed live-data updates (polled "
+        "feeds use their catalog interval); a gap is over kpi_gap_factor times this.")
+    kpi_gap_factor: float = Field(3.0, gt=1, description="See kpi_expected_interval_s.")
+    kpi_max_days: int = Field(366, ge=1, description="Longest date range of one KPI request.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

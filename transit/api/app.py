@@ -16,6 +16,7 @@ from transit.accounts import service as accounts
 from transit.accounts.router import router as accounts_router
 from transit.api import docs, health, problems
 from transit.api.bodies import BodyLimitMiddleware
+from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
@@ -29,6 +30,10 @@ from transit.ingest.pipeline import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
+from transit.kpis.lease import RedisLease
+from transit.kpis.recorder import KpiRecorder
+from transit.kpis.router import router as kpis_router
+from transit.kpis.store import KpiStore
 from transit.live.router import router as live_router
 from transit.operators.feeds_preview import PreviewCache, PrivatePreviewMiddleware
 from transit.operators.feeds_router import router as feeds_router
@@ -108,6 +113,31 @@ def _on_load(db: Database) -> Callable[[Timetable], None]:
     return on_load
 
 
+def _start_kpis(settings: Settings, db: Database, clock: Clock,
+                backend: MemoryBackend | RedisBackend) -> KpiRecorder:
+    """The KPI recorder, flushing in the background; with Redis, one process of the fleet
+    records live-data updates (a lease), every process its own requests."""
+    intervals: dict[tuple[str, str], float] = {}
+    if settings.catalog.exists():
+        try:
+            for op in load_catalog(settings.catalog).operators:
+                for src in op.realtime:
+                    intervals[(op.id, src.kind)] = src.interval_s
+        except CatalogError:
+            pass
+    lease = None
+    if isinstance(backend, RedisBackend):
+        lease = RedisLease(backend.client, f"{settings.redis_prefix}:kpis:lease",
+                           ttl_s=max(15.0, 3 * settings.kpi_flush_interval_s))
+    recorder = KpiRecorder(
+        KpiStore(db), clock, interval_s=settings.kpi_flush_interval_s,
+        expected_interval_s=lambda op, kind: intervals.get(
+            (op, kind), settings.kpi_expected_interval_s),
+        gap_factor=settings.kpi_gap_factor, leader=lease)
+    recorder.start()
+    return recorder
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
     need it answer 503 and the rest of the API keeps serving."""
@@ -172,6 +202,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel
         app.state.live = live
+        kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
+        live.add_observer(kpis.observe)
         poller = _start_poller(settings, live, backend)
         try:
             yield
@@ -180,6 +212,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 await poller.stop()
             if runner is not None:
                 runner.stop()
+            kpis.stop()  # writes what is still in memory
             backend.close()
             app.state.db.dispose()
 
@@ -193,9 +226,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     problems.install(app)
     for router in (operators_router, accounts_router, feeds_router, stops_router,
                    departures_router, trips_router, journeys_router, live_router,
-                   health.router):
+                   kpis_router, health.router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
+    app.add_middleware(DemandMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_json_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
                        trusted_proxies=settings.trusted_proxies, redis_url=settings.redis_url,

@@ -29,6 +29,9 @@ from transit.timetable.timetable import Timetable
 log = logging.getLogger("transit.realtime")
 APPLY = {"trip-updates": apply_trip_updates, "vehicle-positions": apply_vehicles,
          "alerts": apply_alerts}
+# Told of every feed update applied in this process: (timetable, result, service-clock now).
+# Called under the state's lock, so it must be cheap (the KPI recorder only enqueues).
+Observer = Callable[[Timetable, FeedResult, int], None]
 
 
 class LiveState:
@@ -45,7 +48,13 @@ class LiveState:
         self._version: str | None = None
         self._overlay = Overlay([])
         self._down_reason: str | None = None
+        self._observers: list[Observer] = []
         backend.subscribe(self._changed)
+
+    def add_observer(self, observer: Observer) -> None:
+        """Have `observer` called with each newly applied feed update (not on reloads, which
+        re-apply updates already observed)."""
+        self._observers.append(observer)
 
     # -- reading
     def overlay(self) -> Overlay:
@@ -149,26 +158,37 @@ class LiveState:
         return held, False
 
     # -- applying
-    def _apply(self, tt: Timetable, op: str, kind: str) -> None:
+    def _apply(self, tt: Timetable, op: str, kind: str) -> tuple[FeedResult, int] | None:
         msg = self.backend.get(op, kind)
         if msg is None:
             self._results.pop((op, kind), None)
             self._held.pop((op, kind), None)
-            return
+            return None
         self._held[(op, kind)] = msg
         if op not in tt.operator_index:
-            return
+            return None
         now = int(self.clock.now().timestamp())
         try:  # refused on the way in; this guards what was stored before (or elsewhere)
             check_header(msg, now, self.limits)
         except FeedRefused as exc:
             log.warning("operator %s %s: %s", op, kind, exc)
             self._results.pop((op, kind), None)
-            return
+            return None
         status = FeedStatus(op, kind, feed_timestamp=int(msg.header.timestamp) or None,
                             incrementality=pb.FeedHeader.Incrementality.Name(
                                 msg.header.incrementality))
-        self._results[(op, kind)] = APPLY[kind](tt, op, msg, now, status, self.limits)
+        result = self._results[(op, kind)] = APPLY[kind](tt, op, msg, now, status, self.limits)
+        return result, now
+
+    def _notify(self, tt: Timetable, applied: tuple[FeedResult, int] | None) -> None:
+        if applied is None:
+            return
+        for observer in self._observers:
+            try:
+                observer(tt, applied[0], applied[1])
+            except Exception:  # an observer never stops live data
+                log.exception("realtime observer failed on %s %s", applied[0].operator,
+                              applied[0].kind)
 
     def _swap(self) -> None:
         self._overlay = Overlay(list(self._results.values()))
@@ -180,9 +200,12 @@ class LiveState:
         with self._lock:
             if tt.version != self._version:
                 self._reload(tt)
+                result = self._results.get((op, kind))
+                self._notify(tt, None if result is None else
+                             (result, int(self.clock.now().timestamp())))
             else:
                 try:
-                    self._apply(tt, op, kind)
+                    self._notify(tt, self._apply(tt, op, kind))
                 except Exception:
                     log.exception("applying %s %s failed", op, kind)
             self._swap()

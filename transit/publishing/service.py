@@ -220,7 +220,9 @@ class FeedVersions:
         self._set(version_id, progress="validating and compiling")
         staged = self.releases.stage(self.operator(row.operator_id), Path(row.upload_path))
         report = staged.report.to_json()
-        self._set(version_id, status=staged.status, progress="done", report=report,
+        # staged: the report is readable now; "done" once the preview is merged too
+        self._set(version_id, status=staged.status,
+                  progress="building the preview" if staged.part else "done", report=report,
                   diff=staged.diff, counts=staged.counts, part=staged.part,
                   blocking=len(staged.report.blocking), upload_path=None)
         Path(row.upload_path).unlink(missing_ok=True)
@@ -228,7 +230,6 @@ class FeedVersions:
         if staged.part is not None:
             # merge the preview now (a publish right after reuses it; a preview is instant)
             t0, cpu0 = time.perf_counter(), time.thread_time()
-            self._set(version_id, progress="done; building the preview")
             try:
                 self.releases.preview(self.operator(row.operator_id), staged.part)
             except Exception:  # the version stays staged; a preview is built when asked

@@ -122,6 +122,7 @@ GET_URLS = {
     "/v1/operators/{operator_id}/audit": "/v1/operators/RR/audit",
     "/v1/operators/{operator_id}/feeds": "/v1/operators/RR/feeds",
     "/v1/operators/{operator_id}/feeds/{version_id}": "/v1/operators/RR/feeds/fv_x",
+    "/v1/operators/{operator_id}/kpis": "/v1/operators/RR/kpis",
     "/v1/vehicles": "/v1/vehicles?lat=50.45&lon=3.95",
     "/v1/alerts": "/v1/alerts",
     "/v1/gtfs-rt/{kind}": "/v1/gtfs-rt/trip-updates",
@@ -158,7 +159,7 @@ def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> 
     got = client.get(url)
     head = client.head(url)
     assert (head.status_code, head.content) == (got.status_code, b""), url
-    assert got.status_code == (401 if url.endswith(("/keys", "/audit", "/feeds", "/fv_x"))
+    assert got.status_code == (401 if url.endswith(("/keys", "/audit", "/feeds", "/fv_x", "/kpis"))
                                else 200)
     same = ("content-type", "etag", "cache-control", "content-length")
     for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
@@ -287,7 +288,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 25
+    assert len(ops) == 26
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -414,7 +415,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 25
+    assert len(tested) == 26
     assert not failures, "\n\n".join(failures)
 
 

@@ -71,8 +71,8 @@ class Api:
             r = self.client.get(f"/v1/operators/{op}/feeds/{version}",
                                 headers=self.auth(who or op))
             assert r.status_code == 200, r.text
-            if r.json()["status"] != "validating":
-                return r.json()
+            if r.json()["status"] != "validating" and r.json()["progress"] in ("done", "failed"):
+                return r.json()  # its preview is built too
             assert time.monotonic() < deadline, r.json()
             time.sleep(0.05)
 

@@ -4,6 +4,7 @@ publish, rollback, audit, scope."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,3 +234,23 @@ def test_two_operators_publishing_at_the_same_moment_both_land(api: Api) -> None
     assert answers == {"A": 200, "B": 200}
     assert api.trip_ids("A:S1") == ["A:T0", "A:T1", "A:T2"]
     assert api.trip_ids("B:S1") == ["B:T0", "B:T1", "B:T2"]
+
+
+def test_a_preview_over_a_network_that_changed_is_built_by_a_job(api: Api) -> None:
+    assert api.publish("A", api.staged("A", feed_zip())["id"]).status_code == 200
+    a2 = api.staged("A", feed_zip(trips(2)))  # its preview is merged by the staging job
+    assert api.trip_ids(headers=api.auth("A"), preview=a2["id"]) == ["A:T0", "A:T1"]
+    assert api.publish("B", api.staged("B", feed_zip())["id"]).status_code == 200
+    # the served network changed: no merge in the request, a job builds the preview
+    r = api.departures(headers=api.auth("A"), preview=a2["id"])
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5"
+    assert "being built over the network served now" in r.json()["detail"]
+    deadline = time.monotonic() + 60
+    while (r := api.departures("B:S1", headers=api.auth("A"), preview=a2["id"])
+           ).status_code == 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert [d["trip_id"] for d in r.json()["departures"]] == ["B:T1"]  # B is in it now
+    assert api.trip_ids(headers=api.auth("A"), preview=a2["id"]) == ["A:T0", "A:T1"]
+    assert api.trip_ids() == ["A:T1"]

@@ -19,9 +19,9 @@ PreviewParam = Annotated[str | None, Query(
     "(Authorization: Bearer); answers are private (Cache-Control: private, no-store).")]
 
 
-async def get_view_timetable(request: Request, preview: PreviewParam = None) -> Timetable:
-    """The timetable served, or a staged version's preview (departures, trips, journeys:
-    the routes that declare the 401/403 a preview can answer)."""
+async def timetable_or_preview(request: Request, preview: PreviewParam = None) -> Timetable:
+    """The served timetable, or with `?preview=VERSION` the operator's preview network
+    (departures, trips and journeys take it)."""
     if preview is not None:
         from transit.operators.feeds_preview import preview_timetable
 
@@ -104,13 +104,15 @@ class ReadContext:
 
 async def read_context(request: Request, lang: LangParam = None,
                        preview: PreviewParam = None) -> ReadContext:
-    tt = await get_view_timetable(request, preview)
+    tt = await timetable_or_preview(request, preview)
     now_ = request.app.state.clock.now()
     return ReadContext(tt, now_, _languages(request, lang), _live(request, now_))
 
 
 TimetableDep = Annotated[Timetable, Depends(get_timetable)]
-ViewTimetableDep = Annotated[Timetable, Depends(get_view_timetable)]
+PreviewableTimetableDep = Annotated[Timetable, Depends(timetable_or_preview)]
+# what `?preview=` may answer besides the route's own problems
+PREVIEW_PROBLEMS = (401, 404, 409)
 LiveDep = Annotated[LiveContext, Depends(live_context)]
 NowDep = Annotated[datetime, Depends(now)]
 LanguagesDep = Annotated[list[str], Depends(languages)]

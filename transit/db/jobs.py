@@ -150,14 +150,18 @@ class Runner:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 worked = self.run_once()
-            except Exception:  # the database went away: try again later
-                log.exception("job runner")
+                failures = 0
+            except Exception as exc:  # the database is away (or not migrated): later
+                if failures == 0:
+                    log.warning("job runner: %s: %s", type(exc).__name__, exc)
+                failures += 1
                 worked = False
             if not worked:
-                self._wake.wait(self.poll_s)
+                self._wake.wait(min(self.poll_s * 2 ** min(failures, 6), 30.0))
                 self._wake.clear()
 
     def run_once(self) -> bool:

@@ -6,15 +6,15 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
 from transit.api.common import DATE_TIME
-from transit.api.deps import ReadDep
+from transit.api.deps import PREVIEW_PROBLEMS, ReadDep
 from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
 from transit.stops import service as stops
 
-# 401/403: ?preview= of a staged feed version needs its operator's key.
-router = APIRouter(prefix="/v1", tags=["departures"], responses=problems(401, 403))
+router = APIRouter(prefix="/v1", tags=["departures"],
+                   responses=problems(*PREVIEW_PROBLEMS))
 
 At = Annotated[str | None, Query(description="ISO 8601; without an offset, the stop's local "
                                  "time; default now", max_length=40,

@@ -7,14 +7,19 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from transit.api.common import DATE_TIME
-from transit.api.deps import LanguagesDep, LiveDep, NowDep, ViewTimetableDep
+from transit.api.deps import (
+    PREVIEW_PROBLEMS,
+    LanguagesDep,
+    LiveDep,
+    NowDep,
+    PreviewableTimetableDep,
+)
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.journeys import onboard, places, service
 from transit.journeys.schemas import JourneyList
 
-# 401/403: ?preview= of a staged feed version needs its operator's key.
-router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(401, 403))
+router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
 
 PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
                                   description="stop id, station id, or lat,lon")]
@@ -23,7 +28,7 @@ PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
 @router.get("/journeys", response_model=JourneyList, summary="Journeys between two places",
             responses=problems(404))
 def journeys(
-    request: Request, tt: ViewTimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
+    request: Request, tt: PreviewableTimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
     to: PlaceParam,
     from_: Annotated[str | None, Query(alias="from", min_length=1, max_length=80,
                                        description="stop id, station id, or lat,lon (or "

@@ -52,7 +52,10 @@ class PreviewCache:
         return tt
 
 
-def _build(request: Request, version_id: str) -> Path:
+RETRY_S = 5
+
+
+def _built(request: Request, version_id: str) -> Path:
     app = request.app
     db = app.state.db
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
@@ -70,13 +73,22 @@ def _build(request: Request, version_id: str) -> Path:
     versions = app.state.feed_versions
     if not versions.releases.store.has_part(row.operator_id, row.part):
         raise Problem(409, f"feed version {version_id} is no longer kept", parameter="preview")
-    return versions.releases.preview(versions.operator(row.operator_id), row.part)
+    built = versions.releases.built_preview(versions.operator(row.operator_id), row.part)
+    if built is None:  # the served network changed since: merging is a job, not a request
+        versions.request_preview(row)
+        runner = getattr(app.state, "job_runner", None)
+        if runner is not None:
+            runner.wake()
+        raise Problem(503, f"the preview of {version_id} is being built over the network "
+                      f"served now; retry in a few seconds", parameter="preview",
+                      headers={"Retry-After": str(RETRY_S)})
+    return built
 
 
 async def preview_timetable(request: Request, version_id: str) -> Timetable:
     if len(version_id) > 60:
         raise Problem(422, "preview: not a feed version id", parameter="preview")
-    path = await run_in_threadpool(_build, request, version_id)
+    path = await run_in_threadpool(_built, request, version_id)
     return await run_in_threadpool(request.app.state.previews.load, path)
 
 

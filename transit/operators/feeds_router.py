@@ -25,7 +25,8 @@ from transit.operators.feeds_schemas import (
 from transit.publishing import service
 from transit.publishing.service import FeedVersions
 
-# Every route needs the operator's key (401 without, 403 out of scope).
+# Every route needs a key (401), of the operator and a role allowed (403), of an operator
+# the service knows (404).
 router = APIRouter(prefix="/v1", tags=["operator feeds"], responses=problems(401, 403, 404))
 Publisher = Annotated[Principal, Depends(operator_access(Permission.PUBLISH_FEEDS))]
 Reader = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]
@@ -75,7 +76,7 @@ def _accepted(row: object, status: int = 202) -> JSONResponse:
 @router.post("/operators/{operator_id}/feeds", status_code=202, response_model=FeedVersionOut,
              summary="Upload a GTFS zip (multipart field `file`) or have it fetched "
              "(JSON {\"url\": ...}); validated and compiled in the background",
-             responses=problems(400, 413, 415))
+             responses=problems(413, 415))
 async def upload_feed(request: Request, operator_id: str, actor: Publisher) -> Response:
     settings = request.app.state.settings
     limit = settings.max_feed_bytes
@@ -140,7 +141,10 @@ async def _run_publish(request: Request, operator_id: str, version_id: str,
 
 
 @router.post("/operators/{operator_id}/feeds/{version_id}/publish",
-             response_model=FeedVersionOut,
+             response_model=FeedVersionOut, status_code=200,
+             responses={**problems(409), 202: {"description": "Still publishing after "
+                                                "TRANSIT_PUBLISH_WAIT_S: poll the version",
+                                                "model": FeedVersionOut}},
              summary="Make a staged version live (answers once it is being served)")
 async def publish_feed(
     request: Request, operator_id: str, version_id: VersionPath, actor: Publisher,
@@ -155,6 +159,9 @@ async def publish_feed(
 
 
 @router.post("/operators/{operator_id}/feeds/rollback", response_model=FeedVersionOut,
+             responses={**problems(409), 202: {"description": "Still switching after "
+                                                "TRANSIT_PUBLISH_WAIT_S: poll the version",
+                                                "model": FeedVersionOut}},
              summary="Go back to the version published before the current one")
 async def rollback_feed(request: Request, operator_id: str, actor: Publisher) -> Response:
     try:

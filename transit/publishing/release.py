@@ -176,6 +176,11 @@ class Releases:
         base = self.store.current_version() or "none"
         return self.store.root / "previews" / operator.id / f"{part}-{base}"
 
+    def built_preview(self, operator: Operator, part: str) -> Path | None:
+        """The preview over the network served now, if it is built (else None)."""
+        target = self._preview_dir(operator, part)
+        return target if (target / "meta.json").is_file() else None
+
     def preview(self, operator: Operator, part: str) -> Path:
         """A merged version with `part` in place of the operator's published one, built
         once into a scratch directory (per served version) and reused: by previews, and by

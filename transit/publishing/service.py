@@ -25,13 +25,13 @@ from transit.accounts.roles import Role
 from transit.accounts.scope import Principal
 from transit.db import jobs
 from transit.db.engine import Database
-from transit.db.models import FeedVersionRow, OperatorRow
+from transit.db.models import FeedVersionRow, JobRow, OperatorRow
 from transit.ingest.catalog import Operator
 from transit.publishing.release import Releases, UnknownPart
 
 VALIDATING, REJECTED, STAGED, PUBLISHED, SUPERSEDED = (
     "validating", "rejected", "staged", "published", "superseded")
-STAGE, PUBLISH = "feed.stage", "feed.publish"
+STAGE, PUBLISH, PREVIEW = "feed.stage", "feed.publish", "feed.preview"
 log = logging.getLogger("transit.publishing")
 
 
@@ -177,7 +177,28 @@ class FeedVersions:
 
     # -- jobs
     def handlers(self) -> dict[str, jobs.Handler]:
-        return {STAGE: self.stage_job, PUBLISH: self.publish_job}
+        return {STAGE: self.stage_job, PUBLISH: self.publish_job, PREVIEW: self.preview_job}
+
+    def request_preview(self, row: FeedVersionRow) -> None:
+        """Queue building the preview of a version over the network served now (once: not
+        when such a job is already waiting or running)."""
+        with self.db.session() as s:
+            waiting = s.scalars(select(JobRow.id).where(
+                JobRow.kind == PREVIEW, JobRow.key == row.operator_id,
+                JobRow.status.in_((jobs.QUEUED, jobs.RUNNING)),
+                JobRow.payload["version"].as_string() == row.id).limit(1)).first()
+        if waiting is None:
+            jobs.enqueue(self.db, PREVIEW, row.operator_id, {"version": row.id})
+
+    def preview_job(self, job: jobs.Job) -> dict[str, Any]:
+        with self.db.session() as s:
+            row = s.get(FeedVersionRow, job.payload["version"])
+        if row is None or row.part is None or not self.releases.store.has_part(
+                row.operator_id, row.part):
+            return {"skipped": True}
+        t0 = time.perf_counter()
+        self.releases.preview(self.operator(row.operator_id), row.part)
+        return {"seconds": time.perf_counter() - t0}
 
     def operator(self, operator_id: str) -> Operator:
         """The operator as the engine sees it (its name from the database)."""
@@ -199,7 +220,9 @@ class FeedVersions:
         self._set(version_id, progress="validating and compiling")
         staged = self.releases.stage(self.operator(row.operator_id), Path(row.upload_path))
         report = staged.report.to_json()
-        self._set(version_id, status=staged.status, progress="done", report=report,
+        # staged: the report is readable now; "done" once the preview is merged too
+        self._set(version_id, status=staged.status,
+                  progress="building the preview" if staged.part else "done", report=report,
                   diff=staged.diff, counts=staged.counts, part=staged.part,
                   blocking=len(staged.report.blocking), upload_path=None)
         Path(row.upload_path).unlink(missing_ok=True)
@@ -207,7 +230,6 @@ class FeedVersions:
         if staged.part is not None:
             # merge the preview now (a publish right after reuses it; a preview is instant)
             t0, cpu0 = time.perf_counter(), time.thread_time()
-            self._set(version_id, progress="done; building the preview")
             try:
                 self.releases.preview(self.operator(row.operator_id), staged.part)
             except Exception:  # the version stays staged; a preview is built when asked

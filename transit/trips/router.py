@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from transit.api.common import date_in_period
-from transit.api.deps import LanguagesDep, LiveDep, NowDep, ViewTimetableDep
+from transit.api.deps import (
+    PREVIEW_PROBLEMS,
+    LanguagesDep,
+    LiveDep,
+    NowDep,
+    PreviewableTimetableDep,
+)
 from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.trips import service
@@ -20,15 +26,14 @@ TripId = Annotated[str, Path(description=(
     "`RB:10-E@08:00:00`; the ids of the runs are those of departure boards and journeys."),
     examples=["RR:A-IN-0800", "RB:10-E@08:00:00"])]
 
-# 401/403: ?preview= of a staged feed version needs its operator's key.
-router = APIRouter(prefix="/v1", tags=["trips"], responses=problems(401, 403))
+router = APIRouter(prefix="/v1", tags=["trips"], responses=problems(*PREVIEW_PROBLEMS))
 
 
 @router.get("/trips/{trip_id}", response_model=Trip, summary="A trip on a service date",
             description="The stops of one trip as it runs on a service date, with live "
             "times. Frequency-based trips are asked for by run: `RB:10-E@08:00:00`.",
             responses=problems(404))
-async def get_trip(request: Request, trip_id: TripId, tt: ViewTimetableDep, now: NowDep,
+async def get_trip(request: Request, trip_id: TripId, tt: PreviewableTimetableDep, now: NowDep,
                    langs: LanguagesDep, live: LiveDep,
              date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; "
                                                  "default today in the trip's zone")] = None

@@ -158,6 +158,11 @@ def test_departures_refuse_unknown_exclusions_and_bad_tokens(commuters: Commuter
     r = commuters.client.get("/v1/stops/A:S1/departures",
                              headers={"Authorization": "Bearer ua_" + "z" * 43})
     assert r.status_code == 401  # a bad token never silently drops the profile
+    assert "WWW-Authenticate" in r.headers
+    # another kind of bearer token (an operator's key, for previews) is not a commuter's
+    r = commuters.client.get("/v1/stops/A:S1/departures",
+                             headers={"Authorization": "Bearer tk_0123456789ab_secret"})
+    assert r.status_code == 200 and r.json()["applied_profile"] is None
 
 
 def test_journeys_apply_the_profile_and_the_query_overrides(commuters: Commuters) -> None:

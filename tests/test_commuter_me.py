@@ -417,3 +417,23 @@ def test_anonymous_data_survives_the_upgrade(commuters: Commuters) -> None:
     assert commuters.call("GET", "/v1/me/profile", up["access_token"]).json()["wheelchair"]
     favs = commuters.call("GET", "/v1/me/favourites", up["access_token"]).json()["favourites"]
     assert [f["name"] for f in favs] == ["Mine"]
+
+
+def test_queries_with_coordinates_store_no_location(commuters: Commuters) -> None:
+    """Locations are never stored unless saved as a place: a signed-in rider's journeys and
+    departures near a point leave the database as it was."""
+    token = _user(commuters)
+
+    def snapshot() -> dict[str, Any]:
+        data = commuters.call("GET", "/v1/me/export", token).json()
+        with commuters.db.session() as s:
+            data["all_rows"] = {t: s.scalar(select(func.count()).select_from(m)) for t, m in (
+                ("users", UserRow), ("tokens", UserTokenRow), ("favourites", FavouriteRow))}
+        return data
+
+    before = snapshot()
+    _departures(commuters, "/v1/departures", token, lat=50.0001, lon=4.0001)
+    _departures(commuters, "/v1/journeys", token, **{"from": "50.0001,4.0001", "to": "A:S3"})
+    after = snapshot()
+    assert after == before
+    assert "50.0001" not in str(after)

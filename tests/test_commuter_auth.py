@@ -286,3 +286,24 @@ def test_concurrent_refreshes_of_one_token_let_one_through(commuters: Commuters)
         live = s.scalars(select(UserTokenRow).join(UserRow).where(
             UserRow.email == "race@example.org", UserTokenRow.revoked_at.is_(None))).all()
     assert live == []
+
+
+def test_expired_tokens_and_old_failures_are_not_kept(commuters: Commuters) -> None:
+    cfg = commuters.client.app.state.users  # type: ignore[attr-defined]
+    db = commuters.db
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    users.register(db, cfg.passwords, cfg.tokens, "old@example.org", PASSWORD,
+                   now=long_ago)
+    with pytest.raises(users.InvalidGrant):
+        users.sign_in(db, cfg.passwords, cfg.tokens, cfg.limits, "old@example.org",
+                      "Wrong password 1", "192.0.2.7", now=long_ago)
+    issued = users.sign_in(db, cfg.passwords, cfg.tokens, cfg.limits, "old@example.org",
+                           PASSWORD, "192.0.2.7")
+    with db.session() as s:
+        kept = s.scalars(select(UserTokenRow.family).where(
+            UserTokenRow.user_id == issued.user.id)).all()
+        assert kept == [issued.family, issued.family]  # the expired pair is gone
+    commuters.sign_in("old@example.org", "Wrong password 2")  # a new failure...
+    with db.session() as s:  # ...clears every failure older than the window
+        ats = s.scalars(select(SignInFailureRow.at)).all()
+        assert ats and min(ats) > datetime.now(UTC) - cfg.limits.window

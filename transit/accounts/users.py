@@ -96,7 +96,11 @@ def _user(row: UserRow, family: str = "") -> User:
 
 def _issue(s: Session, row: UserRow, policy: TokenPolicy, at: datetime,
            family: str | None = None) -> IssuedTokens:
-    """A token pair in `family` (a new family for a new sign-in)."""
+    """A token pair in `family` (a new family for a new sign-in). The user's expired
+    tokens go: a refresh token is kept (used) until it expires, for reuse detection, and
+    no longer."""
+    s.execute(delete(UserTokenRow).where(UserTokenRow.user_id == row.id,
+                                         UserTokenRow.expires_at <= at))
     family = family or tokens.new_id("fam")
     pair = {}
     for kind, ttl in (("access", policy.access_ttl), ("refresh", policy.refresh_ttl)):
@@ -187,9 +191,8 @@ def sign_in(db: Database, passwords: Passwords, policy: TokenPolicy, limits: Sig
         row = s.scalars(select(UserRow).where(UserRow.email == address)).first()
         stored = row.password_hash if row is not None else None
     if row is None or not passwords.verify(stored, password):
-        with db.session() as s:
+        with db.session() as s:  # failures older than the window are of no use: all go
             s.execute(delete(SignInFailureRow).where(
-                SignInFailureRow.subject.in_([sub for sub, _ in subjects]),
                 SignInFailureRow.at <= at - limits.window))
             s.add_all(SignInFailureRow(subject=sub, at=at) for sub, _ in subjects)
         raise InvalidGrant("wrong email or password")

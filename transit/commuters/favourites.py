@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from transit.accounts import tokens
 from transit.accounts.users import User
@@ -140,14 +141,14 @@ def get(db: Database, user: User, fav_id: str) -> Favourite:
         return _of(_own(s, user, fav_id))
 
 
-def _own(s: Any, user: User, fav_id: str) -> FavouriteRow:
+def _own(s: Session, user: User, fav_id: str) -> FavouriteRow:
     row = s.get(FavouriteRow, fav_id) if FAVOURITE_ID.match(fav_id) else None
     if row is None or row.user_id != user.id:  # another user's: the same answer
         raise NotFound(f"unknown favourite {fav_id[:40]!r}")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
-def _single_taken(s: Any, user: User, kind: str, other_than: str | None = None) -> None:
+def _single_taken(s: Session, user: User, kind: str, other_than: str | None = None) -> None:
     if kind not in SINGLE:
         return
     query = select(FavouriteRow.id).where(FavouriteRow.user_id == user.id,

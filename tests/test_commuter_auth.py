@@ -307,3 +307,13 @@ def test_expired_tokens_and_old_failures_are_not_kept(commuters: Commuters) -> N
     with db.session() as s:  # ...clears every failure older than the window
         ats = s.scalars(select(SignInFailureRow.at)).all()
         assert ats and min(ats) > datetime.now(UTC) - cfg.limits.window
+
+
+def test_docs_can_authorize_with_the_password_flow(commuters: Commuters) -> None:
+    spec = commuters.client.get("/openapi.json").json()
+    scheme = spec["components"]["securitySchemes"]["commuter"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/v1/auth/token"
+    for path in ("/v1/me", "/v1/me/board", "/v1/me/favourites"):
+        assert spec["paths"][path]["get"]["security"] == [{"commuter": []}]
+    assert "401" in spec["paths"]["/v1/journeys"]["get"]["responses"]

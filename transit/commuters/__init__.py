@@ -1,0 +1,1 @@
+"""Commuters: accounts, profile, favourites and the personal board over HTTP."""

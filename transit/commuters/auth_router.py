@@ -55,7 +55,7 @@ def register(request: Request, body: RegisterIn, config: Config,
     return TokenOut.of(issued)
 
 
-@router.post("/token", response_model=TokenOut, responses=problems(400),
+@router.post("/token", response_model=TokenOut, responses=problems(400, 413),
              summary="Sign in (grant_type=password) or refresh (grant_type=refresh_token)")
 def token(
     request: Request, config: Config,

@@ -226,10 +226,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.db = database_for(settings)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
-    for router in (operators_router, accounts_router, feeds_router, stops_router,
-                   departures_router, trips_router, journeys_router, live_router,
-                   kpis_router, commuters_auth_router, commuters_me_router,
-                   health.router):
+    # Starlette tries routes in order: the hot public reads first, the write side after
+    # (matching /healthz against 40 routes before it cost a quarter of its time).
+    for router in (departures_router, stops_router, health.router, trips_router,
+                   journeys_router, live_router, operators_router, accounts_router,
+                   feeds_router, kpis_router, commuters_auth_router, commuters_me_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

@@ -1,0 +1,1 @@
+"""Commuters: saved commutes, alert rules and their evaluation (engine side)."""

@@ -20,7 +20,9 @@ from transit.db.models import Base, OperatorRow
 from transit.settings import Settings
 
 TABLES = {"operators", "api_keys", "audit_log", "feed_versions", "jobs", "kpi_trips",
-          "kpi_scheduled", "kpi_feeds", "kpi_rejections", "kpi_demand"}
+          "kpi_scheduled", "kpi_feeds", "kpi_rejections", "kpi_demand", "users",
+          "user_tokens", "sign_in_failures", "favourites"}
+USER_TABLES = {"users", "user_tokens", "sign_in_failures", "favourites"}
 
 
 def _tables(db: Database) -> set[str]:
@@ -38,12 +40,14 @@ def test_upgrade_from_empty_to_head_and_back_to_base(db_url: str) -> None:
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, Base.metadata) == []
-        assert migrate.head() == "0003"
+        assert migrate.head() == "0004"
+        migrate.downgrade(db, "0003")  # the commuters' tables go
+        assert _tables(db) == TABLES - USER_TABLES
         migrate.downgrade(db, "0002")  # the KPI tables go, feed versions stay
         kpi_tables = {t for t in TABLES if t.startswith("kpi_")}
-        assert _tables(db) == TABLES - kpi_tables
+        assert _tables(db) == TABLES - USER_TABLES - kpi_tables
         migrate.downgrade(db, "0001")  # feed versions and jobs go, accounts stay
-        assert _tables(db) == TABLES - kpi_tables - {"feed_versions", "jobs"}
+        assert _tables(db) == TABLES - USER_TABLES - kpi_tables - {"feed_versions", "jobs"}
         migrate.downgrade(db, "base")
         assert migrate.current(db) is None
         assert _tables(db) == set()

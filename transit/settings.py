@@ -117,6 +117,23 @@ class Settings(BaseSettings):
     kpi_gap_factor: float = Field(3.0, gt=1, description="See kpi_expected_interval_s.")
     kpi_max_days: int = Field(366, ge=1, description="Longest date range of one KPI request.")
 
+    access_token_ttl_s: int = Field(900, ge=30, le=86400, description="Lifetime of a "
+                                    "commuter's access token.")
+    refresh_token_ttl_s: int = Field(30 * 86400, ge=300, le=366 * 86400, description=
+                                     "Lifetime of a commuter's refresh token (each use "
+                                     "rotates it).")
+    argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id passes.")
+    argon2_memory_kib: int = Field(65536, ge=1024, le=4 * 1024 * 1024,
+                                   description="argon2id memory per hash (KiB).")
+    sign_in_max_failures_per_account: int = Field(
+        10, ge=1, description="Failed sign-ins for one email within sign_in_window_s before "
+        "429.")
+    sign_in_max_failures_per_ip: int = Field(
+        50, ge=1, description="Failed sign-ins from one client IP within sign_in_window_s "
+        "before 429.")
+    sign_in_window_s: int = Field(900, ge=1, description="See sign_in_max_failures_*.")
+    max_favourites: int = Field(50, ge=1, le=1000, description="Favourites per user.")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -20,6 +20,8 @@ from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
+from transit.commuters.auth_router import router as commuters_auth_router
+from transit.commuters.me_router import router as commuters_me_router
 from transit.db import migrate
 from transit.db.engine import Database, database_for
 from transit.db.jobs import Runner
@@ -226,7 +228,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     problems.install(app)
     for router in (operators_router, accounts_router, feeds_router, stops_router,
                    departures_router, trips_router, journeys_router, live_router,
-                   kpis_router, health.router):
+                   kpis_router, commuters_auth_router, commuters_me_router,
+                   health.router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

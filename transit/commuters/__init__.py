@@ -1,1 +1,1 @@
-"""Commuters: saved commutes, alert rules and their evaluation (engine side)."""
+"""Commuters: accounts, profile, favourites and the personal board over HTTP."""

@@ -162,5 +162,6 @@ class JobRow(Base):
     finished_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(2000))
-# The KPI tables live in their own module; imported here so that Base.metadata is whole.
-from transit.db import models_kpis  # noqa: E402,F401
+# The KPI and commuters' tables live in their own modules; imported here so that
+# Base.metadata is whole.
+from transit.db import models_kpis, models_users  # noqa: E402,F401

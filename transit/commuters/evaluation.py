@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from transit.clock import Clock
 from transit.commuters.planning import Plan, PlannedLeg, Planner, zone_of
-from transit.commuters.rules import Commute
+from transit.commuters.rules import Commute, RuleError
 from transit.realtime.matching import Target, affects, fresh
 from transit.realtime.overlay import NO_TIME, STOP_SKIPPED, Alert, FeedResult, Overlay, TripLive
 from transit.realtime.routing_view import live_trips
@@ -87,6 +87,8 @@ class Evaluator:
         self.stale_after_s = stale_after_s
         self._lock = threading.RLock()
         self._subs: dict[str, _Sub] = {}
+        self._known: dict[str, Commute] = {}  # every commute watched, running today or not
+        self._watched: tuple[str, date] | None = None  # (timetable version, UTC date)
         self._planner: Planner | None = None
         # indexes: what an update names -> commute ids
         self._by_instance: dict[tuple[int, int], set[str]] = {}
@@ -117,13 +119,19 @@ class Evaluator:
         planner = self.planner(tt)
         n = 0
         with self._lock:
+            self._watched = (tt.version, self.clock.now().date())
             for c in commutes:
                 self.forget(c.id)
-                tz = zone_of(tt, c)
-                d = day or self.clock.now().astimezone(tz).date()
-                if not c.runs_on(d):
+                self._known[c.id] = c
+                try:
+                    tz = zone_of(tt, c)
+                    d = day or self.clock.now().astimezone(tz).date()
+                    if not c.runs_on(d):
+                        continue
+                    plans = planner.plans(c, d)
+                except RuleError as exc:  # a place this timetable version lost
+                    log.warning("commute %s not watched: %s", c.id, exc)
                     continue
-                plans = planner.plans(c, d)
                 if not plans:
                     continue
                 sub = self._subs[c.id] = _Sub(c, d, tz, plans)
@@ -134,6 +142,7 @@ class Evaluator:
 
     def forget(self, commute_id: str) -> None:
         with self._lock:
+            self._known.pop(commute_id, None)
             sub = self._subs.pop(commute_id, None)
             if sub is None:
                 return
@@ -145,6 +154,13 @@ class Evaluator:
                         del index[key]
             for ids in self._open_by_op.values():
                 ids.discard(commute_id)
+
+    def refresh(self, tt: Timetable) -> None:
+        """Plan again when the timetable version or the day changed since the last plans
+        (trip indexes and service days are those of one version and one day)."""
+        if self._watched is not None and self._watched != (tt.version,
+                                                           self.clock.now().date()):
+            self.watch(tt, list(self._known.values()))
 
     def _keys(self, sub: _Sub) -> Iterable[tuple[object, dict]]:
         for p in sub.plans:
@@ -199,6 +215,7 @@ class Evaluator:
     # -- evaluation
     def evaluate(self, tt: Timetable, result: FeedResult, now: int) -> list[AlertEvent]:
         with self._lock:
+            self.refresh(tt)
             op = result.operator
             self._live_view = None
             if result.kind == "trip-updates":

@@ -1,0 +1,59 @@
+"""Alerting in a process: the evaluator fed by the realtime state, its events written to
+the inbox and the outbox, and the webhook deliverer woken for them. No web imports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from transit.clock import Clock
+from transit.commuters import commutes
+from transit.commuters.evaluation import AlertEvent, Evaluator
+from transit.commuters.rules import Commute
+from transit.db.engine import Database
+from transit.delivery import outbox
+from transit.delivery.webhooks import Deliverer
+from transit.timetable.timetable import Timetable
+
+log = logging.getLogger("transit.commuters")
+
+
+class Alerting:
+    def __init__(self, db: Database, clock: Clock, timetable: Callable[[], Timetable | None],
+                 deliverer: Deliverer | None = None) -> None:
+        self.db = db
+        self.timetable = timetable
+        self.deliverer = deliverer
+        self.evaluator = Evaluator(clock, sink=self._record)
+        self.listeners: list[Callable[[list[AlertEvent]], None]] = []
+
+    def start(self) -> None:
+        tt = self.timetable()
+        if tt is not None:
+            try:
+                self.evaluator.watch(tt, commutes.all_commutes(self.db))
+            except Exception:  # a commute whose places the timetable lost: log, go on
+                log.exception("saved commutes not all watched")
+        self.evaluator.start()
+        if self.deliverer is not None:
+            self.deliverer.start()
+
+    def stop(self) -> None:
+        self.evaluator.stop()
+        if self.deliverer is not None:
+            self.deliverer.stop()
+
+    def saved(self, c: Commute) -> None:
+        tt = self.timetable()
+        if tt is not None:
+            self.evaluator.watch(tt, [c])
+
+    def deleted(self, commute_id: str) -> None:
+        self.evaluator.forget(commute_id)
+
+    def _record(self, events: list[AlertEvent]) -> None:
+        if outbox.record(self.db, events, time.time()) and self.deliverer is not None:
+            self.deliverer.wake()
+        for listener in self.listeners:
+            listener(events)

@@ -61,22 +61,25 @@ def commuters_client(data_dir: Path, db_url: str, **settings: Any) -> TestClient
                       **{**FAST_HASH, **settings})
 
 
-def compile_ab(root: Path) -> Path:
-    """Operators A and B (the small test feed) compiled under `root`."""
-    feeds = {op: write_feed(root / op.lower(), {}) for op in ("A", "B")}
+def compile_ab(root: Path, files: dict[str, dict[str, str]] | None = None) -> Path:
+    """Operators A and B (the small test feed, each bent by `files[op]`) compiled under
+    `root`."""
+    feeds = {op: write_feed(root / op.lower(), (files or {}).get(op, {}))
+             for op in ("A", "B")}
     build(feeds, root / "data")
     return root / "data"
 
 
 @contextmanager
 def module_commuters(request: pytest.FixtureRequest, factory: pytest.TempPathFactory,
-                     **settings: Any) -> Iterator[Commuters]:
+                     files: dict[str, dict[str, str]] | None = None, **settings: Any
+                     ) -> Iterator[Commuters]:
     """One app per test module and backend (`request.param`): tests use their own emails,
     so they share it; starting an app per test would cost seconds each."""
     if request.param == "postgresql" and databases.PG_URL is None:
         pytest.skip(databases.PG_SKIP)
     root = factory.mktemp(f"commuters-{request.param}")
-    data = compile_ab(root)
+    data = compile_ab(root, files)
     with databases.database_url(request.param, root) as url, \
             commuters_client(data, url, **settings) as client:
         yield Commuters(client, client.app.state.db)  # type: ignore[attr-defined]

@@ -223,7 +223,10 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
-        "/v1/alerts", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/operators",
+        "/v1/alerts", "/v1/auth/anonymous", "/v1/auth/logout", "/v1/auth/register",
+        "/v1/auth/token", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/me",
+        "/v1/me/board", "/v1/me/export", "/v1/me/favourites",
+        "/v1/me/favourites/{favourite_id}", "/v1/me/profile", "/v1/operators",
         "/v1/operators/{operator_id}/audit", "/v1/operators/{operator_id}/feeds",
         "/v1/operators/{operator_id}/feeds/rollback",
         "/v1/operators/{operator_id}/feeds/{version_id}",

@@ -52,7 +52,8 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(commuters: Commute
     commuters.register("bob@example.org")
     wrong = commuters.sign_in("bob@example.org", "Wrong password 1")
     unknown = commuters.sign_in("nobody@example.org", PASSWORD)
-    for r in (wrong, unknown):
+    hostile = commuters.sign_in("nul\x00@example.org' OR '1'='1", "x\x00y")
+    for r in (wrong, unknown, hostile):
         assert r.status_code == 400
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["error"] == "invalid_grant"

@@ -175,7 +175,8 @@ def sign_in(db: Database, passwords: Passwords, policy: TokenPolicy, limits: Sig
     same answer, after the same work, for an unknown email); RateLimited when the account
     or the IP had too many failures lately."""
     at = _now(now)
-    address = email.strip().lower()[:254]
+    # what the database can hold: no control characters (PostgreSQL refuses NUL)
+    address = "".join(c for c in email.strip().lower()[:254] if ord(c) >= 32)
     subjects = ((f"email:{address}", limits.per_account), (f"ip:{client_ip}", limits.per_ip))
     with db.session() as s:
         for subject, limit in subjects:
@@ -275,3 +276,13 @@ def get_user(db: Database, user_id: str) -> User | None:
 
 __all__ = ["Conflict", "InvalidGrant", "IssuedTokens", "PolicyError", "RateLimited",
            "SignInLimits", "TokenPolicy", "User", "UsersError"]
+
+
+def set_profile(db: Database, user: User, profile: dict[str, Any]) -> dict[str, Any]:
+    """Store the user's whole profile (validated by transit.commuters.profile)."""
+    with db.session() as s:
+        row = s.get(UserRow, user.id)
+        if row is None:
+            raise InvalidGrant("this account no longer exists")
+        row.profile = dict(profile)
+        return dict(row.profile)

@@ -9,16 +9,21 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 
-def cached_json(request: Request, model: BaseModel | dict[str, object], max_age: int
-                ) -> Response:
-    """`model` is a pydantic model, or (on hot paths) a dict already in the schema's shape."""
+def cached_json(request: Request, model: BaseModel | dict[str, object], max_age: int,
+                private: bool = False) -> Response:
+    """`model` is a pydantic model, or (on hot paths) a dict already in the schema's shape.
+    `private`: the answer depends on the caller (a commuter's profile): no shared cache may
+    keep it."""
     if isinstance(model, BaseModel):
         body = model.model_dump_json(by_alias=True).encode()
     else:
         body = orjson.dumps(model)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    # Authorization: a commuter's token changes the answer (their profile applies)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",
-               "Vary": "Accept-Language"}
+               "Vary": "Accept-Language, Authorization"}
+    if private:
+        headers["Cache-Control"] = f"private, max-age={max_age}"
     inm = request.headers.get("if-none-match")
     if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
         return Response(status_code=304, headers=headers)

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
+from transit.accounts.users import User
 from transit.api.common import DATE_TIME
-from transit.api.deps import ReadDep
+from transit.api.deps import ReadContext, ReadDep
 from transit.api.problems import problems
 from transit.api.responses import cached_json
+from transit.api.users import OptionalUser
+from transit.commuters import apply
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
 from transit.stops import service as stops
@@ -20,58 +24,95 @@ At = Annotated[str | None, Query(description="ISO 8601; without an offset, the s
                                  json_schema_extra=DATE_TIME)]
 Window = Annotated[int, Query(ge=1, le=1440, description="minutes after `at`")]
 Limit = Annotated[int, Query(ge=1, le=100)]
+ExcludeModes = Annotated[str | None, Query(
+    max_length=200, description="Comma list of modes to leave out; default: the commuter's "
+    "avoided modes (empty: none)")]
+ExcludeOperators = Annotated[str | None, Query(
+    max_length=400, description="Comma list of operators to leave out; default: the "
+    "commuter's avoided operators (empty: none)")]
 LIVE_MAX_AGE = 15
 
 
-def _respond(request: Request, board: dict[str, object], at: str | None) -> Response:
-    return cached_json(request, board, LIVE_MAX_AGE if at is None else 300)
+@dataclass(frozen=True)
+class Personal:
+    """The request's languages and exclusions after the commuter's profile."""
+
+    langs: list[str]
+    exclude: service.Exclusions | None
+    applied: dict[str, object] | None
+
+
+def _personal(request: Request, ctx: ReadContext, user: User | None,
+              exclude_modes: str | None, exclude_operators: str | None) -> Personal:
+    applied = apply.new_applied(user)
+    langs = apply.languages(request, user, ctx.langs, applied)
+    avoid = apply.avoided(ctx.tt, user, exclude_modes, exclude_operators, applied)
+    return Personal(langs, apply.exclusions(ctx.tt, avoid), applied)
+
+
+def _respond(request: Request, board: dict[str, object], at: str | None,
+             personal: Personal) -> Response:
+    board["applied_profile"] = personal.applied
+    return cached_json(request, board, LIVE_MAX_AGE if at is None else 300,
+                       private=personal.applied is not None)
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
             responses=problems(404),
             summary="Next departures at a stop")
-async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, at: At = None,
-                          window: Window = 120, limit: Limit = 10) -> Response:
+async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, user: OptionalUser,
+                          at: At = None, window: Window = 120, limit: Limit = 10,
+                          exclude_modes: ExcludeModes = None,
+                          exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
+    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
     s = stops.stop_index(tt, stop_id)
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
-    board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
-    return _respond(request, board, at)
+    board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
+                          exclude=me.exclude)
+    return _respond(request, board, at, me)
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
             responses=problems(404),
             summary="Next departures at every platform and operator of a station")
-async def station_departures(request: Request, station_id: str, ctx: ReadDep, at: At = None,
-                             window: Window = 120, limit: Limit = 10) -> Response:
+async def station_departures(request: Request, station_id: str, ctx: ReadDep,
+                             user: OptionalUser, at: At = None, window: Window = 120,
+                             limit: Limit = 10, exclude_modes: ExcludeModes = None,
+                             exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
+    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
-    board = service.board(tt, members, start, window, limit, ctx.langs, live=ctx.live)
-    return _respond(request, board, at)
+    board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
+                          exclude=me.exclude)
+    return _respond(request, board, at, me)
 
 
 @router.get("/departures", response_model=DepartureBoard, summary="Departures near a point")
-async def departures_near(request: Request, ctx: ReadDep,
+async def departures_near(request: Request, ctx: ReadDep, user: OptionalUser,
                           lat: Annotated[float, Query(ge=-90, le=90)],
                           lon: Annotated[float, Query(ge=-180, le=180)],
                           radius: Annotated[float, Query(gt=0, le=2000, description="metres")
                                             ] = 500,
-                          at: At = None, window: Window = 60, limit: Limit = 20) -> Response:
+                          at: At = None, window: Window = 60, limit: Limit = 20,
+                          exclude_modes: ExcludeModes = None,
+                          exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
+    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
     cand, dist = tt.grid.within(lat, lon, radius)
     keep = np.asarray(tt.stop_location_type)[cand] == 0
     cand, dist = cand[keep][:200], dist[keep][:200]
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
     start = service.resolve_instant(tt, at, ctx.now, tz)
     distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
-    board = service.board(tt, cand.astype(np.int64), start, window, limit, ctx.langs,
-                          distances, live=ctx.live)
+    board = service.board(tt, cand.astype(np.int64), start, window, limit, me.langs,
+                          distances, live=ctx.live, exclude=me.exclude)
     if not len(cand):
         board["reason"] = f"no stop within {radius:g} m of {lat},{lon}"
-    return _respond(request, board, at)
+    return _respond(request, board, at, me)

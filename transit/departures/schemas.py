@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -47,3 +47,7 @@ class DepartureBoard(BaseModel):
                                        "after the window (within 7 days), ISO 8601")
     realtime: LiveInfo
     departures: list[Departure]
+    applied_profile: dict[str, Any] | None = Field(
+        None, description="The commuter's profile defaults this answer applied (fields the "
+        "query did not set); null without a commuter's token")
+

@@ -18,7 +18,7 @@ from transit.api.common import (
 )
 from transit.realtime.matching import call_status, fresh
 from transit.realtime.overlay import Alert, Overlay
-from transit.timetable.departures import next_departures
+from transit.timetable.departures import Departure, next_departures
 from transit.timetable.timetable import Timetable
 
 MAX_LOOKBACK_S = 3 * 3600
@@ -68,17 +68,62 @@ class _Row:
     added_operator: str = ""
 
 
+@dataclass(frozen=True)
+class Exclusions:
+    """Routes a rider never takes (a commuter's avoided modes and operators): `route_ok`
+    is True for the routes that may be shown, `operators` the operator ids excluded (for
+    added trips, which may have no route)."""
+
+    route_ok: np.ndarray
+    operators: frozenset[str]
+
+    @classmethod
+    def of(cls, tt: Timetable, modes: frozenset[str], operators: frozenset[str]
+           ) -> Exclusions | None:
+        if not modes and not operators:
+            return None
+        key = ("exclusions", modes, operators)
+        hit = tt.cache.get(key)
+        if hit is None:
+            from transit.timetable.modes import mode_of
+
+            ok = np.ones(len(tt.route_type), dtype=bool)
+            if modes:
+                ok &= ~np.isin([mode_of(int(t)) for t in tt.route_type], list(modes))
+            if operators:
+                ids = np.array([o["id"] for o in tt.meta["operators"]])
+                ok &= ~np.isin(ids[np.asarray(tt.route_operator)], list(operators))
+            hit = tt.cache[key] = cls(ok, operators)
+        return hit  # type: ignore[no-any-return]
+
+
+def _scheduled(tt: Timetable, stops: np.ndarray, t0: int, t1: int, want: int,
+               exclude: Exclusions | None) -> list[Departure]:
+    """The first `want` departures of routes not excluded: with exclusions, asks for more
+    until enough remain or the window has no more."""
+    ask = want
+    while True:
+        found = next_departures(tt, stops, t0, t1, ask)
+        if exclude is None:
+            return found
+        kept = [d for d in found if exclude.route_ok[tt.trip_route[d.trip]]]
+        if len(kept) >= want or len(found) < ask:
+            return kept[:want]
+        ask *= 4
+
+
 def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
-          live: LiveContext) -> list[_Row]:
+          live: LiveContext, exclude: Exclusions | None = None) -> list[_Row]:
     ov = live.overlay
     lookback = min(ov.max_delay_s, MAX_LOOKBACK_S) if ov.trips else 0
     # with live data the order can change: ask for more than the limit
-    found = next_departures(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit)
+    found = _scheduled(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit,
+                       exclude)
     if lookback:  # trips scheduled before t0 that now leave inside the window
-        found += next_departures(tt, stops, t0 - lookback, t0 - 1, 10_000)
+        found += _scheduled(tt, stops, t0 - lookback, t0 - 1, 10_000, exclude)
     lookahead = min(ov.max_early_s, MAX_LOOKBACK_S) if ov.trips else 0
     if lookahead:  # trips scheduled after t1 that now leave inside the window
-        found += next_departures(tt, stops, t1 + 1, t1 + lookahead, 10_000)
+        found += _scheduled(tt, stops, t1 + 1, t1 + lookahead, 10_000, exclude)
     rows: list[_Row] = []
     for d in found:
         lv = ov.trips.get((d.trip, d.day))
@@ -100,6 +145,9 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
         for lv, pos in ov.added_by_stop.get(int(s), []):
             if pos == len(lv.stops) - 1 or not fresh(lv, live.now, live.stale_after_s):
                 continue
+            if exclude is not None and (lv.operator in exclude.operators or (
+                    lv.route >= 0 and not exclude.route_ok[lv.route])):
+                continue
             when = int(lv.rt_dep[pos])
             if t0 <= when <= t1:
                 rows.append(_Row(when, int(lv.sched_dep[pos]), -1, int(s), pos, lv.day,
@@ -111,14 +159,15 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
 
 def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, limit: int,
           langs: list[str], distances: dict[int, float] | None = None,
-          live: LiveContext | None = None) -> dict[str, object]:
+          live: LiveContext | None = None, exclude: Exclusions | None = None
+          ) -> dict[str, object]:
     """The board as a JSON-ready dict in the shape of schemas.DepartureBoard (built directly:
     this is the hottest endpoint)."""
     live = live or LiveContext.none()
     t0 = int(start.timestamp())
     t1 = t0 + window_min * 60
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
-    rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live)
+    rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live, exclude)
     known = tt.known_languages(langs)
     fresh_alerts = live.alerts if live.overlay.alerts else []
     has_overrides = len(tt.columns.get("override_st", ())) > 0

@@ -10,6 +10,8 @@ from transit.api.common import DATE_TIME
 from transit.api.deps import LanguagesDep, LiveDep, NowDep, TimetableDep
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
+from transit.api.users import OptionalUser
+from transit.commuters import apply
 from transit.journeys import onboard, places, service
 from transit.journeys.schemas import JourneyList
 
@@ -23,7 +25,7 @@ PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
             responses=problems(404))
 def journeys(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, live: LiveDep,
-    to: PlaceParam,
+    user: OptionalUser, to: PlaceParam,
     from_: Annotated[str | None, Query(alias="from", min_length=1, max_length=80,
                                        description="stop id, station id, or lat,lon (or "
                                        "from_trip)")] = None,
@@ -37,13 +39,16 @@ def journeys(
     window: Annotated[int, Query(ge=0, le=180, description="minutes: all options leaving "
                                  "in this window (with depart_at)")] = 0,
     max_transfers: Annotated[int, Query(ge=0, le=8)] = 5,
-    max_walk_m: Annotated[float, Query(ge=0, le=5000, description="walking to, from and "
-                                       "instead of transit")] = 1000,
-    walk_speed: Annotated[float, Query(gt=0.3, le=3.0, description="m/s")] = 1.2,
-    min_transfer_s: Annotated[int, Query(ge=0, le=1800, description="extra time at every "
-                                         "change")] = 0,
-    wheelchair: Annotated[bool, Query(description="only trips and stops marked accessible")
-                          ] = False,
+    max_walk_m: Annotated[float | None, Query(ge=0, le=5000, description="walking to, from "
+                          "and instead of transit; default the commuter's profile, else "
+                          "1000")] = None,
+    walk_speed: Annotated[float | None, Query(gt=0.3, le=3.0, description="m/s; default the "
+                                              "commuter's profile, else 1.2")] = None,
+    min_transfer_s: Annotated[int | None, Query(ge=0, le=1800, description="extra time at "
+                              "every change; default the commuter's profile, else 0")
+                              ] = None,
+    wheelchair: Annotated[bool | None, Query(description="only trips and stops marked "
+                          "accessible; default the commuter's profile, else false")] = None,
     modes: Annotated[str | None, Query(max_length=200, description="comma list to use")] = None,
     exclude_modes: Annotated[str | None, Query(max_length=200)] = None,
     operators: Annotated[str | None, Query(max_length=400)] = None,
@@ -80,6 +85,13 @@ def journeys(
         raise invalid("from_date", "from_date goes with from_trip")
     if via is not None and window:
         raise invalid("via", "via goes with depart_at or arrive_by, without a window")
+    given = {"max_walk_m": max_walk_m, "walk_speed": walk_speed,
+             "min_transfer_s": min_transfer_s, "wheelchair": wheelchair}
+    values, applied = apply.journey_values(user, given)
+    max_walk_m, walk_speed = float(values["max_walk_m"]), float(values["walk_speed"])
+    min_transfer_s, wheelchair = int(values["min_transfer_s"]), bool(values["wheelchair"])
+    langs = apply.languages(request, user, langs, applied)
+    avoid = apply.avoided(tt, user, exclude_modes, exclude_operators, applied)
     detour = float(tt.meta["footpaths"]["detour"])
     origin = places.resolve(tt, "from", from_, max_walk_m, walk_speed, detour) \
         if from_ is not None else places.Place("from", [], label=from_trip or "")
@@ -97,10 +109,10 @@ def journeys(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,
         detour=detour, min_transfer_s=min_transfer_s, wheelchair=wheelchair,
         modes=service.parse_modes("modes", modes),
-        exclude_modes=service.parse_modes("exclude_modes", exclude_modes) or frozenset(),
+        exclude_modes=avoid.modes,
         operators=service.parse_operators(tt, "operators", operators),
-        exclude_operators=service.parse_operators(tt, "exclude_operators", exclude_operators)
-        or frozenset(), window_min=window, wheelchair_unknown=wheelchair_unknown,
+        exclude_operators=avoid.operators, window_min=window,
+        wheelchair_unknown=wheelchair_unknown,
         exclude_routes=service.parse_routes(tt, "exclude_routes", exclude_routes),
         exclude_stops=service.parse_stops(tt, "exclude_stops", exclude_stops),
         exclude_passing=exclude_passing,
@@ -110,4 +122,6 @@ def journeys(
         if from_trip is not None else None
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live, aboard)
-    return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60)
+    result.applied_profile = applied
+    return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60,
+                       private=applied is not None)

@@ -66,6 +66,9 @@ class JourneyList(BaseModel):
     journeys: list[Journey]
     reason: str | None = Field(None, description="Why the list is empty, when it is")
     search: dict[str, Any] = Field(description="The search as understood: times, bounds")
+    applied_profile: dict[str, Any] | None = Field(
+        None, description="The commuter's profile defaults this answer applied (fields the "
+        "query did not set); null without a commuter's token")
 
     model_config = {"json_schema_extra": {"example": None}}
 

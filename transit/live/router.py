@@ -11,8 +11,10 @@ from transit.api.common import optional_string_format
 from transit.api.deps import LanguagesDep, NowDep, TimetableDep
 from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
+from transit.api.users import OptionalUser
+from transit.commuters import apply
 from transit.live import service
-from transit.live.schemas import AlertList, FeatureCollection, PushResult, RealtimeStatus
+from transit.live.schemas import AlertList, AlertOut, FeatureCollection, PushResult, RealtimeStatus
 from transit.realtime.breaker import StoreUnavailable
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse, split
 from transit.realtime.state import LiveState
@@ -115,10 +117,14 @@ def vehicles(
     return cached_json(request, FeatureCollection(features=feats), 5)
 
 
+def _only_avoided(alert: AlertOut, operators: frozenset[str]) -> bool:
+    return alert.operator in operators
+
+
 @router.get("/alerts", response_model=AlertList, summary="Service alerts",
             responses=problems(404))
 def list_alerts(
-    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep,
+    request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, user: OptionalUser,
     stop: Annotated[str | None, Query(max_length=100)] = None,
     route: Annotated[str | None, Query(max_length=100)] = None,
     operator: Annotated[str | None, Query(max_length=32)] = None,
@@ -139,9 +145,16 @@ def list_alerts(
         if parsed.tzinfo is None:
             raise invalid("at", "needs a UTC offset, e.g. 2019-08-07T10:00:00-07:00")
         when = int(parsed.timestamp())
+    applied = apply.new_applied(user)
+    langs = apply.languages(request, user, langs, applied)
     result = service.alerts(_live(request).overlay(), tt, stop, route, operator, when, langs,
                             int(now.timestamp()))
-    return cached_json(request, AlertList(alerts=result), 15)
+    if operator is None:  # the commuter's avoided operators: their alerts are left out
+        avoid = apply.avoided(tt, user, None, None, applied)
+        if avoid.operators:
+            result = [a for a in result if not _only_avoided(a, avoid.operators)]
+    return cached_json(request, AlertList(alerts=result, applied_profile=applied), 15,
+                       private=applied is not None)
 
 
 @router.get("/gtfs-rt/{kind}", summary="Merged GTFS-Realtime of all operators",

@@ -70,6 +70,9 @@ class AlertOut(BaseModel):
 
 class AlertList(BaseModel):
     alerts: list[AlertOut]
+    applied_profile: dict[str, Any] | None = Field(
+        None, description="The commuter's profile defaults this answer applied (fields the "
+        "query did not set); null without a commuter's token")
 
 
 class FeatureCollection(BaseModel):

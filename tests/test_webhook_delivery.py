@@ -26,7 +26,8 @@ from tests import databases
 from tests.conftest import ROOT
 from transit.db import migrate
 from transit.db.engine import Database
-from transit.db.models_alerts import OutboxRow, WebhookRow
+from transit.commuters.evaluation import AlertEvent
+from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
 from transit.db.models_users import UserRow
 from transit.delivery import outbox, store
 from transit.delivery.webhooks import Deliverer, RetryPolicy
@@ -274,3 +275,31 @@ def test_kill_9_mid_batch_loses_nothing(db: Database) -> None:
                 headers["webhook-id"][4:])
     finally:
         receiver.close()
+
+
+def test_the_same_events_recorded_twice_queue_once(db: Database, receiver: Receiver) -> None:
+    """Two processes sharing live data evaluate the same update: one message per alert
+    version and webhook; the inbox keeps the highest version."""
+    hook = _hook(db, receiver.url)
+    at = datetime.now(UTC)
+    with db.session() as s:
+        s.add(CommuteRow(id="cm_1", user_id="u1", data={}, created_at=at, updated_at=at))
+
+    def event(version: int, state: str) -> AlertEvent:
+        return AlertEvent("al_x", "cm_1", "u1", "delay", state, version, int(time.time()),
+                          "2026-06-01", {}, "A:T1", {"delay_s": 300 + 120 * version})
+
+    first = [event(1, "new")]
+    assert outbox.record(db, first, time.time()) == 1
+    assert outbox.record(db, first, time.time()) == 0  # the other process: already queued
+    assert outbox.record(db, [event(2, "updated")], time.time()) == 1
+    assert outbox.record(db, first, time.time()) == 0  # a late duplicate of version 1
+    assert [(r.webhook_id, r.message_id) for r in _rows(db)] == [
+        (hook.id, "msg_al_x_v1"), (hook.id, "msg_al_x_v2")]
+    with db.session() as s:
+        row = s.get(AlertRow, "al_x")
+        assert row is not None and (row.version, row.state) == (2, "updated")
+    d = Deliverer(db, allow_private=True)
+    d.run_once()
+    d.stop()
+    assert receiver.ids() == ["msg_al_x_v1", "msg_al_x_v2"]

@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--commutes", type=int, default=100_000)
     ap.add_argument("--pairs", type=int, default=150)
     ap.add_argument("--pushes", type=int, default=200)
+    ap.add_argument("--profile", action="store_true", help="cProfile the evaluation")
     args = ap.parse_args()
     for p in (BART_ZIP, CT_ZIP, BART_TU):
         if not p.exists():
@@ -114,7 +115,15 @@ def main() -> None:
     rig.state.publish("BART", msg)
     t_apply = time.perf_counter() - t0
     t0 = time.perf_counter()
-    events = ev.process()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        events = prof.runcall(ev.process)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    else:
+        events = ev.process()
     t_eval = time.perf_counter() - t0
     touched = len({e.commute_id for e in events})
     kinds: dict[str, int] = {}

@@ -109,6 +109,7 @@ class Evaluator:
         self.replan_s = 0.0  # time spent re-planning (the benchmark separates it)
         self._live_view: tuple[LiveTrips, list[TripLive]] | None = None
         self._alt_cache: dict[tuple, dict | None] = {}
+        self._memo: dict[tuple, tuple[Plan, list]] = {}
 
     # -- subscriptions
     def planner(self, tt: Timetable) -> Planner:
@@ -222,6 +223,7 @@ class Evaluator:
             op = result.operator
             self._live_view = None
             self._alt_cache: dict[tuple, dict | None] = {}
+            self._memo: dict[tuple, tuple[Plan, list]] = {}
             if result.kind == "trip-updates":
                 self._trips[op] = result.trips
                 touched = self._touched_by_trips(result)
@@ -274,8 +276,12 @@ class Evaluator:
         for i, p in enumerate(sub.plans):
             if not (p.departure - c.lead_min * 60 <= now <= p.arrival + AFTER_ARRIVAL_S):
                 continue
-            for kind, subject, value, detail in self._conditions(tt, c, p, now):
-                current[(i, kind, subject)] = (value, detail)
+            memo = (id(p), c.rules_key)  # commutes sharing a plan and rules share the answer
+            found = self._memo.get(memo)
+            if found is None or found[0] is not p:
+                found = self._memo[memo] = (p, list(self._conditions(tt, c, p, now)))
+            for kind, subject, value, detail in found[1]:
+                current[(i, kind, subject)] = (value, dict(detail))
         events: list[AlertEvent] = []
         if muted is not None:
             return events

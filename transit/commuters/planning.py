@@ -113,6 +113,7 @@ class Planner:
         self._trip_ids = tt.strings("trip_id")
         self._ops = [o["id"] for o in tt.meta["operators"]]
         self.searches = 0
+        self._described: dict[int, tuple[Plan, dict]] = {}
 
     def _query(self, c: Commute, t: int, live: LiveTrips | None) -> engine.Query:
         tt = self.tt
@@ -177,7 +178,15 @@ class Planner:
         return Plan(tuple(legs), legs[0].departure, legs[-1].arrival)
 
     def describe(self, p: Plan) -> dict:
-        """A plan as alerts carry it (ids and instants)."""
+        """A plan as alerts carry it (ids and instants); computed once per plan."""
+        hit = self._described.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        out = self._describe(p)
+        self._described[id(p)] = (p, out)
+        return out
+
+    def _describe(self, p: Plan) -> dict:
         ids = self.tt.strings("stop_id")
 
         def iso(t: int, s: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Any
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,8 +63,17 @@ class Commute:
     min_transfer_s: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @cached_property
+    def _by_kind(self) -> dict[str, Rule]:
+        return {r.kind: r for r in self.rules}
+
+    @cached_property
+    def rules_key(self) -> tuple[tuple[str, int], ...]:
+        """The rules as a cheap hashable key (commutes with equal rules share work)."""
+        return tuple((r.kind, r.min_minutes) for r in self.rules)
+
     def rule(self, kind: str) -> Rule | None:
-        return next((r for r in self.rules if r.kind == kind), None)
+        return self._by_kind.get(kind)
 
     def runs_on(self, d: date) -> bool:
         return d.weekday() in self.window.days

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transit.db.models import Base
@@ -69,7 +78,9 @@ class OutboxRow(Base):
     """One message to one webhook. `message_id` is the `webhook-id` of every attempt."""
 
     __tablename__ = "alert_outbox"
-    __table_args__ = (Index("ix_alert_outbox_due", "delivered_at", "next_attempt_at"),)
+    __table_args__ = (Index("ix_alert_outbox_due", "delivered_at", "next_attempt_at"),
+                      UniqueConstraint("webhook_id", "message_id",
+                                       name="uq_alert_outbox_webhook_id_message_id"))
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)

@@ -11,15 +11,19 @@ mid-batch leaves its rows claimed until the lease runs out; then another claims 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from transit.commuters.evaluation import AlertEvent
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
+
+log = logging.getLogger("transit.delivery")
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,20 @@ def _utc(ts: float) -> datetime:
 
 def record(db: Database, events: Iterable[AlertEvent], now: float) -> int:
     """Inbox + outbox for the events, atomically. Returns the outbox rows written. Events
-    of commutes deleted meanwhile are dropped."""
-    events = list(events)
+    of commutes deleted meanwhile are dropped.
+
+    With several processes sharing live data, each evaluates every update and records the
+    same events (same alert ids and versions): the inbox keeps the highest version, and the
+    outbox's unique (webhook, message id) lets one process's write win; the others' are
+    dropped whole (IntegrityError), so a message is queued once."""
+    try:
+        return _record(db, list(events), now)
+    except IntegrityError:
+        log.info("alert events already recorded by another process")
+        return 0
+
+
+def _record(db: Database, events: list[AlertEvent], now: float) -> int:
     if not events:
         return 0
     at = _utc(now)
@@ -54,6 +70,9 @@ def record(db: Database, events: Iterable[AlertEvent], now: float) -> int:
         for h in s.scalars(select(WebhookRow).where(WebhookRow.user_id.in_(users),
                                                     WebhookRow.disabled_at.is_(None))):
             hooks.setdefault(h.user_id, []).append(h.id)
+        wanted = {f"msg_{e.id}_v{e.version}" for e in events}
+        queued = set(s.execute(select(OutboxRow.webhook_id, OutboxRow.message_id).where(
+            OutboxRow.message_id.in_(wanted))).tuples())  # recorded before (a restart)
         for e in events:
             if e.commute_id not in live:
                 continue
@@ -68,9 +87,12 @@ def record(db: Database, events: Iterable[AlertEvent], now: float) -> int:
                 row.updated_at, row.read_at = at, None  # unread again once it changed
             body = json.dumps({"type": f"alert.{e.state}", "timestamp": at.isoformat(),
                                "data": payload}, separators=(",", ":"))
+            message_id = f"msg_{e.id}_v{e.version}"
             for hook in hooks.get(e.user_id, []):
+                if (hook, message_id) in queued:
+                    continue
                 # one message per alert version and webhook: retries keep this id
-                s.add(OutboxRow(webhook_id=hook, message_id=f"msg_{e.id}_v{e.version}",
+                s.add(OutboxRow(webhook_id=hook, message_id=message_id,
                                 payload=body, attempts=0,
                                 created_at=at, next_attempt_at=at))
                 written += 1

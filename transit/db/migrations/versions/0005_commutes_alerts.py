@@ -84,6 +84,8 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(300), nullable=True),
         _fk("alert_outbox", "webhook_id", "webhooks"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_outbox")),
+        sa.UniqueConstraint("webhook_id", "message_id",
+                            name="uq_alert_outbox_webhook_id_message_id"),
     )
     op.create_index(op.f("ix_alert_outbox_webhook_id"), "alert_outbox", ["webhook_id"])
     op.create_index("ix_alert_outbox_due", "alert_outbox", ["delivered_at", "next_attempt_at"])

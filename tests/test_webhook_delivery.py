@@ -24,9 +24,9 @@ from standardwebhooks.webhooks import Webhook
 
 from tests import databases
 from tests.conftest import ROOT
+from transit.commuters.evaluation import AlertEvent
 from transit.db import migrate
 from transit.db.engine import Database
-from transit.commuters.evaluation import AlertEvent
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
 from transit.db.models_users import UserRow
 from transit.delivery import outbox, store

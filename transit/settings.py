@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(5.0, gt=0, le=60, description="Per webhook attempt.")
     webhook_retry_base_s: float = Field(5.0, gt=0, description="First retry delay; doubles "
                                         "per attempt (with jitter) up to an hour.")
+    sse_ping_s: float = Field(15.0, gt=0, description="Heartbeat of /v1/me/events streams.")
+    sse_poll_s: float = Field(1.0, gt=0, description="A stream reads the inbox at least this "
+                              "often (alerts recorded by another process without Redis).")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

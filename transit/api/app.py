@@ -27,6 +27,7 @@ from transit.commuters.me_router import router as commuters_me_router
 from transit.db import migrate
 from transit.db.engine import Database, database_for
 from transit.db.jobs import Runner
+from transit.delivery.events import AlertBus
 from transit.delivery.router import router as delivery_router
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
@@ -223,7 +224,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.live = live
         kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
         live.add_observer(kpis.observe)
+        bus = app.state.alert_bus = AlertBus(settings.redis_url, settings.redis_prefix)
         alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder)
+        alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
         live.add_observer(alerting.evaluator.observe)
         poller = _start_poller(settings, live, backend)
         try:
@@ -235,6 +238,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 runner.stop()
             kpis.stop()  # writes what is still in memory
             alerting.stop()
+            bus.close()
             backend.close()
             app.state.db.dispose()
 

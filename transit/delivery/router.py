@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from transit.api.auth import get_db
 from transit.api.problems import Problem, invalid, problems
@@ -43,9 +47,7 @@ def inbox(user: CurrentUser, db: Db, limit: Annotated[int, Query(ge=1, le=100)] 
           cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
     rows, n_unread = store.alerts_page(db, user.id, limit + 1, unread, _after(cursor))
     page = rows[:limit]
-    return {"alerts": [{**r.payload, "state": r.state, "version": r.version,
-                        "read": r.read_at is not None,
-                        "updated_at": r.updated_at.isoformat()} for r in page],
+    return {"alerts": [_alert_out(r) for r in page],
             "unread": n_unread,
             "next_cursor": _cursor(page[-1]) if len(rows) > limit else None}
 
@@ -94,3 +96,38 @@ def remove(webhook_id: str, user: CurrentUser, db: Db) -> Response:
     if not store.delete_webhook(db, user.id, webhook_id):
         raise Problem(404, f"unknown webhook {webhook_id!r}")
     return Response(status_code=204)
+
+
+def _alert_out(r: Any) -> dict[str, Any]:
+    return {**r.payload, "state": r.state, "version": r.version, "read": r.read_at is not None,
+            "updated_at": r.updated_at.isoformat()}
+
+
+@router.get("/events", summary="Alerts as server-sent events (event `alert`, id = alert id)",
+            response_class=EventSourceResponse)
+async def events(request: Request, user: CurrentUser, db: Db,
+                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID",
+                                                             max_length=100)] = None
+                 ) -> EventSourceResponse:
+    """Each alert recorded for the caller from now on (or, with `Last-Event-ID`, after that
+    alert's last change: a reconnecting client misses nothing), an alert again when it is
+    updated; comment heartbeats keep proxies from closing the stream."""
+    settings = request.app.state.settings
+    bus = request.app.state.alert_bus
+    cursor = await run_in_threadpool(store.cursor_of, db, user.id, last_event_id)
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        nonlocal cursor
+        waiter = bus.subscribe(user.id)
+        try:
+            while True:
+                rows = await run_in_threadpool(store.alerts_after, db, user.id, cursor, 100)
+                for r in rows:
+                    cursor = (r.updated_at, r.id)
+                    yield {"event": "alert", "id": r.id, "data": json.dumps(_alert_out(r))}
+                if not rows:
+                    await waiter.wait(settings.sse_poll_s)
+        finally:
+            bus.unsubscribe(waiter)
+
+    return EventSourceResponse(stream(), ping=settings.sse_ping_s)

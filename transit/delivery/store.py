@@ -4,7 +4,7 @@ last change, read/unread) and the webhooks (the secret is shown once, at creatio
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -95,3 +95,31 @@ def webhook_dict(row: WebhookRow) -> dict[str, Any]:
             "active": row.disabled_at is None, "disabled_at": iso(row.disabled_at),
             "disabled_reason": row.disabled_reason, "failing_since": iso(row.failing_since),
             "last_error": row.last_error}
+
+
+def cursor_of(db: Database, user_id: str, alert_id: str | None) -> tuple[datetime, str]:
+    """Where a stream starts. With Last-Event-ID naming one of the user's alerts: at the
+    instant that alert was raised, so every alert changed since (that one included, if it
+    was updated after the client saw it) is sent again: at-least-once, clients keep the
+    highest version of each id. Else after the user's latest alert (only what comes next)."""
+    with db.session() as s:
+        if alert_id:
+            row = s.get(AlertRow, alert_id)
+            if row is not None and row.user_id == user_id:
+                return row.created_at, ""
+        last = s.execute(select(AlertRow.updated_at, AlertRow.id).where(
+            AlertRow.user_id == user_id).order_by(AlertRow.updated_at.desc(),
+                                                  AlertRow.id.desc()).limit(1)).first()
+        if last is None:
+            return datetime.min.replace(tzinfo=UTC), ""
+        return last[0], last[1]
+
+
+def alerts_after(db: Database, user_id: str, cursor: tuple[datetime, str], limit: int
+                 ) -> list[AlertRow]:
+    t, i = cursor
+    with db.session() as s:
+        return list(s.scalars(select(AlertRow).where(
+            AlertRow.user_id == user_id,
+            or_(AlertRow.updated_at > t, and_(AlertRow.updated_at == t, AlertRow.id > i)))
+            .order_by(AlertRow.updated_at, AlertRow.id).limit(limit)))

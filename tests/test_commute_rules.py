@@ -107,3 +107,27 @@ def test_missed_connections_and_better_alternatives_on_bart(bay: Timetable) -> N
     for e in events:
         if e.kind == "missed_connection":
             assert e.alternative is not None  # broken: re-planned on the live network
+
+
+def test_commutes_loaded_on_first_update_and_kept_open_across_replans(small: Timetable
+                                                                      ) -> None:
+    """A process started before its timetable watches the saved commutes on the first live
+    update; the hourly re-plan keeps the open alerts of unchanged journeys (no repeat)."""
+    now = int(datetime.fromisoformat(CLOCK).timestamp())
+    rig = LiveRig(small, now)
+    start = datetime.fromisoformat("2026-03-10T07:59:00+01:00")
+    c = commute("late", "A:S1", "A:S3", start, 2, rules=[{"kind": "delay", "min_minutes": 5}])
+    rig.evaluator.loader = lambda: [c]
+    assert rig.evaluator.watching == 0
+
+    def delayed(delay: int, ts: int) -> list:
+        return rig.push("A", feed(trip_update("e1", "T1", start_date="20260310",
+                                              updates=[stu(10, "S1", dep=event(delay=delay))]),
+                                  ts=ts))
+
+    [first] = delayed(400, now - 5)
+    assert (first.commute_id, first.state, first.detail["delay_s"]) == ("late", "new", 400)
+    rig.clock.advance(3600)  # the hourly re-plan
+    assert delayed(400, now + 3590) == []
+    [upd] = delayed(600, now + 3595)
+    assert (upd.id, upd.state, upd.version) == (first.id, "updated", 2)

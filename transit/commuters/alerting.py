@@ -25,16 +25,22 @@ class Alerting:
         self.db = db
         self.timetable = timetable
         self.deliverer = deliverer
-        self.evaluator = Evaluator(clock, sink=self._record)
+        self.evaluator = Evaluator(clock, sink=self._record, loader=self._load)
         self.listeners: list[Callable[[list[AlertEvent]], None]] = []
 
+    def _load(self) -> list[Commute]:
+        try:
+            return commutes.all_commutes(self.db)
+        except Exception:  # the database away: watched from the next update on
+            log.exception("saved commutes not loaded")
+            return []
+
     def start(self) -> None:
+        """Watch every saved commute (now if a timetable is served, else on the first live
+        update) and start the evaluator and the deliverer."""
         tt = self.timetable()
         if tt is not None:
-            try:
-                self.evaluator.watch(tt, commutes.all_commutes(self.db))
-            except Exception:  # a commute whose places the timetable lost: log, go on
-                log.exception("saved commutes not all watched")
+            self.evaluator.watch(tt, self._load())
         self.evaluator.start()
         if self.deliverer is not None:
             self.deliverer.start()

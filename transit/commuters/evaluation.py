@@ -82,9 +82,11 @@ def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str
 
 class Evaluator:
     def __init__(self, clock: Clock, sink: Callable[[list[AlertEvent]], None] | None = None,
-                 stale_after_s: int = 3600) -> None:
+                 stale_after_s: int = 3600,
+                 loader: Callable[[], list[Commute]] | None = None) -> None:
         self.clock = clock
         self.sink = sink
+        self.loader = loader  # every saved commute, when none was watched yet (startup)
         self.stale_after_s = stale_after_s
         self._lock = threading.RLock()
         self._subs: dict[str, _Sub] = {}
@@ -123,8 +125,9 @@ class Evaluator:
         planner = self.planner(tt)
         n = 0
         with self._lock:
-            self._watched = (tt.version, self.clock.now().date())
+            self._watched = self._stamp(tt)
             for c in commutes:
+                old = self._subs.get(c.id)
                 self.forget(c.id)
                 self._known[c.id] = c
                 try:
@@ -139,6 +142,9 @@ class Evaluator:
                 if not plans:
                     continue
                 sub = self._subs[c.id] = _Sub(c, d, tz, plans)
+                if old is not None and old.day == d and old.plans == plans \
+                        and old.commute.rules_key == c.rules_key:
+                    sub.open = old.open  # the same journeys: their open alerts go on
                 for key, index in self._keys(sub):
                     index.setdefault(key, set()).add(c.id)
                 n += 1
@@ -159,11 +165,17 @@ class Evaluator:
             for ids in self._open_by_op.values():
                 ids.discard(commute_id)
 
+    def _stamp(self, tt: Timetable) -> tuple[str, int]:
+        return tt.version, int(self.clock.now().timestamp()) // 3600
+
     def refresh(self, tt: Timetable) -> None:
-        """Plan again when the timetable version or the day changed since the last plans
-        (trip indexes and service days are those of one version and one day)."""
-        if self._watched is not None and self._watched != (tt.version,
-                                                           self.clock.now().date()):
+        """Plan again when the timetable version changed (trip indexes are those of one
+        version) or an hour passed (local dates change at every zone's midnight); alerts
+        of unchanged journeys stay open. At startup, load every saved commute."""
+        if self._watched is None:
+            if self.loader is not None:
+                self.watch(tt, self.loader())
+        elif self._watched != self._stamp(tt):
             self.watch(tt, list(self._known.values()))
 
     def _keys(self, sub: _Sub) -> Iterable[tuple[object, dict]]:
@@ -400,7 +412,8 @@ class Evaluator:
                         "effect": a.effect, "header": a.header, "trip_id": leg.trip_id}
 
     def _alternative(self, tt: Timetable, c: Commute, p: Plan, now: int) -> dict | None:
-        """The best journey on the live network leaving no earlier than planned (or now)."""
+        """The earliest arrival on the live network, leaving from 10 minutes before the
+        planned departure (or now, if later): the way out of a broken journey."""
         start = max(now, p.departure - 600)
         key = (c.origin, c.destination, c.max_transfers, c.min_transfer_s, start)
         if key in self._alt_cache:  # commutes sharing a plan share its re-plan

@@ -248,3 +248,41 @@ def test_sign_in_failures_are_limited_per_account_and_per_ip(
         issued = users.sign_in(c.db, cfg.passwords, cfg.tokens, cfg.limits,
                                "gus@example.org", PASSWORD, "testclient", now=later)
         assert issued.user.email == "gus@example.org"
+
+
+def test_logout_and_refresh_refuse_malformed_and_oversized_input(commuters: Commuters
+                                                                 ) -> None:
+    token = commuters.anonymous()["access_token"]
+    r = commuters.call("POST", "/v1/auth/logout", token, params={"everywhere": "maybe"})
+    assert r.status_code == 422 and r.json()["parameter"] == "everywhere"
+    r = commuters.client.post("/v1/auth/token", data={"grant_type": "refresh_token",
+                                                      "refresh_token": "ur_" + "a" * 500})
+    assert r.status_code == 422 and r.json()["parameter"] == "refresh_token"
+    r = commuters.client.post("/v1/auth/token", content=b"grant_type=password&" + b"x" * 70000,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code in (413, 422)
+    assert _logout_probe(commuters, token) == 200  # nothing above signed it out
+
+
+def test_concurrent_refreshes_of_one_token_let_one_through(commuters: Commuters) -> None:
+    """Two refreshes of the same token at once: exactly one gets a new pair; the other
+    is a reuse, and revokes the family (the winner's new pair included)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = commuters.register("race@example.org")
+    cfg = commuters.client.app.state.users  # type: ignore[attr-defined]
+
+    def attempt(_: int) -> str:
+        try:
+            users.refresh(commuters.db, cfg.tokens, first["refresh_token"])
+            return "ok"
+        except users.InvalidGrant:
+            return "refused"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, range(2)))
+    assert outcomes == ["ok", "refused"]
+    with commuters.db.session() as s:
+        live = s.scalars(select(UserTokenRow).join(UserRow).where(
+            UserRow.email == "race@example.org", UserTokenRow.revoked_at.is_(None))).all()
+    assert live == []

@@ -158,6 +158,11 @@ def test_departures_refuse_unknown_exclusions_and_bad_tokens(commuters: Commuter
     r = commuters.client.get("/v1/stops/A:S1/departures",
                              headers={"Authorization": "Bearer ua_" + "z" * 43})
     assert r.status_code == 401  # a bad token never silently drops the profile
+    assert "WWW-Authenticate" in r.headers
+    # another kind of bearer token (an operator's key, for previews) is not a commuter's
+    r = commuters.client.get("/v1/stops/A:S1/departures",
+                             headers={"Authorization": "Bearer tk_0123456789ab_secret"})
+    assert r.status_code == 200 and r.json()["applied_profile"] is None
 
 
 def test_journeys_apply_the_profile_and_the_query_overrides(commuters: Commuters) -> None:
@@ -412,3 +417,23 @@ def test_anonymous_data_survives_the_upgrade(commuters: Commuters) -> None:
     assert commuters.call("GET", "/v1/me/profile", up["access_token"]).json()["wheelchair"]
     favs = commuters.call("GET", "/v1/me/favourites", up["access_token"]).json()["favourites"]
     assert [f["name"] for f in favs] == ["Mine"]
+
+
+def test_queries_with_coordinates_store_no_location(commuters: Commuters) -> None:
+    """Locations are never stored unless saved as a place: a signed-in rider's journeys and
+    departures near a point leave the database as it was."""
+    token = _user(commuters)
+
+    def snapshot() -> dict[str, Any]:
+        data = commuters.call("GET", "/v1/me/export", token).json()
+        with commuters.db.session() as s:
+            data["all_rows"] = {t: s.scalar(select(func.count()).select_from(m)) for t, m in (
+                ("users", UserRow), ("tokens", UserTokenRow), ("favourites", FavouriteRow))}
+        return data
+
+    before = snapshot()
+    _departures(commuters, "/v1/departures", token, lat=50.0001, lon=4.0001)
+    _departures(commuters, "/v1/journeys", token, **{"from": "50.0001,4.0001", "to": "A:S3"})
+    after = snapshot()
+    assert after == before
+    assert "50.0001" not in str(after)

@@ -56,8 +56,10 @@ def users_config(request: Request) -> UsersConfig:
 
 
 def _bearer_user(request: Request, token: str | None) -> User | None:
-    """The user of a commuter's access token; None without one; 401 for an invalid one."""
-    if not token or token.startswith("tk_"):  # no token, or an operator key
+    """The user of a commuter's access token (`ua_...`); None without one or for another
+    kind of bearer token (an operator's key for a preview); 401 for an access token that
+    is not valid (expired, revoked, unknown)."""
+    if not token or not token.startswith("ua_"):
         return None
     user = users.authenticate(get_db(request), token)
     if user is None:
@@ -69,7 +71,7 @@ def _bearer_user(request: Request, token: str | None) -> User | None:
 def current_user(request: Request, token: Token) -> User:
     """Dependency of every /v1/me endpoint: 401 without a valid commuter's access token."""
     user = _bearer_user(request, token)
-    if user is None:
+    if user is None:  # no token, or not a commuter's
         raise Problem(401, "this needs a commuter's access token as 'Authorization: Bearer "
                       "<token>' (POST /v1/auth/token or /v1/auth/anonymous)",
                       headers=CHALLENGE)

@@ -17,7 +17,7 @@ from transit.departures import service
 from transit.departures.schemas import DepartureBoard
 from transit.stops import service as stops
 
-router = APIRouter(prefix="/v1", tags=["departures"], responses=problems())
+router = APIRouter(prefix="/v1", tags=["departures"], responses=problems(401))
 
 At = Annotated[str | None, Query(description="ISO 8601; without an offset, the stop's local "
                                  "time; default now", max_length=40,

@@ -15,7 +15,7 @@ from transit.commuters import apply
 from transit.journeys import onboard, places, service
 from transit.journeys.schemas import JourneyList
 
-router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems())
+router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(401))
 
 PlaceParam = Annotated[str, Query(min_length=1, max_length=80,
                                   description="stop id, station id, or lat,lon")]

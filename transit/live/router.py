@@ -122,7 +122,7 @@ def _only_avoided(alert: AlertOut, operators: frozenset[str]) -> bool:
 
 
 @router.get("/alerts", response_model=AlertList, summary="Service alerts",
-            responses=problems(404))
+            responses=problems(401, 404))
 def list_alerts(
     request: Request, tt: TimetableDep, now: NowDep, langs: LanguagesDep, user: OptionalUser,
     stop: Annotated[str | None, Query(max_length=100)] = None,

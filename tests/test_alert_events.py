@@ -19,7 +19,14 @@ from google.transit import gtfs_realtime_pb2 as pb
 
 from tests.commuters_support import compile_ab
 from tests.operator_support import NOW
-from tests.realtime_support import launch_api, stop_process, wait_ready
+from tests.realtime_support import (
+    drop_prefix,
+    launch_api,
+    redis_url,
+    stop_process,
+    unique_prefix,
+    wait_ready,
+)
 
 KEY = "push-key"
 
@@ -82,11 +89,11 @@ class Stream:
 
 
 @contextmanager
-def two_processes(tmp: Path) -> Iterator[tuple[str, str]]:
+def two_processes(tmp: Path, **extra: str) -> Iterator[tuple[str, str]]:
     data = compile_ab(tmp / "net")
     env = {"TRANSIT_CLOCK": NOW, "TRANSIT_PUSH_KEYS": json.dumps({"A": KEY}),
            "TRANSIT_SSE_PING_S": "0.5", "TRANSIT_SSE_POLL_S": "0.5",
-           "TRANSIT_ARGON2_TIME_COST": "1", "TRANSIT_ARGON2_MEMORY_KIB": "1024"}
+           "TRANSIT_ARGON2_TIME_COST": "1", "TRANSIT_ARGON2_MEMORY_KIB": "1024", **extra}
     one = launch_api(data, tmp / "one", env)
     try:
         wait_ready(one)  # migrates the shared database first
@@ -98,6 +105,42 @@ def two_processes(tmp: Path) -> Iterator[tuple[str, str]]:
             stop_process(two.proc)
     finally:
         stop_process(one.proc)
+
+
+def _school(http: httpx.Client, one: str) -> tuple[str, dict[str, str], str]:
+    token = http.post(f"{one}/v1/auth/anonymous").json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = http.post(f"{one}/v1/me/commutes", headers=auth, json={
+        "name": "school", "from": "A:S1", "to": "A:S3", "days": ["mon"],
+        "depart_between": ["07:55", "08:05"], "rules": [{"kind": "delay", "min_minutes": 5}]})
+    assert r.status_code == 201, r.text
+    return token, auth, r.json()["id"]
+
+
+def test_sse_woken_through_redis_pubsub(tmp_path: Path) -> None:
+    """Streams read the inbox only every 30 s here: an alert recorded by the other process
+    arrives within seconds only through the Redis wake-up."""
+    url = redis_url()
+    prefix = unique_prefix("sse")
+    try:
+        with two_processes(tmp_path, TRANSIT_REDIS_URL=url, TRANSIT_REDIS_PREFIX=prefix,
+                           TRANSIT_SSE_POLL_S="30") as (one, two), \
+                httpx.Client(timeout=10.0) as http:
+            token, _, cid = _school(http, one)
+            stream = Stream(f"{two}/v1/me/events", token)
+            time.sleep(1.0)
+            t0 = time.monotonic()
+            push = {"Authorization": f"Bearer {KEY}",
+                    "Content-Type": "application/x-protobuf"}
+            assert http.post(f"{one}/v1/operators/A/realtime", content=_feed(420, 0),
+                             headers=push).status_code == 202
+            got = stream.wait(1, timeout=8.0)
+            took = time.monotonic() - t0
+            stream.close()
+            assert [(e[2]["commute_id"], e[2]["version"]) for e in got] == [(cid, 1)]
+            assert took < 5.0, f"arrived after {took:.1f} s (the 30 s poll, not Redis)"
+    finally:
+        drop_prefix(url, prefix)
 
 
 def test_sse_across_two_processes_and_resume(tmp_path: Path) -> None:

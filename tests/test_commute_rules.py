@@ -131,3 +131,21 @@ def test_commutes_loaded_on_first_update_and_kept_open_across_replans(small: Tim
     assert delayed(400, now + 3590) == []
     [upd] = delayed(600, now + 3595)
     assert (upd.id, upd.state, upd.version) == (first.id, "updated", 2)
+
+
+def test_hourly_replan_reads_commutes_saved_and_deleted_elsewhere(small: Timetable) -> None:
+    now = int(datetime.fromisoformat(CLOCK).timestamp())
+    rig = LiveRig(small, now)
+    start = datetime.fromisoformat("2026-03-10T07:59:00+01:00")
+    a = commute("a", "A:S1", "A:S3", start, 2, rules=[{"kind": "delay", "min_minutes": 5}])
+    b = commute("b", "A:S1", "A:S2", start, 2, rules=[{"kind": "delay", "min_minutes": 5}])
+    saved = [a]
+    rig.evaluator.loader = lambda: list(saved)
+    rig.evaluator.watch(small, saved)
+    saved[:] = [b]  # another process deleted a and saved b
+    rig.clock.advance(3600)
+    events = rig.push("A", feed(trip_update("e1", "T1", start_date="20260310",
+                                            updates=[stu(10, "S1", dep=event(delay=400))]),
+                                ts=now + 3590))
+    assert [e.commute_id for e in events] == ["b"]
+    assert rig.evaluator.watching == 1

@@ -73,6 +73,8 @@ class _Sub:
     tz: ZoneInfo
     plans: list[Plan]
     open: dict[tuple[int, str, str], tuple[int, dict]] = field(default_factory=dict)
+    rules_key: tuple = ()  # computed when watched, not on the hot path
+    ops: tuple[str, ...] = ()
 
 
 def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str) -> str:
@@ -141,7 +143,9 @@ class Evaluator:
                     continue
                 if not plans:
                     continue
-                sub = self._subs[c.id] = _Sub(c, d, tz, plans)
+                sub = self._subs[c.id] = _Sub(
+                    c, d, tz, plans, rules_key=c.rules_key,
+                    ops=tuple(sorted({leg.operator for p in plans for leg in p.legs})))
                 if old is not None and old.day == d and old.plans == plans \
                         and old.commute.rules_key == c.rules_key:
                     sub.open = old.open  # the same journeys: their open alerts go on
@@ -170,13 +174,20 @@ class Evaluator:
 
     def refresh(self, tt: Timetable) -> None:
         """Plan again when the timetable version changed (trip indexes are those of one
-        version) or an hour passed (local dates change at every zone's midnight); alerts
-        of unchanged journeys stay open. At startup, load every saved commute."""
+        version) or an hour passed (local dates change at every zone's midnight), reading
+        the saved commutes again (other processes save and delete them too); alerts of
+        unchanged journeys stay open. At startup, load every saved commute."""
         if self._watched is None:
             if self.loader is not None:
                 self.watch(tt, self.loader())
         elif self._watched != self._stamp(tt):
-            self.watch(tt, list(self._known.values()))
+            if self.loader is None:
+                self.watch(tt, list(self._known.values()))
+                return
+            saved = self.loader()  # commutes saved or deleted through other processes too
+            for gone in set(self._known) - {c.id for c in saved}:
+                self.forget(gone)
+            self.watch(tt, saved)
 
     def _keys(self, sub: _Sub) -> Iterable[tuple[object, dict]]:
         for p in sub.plans:
@@ -283,19 +294,21 @@ class Evaluator:
 
     def _judge(self, tt: Timetable, sub: _Sub, now: int) -> list[AlertEvent]:
         c = sub.commute
-        muted = c.muted_at(datetime.fromtimestamp(now, sub.tz))
+        lead = c.lead_min * 60
         current: dict[tuple[int, str, str], tuple[int, dict]] = {}
         for i, p in enumerate(sub.plans):
-            if not (p.departure - c.lead_min * 60 <= now <= p.arrival + AFTER_ARRIVAL_S):
+            if not (p.departure - lead <= now <= p.arrival + AFTER_ARRIVAL_S):
                 continue
-            memo = (id(p), c.rules_key)  # commutes sharing a plan and rules share the answer
+            memo = (id(p), sub.rules_key)  # commutes sharing a plan and rules share it
             found = self._memo.get(memo)
             if found is None or found[0] is not p:
                 found = self._memo[memo] = (p, list(self._conditions(tt, c, p, now)))
             for kind, subject, value, detail in found[1]:
                 current[(i, kind, subject)] = (value, dict(detail))
         events: list[AlertEvent] = []
-        if muted is not None:
+        if not current and not sub.open:
+            return events
+        if c.muted_at(datetime.fromtimestamp(now, sub.tz)) is not None:
             return events
         planner = self.planner(tt)
         alternative: dict | None = None
@@ -325,8 +338,7 @@ class Evaluator:
                 alert_id(c.id, sub.day, p.departure, kind, subject), c.id, c.user_id, kind,
                 "resolved", version, now, sub.day.isoformat(), planner.describe(p), subject,
                 {"message": "back to normal"}))
-        ops = {leg.operator for p in sub.plans for leg in p.legs}
-        for op in ops:
+        for op in sub.ops:
             ids = self._open_by_op.setdefault(op, set())
             if sub.open:
                 ids.add(c.id)

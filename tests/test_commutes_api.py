@@ -230,3 +230,16 @@ def test_inbox_paging_and_bad_cursor(app: Commuters) -> None:
     assert app.call("GET", "/v1/me/alerts", token, params={"limit": 0}).status_code == 422
     assert app.call("GET", "/v1/me/alerts", token, params={"limit": 101}).status_code == 422
     assert app.call("GET", "/v1/me/alerts", None).status_code == 401
+
+
+def test_web_push_off_without_a_vapid_key(app: Commuters) -> None:
+    token = _user(app)
+    sub = {"endpoint": "https://93.184.215.14/push/1",
+           "keys": {"p256dh": "B" * 87, "auth": "A" * 22}}
+    for method, path, body in (("GET", "/v1/me/push/vapid-key", None),
+                               ("POST", "/v1/me/push-subscriptions", sub)):
+        body_ = _problem(app.call(method, path, token, json=body), 503)
+        assert "TRANSIT_VAPID_PRIVATE_KEY" in body_["detail"]
+        assert app.call(method, path, None, json=body).status_code == 401
+    assert app.call("GET", "/v1/me/push-subscriptions", token).json() == {
+        "push_subscriptions": []}

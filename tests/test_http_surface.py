@@ -135,6 +135,8 @@ GET_URLS = {
     "/v1/me/alerts": "/v1/me/alerts",
     "/v1/me/events": "/v1/me/events",
     "/v1/me/webhooks": "/v1/me/webhooks",
+    "/v1/me/push-subscriptions": "/v1/me/push-subscriptions",
+    "/v1/me/push/vapid-key": "/v1/me/push/vapid-key",
     "/healthz": "/healthz",
     "/readyz": "/readyz",
     "/metrics": "/metrics",

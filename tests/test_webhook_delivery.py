@@ -6,6 +6,7 @@ deliverer killed with SIGKILL in the middle of a batch (a real subprocess)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -18,7 +19,12 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import http_ece
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from py_vapid import Vapid02
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
@@ -30,6 +36,7 @@ from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
 from transit.db.models_users import UserRow
 from transit.delivery import outbox, store
+from transit.delivery.vapid import public_key
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 
 FAST = RetryPolicy(base_s=0.05, max_s=0.2)
@@ -303,3 +310,118 @@ def test_the_same_events_recorded_twice_queue_once(db: Database, receiver: Recei
     d.run_once()
     d.stop()
     assert receiver.ids() == ["msg_al_x_v1", "msg_al_x_v2"]
+
+
+class PushService:
+    """A local Web Push endpoint (what a browser vendor's push service does for the
+    service): checks the VAPID JWT (RFC 8292) against the key in the header, and decrypts
+    the payload (RFC 8291, aes128gcm) with the browser's private key."""
+
+    def __init__(self, vapid_public: bytes) -> None:
+        self.ua_key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        self.received: list[dict] = []
+        self.problems: list[str] = []
+        self.status = 201
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                try:
+                    outer.check({k.lower(): v for k, v in self.headers.items()}, body,
+                                vapid_public)
+                except Exception as exc:
+                    outer.problems.append(f"{type(exc).__name__}: {exc}")
+                self.send_response(outer.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        raw = self.ua_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return b64(raw), b64(self.auth)
+
+    def check(self, headers: dict[str, str], body: bytes, vapid_public: bytes) -> None:
+        auth = headers["authorization"]
+        assert auth.startswith("vapid "), auth
+        parts = dict(p.strip().split("=", 1) for p in auth[6:].split(","))
+        assert unb64(parts["k"]) == vapid_public  # the key the service published
+        head, claims, sig = parts["t"].split(".")
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), vapid_public)
+        raw = unb64(sig)
+        der = encode_dss_signature(int.from_bytes(raw[:32], "big"),
+                                   int.from_bytes(raw[32:], "big"))
+        key.verify(der, f"{head}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
+        c = json.loads(unb64(claims))
+        assert c["aud"] == self.origin and c["sub"] == "mailto:ops@example.org"
+        assert time.time() < c["exp"] <= time.time() + 24 * 3600
+        assert headers["content-encoding"] == "aes128gcm" and int(headers["ttl"]) > 0
+        plain = http_ece.decrypt(body, private_key=self.ua_key, auth_secret=self.auth,
+                                 version="aes128gcm")
+        self.received.append(json.loads(plain))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_web_push_signed_with_vapid_and_encrypted(db: Database, tmp_path: Path) -> None:
+    vapid = Vapid02()
+    vapid.generate_keys()
+    pem = tmp_path / "vapid.pem"
+    vapid.save_key(str(pem))
+    public = vapid.public_key.public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)
+    assert unb64(public_key(str(pem))) == public
+    push = PushService(public)
+    try:
+        p256dh, auth = push.keys
+        sub = store.add_push_subscription(db, "u1", f"{push.origin}/push/abc", p256dh, auth,
+                                          True, datetime.now(UTC), 10)
+        body = json.dumps({"type": "alert.new", "data": {
+            "id": "al_1", "commute_id": "cm_1", "kind": "delay", "state": "new",
+            "version": 1, "subject": "A:T1", "journey": {"legs": ["x" * 5000]}}})
+        outbox.enqueue(db, sub.id, "msg_p1", body, time.time())
+        d = Deliverer(db, allow_private=True, vapid=(str(pem), "mailto:ops@example.org"))
+        assert d.run_once() == 1
+        assert push.problems == []
+        assert push.received == [{"type": "alert.new", "id": "al_1", "commute_id": "cm_1",
+                                  "kind": "delay", "state": "new", "version": 1,
+                                  "subject": "A:T1"}]
+        assert _rows(db)[0].delivered_at is not None
+        # the browser unsubscribed: the push service answers 410, the subscription goes
+        push.status = 410
+        outbox.enqueue(db, sub.id, "msg_p2", body, time.time())
+        d.run_once()
+        assert _hook_row(db, sub.id).disabled_reason == "the receiver answered 410 Gone"
+        d.stop()
+    finally:
+        push.close()
+
+
+@pytest.mark.parametrize(("p256dh", "auth", "why"), [
+    ("not base64!!", b64(b"x" * 16), "base64url"),
+    (b64(b"\x04" + b"x" * 10), b64(b"x" * 16), "keys.p256dh"),
+    (b64(b"\x04" + b"x" * 64), b64(b"x" * 5), "keys.auth"),
+])
+def test_bad_push_keys_refused(db: Database, p256dh: str, auth: str, why: str) -> None:
+    with pytest.raises(store.KeyRefused, match=why):
+        store.add_push_subscription(db, "u1", "https://93.184.215.14/p", p256dh, auth, False,
+                                    datetime.now(UTC), 10)

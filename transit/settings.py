@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     sse_ping_s: float = Field(15.0, gt=0, description="Heartbeat of /v1/me/events streams.")
     sse_poll_s: float = Field(1.0, gt=0, description="A stream reads the inbox at least this "
                               "often (alerts recorded by another process without Redis).")
+    vapid_private_key: str | None = Field(
+        None, description="Web Push: the VAPID private key (base64url of the raw P-256 "
+        "key or its DER, or a PEM file path); unset: Web Push is off.")
+    vapid_subject: str = Field("mailto:admin@localhost", description="Web Push: the VAPID "
+                               "contact (mailto: or https: URL) push services see.")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

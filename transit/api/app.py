@@ -151,7 +151,9 @@ def _start_alerting(settings: Settings, db: Database, clock: Clock,
     inbox and outbox, delivered to webhooks by this process when deliver_webhooks."""
     deliverer = Deliverer(db, allow_private=settings.webhook_allow_private,
                           timeout_s=settings.webhook_timeout_s,
-                          policy=RetryPolicy(base_s=settings.webhook_retry_base_s)) \
+                          policy=RetryPolicy(base_s=settings.webhook_retry_base_s),
+                          vapid=(settings.vapid_private_key, settings.vapid_subject)
+                          if settings.vapid_private_key else None) \
         if settings.deliver_webhooks else None
     alerting = Alerting(db, clock, holder.get, deliverer)
     alerting.start()

@@ -61,12 +61,19 @@ class AlertRow(Base):
 
 
 class WebhookRow(Base):
+    """A place alerts are pushed to: a webhook (`kind` webhook: `url`, signing `secret`) or
+    a browser's Web Push subscription (`kind` webpush: `url` is the push service endpoint,
+    `p256dh` and `auth` the browser's keys)."""
+
     __tablename__ = "webhooks"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(40), _user_fk(), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="webhook")
     url: Mapped[str] = mapped_column(String(2000))
     secret: Mapped[str] = mapped_column(String(100))
+    p256dh: Mapped[str | None] = mapped_column(String(200))
+    auth: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     failing_since: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))

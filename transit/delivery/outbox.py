@@ -36,6 +36,9 @@ class Message:
     url: str
     secret: str
     failing_since: datetime | None
+    kind: str = "webhook"
+    p256dh: str | None = None
+    auth: str | None = None
 
 
 def _utc(ts: float) -> datetime:
@@ -129,7 +132,7 @@ def claim(db: Database, worker: str, limit: int, lease_s: float, now: float) -> 
             OutboxRow.claimed_by == worker, OutboxRow.claimed_until == until,
             OutboxRow.delivered_at.is_(None)).order_by(OutboxRow.id)).all()
         return [Message(o.id, o.webhook_id, o.message_id, o.payload, o.attempts, w.url,
-                        w.secret, w.failing_since) for o, w in rows]
+                        w.secret, w.failing_since, w.kind, w.p256dh, w.auth) for o, w in rows]
 
 
 def delivered(db: Database, m: Message, now: float, outcome: str) -> None:

@@ -131,3 +131,71 @@ async def events(request: Request, user: CurrentUser, db: Db,
             bus.unsubscribe(waiter)
 
     return EventSourceResponse(stream(), ping=settings.sse_ping_s)
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+
+
+class PushSubscriptionIn(BaseModel):
+    """PushSubscription.toJSON() of the browser."""
+
+    model_config = ConfigDict(extra="ignore")
+    endpoint: str = Field(max_length=2000)
+    keys: PushKeys
+
+
+def _push_settings(request: Request) -> Any:
+    settings = request.app.state.settings
+    if not settings.vapid_private_key:
+        raise Problem(503, "Web Push is not configured on this service "
+                      "(TRANSIT_VAPID_PRIVATE_KEY)")
+    return settings
+
+
+@router.get("/push/vapid-key", summary="The applicationServerKey for PushManager.subscribe",
+            responses=problems(503))
+def vapid_key(request: Request, user: CurrentUser) -> dict[str, str]:
+    from transit.delivery.vapid import public_key
+
+    return {"public_key": public_key(_push_settings(request).vapid_private_key)}
+
+
+@router.post("/push-subscriptions", status_code=201, responses=problems(409, 422, 503),
+             summary="Register this browser for Web Push alerts")
+def add_push(request: Request, user: CurrentUser, db: Db, body: PushSubscriptionIn
+             ) -> dict[str, Any]:
+    settings = _push_settings(request)
+    try:
+        row = store.add_push_subscription(
+            db, user.id, body.endpoint, body.keys.p256dh, body.keys.auth,
+            settings.webhook_allow_private, request.app.state.clock.now(),
+            settings.max_webhooks)
+    except UrlRefused as exc:
+        raise Problem(422, f"endpoint: {exc}", parameter="endpoint",
+                      errors=[{"parameter": "endpoint", "in": "body", "message": str(exc)}]
+                      ) from None
+    except store.KeyRefused as exc:
+        field = str(exc).split(":")[0]
+        raise Problem(422, str(exc), parameter=field,
+                      errors=[{"parameter": field, "in": "body", "message": str(exc)}]
+                      ) from None
+    except store.TooMany as exc:
+        raise Problem(409, str(exc)) from None
+    return store.webhook_dict(row)
+
+
+@router.get("/push-subscriptions", summary="The caller's Web Push subscriptions")
+def list_push(user: CurrentUser, db: Db) -> dict[str, Any]:
+    return {"push_subscriptions": [store.webhook_dict(r)
+                                   for r in store.webhooks_of(db, user.id, "webpush")]}
+
+
+@router.delete("/push-subscriptions/{subscription_id}", status_code=204,
+               responses=problems(404))
+def remove_push(subscription_id: str, user: CurrentUser, db: Db) -> Response:
+    if not store.delete_webhook(db, user.id, subscription_id, "webpush"):
+        raise Problem(404, f"unknown push subscription {subscription_id!r}")
+    return Response(status_code=204)

@@ -3,6 +3,8 @@ last change, read/unread) and the webhooks (the secret is shown once, at creatio
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +18,10 @@ from transit.delivery.urls import check_url
 
 
 class TooMany(Exception):
+    pass
+
+
+class KeyRefused(ValueError):
     pass
 
 
@@ -65,23 +71,52 @@ def add_webhook(db: Database, user_id: str, url: str, allow_private: bool, now: 
             WebhookRow.user_id == user_id)) or 0
         if n >= limit:
             raise TooMany(f"at most {limit} webhooks per user; delete one first")
-        row = WebhookRow(id="wh_" + secrets.token_urlsafe(12), user_id=user_id, url=url,
-                         secret=new_secret(), created_at=now, failing_since=None,
+        row = WebhookRow(id="wh_" + secrets.token_urlsafe(12), user_id=user_id,
+                         kind="webhook", url=url, secret=new_secret(), p256dh=None,
+                         auth=None, created_at=now, failing_since=None,
                          last_error=None, disabled_at=None, disabled_reason=None)
         s.add(row)
         return row
 
 
-def webhooks_of(db: Database, user_id: str) -> list[WebhookRow]:
+def add_push_subscription(db: Database, user_id: str, endpoint: str, p256dh: str,
+                          auth: str, allow_private: bool, now: datetime, limit: int
+                          ) -> WebhookRow:
+    """A browser's Web Push subscription (PushSubscription.toJSON()); keys checked."""
+    check_url(endpoint, allow_private)  # UrlRefused
+    try:
+        key = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (binascii.Error, ValueError):
+        raise KeyRefused("keys: p256dh and auth must be base64url") from None
+    if len(key) != 65 or key[0] != 4:
+        raise KeyRefused("keys.p256dh: an uncompressed P-256 point (65 bytes) is expected")
+    if len(secret) != 16:
+        raise KeyRefused("keys.auth: 16 bytes are expected")
     with db.session() as s:
-        return list(s.scalars(select(WebhookRow).where(WebhookRow.user_id == user_id)
+        n = s.scalar(select(func.count()).select_from(WebhookRow).where(
+            WebhookRow.user_id == user_id)) or 0
+        if n >= limit:
+            raise TooMany(f"at most {limit} webhooks and push subscriptions per user")
+        row = WebhookRow(id="wp_" + secrets.token_urlsafe(12), user_id=user_id,
+                         kind="webpush", url=endpoint, secret="", p256dh=p256dh, auth=auth,
+                         created_at=now, failing_since=None, last_error=None,
+                         disabled_at=None, disabled_reason=None)
+        s.add(row)
+        return row
+
+
+def webhooks_of(db: Database, user_id: str, kind: str = "webhook") -> list[WebhookRow]:
+    with db.session() as s:
+        return list(s.scalars(select(WebhookRow).where(WebhookRow.user_id == user_id,
+                                                       WebhookRow.kind == kind)
                               .order_by(WebhookRow.created_at, WebhookRow.id)))
 
 
-def delete_webhook(db: Database, user_id: str, hook_id: str) -> bool:
+def delete_webhook(db: Database, user_id: str, hook_id: str, kind: str = "webhook") -> bool:
     with db.session() as s:
         row = s.get(WebhookRow, hook_id)
-        if row is None or row.user_id != user_id:
+        if row is None or row.user_id != user_id or row.kind != kind:
             return False
         s.delete(row)
         return True

@@ -9,6 +9,7 @@ service clock."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import secrets
@@ -27,6 +28,10 @@ from transit.delivery.urls import UrlRefused, check_url
 log = logging.getLogger("transit.delivery")
 
 
+class WebPushUnavailable(Exception):
+    """The push service could not be reached (or Web Push is not configured)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     base_s: float = 5.0
@@ -41,8 +46,11 @@ class RetryPolicy:
 class Deliverer:
     def __init__(self, db: Database, *, allow_private: bool = False, timeout_s: float = 5.0,
                  batch: int = 50, lease_s: float = 60.0, policy: RetryPolicy = RetryPolicy(),
-                 now: Callable[[], float] = time.time, interval_s: float = 0.2) -> None:
+                 now: Callable[[], float] = time.time, interval_s: float = 0.2,
+                 vapid: tuple[str, str] | None = None) -> None:
         self.db = db
+        self.vapid = vapid  # (private key, subject) for Web Push
+        self.timeout_s = timeout_s
         self.allow_private = allow_private
         self.batch = batch
         self.lease_s = lease_s
@@ -68,22 +76,51 @@ class Deliverer:
         body = m.payload.encode()
         try:
             check_url(m.url, self.allow_private)
-            r = self.client.post(m.url, content=body,
-                                 headers=headers(m.secret, m.message_id, int(time.time()), body))
+            if m.kind == "webpush":
+                status = self._push(m)
+            else:
+                status = self.client.post(m.url, content=body, headers=headers(
+                    m.secret, m.message_id, int(time.time()), body)).status_code
         except UrlRefused as exc:
             outbox.failed(self.db, m, self.now(), f"refused: {exc}", None, f"refused: {exc}")
             return
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, WebPushUnavailable) as exc:
             self._failed(m, f"{type(exc).__name__}: {exc}"[:300])
             return
-        if 200 <= r.status_code < 300:
-            outbox.delivered(self.db, m, self.now(), f"HTTP {r.status_code}")
+        if 200 <= status < 300:
+            outbox.delivered(self.db, m, self.now(), f"HTTP {status}")
             self.sent += 1
-        elif r.status_code == 410:
-            outbox.failed(self.db, m, self.now(), "HTTP 410", None,
-                          "the receiver answered 410 Gone")
+        elif status == 410 or (status == 404 and m.kind == "webpush"):
+            outbox.failed(self.db, m, self.now(), f"HTTP {status}", None,
+                          f"the receiver answered {status} "
+                          f"{'Gone' if status == 410 else 'Not Found'}")
         else:
-            self._failed(m, f"HTTP {r.status_code}")
+            self._failed(m, f"HTTP {status}")
+
+    def _push(self, m: outbox.Message) -> int:
+        """One Web Push message (RFC 8030, payload encrypted per RFC 8291 aes128gcm, VAPID
+        per RFC 8292): the alert's id, kind, state and headline fit the 4 kB limit; the
+        page fetches the rest from the inbox."""
+        if self.vapid is None:
+            raise WebPushUnavailable("no VAPID key configured (TRANSIT_VAPID_PRIVATE_KEY)")
+        from pywebpush import WebPushException, webpush
+
+        full = json.loads(m.payload)
+        data = full.get("data", {})
+        small = {"type": full.get("type"), "id": data.get("id"),
+                 "commute_id": data.get("commute_id"), "kind": data.get("kind"),
+                 "state": data.get("state"), "version": data.get("version"),
+                 "subject": data.get("subject")}
+        try:
+            r = webpush({"endpoint": m.url, "keys": {"p256dh": m.p256dh, "auth": m.auth}},
+                        json.dumps(small), vapid_private_key=self.vapid[0],
+                        vapid_claims={"sub": self.vapid[1]}, timeout=self.timeout_s,
+                        ttl=3600, headers={"Topic": (data.get("id") or "alert")[:32]})
+        except WebPushException as exc:
+            if exc.response is None:
+                raise WebPushUnavailable(str(exc)) from None
+            return int(exc.response.status_code)
+        return int(r.status_code)  # type: ignore[union-attr]
 
     def _failed(self, m: outbox.Message, error: str) -> None:
         now = self.now()

@@ -264,6 +264,8 @@ def test_kill_9_mid_batch_loses_nothing(db: Database) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+            if proc.stdout is not None:
+                proc.stdout.close()
         seen_before = set(receiver.ids())
         assert 40 <= len(seen_before) < 100
         # a new deliverer: the claimed rows come back once the dead one's lease runs out

@@ -74,8 +74,9 @@ def _record(db: Database, events: list[AlertEvent], now: float) -> int:
                                                     WebhookRow.disabled_at.is_(None))):
             hooks.setdefault(h.user_id, []).append(h.id)
         wanted = {f"msg_{e.id}_v{e.version}" for e in events}
-        queued = set(s.execute(select(OutboxRow.webhook_id, OutboxRow.message_id).where(
-            OutboxRow.message_id.in_(wanted))).tuples())  # recorded before (a restart)
+        queued = {(r[0], r[1]) for r in s.execute(select(
+            OutboxRow.webhook_id, OutboxRow.message_id).where(
+            OutboxRow.message_id.in_(wanted)))}  # recorded before (a restart)
         for e in events:
             if e.commute_id not in live:
                 continue

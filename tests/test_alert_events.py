@@ -193,3 +193,37 @@ def test_oversized_last_event_id_is_422(tmp_path: Path, header: str) -> None:
         r = http.get(f"{one}/v1/me/events", headers={"Authorization": f"Bearer {token}",
                                                      "Last-Event-ID": header})
         assert r.status_code == 422
+
+
+def test_live_push_reaches_the_users_webhook_signed(tmp_path: Path) -> None:
+    """The whole way in a real server: operator push -> evaluation -> inbox and outbox ->
+    the deliverer thread -> a loopback receiver (TRANSIT_WEBHOOK_ALLOW_PRIVATE=true)."""
+    from standardwebhooks.webhooks import Webhook
+
+    from tests.test_webhook_delivery import Receiver
+
+    receiver = Receiver()
+    try:
+        with two_processes(tmp_path, TRANSIT_WEBHOOK_ALLOW_PRIVATE="true") as (one, _), \
+                httpx.Client(timeout=10.0) as http:
+            _, auth, cid = _school(http, one)
+            hook = http.post(f"{one}/v1/me/webhooks", headers=auth,
+                             json={"url": receiver.url})
+            assert hook.status_code == 201, hook.text
+            secret = hook.json()["secret"]
+            push = {"Authorization": f"Bearer {KEY}",
+                    "Content-Type": "application/x-protobuf"}
+            assert http.post(f"{one}/v1/operators/A/realtime", content=_feed(420, 0),
+                             headers=push).status_code == 202
+            deadline = time.monotonic() + 10
+            while not receiver.requests and time.monotonic() < deadline:
+                time.sleep(0.02)
+            [(headers, body)] = receiver.requests
+            msg = Webhook(secret).verify(body, headers)
+            assert (msg["type"], msg["data"]["commute_id"], msg["data"]["kind"],
+                    msg["data"]["detail"]["delay_s"]) == ("alert.new", cid, "delay", 420)
+            assert headers["webhook-id"] == f"msg_{msg['data']['id']}_v1"
+            listed = http.get(f"{one}/v1/me/webhooks", headers=auth).json()["webhooks"]
+            assert listed[0]["active"] is True and listed[0]["last_error"] is None
+    finally:
+        receiver.close()

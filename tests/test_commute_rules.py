@@ -149,3 +149,22 @@ def test_hourly_replan_reads_commutes_saved_and_deleted_elsewhere(small: Timetab
                                 ts=now + 3590))
     assert [e.commute_id for e in events] == ["b"]
     assert rig.evaluator.watching == 1
+
+
+def test_alert_engine_and_delivery_import_nothing_from_the_web() -> None:
+    """Rules, planning, evaluation, the outbox and the deliverer run from a script: only
+    the routers (commutes_router, delivery.router) are web."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys, transit.commuters.alerting, transit.commuters.commutes, "
+            "transit.delivery.webhooks, transit.delivery.outbox, transit.delivery.store, "
+            "transit.delivery.events, transit.delivery.vapid\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fastapi', 'starlette', 'uvicorn', 'sse_starlette') "
+            "or m.startswith('transit.api')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True, env={"PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -135,7 +135,8 @@ def next_journeys(request: Request, commute_id: str, user: CurrentUser, db: Db
     if tt is None:
         raise Problem(503, "no timetable is loaded yet")
     now = request.app.state.clock.now()
-    planner = Planner(tt)
+    alerting = _alerting(request)  # its planner's cache holds the commutes' plans
+    planner = alerting.evaluator.planner(tt) if alerting is not None else Planner(tt)
     overlay = request.app.state.live.overlay()
     try:
         tz = zone_of(tt, c)

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from transit.clock import Clock
@@ -125,6 +125,7 @@ class Evaluator:
         """Plan the commutes on their local date (default: today by the service clock) and
         index them; a commute not running that day is dropped. Returns how many watch."""
         planner = self.planner(tt)
+        planner.forget_before(self.clock.now().date() - timedelta(days=1))
         n = 0
         with self._lock:
             self._watched = self._stamp(tt)

@@ -141,6 +141,11 @@ class Planner:
         out = self._cache[key] = [self.plan_of(j, []) for j in found[:MAX_PLANS]]
         return out
 
+    def forget_before(self, d: date) -> None:
+        """Drop the plans of days before d (the cache would grow by a day each day)."""
+        for key in [k for k in self._cache if k[5] < d]:
+            del self._cache[key]
+
     def replan(self, c: Commute, t: int, live: LiveTrips, behind: list[TripLive]
                ) -> Plan | None:
         """The earliest arrival leaving from t on the live network (a broken leg's way out)."""

@@ -305,7 +305,7 @@ class Evaluator:
             if found is None or found[0] is not p:
                 found = self._memo[memo] = (p, list(self._conditions(tt, c, p, now)))
             for kind, subject, value, detail in found[1]:
-                current[(i, kind, subject)] = (value, dict(detail))
+                current[(i, kind, subject)] = (value, detail)  # shared: copied if sent
         events: list[AlertEvent] = []
         if not current and not sub.open:
             return events
@@ -326,6 +326,7 @@ class Evaluator:
                 replanned = True
             version = 1 if was is None else was[1]["version"] + 1
             sub.open[key] = (value, {"version": version})
+            detail = dict(detail)
             events.append(AlertEvent(
                 alert_id(c.id, sub.day, p.departure, kind, subject), c.id, c.user_id, kind,
                 "new" if was is None else "updated", version, now, sub.day.isoformat(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,53 @@ def test_alert_engine_and_delivery_import_nothing_from_the_web() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True, env={"PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_saved_commutes_are_watched_after_a_restart(small: Timetable, tmp_path: Path) -> None:
+    """A new process plans every saved commute in the evaluator's thread (not in startup),
+    and alerts on the next update."""
+    from datetime import UTC
+    from time import monotonic, sleep
+
+    from transit.commuters.alerting import Alerting
+    from transit.commuters.rules import commute_dict
+    from transit.db import migrate
+    from transit.db.engine import Database
+    from transit.db.models_alerts import AlertRow, CommuteRow
+    from transit.db.models_users import UserRow
+
+    db = Database(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate.upgrade(db)
+    start = datetime.fromisoformat("2026-03-10T07:59:00+01:00")
+    c = commute("cm_saved", "A:S1", "A:S3", start, 2,
+                rules=[{"kind": "delay", "min_minutes": 5}])
+    at = datetime.now(UTC)
+    with db.session() as s:
+        s.add(UserRow(id=c.user_id, kind="anonymous", email=None, password_hash=None,
+                      profile={}, created_at=at, registered_at=None))
+        s.flush()
+        s.add(CommuteRow(id=c.id, user_id=c.user_id, data=commute_dict(c), created_at=at,
+                         updated_at=at))
+    now = int(datetime.fromisoformat(CLOCK).timestamp())
+    rig = LiveRig(small, now)
+    alerting = Alerting(db, rig.clock, lambda: small)
+    rig.state._observers = [alerting.evaluator.observe]
+    alerting.start()
+    try:
+        deadline = monotonic() + 10
+        while alerting.evaluator.watching == 0 and monotonic() < deadline:
+            sleep(0.02)
+        assert alerting.evaluator.watching == 1
+        rig.state.publish("A", feed(trip_update("e1", "T1", start_date="20260310", updates=[
+            stu(10, "S1", dep=event(delay=400))]), ts=now - 5))
+        deadline = monotonic() + 10
+        rows: list = []
+        while not rows and monotonic() < deadline:
+            with db.session() as s:
+                rows = list(s.query(AlertRow).all())
+            sleep(0.02)
+        assert [(r.commute_id, r.kind, r.payload["detail"]["delay_s"]) for r in rows] == [
+            ("cm_saved", "delay", 400)]
+    finally:
+        alerting.stop()
+        db.dispose()

@@ -36,11 +36,9 @@ class Alerting:
             return []
 
     def start(self) -> None:
-        """Watch every saved commute (now if a timetable is served, else on the first live
-        update) and start the evaluator and the deliverer."""
-        tt = self.timetable()
-        if tt is not None:
-            self.evaluator.watch(tt, self._load())
+        """Start the evaluator (its thread first plans every saved commute, or the first
+        live update does if no timetable is served yet) and the deliverer."""
+        self.evaluator.timetable = self.timetable
         self.evaluator.start()
         if self.deliverer is not None:
             self.deliverer.start()

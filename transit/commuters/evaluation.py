@@ -89,6 +89,7 @@ class Evaluator:
         self.clock = clock
         self.sink = sink
         self.loader = loader  # every saved commute, when none was watched yet (startup)
+        self.timetable: Callable[[], Timetable | None] | None = None  # for the first load
         self.stale_after_s = stale_after_s
         self._lock = threading.RLock()
         self._subs: dict[str, _Sub] = {}
@@ -224,6 +225,12 @@ class Evaluator:
             self._thread = None
 
     def _run(self) -> None:
+        tt = self.timetable() if self.timetable is not None else None
+        if tt is not None and self.loader is not None:  # off the startup path: it plans
+            try:
+                self.watch(tt, self.loader())
+            except Exception:
+                log.exception("saved commutes not watched at start")
         while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()

@@ -155,7 +155,8 @@ def _start_alerting(settings: Settings, db: Database, clock: Clock,
                           vapid=(settings.vapid_private_key, settings.vapid_subject)
                           if settings.vapid_private_key else None) \
         if settings.deliver_webhooks else None
-    alerting = Alerting(db, clock, holder.get, deliverer)
+    alerting = Alerting(db, clock, holder.get, deliverer,
+                        stale_after_s=settings.realtime_stale_after_s)
     alerting.start()
     return alerting
 

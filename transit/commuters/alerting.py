@@ -21,11 +21,12 @@ log = logging.getLogger("transit.commuters")
 
 class Alerting:
     def __init__(self, db: Database, clock: Clock, timetable: Callable[[], Timetable | None],
-                 deliverer: Deliverer | None = None) -> None:
+                 deliverer: Deliverer | None = None, stale_after_s: int = 3600) -> None:
         self.db = db
         self.timetable = timetable
         self.deliverer = deliverer
-        self.evaluator = Evaluator(clock, sink=self._record, loader=self._load)
+        self.evaluator = Evaluator(clock, sink=self._record, loader=self._load,
+                                   stale_after_s=stale_after_s)
         self.listeners: list[Callable[[list[AlertEvent]], None]] = []
 
     def _load(self) -> list[Commute]:

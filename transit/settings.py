@@ -133,6 +133,24 @@ class Settings(BaseSettings):
         "before 429.")
     sign_in_window_s: int = Field(900, ge=1, description="See sign_in_max_failures_*.")
     max_favourites: int = Field(50, ge=1, le=1000, description="Favourites per user.")
+    max_commutes: int = Field(50, ge=1, le=1000, description="Saved commutes per user.")
+    max_webhooks: int = Field(5, ge=1, le=100, description="Webhooks per user.")
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhook URLs on loopback, link-local and private "
+        "addresses (tests, closed networks); refused otherwise.")
+    webhook_timeout_s: float = Field(5.0, gt=0, le=60, description="Per webhook attempt.")
+    webhook_retry_base_s: float = Field(5.0, gt=0, description="First retry delay; doubles "
+                                        "per attempt (with jitter) up to an hour.")
+    sse_ping_s: float = Field(15.0, gt=0, description="Heartbeat of /v1/me/events streams.")
+    sse_poll_s: float = Field(1.0, gt=0, description="A stream reads the inbox at least this "
+                              "often (alerts recorded by another process without Redis).")
+    vapid_private_key: str | None = Field(
+        None, description="Web Push: the VAPID private key (base64url of the raw P-256 "
+        "key or its DER, or a PEM file path); unset: Web Push is off.")
+    vapid_subject: str = Field("mailto:admin@localhost", description="Web Push: the VAPID "
+                               "contact (mailto: or https: URL) push services see.")
+    deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
+                                   "process (several may: the outbox is claimed row by row).")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

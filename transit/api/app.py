@@ -20,11 +20,16 @@ from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.api.surface import HttpSurface, cors_options
 from transit.clock import Clock, clock_from_setting
+from transit.commuters.alerting import Alerting
 from transit.commuters.auth_router import router as commuters_auth_router
+from transit.commuters.commutes_router import router as commutes_router
 from transit.commuters.me_router import router as commuters_me_router
 from transit.db import migrate
 from transit.db.engine import Database, database_for
 from transit.db.jobs import Runner
+from transit.delivery.events import AlertBus
+from transit.delivery.router import router as delivery_router
+from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.ingest.catalog import Catalog, load_catalog, served_network
@@ -140,6 +145,22 @@ def _start_kpis(settings: Settings, db: Database, clock: Clock,
     return recorder
 
 
+def _start_alerting(settings: Settings, db: Database, clock: Clock,
+                    holder: TimetableHolder) -> Alerting:
+    """Commute alerts: evaluated on every live update this process applies, written to the
+    inbox and outbox, delivered to webhooks by this process when deliver_webhooks."""
+    deliverer = Deliverer(db, allow_private=settings.webhook_allow_private,
+                          timeout_s=settings.webhook_timeout_s,
+                          policy=RetryPolicy(base_s=settings.webhook_retry_base_s),
+                          vapid=(settings.vapid_private_key, settings.vapid_subject)
+                          if settings.vapid_private_key else None) \
+        if settings.deliver_webhooks else None
+    alerting = Alerting(db, clock, holder.get, deliverer,
+                        stale_after_s=settings.realtime_stale_after_s)
+    alerting.start()
+    return alerting
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
     need it answer 503 and the rest of the API keeps serving."""
@@ -206,6 +227,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.live = live
         kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
         live.add_observer(kpis.observe)
+        bus = app.state.alert_bus = AlertBus(settings.redis_url, settings.redis_prefix)
+        alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder)
+        alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
+        live.add_observer(alerting.evaluator.observe)
         poller = _start_poller(settings, live, backend)
         try:
             yield
@@ -215,6 +240,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if runner is not None:
                 runner.stop()
             kpis.stop()  # writes what is still in memory
+            alerting.stop()
+            bus.close()
             backend.close()
             app.state.db.dispose()
 
@@ -230,7 +257,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # (matching /healthz against 40 routes before it cost a quarter of its time).
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
-                   feeds_router, kpis_router, commuters_auth_router, commuters_me_router):
+                   feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
+                   commutes_router, delivery_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

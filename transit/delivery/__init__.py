@@ -1,0 +1,1 @@
+"""Delivery of commute alerts: inbox, durable outbox, signed webhooks (no web imports)."""

@@ -18,7 +18,7 @@ from transit.commuters.rules import Commute, RuleError, commute_dict
 from transit.realtime.overlay import NO_TIME
 
 router = APIRouter(prefix="/v1/me/commutes", tags=["commutes and alerts"],
-                   responses=problems(401, 404, 422))
+                   responses=problems(400, 401, 404, 413, 422))
 PAIR = Field(default=None, description='["HH:MM", "HH:MM"] local to the origin',
              min_length=2, max_length=2)
 

@@ -20,7 +20,7 @@ from transit.api.users import CurrentUser
 from transit.delivery import store
 from transit.delivery.urls import UrlRefused
 
-router = APIRouter(prefix="/v1/me", tags=["commutes and alerts"], responses=problems(401))
+router = APIRouter(prefix="/v1/me", tags=["commutes and alerts"], responses=problems(400, 401, 413))
 Db = Annotated[Any, Depends(get_db)]
 
 

@@ -7,17 +7,14 @@ SQLite and (when TRANSIT_TEST_DATABASE_URL is set) PostgreSQL.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.report import Table  # noqa: E402
+from tests.benchmarks.report import Table, p50_p95_ms, timed  # noqa: E402
 from tests.conftest import build, client_for  # noqa: E402
 from tests.databases import PG_URL, pg_schema  # noqa: E402
 from tests.feeds import write_feed  # noqa: E402
@@ -30,37 +27,21 @@ RUNS = 2000
 NOW = "2026-06-01T08:00:00+02:00"
 
 
-def _ms(samples: list[float]) -> str:
-    samples.sort()
-    return (f"{statistics.median(samples) * 1e3:.3f} / "
-            f"{samples[int(len(samples) * 0.95)] * 1e3:.3f}")
-
-
-def _timed(action: Callable[[], object], runs: int = RUNS) -> list[float]:
-    action()
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def bench(url: str, label: str, data: Path, table: Table) -> None:
     db = Database(url)
     migrate.upgrade(db)
     service.record_operators(db, [("A", "A")], "cli")
     token = service.create_key(db, "A", "viewer", CLI).token
     table.add(f"{label}: authenticate p50 / p95 (ms)",
-              _ms(_timed(lambda: service.authenticate(db, token))))
+              p50_p95_ms(timed(lambda: service.authenticate(db, token), RUNS)))
     db.dispose()
     with client_for(data, NOW, database_url=url, realtime_poll=False) as client:
         headers = {"Authorization": f"Bearer {token}"}
-        keyed = _timed(lambda: client.get("/v1/operators/A/audit?limit=1", headers=headers),
-                       RUNS // 4)
-        public = _timed(lambda: client.get("/v1/operators/A/realtime"), RUNS // 4)
-    table.add(f"{label}: GET audit (keyed) p50 / p95 (ms)", _ms(keyed))
-    table.add(f"{label}: GET realtime status (no key) p50 / p95 (ms)", _ms(public))
+        keyed = timed(lambda: client.get("/v1/operators/A/audit?limit=1", headers=headers),
+                      RUNS // 4)
+        public = timed(lambda: client.get("/v1/operators/A/realtime"), RUNS // 4, 1)
+    table.add(f"{label}: GET audit (keyed) p50 / p95 (ms)", p50_p95_ms(keyed))
+    table.add(f"{label}: GET realtime status (no key) p50 / p95 (ms)", p50_p95_ms(public))
 
 
 def main() -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.report import Table  # noqa: E402
+from tests.benchmarks.report import Table, p50_p95_ms, timed  # noqa: E402
 from tests.conftest import DEMO_CATALOG, client_for  # noqa: E402
 from transit.commuters import favourites  # noqa: E402
 from transit.commuters.board import favourite_board  # noqa: E402
@@ -33,27 +31,10 @@ RUNS = 2000
 NOW = "2026-11-26T08:00:00+01:00"
 
 
-def _ms(samples: list[float]) -> str:
-    samples.sort()
-    return (f"{statistics.median(samples) * 1e3:.3f} / "
-            f"{samples[int(len(samples) * 0.95)] * 1e3:.3f}")
-
-
 def _p50_row(table: Table, label: str, samples: list[float]) -> None:
     """A row judged against the target: p50 below 5 ms."""
     p50 = statistics.median(samples) * 1e3
-    table.add(label, _ms(samples), "p50 < 5", p50 < 5.0)
-
-
-def _timed(action: Callable[[], object], runs: int = RUNS) -> list[float]:
-    for _ in range(20):
-        action()
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        out.append(time.perf_counter() - start)
-    return out
+    table.add(label, p50_p95_ms(samples), "p50 < 5", p50 < 5.0)
 
 
 def main() -> None:
@@ -86,13 +67,13 @@ def main() -> None:
             favs = favourites.list_favourites(db, me)
             now = app.state.clock.now()  # type: ignore[attr-defined]
             live = LiveContext.none()
-            _p50_row(table, "board from 5 favourites (service) p50 / p95 (ms)", _timed(
-                lambda: favourite_board(tt, favs, now, 60, 5, [], live, None)))
-            _p50_row(table, "favourites read + board p50 / p95 (ms)", _timed(
+            _p50_row(table, "board from 5 favourites (service) p50 / p95 (ms)", timed(
+                lambda: favourite_board(tt, favs, now, 60, 5, [], live, None), RUNS, 20))
+            _p50_row(table, "favourites read + board p50 / p95 (ms)", timed(
                 lambda: favourite_board(tt, favourites.list_favourites(db, me), now, 60,
-                                        5, [], live, None)))
-            _p50_row(table, "GET /v1/me/board end to end p50 / p95 (ms)", _timed(
-                lambda: client.get("/v1/me/board", headers=headers), RUNS // 4))
+                                        5, [], live, None), RUNS, 20))
+            _p50_row(table, "GET /v1/me/board end to end p50 / p95 (ms)", timed(
+                lambda: client.get("/v1/me/board", headers=headers), RUNS // 4, 20))
     table.print()
 
 

@@ -3,6 +3,10 @@ benchmark scripts of this folder)."""
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
+
 
 def verdict(ok: bool | None) -> str:
     return "" if ok is None else ("PASS" if ok else "FAIL")
@@ -33,3 +37,22 @@ class Table:
             else:
                 print(f"{label:<{w0}}  {value:>{w1}}  {target:<{w2}}  {ok}".rstrip())
         print(line, flush=True)
+
+
+def timed(action: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
+    """Seconds of each of `runs` calls of `action`, after `warmup` calls not counted."""
+    for _ in range(warmup):
+        action()
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def p50_p95_ms(samples: list[float]) -> str:
+    """`p50 / p95` of samples in seconds, printed in milliseconds."""
+    ordered = sorted(samples)
+    return (f"{statistics.median(ordered) * 1e3:.3f} / "
+            f"{ordered[int(len(ordered) * 0.95)] * 1e3:.3f}")

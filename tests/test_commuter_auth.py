@@ -314,6 +314,7 @@ def test_docs_can_authorize_with_the_password_flow(commuters: Commuters) -> None
     scheme = spec["components"]["securitySchemes"]["commuter"]
     assert scheme["type"] == "oauth2"
     assert scheme["flows"]["password"]["tokenUrl"] == "/v1/auth/token"
-    for path in ("/v1/me", "/v1/me/board", "/v1/me/favourites"):
-        assert spec["paths"][path]["get"]["security"] == [{"commuter": []}]
+    for path in ("/v1/me", "/v1/me/board", "/v1/me/favourites", "/v1/departures",
+                 "/v1/stops/{stop_id}/departures", "/v1/stations/{station_id}/departures"):
+        assert spec["paths"][path]["get"]["security"] == [{"commuter": []}], path
     assert "401" in spec["paths"]["/v1/journeys"]["get"]["responses"]

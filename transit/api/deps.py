@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from transit.accounts.users import User
 from transit.api.problems import Problem
+from transit.api.users import user_from_header
 from transit.clock import Clock
 from transit.departures.service import LiveContext
 from transit.timetable.timetable import Timetable
@@ -100,13 +102,15 @@ class ReadContext:
     now: datetime
     langs: list[str]
     live: LiveContext
+    user: User | None  # the commuter whose token came with the request (their profile)
 
 
 async def read_context(request: Request, lang: LangParam = None,
                        preview: PreviewParam = None) -> ReadContext:
+    user = await user_from_header(request)
     tt = await timetable_or_preview(request, preview)
     now_ = request.app.state.clock.now()
-    return ReadContext(tt, now_, _languages(request, lang), _live(request, now_))
+    return ReadContext(tt, now_, _languages(request, lang), _live(request, now_), user)
 
 
 TimetableDep = Annotated[Timetable, Depends(get_timetable)]

@@ -92,5 +92,18 @@ async def optional_user(request: Request, token: Token) -> User | None:
     return await run_in_threadpool(_bearer_user, request, token)
 
 
+async def user_from_header(request: Request) -> User | None:
+    """optional_user without a dependency of its own, for read_context (the departures
+    endpoints resolve everything in that one dependency): the same answers, read from the
+    Authorization header as OAuth2PasswordBearer reads it."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith("ua_"):
+        return None
+    return await run_in_threadpool(_bearer_user, request, token)
+
+
+# For routes taking the commuter's token through read_context: what OptionalUser declares.
+COMMUTER_SECURITY = {"security": [{"commuter": []}]}
+
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]

@@ -6,12 +6,11 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.accounts.users import User
 from transit.api.common import DATE_TIME
 from transit.api.deps import PREVIEW_PROBLEMS, ReadContext, ReadDep
 from transit.api.problems import problems
 from transit.api.responses import cached_json
-from transit.api.users import OptionalUser
+from transit.api.users import COMMUTER_SECURITY
 from transit.commuters import apply
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
@@ -43,8 +42,9 @@ class Personal:
     applied: dict[str, object] | None
 
 
-def _personal(request: Request, ctx: ReadContext, user: User | None,
+def _personal(request: Request, ctx: ReadContext,
               exclude_modes: str | None, exclude_operators: str | None) -> Personal:
+    user = ctx.user
     applied = apply.new_applied(user)
     langs = apply.languages(request, user, ctx.langs, applied)
     avoid = apply.avoided(ctx.tt, user, exclude_modes, exclude_operators, applied)
@@ -59,14 +59,15 @@ def _respond(request: Request, board: dict[str, object], at: str | None,
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
+            openapi_extra=COMMUTER_SECURITY,
             responses=problems(404),
             summary="Next departures at a stop")
-async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, user: OptionalUser,
+async def stop_departures(request: Request, stop_id: str, ctx: ReadDep,
                           at: At = None, window: Window = 120, limit: Limit = 10,
                           exclude_modes: ExcludeModes = None,
                           exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
-    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
+    me = _personal(request, ctx, exclude_modes, exclude_operators)
     s = stops.stop_index(tt, stop_id)
     members = np.array([s], dtype=np.int64)
     if tt.stop_location_type[s] == 1:  # a parent station: all its platforms
@@ -78,14 +79,15 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep, user: Op
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
+            openapi_extra=COMMUTER_SECURITY,
             responses=problems(404),
             summary="Next departures at every platform and operator of a station")
 async def station_departures(request: Request, station_id: str, ctx: ReadDep,
-                             user: OptionalUser, at: At = None, window: Window = 120,
+                             at: At = None, window: Window = 120,
                              limit: Limit = 10, exclude_modes: ExcludeModes = None,
                              exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
-    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
+    me = _personal(request, ctx, exclude_modes, exclude_operators)
     st = stops.station_of(tt, station_id)
     members = tt.members_of_station(st).astype(np.int64)
     anchor = int(tt.station_anchor[st])
@@ -95,8 +97,9 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep,
     return _respond(request, board, at, me)
 
 
-@router.get("/departures", response_model=DepartureBoard, summary="Departures near a point")
-async def departures_near(request: Request, ctx: ReadDep, user: OptionalUser,
+@router.get("/departures", response_model=DepartureBoard, summary="Departures near a point",
+            openapi_extra=COMMUTER_SECURITY)
+async def departures_near(request: Request, ctx: ReadDep,
                           lat: Annotated[float, Query(ge=-90, le=90)],
                           lon: Annotated[float, Query(ge=-180, le=180)],
                           radius: Annotated[float, Query(gt=0, le=2000, description="metres")
@@ -105,7 +108,7 @@ async def departures_near(request: Request, ctx: ReadDep, user: OptionalUser,
                           exclude_modes: ExcludeModes = None,
                           exclude_operators: ExcludeOperators = None) -> Response:
     tt = ctx.tt
-    me = _personal(request, ctx, user, exclude_modes, exclude_operators)
+    me = _personal(request, ctx, exclude_modes, exclude_operators)
     cand, dist = tt.grid.within(lat, lon, radius)
     keep = np.asarray(tt.stop_location_type)[cand] == 0
     cand, dist = cand[keep][:200], dist[keep][:200]

@@ -1,0 +1,1 @@
+"""Tickets: offers, orders, payments, and the signed tokens an inspector verifies offline."""

@@ -220,3 +220,31 @@ def test_nelson_transfers_are_free_for_a_day(tmp_path: Path) -> None:
     # past the 86400 s duration limit (departure to departure) a new fare is due
     three = price_journey(fares, [ride, late], None)
     assert three.total is not None and three.total.amount == 1000
+
+
+@needs_peers
+def test_the_profiles_rider_category_prices_journeys(tmp_path: Path) -> None:
+    from tests import databases
+    from tests.commuters_support import commuters_client
+
+    build({"N": AREA_SETS}, tmp_path / "data")
+    with databases.database_url("sqlite", tmp_path) as url, \
+            commuters_client(tmp_path / "data", url) as c:
+        token = c.post("/v1/auth/anonymous").json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        q = {"from": "N:A", "to": "N:C", "depart_at": "2022-03-30T00:00:00Z"}
+        assert c.patch("/v1/me/profile", headers=auth,
+                       json={"rider_category": "N:pensioner"}).status_code == 200
+        r = c.get("/v1/journeys", params=q, headers=auth).json()
+        assert r["applied_profile"] == {"rider_category": "N:pensioner"}
+        assert r["journeys"][0]["fare"]["total"] == {"amount": 220, "currency": "EUR"}
+        assert r["journeys"][0]["fare"]["rider_category"] == "N:pensioner"
+        # the query's category wins over the profile's
+        r = c.get("/v1/journeys", params={**q, "rider_category": "adult"}, headers=auth).json()
+        assert r["journeys"][0]["fare"]["total"]["amount"] == 440
+        assert "rider_category" not in r["applied_profile"]
+        # a stored category this network does not define is not applied (no 422 for it)
+        c.patch("/v1/me/profile", headers=auth, json={"rider_category": "nobody"})
+        r = c.get("/v1/journeys", params=q, headers=auth)
+        assert r.status_code == 200 and r.json()["applied_profile"] == {}
+        assert r.json()["journeys"][0]["fare"]["total"]["amount"] == 440

@@ -132,9 +132,11 @@ class KeyRing:
         return kid
 
     # -- signing -------------------------------------------------------------------------
-    def issue(self, sign: Callable[[SigningKey], bytes], valid_until: int, now: int) -> bytes:
-        """`sign` with the active key (made if there is none), recording that this key has
-        signed something valid until `valid_until`."""
+    def issue(self, sign: Callable[[SigningKey], bytes], valid_until: int | None,
+              now: int) -> bytes:
+        """`sign` with the active key (made at `now` if there is none), recording that this
+        key has signed something valid until `valid_until` (None: nothing to record, as
+        for a revocation list)."""
         with self._locked() as state:
             kid = state["active"]
             changed = kid is None
@@ -142,7 +144,8 @@ class KeyRing:
                 kid = self._create(state, now)
             signed = sign(SigningKey(kid, self._load_private(kid)))
             meta = state["keys"][kid]
-            if meta["last_valid_until"] is None or valid_until > meta["last_valid_until"]:
+            if valid_until is not None and (meta["last_valid_until"] is None
+                                            or valid_until > meta["last_valid_until"]):
                 meta["last_valid_until"] = valid_until
                 changed = True
             if changed:

@@ -54,6 +54,8 @@ from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
+from transit.tickets.keyring import keyring_for
+from transit.tickets.keys_router import router as ticket_keys_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable
@@ -252,6 +254,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.state.ticket_keys = keyring_for(settings.data_dir, settings.ticket_keys_dir)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     # Starlette tries routes in order: the hot public reads first, the write side after
@@ -259,7 +262,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router, fare_products_router):
+                   commutes_router, delivery_router, fare_products_router,
+                   ticket_keys_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

@@ -223,6 +223,7 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
+        "/.well-known/ticket-keys",
         "/v1/alerts", "/v1/auth/anonymous", "/v1/auth/logout", "/v1/auth/register",
         "/v1/auth/token", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/me",
         "/v1/me/alerts", "/v1/me/alerts/read", "/v1/me/alerts/{alert_id}/read",

@@ -140,6 +140,7 @@ GET_URLS = {
     "/v1/me/webhooks": "/v1/me/webhooks",
     "/v1/me/push-subscriptions": "/v1/me/push-subscriptions",
     "/v1/me/push/vapid-key": "/v1/me/push/vapid-key",
+    "/.well-known/ticket-keys": "/.well-known/ticket-keys",
     "/healthz": "/healthz",
     "/readyz": "/readyz",
     "/metrics": "/metrics",
@@ -302,7 +303,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 58
+    assert len(ops) == 59
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -432,7 +433,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 58
+    assert len(tested) == 59
     assert not failures, "\n\n".join(failures)
 
 

@@ -178,10 +178,12 @@ class KeyRing:
 
     # -- publishing ----------------------------------------------------------------------
     def keys(self, now: int) -> list[KeyInfo]:
-        """Every key, newest first, with its status at `now`."""
+        """Every key, the active one first, then the most recently rotated, with its status
+        at `now`."""
         with self._locked() as state:
             infos = [_info(k, m, state["active"], now) for k, m in state["keys"].items()]
-        return sorted(infos, key=lambda i: (i.created_at, i.kid), reverse=True)
+        return sorted(infos, key=lambda i: (i.rotated_at is None, i.rotated_at or 0,
+                                            i.created_at), reverse=True)
 
     def jwks(self, now: int) -> dict[str, Any]:
         """The keys verifiers accept at `now` (the active one made if there is none)."""

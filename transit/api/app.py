@@ -32,6 +32,7 @@ from transit.delivery.router import router as delivery_router
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
+from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
 from transit.ingest.pipeline import ingest_limits
 from transit.ingest.publish_lock import publish_lock
@@ -261,7 +262,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router, ticket_keys_router):
+                   commutes_router, delivery_router, fare_products_router,
+                   ticket_keys_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

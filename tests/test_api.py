@@ -225,7 +225,8 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert sorted(paths) == [
         "/.well-known/ticket-keys",
         "/v1/alerts", "/v1/auth/anonymous", "/v1/auth/logout", "/v1/auth/register",
-        "/v1/auth/token", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/me",
+        "/v1/auth/token", "/v1/departures", "/v1/fares/products", "/v1/gtfs-rt/{kind}",
+        "/v1/journeys", "/v1/me",
         "/v1/me/alerts", "/v1/me/alerts/read", "/v1/me/alerts/{alert_id}/read",
         "/v1/me/board", "/v1/me/commutes", "/v1/me/commutes/{commute_id}",
         "/v1/me/commutes/{commute_id}/next", "/v1/me/events", "/v1/me/export",

@@ -117,6 +117,7 @@ GET_URLS = {
     "/v1/departures": "/v1/departures?lat=50.45&lon=3.95",
     "/v1/trips/{trip_id}": "/v1/trips/RR:A-IN-0800",
     "/v1/journeys": "/v1/journeys?from=RR:CEN&to=RR:AIR",
+    "/v1/fares/products": "/v1/fares/products",
     "/v1/operators/{operator_id}/realtime": "/v1/operators/RR/realtime",
     "/v1/operators/{operator_id}/keys": "/v1/operators/RR/keys",  # 401 without a key
     "/v1/operators/{operator_id}/audit": "/v1/operators/RR/audit",
@@ -303,7 +304,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 59
+    assert len(ops) == 60
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -433,7 +434,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 59
+    assert len(tested) == 60
     assert not failures, "\n\n".join(failures)
 
 

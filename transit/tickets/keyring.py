@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from transit.tickets.cose import SigningKey
+from transit.tickets.verify import TrustedKey, trusted_keys
 
 STATE = "keyring.json"
 
@@ -194,6 +195,10 @@ class KeyRing:
             if self._retire(state, now) or changed:
                 self._write(state)
         return {"keys": [k.jwk() for k in self.keys(now) if k.status != "retired"]}
+
+    def verification_keys(self, now: int) -> dict[str, TrustedKey]:
+        """The JWKS at `now` as verify_text takes it (for a server-side inspection)."""
+        return trusted_keys(self.jwks(now))
 
 
 def _info(kid: str, meta: dict[str, Any], active: str | None, now: int) -> KeyInfo:

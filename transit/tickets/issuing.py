@@ -1,0 +1,54 @@
+"""Issuing tickets: the claims of a sold ticket, signed with the ticket key ring
+(transit.tickets.token) into the `TX1:` text its QR code carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transit.settings import Settings
+
+
+@dataclass(frozen=True)
+class TicketData:
+    ticket_id: str
+    product_id: str
+    product_name: str
+    rider_category: str | None
+    travellers: int
+    valid_from: int  # Unix seconds
+    valid_until: int
+    operators: tuple[str, ...]
+    zones: tuple[str, ...]
+    issued_at: int
+
+
+Issuer = Callable[[TicketData], str]
+MAX_TEXT = 200  # the longest id or name a token carries
+
+
+def keys_dir(settings: Settings) -> Path:
+    configured = getattr(settings, "ticket_keys_dir", None)
+    return Path(configured) if configured else settings.data_dir / "ticket-keys"
+
+
+class KeyRingIssuer:
+    """Signs with the active key of the key ring in `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        from transit.tickets.keyring import KeyRing  # type: ignore[import-not-found]
+
+        self.keyring: Any = KeyRing(directory)
+
+    def __call__(self, t: TicketData) -> str:
+        from transit.tickets.claims import TicketClaims  # type: ignore[import-not-found]
+        from transit.tickets.token import issue_text  # type: ignore[import-not-found]
+
+        claims = TicketClaims(
+            ticket_id=t.ticket_id, product_id=t.product_id[:MAX_TEXT],
+            product_name=t.product_name[:MAX_TEXT], rider_category=t.rider_category,
+            travellers=t.travellers, valid_from=t.valid_from, valid_until=t.valid_until,
+            operators=t.operators, zones=t.zones, issued_at=t.issued_at)
+        return str(issue_text(claims, self.keyring))

@@ -53,7 +53,9 @@ from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
+from transit.tickets.inspections_router import router as inspections_router
 from transit.tickets.shop_router import router as shop_router
+from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable
@@ -259,7 +261,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router, shop_router):
+                   commutes_router, delivery_router, shop_router, tickets_router,
+                   inspections_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

@@ -75,7 +75,8 @@ def _unpack(text: str, key: bytes) -> bytes:
         raise JourneyIdError(f"longer than {MAX_ID_CHARS} characters")
     body = text[len(PREFIX):]
     try:
-        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_",
+                               validate=True)
     except (binascii.Error, ValueError):
         raise JourneyIdError("not base64url") from None
     blob, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]

@@ -35,12 +35,10 @@ def keys_dir(settings: Settings) -> Path:
 
 
 class KeyRingIssuer:
-    """Signs with the active key of the key ring in `directory`."""
+    """Signs with the active key of a key ring (transit.tickets.keyring.KeyRing)."""
 
-    def __init__(self, directory: Path) -> None:
-        from transit.tickets.keyring import KeyRing  # type: ignore[import-not-found]
-
-        self.keyring: Any = KeyRing(directory)
+    def __init__(self, keyring: Any) -> None:
+        self.keyring = keyring
 
     def __call__(self, t: TicketData) -> str:
         from transit.tickets.claims import TicketClaims  # type: ignore[import-not-found]

@@ -5,6 +5,7 @@ first request: `app.state.payment_provider`, `app.state.ticket_issuer`,
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 
@@ -15,13 +16,24 @@ from transit.tickets.pricing import Pricing, PricingUnavailable, fares_pricing
 from transit.timetable.timetable import Timetable
 
 
+def keyring_of(request: Request) -> Any:
+    """The ticket key ring (transit.tickets.keyring) of the app's settings."""
+    state = request.app.state
+    keyring = getattr(state, "ticket_keyring", None)
+    if keyring is None:
+        from transit.tickets.keyring import KeyRing  # type: ignore[import-not-found]
+
+        keyring = state.ticket_keyring = KeyRing(keys_dir(state.settings))
+    return keyring
+
+
 def shop_of(request: Request) -> Shop:
     state = request.app.state
     shop: Shop | None = getattr(state, "shop", None)
     if shop is None:
         settings = state.settings
         provider = getattr(state, "payment_provider", None) or TestProvider()
-        issuer = getattr(state, "ticket_issuer", None) or KeyRingIssuer(keys_dir(settings))
+        issuer = getattr(state, "ticket_issuer", None) or KeyRingIssuer(keyring_of(request))
         shop = state.shop = Shop(state.db, state.clock, provider, issuer,
                                  timedelta(days=settings.ticket_retention_days))
     return shop

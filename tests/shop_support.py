@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -47,7 +47,8 @@ class TablePricing:
     """Per leg: operator A 250 cents (rider category A:reduced 120), operator B unknown
     (its legs cannot be priced); products: a day pass per operator (700, reduced 350)."""
 
-    UNIT = {("A", None): 250, ("A", "A:reduced"): 120}
+    UNIT: ClassVar[dict[tuple[str, str | None], int]] = {("A", None): 250,
+                                                         ("A", "A:reduced"): 120}
 
     def price_journey(self, legs: Sequence[FareLeg], rider_category: str | None
                       ) -> JourneyPrice:

@@ -76,6 +76,9 @@ class TablePricing:
     def rider_categories(self) -> set[str]:
         return {"A:reduced"}
 
+    def default_category(self, operator: str) -> str | None:
+        return None
+
 
 @dataclass
 class Shop:

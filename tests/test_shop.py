@@ -397,7 +397,7 @@ def test_a_refund_before_the_validity_revokes_the_ticket(shop: Shop) -> None:
     assert len([x for x in shop.provider.refunded() if x.amount.amount == 250]) >= 1
     page = shop.client.get("/v1/tickets/revoked", params={"since": cursor})
     assert page.headers["content-type"] == "application/x-transit-revocations+cbor"
-    keys = shop.client.app.state.ticket_keyring.jwks(int(T0.timestamp()))  # type: ignore[attr-defined]
+    keys = shop.client.app.state.ticket_keys.jwks(int(T0.timestamp()))  # type: ignore[attr-defined]
     ids, nxt = verify_revocations(page.content, keys, since=cursor)
     assert ids == [tid] and int(nxt) > int(cursor)
     with shop.db.session() as s:

@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     inspection_overlap_s: int = Field(
         600, ge=0, le=86400, description="One ticket inspected on two different vehicles "
         "within this many seconds is reported as shared.")
+    ticket_keys_dir: Path | None = Field(
+        None, description="Where the ticket signing keys are kept (secrets, files 0600; "
+        "share it between the processes that issue tickets); unset: DATA_DIR/ticket-keys.")
+    ticket_keys_max_age_s: int = Field(
+        300, ge=0, le=86400, description="Cache-Control max-age of /.well-known/ticket-keys "
+        "(a verifier that meets an unknown key id fetches again).")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

@@ -32,6 +32,7 @@ from transit.delivery.router import router as delivery_router
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
+from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
 from transit.ingest.pipeline import ingest_limits
 from transit.ingest.publish_lock import publish_lock
@@ -54,6 +55,8 @@ from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
 from transit.tickets.inspections_router import router as inspections_router
+from transit.tickets.keyring import keyring_for
+from transit.tickets.keys_router import router as ticket_keys_router
 from transit.tickets.shop_router import router as shop_router
 from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
@@ -254,6 +257,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.state.ticket_keys = keyring_for(settings.data_dir, settings.ticket_keys_dir)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     # Starlette tries routes in order: the hot public reads first, the write side after
@@ -261,8 +265,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router, shop_router, tickets_router,
-                   inspections_router):
+                   commutes_router, delivery_router, fare_products_router,
+                   ticket_keys_router, shop_router, tickets_router, inspections_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

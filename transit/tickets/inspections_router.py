@@ -15,6 +15,7 @@ from transit.api.auth import Credentials, _check, authenticate, operator_access
 from transit.api.problems import invalid, problems
 from transit.tickets import inspections, sales
 from transit.tickets.schemas import InspectionIn, InspectionOut, SalesOut
+from transit.tickets.verify import verify_text
 from transit.tickets.wiring import keyring_of
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
@@ -26,8 +27,6 @@ PRIVATE = {"Cache-Control": "private, no-store"}
              responses=problems(400, 401, 403, 413),
              summary="Check a scanned ticket: valid or not, with the reasons (inspector key)")
 def inspect(request: Request, body: InspectionIn, credentials: Credentials) -> JSONResponse:
-    from transit.tickets.verify import verify_text  # type: ignore[import-not-found]
-
     principal = authenticate(request, credentials)
     operator = principal.operator_id or body.operator
     if operator is None:

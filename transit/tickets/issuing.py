@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from transit.settings import Settings
+from transit.tickets.claims import TicketClaims
+from transit.tickets.keyring import KeyRing
+from transit.tickets.token import issue_text
 
 
 @dataclass(frozen=True)
@@ -29,21 +29,13 @@ Issuer = Callable[[TicketData], str]
 MAX_TEXT = 200  # the longest id or name a token carries
 
 
-def keys_dir(settings: Settings) -> Path:
-    configured = getattr(settings, "ticket_keys_dir", None)
-    return Path(configured) if configured else settings.data_dir / "ticket-keys"
-
-
 class KeyRingIssuer:
     """Signs with the active key of a key ring (transit.tickets.keyring.KeyRing)."""
 
-    def __init__(self, keyring: Any) -> None:
+    def __init__(self, keyring: KeyRing) -> None:
         self.keyring = keyring
 
     def __call__(self, t: TicketData) -> str:
-        from transit.tickets.claims import TicketClaims  # type: ignore[import-not-found]
-        from transit.tickets.token import issue_text  # type: ignore[import-not-found]
-
         claims = TicketClaims(
             ticket_id=t.ticket_id, product_id=t.product_id[:MAX_TEXT],
             product_name=t.product_name[:MAX_TEXT], rider_category=t.rider_category,

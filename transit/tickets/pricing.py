@@ -23,7 +23,13 @@ class Pricing(Protocol):
 
     def products(self, operator: str) -> list[Product]: ...
 
-    def rider_categories(self) -> set[str]: ...
+    def rider_categories(self) -> set[str]:
+        """The namespaced rider categories (`OP:id`) the fares define."""
+        ...
+
+    def default_category(self, operator: str) -> str | None:
+        """The category an operator prices a rider who names none (None: no category)."""
+        ...
 
 
 class FaresPricing:
@@ -36,8 +42,6 @@ class FaresPricing:
             raise PricingUnavailable("the fares engine is not installed") from exc
         self._pricing: Any = pricing
         self._fares = store.fares_for(tt)
-        self._operators = list(tt.operator_index)
-        self._categories: set[str] | None = None
 
     def price_journey(self, legs: Sequence[FareLeg], rider_category: str | None
                       ) -> JourneyPrice:
@@ -47,11 +51,11 @@ class FaresPricing:
         return list(self._pricing.products(self._fares, operator))
 
     def rider_categories(self) -> set[str]:
-        if self._categories is None:
-            self._categories = {p.rider_category for op in self._operators
-                                for product in self.products(op) for p in product.prices
-                                if p.rider_category is not None}
-        return self._categories
+        return set(self._fares.categories)
+
+    def default_category(self, operator: str) -> str | None:
+        of = self._fares.operators.get(operator)
+        return of.default_category if of is not None else None
 
 
 PricingFactory = Callable[[Timetable], Pricing]

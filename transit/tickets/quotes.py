@@ -54,11 +54,16 @@ class Quote:
     legs: list[dict[str, Any]] = field(default_factory=list)
 
 
+def known(category: str, categories: set[str]) -> bool:
+    """A category the fares define, namespaced (`TC:senior`) or bare (`senior`)."""
+    return category in categories or any(c.split(":", 1)[-1] == category for c in categories)
+
+
 def check_categories(pricing: Pricing, travellers: list[Traveller]) -> None:
-    known = pricing.rider_categories()
+    known_ = pricing.rider_categories()
     for i, t in enumerate(travellers):
-        if t.rider_category is not None and t.rider_category not in known:
-            names = ", ".join(sorted(known)[:20]) or "none (only the default rider)"
+        if t.rider_category is not None and not known(t.rider_category, known_):
+            names = ", ".join(sorted(known_)[:20]) or "none (only the default rider)"
             raise QuoteError(f"travellers[{i}].rider_category",
                              f"unknown rider category {t.rider_category[:64]!r}; the fares "
                              f"know {names}")
@@ -79,9 +84,23 @@ def fare_legs(tt: Timetable, ref: JourneyRef) -> list[FareLeg]:
     return out
 
 
-def _chosen(products: tuple[ProductPrice, ...], category: str | None) -> ProductPrice | None:
-    mine = [p for p in products if p.rider_category == category]
-    return min(mine, key=lambda p: p.price.amount) if mine else None
+def _chosen(products: tuple[ProductPrice, ...], category: str | None, pricing: Pricing
+            ) -> ProductPrice | None:
+    """The cheapest price of `products` for the rider: of the category (namespaced or bare;
+    none asked: the operator's default category), else of a product for any rider."""
+
+    def wanted(p: ProductPrice) -> str | None:
+        op = p.product_id.split(":", 1)[0]
+        if category is None:
+            return pricing.default_category(op)
+        return category if ":" in category else f"{op}:{category}"
+
+    for ok in (lambda p: p.rider_category is not None and p.rider_category == wanted(p),
+               lambda p: p.rider_category is None):
+        mine = [p for p in products if ok(p)]
+        if mine:
+            return min(mine, key=lambda p: p.price.amount)
+    return None
 
 
 def _durations(pricing: Pricing, operators: list[str]) -> dict[str, int]:
@@ -89,8 +108,9 @@ def _durations(pricing: Pricing, operators: list[str]) -> dict[str, int]:
             if p.duration_s}
 
 
-def _line(t: Traveller, jp: JourneyPrice) -> dict[str, Any]:
-    used = [c for c in (_chosen(fl.products, t.rider_category) for fl in jp.fare_legs) if c]
+def _line(t: Traveller, jp: JourneyPrice, pricing: Pricing) -> dict[str, Any]:
+    used = [c for c in (_chosen(fl.products, t.rider_category, pricing)
+                        for fl in jp.fare_legs) if c]
     used += [fl.transfer_product for fl in jp.fare_legs if fl.transfer_product is not None]
     unit = jp.total
     return {"rider_category": t.rider_category, "count": t.count,
@@ -128,7 +148,7 @@ def quote_journey(tt: Timetable, pricing: Pricing | None, ref: JourneyRef,
         for t in travellers:
             jp = pricing.price_journey(legs, t.rider_category)
             unknown.update(jp.unknown_legs)
-            lines.append(_line(t, jp))
+            lines.append(_line(t, jp, pricing))
         total, reason = _total(lines)
         if unknown:
             reason = "the fares data cannot price " + ", ".join(
@@ -173,7 +193,7 @@ def quote_product(tt: Timetable, pricing: Pricing, operator: str, product_id: st
     check_categories(pricing, travellers)
     lines = []
     for i, t in enumerate(travellers):
-        price = _chosen(product.prices, t.rider_category)
+        price = _chosen(product.prices, t.rider_category, pricing)
         if price is None:
             raise QuoteError(f"travellers[{i}].rider_category",
                              f"product {product_id!r} has no price for rider category "

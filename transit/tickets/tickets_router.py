@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from transit.api.problems import Problem, invalid, problems
 from transit.api.users import CurrentUser
 from transit.tickets import revocations, wallet
+from transit.tickets.qr import ticket_qr
+from transit.tickets.revocation import CONTENT_TYPE, sign_revocations
 from transit.tickets.schemas import TicketList, TicketOut
 from transit.tickets.wiring import keyring_of, shop_of
 
@@ -45,8 +47,6 @@ def get_ticket(request: Request, ticket_id: TicketId, user: CurrentUser) -> JSON
 
 
 def _qr(request: Request, user_id: str, ticket_id: str, kind: str) -> Response:
-    from transit.tickets.qr import ticket_qr  # type: ignore[import-not-found]
-
     qr = ticket_qr(_ticket(request, user_id, ticket_id).token)
     body, media = (qr.svg(), "image/svg+xml") if kind == "svg" else (qr.png(), "image/png")
     return Response(body, media_type=media, headers=PRIVATE)
@@ -88,8 +88,6 @@ def refund_ticket(request: Request, ticket_id: TicketId, user: CurrentUser) -> J
 async def revoked(request: Request, since: Annotated[str, Query(
         max_length=20, description="next_cursor of the previous list; 0 from the start")
         ] = "0") -> Response:
-    from transit.tickets.revocation import CONTENT_TYPE, sign_revocations  # type: ignore
-
     now = request.app.state.clock.now()
     try:
         ids, cursor = await run_in_threadpool(revocations.page, request.app.state.db, since,

@@ -5,26 +5,20 @@ first request: `app.state.payment_provider`, `app.state.ticket_issuer`,
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from fastapi import Request
 
-from transit.tickets.issuing import KeyRingIssuer, keys_dir
+from transit.tickets.issuing import KeyRingIssuer
+from transit.tickets.keyring import KeyRing
 from transit.tickets.orders import Shop
 from transit.tickets.payments import TestProvider
 from transit.tickets.pricing import Pricing, PricingUnavailable, fares_pricing
 from transit.timetable.timetable import Timetable
 
 
-def keyring_of(request: Request) -> Any:
-    """The ticket key ring (transit.tickets.keyring) of the app's settings."""
-    state = request.app.state
-    keyring = getattr(state, "ticket_keyring", None)
-    if keyring is None:
-        from transit.tickets.keyring import KeyRing  # type: ignore[import-not-found]
-
-        keyring = state.ticket_keyring = KeyRing(keys_dir(state.settings))
-    return keyring
+def keyring_of(request: Request) -> KeyRing:
+    """The ticket key ring of the app (transit.tickets.keyring.keyring_for)."""
+    return request.app.state.ticket_keys
 
 
 def shop_of(request: Request) -> Shop:

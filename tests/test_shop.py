@@ -440,3 +440,117 @@ def test_erasure_keeps_orders_and_tickets_detached_and_says_so(shop: Shop) -> No
         row = s.get(OrderRow, order["id"])
         assert row is not None and row.user_id is None
         assert s.get(TicketRow, order["tickets"][0]["id"]).user_id is None  # type: ignore[union-attr]
+
+
+# -- inspections and sales (operator keys) ----------------------------------------------------
+
+def _key(shop: Shop, op: str | None, role: str) -> str:
+    from transit.accounts import service
+    from transit.accounts.scope import CLI
+
+    service.record_operators(shop.db, [("A", "Operator A"), ("B", "Operator B")], "cli")
+    return service.create_key(shop.db, op, role, CLI).token
+
+
+def _inspect(shop: Shop, key: str | None, text: str, **body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return shop.client.post("/v1/inspections", json={"text": text, **body}, headers=headers)
+
+
+def test_an_inspection_answers_valid_with_no_reason(shop: Shop) -> None:
+    token = shop.user()
+    tid = shop.bought(token)["tickets"][0]["id"]
+    text = shop.call("GET", f"/v1/me/tickets/{tid}", token).json()["token"]
+    r = _inspect(shop, _key(shop, "A", "inspector"), text, vehicle_id="bus-1")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["valid"], got["reasons"], got["ticket_id"], got["travellers"],
+            got["valid_until"], got["inspected_at"]) == (
+        True, [], tid, 1, "2026-06-01T06:20:00+00:00", "2026-06-01T06:00:00+00:00")
+
+
+def test_inspection_reasons(shop: Shop) -> None:
+    token = shop.user()
+    tid = shop.bought(token)["tickets"][0]["id"]
+    text = shop.call("GET", f"/v1/me/tickets/{tid}", token).json()["token"]
+    a, b = _key(shop, "A", "inspector"), _key(shop, "B", "inspector")
+    wrong = _inspect(shop, b, text).json()
+    assert (wrong["valid"], wrong["reasons"]) == (False, ["wrong operator: valid on A, not B"])
+    assert _inspect(shop, a, text, vehicle_id="bus-1").json()["valid"] is True
+    shop.later(minutes=5)  # the same ticket on another vehicle five minutes later
+    shared = _inspect(shop, a, text, vehicle_id="tram-7").json()
+    assert (shared["valid"], shared["reasons"]) == (False, [
+        "inspected on another vehicle at the same time: bus-1 at 2026-06-01T06:00:00+00:00"])
+    shop.later(minutes=16)  # 08:21: after the last arrival
+    late = _inspect(shop, a, text, vehicle_id="bus-1").json()
+    assert late["reasons"] == ["expired: valid until 2026-06-01T06:20:00Z"]
+    flipped = text[:-3] + ("A" if text[-3] != "A" else "B") + text[-2:]
+    bad = _inspect(shop, a, flipped).json()
+    assert bad["valid"] is False and bad["ticket_id"] is None and len(bad["reasons"]) == 1
+
+
+def test_a_refunded_ticket_inspects_as_revoked(shop: Shop) -> None:
+    token = shop.user()
+    tid = shop.bought(token, depart_at="2026-06-02T07:00:00+02:00")["tickets"][0]["id"]
+    text = shop.call("GET", f"/v1/me/tickets/{tid}", token).json()["token"]
+    shop.call("POST", f"/v1/me/tickets/{tid}/refund", token)
+    shop.later(hours=24)  # 2026-06-02 08:00: within its validity
+    got = _inspect(shop, _key(shop, "A", "inspector"), text).json()
+    assert got["reasons"] == [f"revoked: ticket {tid} was refunded or cancelled"]
+
+
+def test_who_may_inspect(shop: Shop) -> None:
+    token = shop.user()
+    tid = shop.bought(token)["tickets"][0]["id"]
+    text = shop.call("GET", f"/v1/me/tickets/{tid}", token).json()["token"]
+    for key, status in ((None, 401), ("tk_garbage", 401), (_key(shop, "A", "viewer"), 403),
+                        (_key(shop, "A", "realtime"), 403), (_key(shop, "A", "publisher"), 200),
+                        (_key(shop, "A", "inspector"), 200), (token, 401)):
+        assert _inspect(shop, key, text).status_code == status, key
+    admin = _key(shop, None, "admin")
+    assert problem(_inspect(shop, admin, text))[:2] == (422, "operator")
+    assert _inspect(shop, admin, text, operator="A").json()["valid"] is True
+
+
+@pytest.mark.parametrize(("content", "status"), [
+    (b"{", 422), (b'{"text": ""}', 422), (b'{"text": "x", "vehicle_id": 5}', 422),
+    (b'{"text": "' + b"T" * 5000 + b'"}', 422), (b'{"text": "x", "evil": 1}', 422),
+    (b'{"text": "' + b"T" * 70_000 + b'"}', 413)])
+def test_malformed_and_oversized_inspections(shop: Shop, content: bytes, status: int) -> None:
+    r = shop.client.post("/v1/inspections", content=content, headers={
+        "Authorization": f"Bearer {_key(shop, 'A', 'inspector')}",
+        "Content-Type": "application/json"})
+    assert r.status_code == status, r.text
+
+
+def test_garbage_scans_are_invalid_with_a_reason(shop: Shop) -> None:
+    key = _key(shop, "A", "inspector")
+    for text in ("hello", "TX1:", "TX1:%%%%", "TX1:" + "0" * 4000):
+        got = _inspect(shop, key, text).json()
+        assert got["valid"] is False and got["reasons"] and got["ticket_id"] is None
+
+
+def test_an_operator_sees_its_own_sales_only(shop: Shop) -> None:
+    token = shop.user()
+    sold = shop.bought(token)
+    day = shop.offer(token, product={"operator": "B", "product_id": "B:day"})
+    b_order = shop.order(token, day["id"]).json()
+    viewer_a, viewer_b = _key(shop, "A", "viewer"), _key(shop, "B", "viewer")
+    a = shop.client.get("/v1/operators/A/sales", params={"limit": 1000},
+                        headers={"Authorization": f"Bearer {viewer_a}"}).json()
+    assert sold["id"] in {x["order_id"] for x in a["sales"]}
+    assert b_order["id"] not in {x["order_id"] for x in a["sales"]}
+    mine = next(x for x in a["sales"] if x["order_id"] == sold["id"])
+    assert (mine["amount"], mine["status"], mine["product_id"]) == (
+        {"amount": 250, "currency": "EUR"}, "sold", "A:single")
+    b = shop.client.get("/v1/operators/B/sales", params={"limit": 1000},
+                        headers={"Authorization": f"Bearer {viewer_b}"}).json()
+    assert {x["order_id"] for x in b["sales"]} >= {b_order["id"]}
+    assert sold["id"] not in {x["order_id"] for x in b["sales"]}
+    assert sum(x["amount"]["amount"] for x in b["sales"] if x["status"] == "sold") \
+        == b["totals"]["EUR"]
+    other = shop.client.get("/v1/operators/A/sales",
+                            headers={"Authorization": f"Bearer {viewer_b}"})
+    assert other.status_code == 403
+    assert shop.client.get("/v1/operators/A/sales", params={"from": "2026-06-02"}, headers={
+        "Authorization": f"Bearer {viewer_a}"}).json()["sales"] == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -77,7 +78,8 @@ class TestProvider:
     name = "test"
     __test__ = False  # not a pytest class
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s  # how long a charge takes (the tests' races need some)
         self._lock = threading.Lock()
         self._charges: dict[str, PaymentResult] = {}  # by idempotency key
         self._refunds: dict[str, RefundResult] = {}
@@ -93,6 +95,8 @@ class TestProvider:
         wrong = self.check_token(token)
         if wrong:
             raise UnknownToken(wrong)
+        if self.delay_s:
+            time.sleep(self.delay_s)
         with self._lock:
             self.calls += 1
             done = self._charges.get(idempotency_key)

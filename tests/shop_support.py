@@ -128,13 +128,15 @@ class Shop:
         self.clock.at = self.clock.at + timedelta(**delta)
 
 
-def shop_app(data: Path, db_url: str, clock: MovableClock, pricing: Any = None,
+def shop_app(data: Path, db_url: str, clock: MovableClock, table_prices: bool = True,
              **settings: Any) -> TestClient:
+    """The app over `data`; `table_prices`: TablePricing in place of the fares engine."""
     values: dict[str, Any] = {"data_dir": data, "rate_limit_per_minute": 0,
                               "database_url": db_url, "realtime_poll": False,
                               "secret_key": "s" * 40, **FAST_HASH, **settings}
     app = create_app(Settings(**values), clock=clock)
-    app.state.pricing_for = lambda tt: pricing or TablePricing()
+    if table_prices:
+        app.state.pricing_for = lambda tt: TablePricing()
     app.state.payment_provider = TestProvider()
     return TestClient(app)
 

@@ -35,8 +35,10 @@ def fulfil(s: Session, order: OrderRow, issuer: Issuer, now: datetime,
     tickets = []
     for i, line in enumerate(d["lines"]):
         tid = "tkt_" + secrets.token_urlsafe(15)
+        used = {p["product_id"]: p["name"] for p in line.get("products", [])}
         ticket = TicketData(
-            ticket_id=tid, product_id=d["product_id"], product_name=d["product_name"],
+            ticket_id=tid, product_id="+".join(used) or d["product_id"],
+            product_name=" + ".join(dict.fromkeys(used.values())) or d["product_name"],
             rider_category=line["rider_category"], travellers=int(line["count"]),
             valid_from=int(d["valid_from"]), valid_until=int(d["valid_until"]),
             operators=tuple(order.operators), zones=tuple(d.get("zones", [])),

@@ -4,7 +4,9 @@ Both walk every table that has a `user_id` referring to users, so that tables ad
 (saved commutes, alerts, webhooks) are exported and erased without changes here. Secrets
 and hashes (password, tokens, webhook secrets) are never exported. The only location data
 kept is what the user saved as a place: queries (journeys, departures near a point) are
-never stored."""
+never stored. Tables marked with a retention (`info["retention"]`: orders and tickets,
+records the operators must keep) are exported; on erasure they are detached from the
+account (user_id set to NULL by the foreign key) and kept, and the answer says so."""
 
 from __future__ import annotations
 

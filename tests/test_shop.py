@@ -200,6 +200,23 @@ def test_an_order_issues_a_ticket_with_a_receipt(shop: Shop) -> None:
     listed = shop.call("GET", "/v1/me/tickets", token).json()["tickets"]
     assert [t["id"] for t in listed] == [ticket["id"]]
     assert shop.call("GET", f"/v1/orders/{order['id']}", token).json() == order
+    shop.later(minutes=20, seconds=1)  # past the last arrival (08:20)
+    assert shop.call("GET", order["tickets"][0]["href"], token).json()["status"] == "expired"
+
+
+def test_open_offers_per_account_are_limited(shop: Shop) -> None:
+    from transit.tickets.offers import MAX_OPEN
+
+    token = shop.user()
+    body = {"product": {"operator": "A", "product_id": "A:day"}}
+    for _ in range(MAX_OPEN):
+        assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201
+    r = shop.call("POST", "/v1/offers", token, json=body)
+    assert problem(r) == (429, None, "at most 100 open offers per account; they expire 30 "
+                          "minutes after they are made")
+    assert shop.call("POST", "/v1/offers", shop.user(), json=body).status_code == 201
+    shop.later(minutes=30)  # expired offers go with the next one
+    assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201
 
 
 def test_one_ticket_per_rider_category(shop: Shop) -> None:

@@ -8,11 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, func, select
+
 from transit.db.engine import Database
 from transit.db.models_tickets import OfferRow
 from transit.tickets.quotes import Quote
 
 OFFER_TTL = timedelta(minutes=30)
+MAX_OPEN = 100  # unexpired offers per account (each is a row: the limit stops a flood)
+
+
+class TooManyOffers(Exception):
+    pass
 CONDITIONS = {
     "refund": "full refund until the validity starts; none after",
     "exchange": "not exchangeable",
@@ -37,6 +44,15 @@ def save(db: Database, user_id: str, quote: Quote, now: datetime,
                    valid_from=_at(quote.valid_from), valid_until=_at(quote.valid_until),
                    expires_at=now + OFFER_TTL, created_at=now)
     with db.session() as s:
+        # expired offers are of no use (an order keeps its own copy): gone with each new one
+        s.execute(delete(OfferRow).where(OfferRow.user_id == user_id,
+                                         OfferRow.expires_at <= now))
+        open_ = s.scalar(select(func.count()).select_from(OfferRow).where(
+            OfferRow.user_id == user_id))
+        if (open_ or 0) >= MAX_OPEN:
+            raise TooManyOffers(f"at most {MAX_OPEN} open offers per account; they expire "
+                                f"{int(OFFER_TTL.total_seconds()) // 60} minutes after "
+                                "they are made")
         s.add(row)
     return row
 

@@ -137,7 +137,7 @@ class OrderOut(BaseModel):
 class TicketOut(BaseModel):
     id: str
     order_id: str
-    status: str = Field(description="valid, refunded")
+    status: str = Field(description="valid, expired (past valid_until), refunded")
     product_id: str
     product_name: str
     rider_category: str | None

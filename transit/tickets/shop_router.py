@@ -80,7 +80,10 @@ def create_offers(request: Request, body: OfferRequest, user: CurrentUser, tt: T
                       errors=[{"parameter": exc.field, "in": "body",
                                "message": exc.message}]) from None
     tz = str(quotes.operator_zone(tt, quote.operators[0]))
-    row = offers.save(get_db(request), user.id, quote, now, body.journey_id, tz)
+    try:
+        row = offers.save(get_db(request), user.id, quote, now, body.journey_id, tz)
+    except offers.TooManyOffers as exc:
+        raise Problem(429, str(exc), headers={"Retry-After": "60"}) from None
     return JSONResponse({"offers": [offers.view(row)]}, status_code=201, headers=PRIVATE)
 
 

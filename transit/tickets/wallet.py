@@ -43,7 +43,9 @@ def _iso(at: datetime | None) -> str | None:
 
 def view(t: TicketRow, now: datetime) -> dict[str, Any]:
     return {
-        "id": t.id, "order_id": t.order_id, "status": t.status, "product_id": t.product_id,
+        "id": t.id, "order_id": t.order_id,
+        "status": "expired" if t.status == "valid" and now > t.valid_until else t.status,
+        "product_id": t.product_id,
         "product_name": t.product_name, "rider_category": t.rider_category,
         "travellers": sum(int(x["count"]) for x in t.travellers), "operators": t.operators,
         "zones": t.zones, "valid_from": _iso(t.valid_from), "valid_until": _iso(t.valid_until),

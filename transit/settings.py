@@ -149,6 +149,16 @@ class Settings(BaseSettings):
         "key or its DER, or a PEM file path); unset: Web Push is off.")
     vapid_subject: str = Field("mailto:admin@localhost", description="Web Push: the VAPID "
                                "contact (mailto: or https: URL) push services see.")
+    secret_key: str | None = Field(
+        None, min_length=32, description="The server's secret (at least 32 characters; the "
+        "same on every process and host): signs journey ids. Unset: a random one kept in "
+        "DATA_DIR/secret.key (one host).")
+    ticket_retention_days: int = Field(
+        3653, ge=1, description="How long orders, tickets and receipts are kept after the "
+        "sale (accounting records operators must keep), also when the account is erased.")
+    inspection_overlap_s: int = Field(
+        600, ge=0, le=86400, description="One ticket inspected on two different vehicles "
+        "within this many seconds is reported as shared.")
     ticket_keys_dir: Path | None = Field(
         None, description="Where the ticket signing keys are kept (secrets, files 0600; "
         "share it between the processes that issue tickets); unset: DATA_DIR/ticket-keys.")

@@ -54,8 +54,11 @@ from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
+from transit.tickets.inspections_router import router as inspections_router
 from transit.tickets.keyring import keyring_for
 from transit.tickets.keys_router import router as ticket_keys_router
+from transit.tickets.shop_router import router as shop_router
+from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable
@@ -263,7 +266,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
                    commutes_router, delivery_router, fare_products_router,
-                   ticket_keys_router):
+                   ticket_keys_router, shop_router, tickets_router, inspections_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

@@ -149,6 +149,10 @@ class Settings(BaseSettings):
         "key or its DER, or a PEM file path); unset: Web Push is off.")
     vapid_subject: str = Field("mailto:admin@localhost", description="Web Push: the VAPID "
                                "contact (mailto: or https: URL) push services see.")
+    alert_lease_s: float = Field(
+        15.0, gt=0, le=600, description="With Redis, one process evaluates commute alerts, "
+        "the holder of a lease renewed every second; when it dies another takes over after "
+        "this long.")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

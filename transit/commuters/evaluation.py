@@ -12,6 +12,11 @@ delay, a cancellation, ...) of one planned journey, with a stable id: it is `new
 the condition goes away. A broken journey (cancelled, connection missed) is re-planned on
 the live network and the alert carries the best alternative.
 
+Once per cluster: with a `leader` (a lease), only its holder judges updates; the others
+keep the latest live data and their subscriptions, and the process that takes the lease
+over reads the open alerts back (`restore`) so that it updates and resolves them instead of
+sending them new.
+
 Lead time, quiet hours and pauses hold an alert back (it goes out on a later update if the
 condition still holds); they are judged by the service clock, not the wall clock.
 """
@@ -93,6 +98,18 @@ class _Group:
     open_members: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class OpenAlert:
+    """An alert recorded as not resolved (the inbox): what a new lease holder goes on from."""
+
+    id: str
+    commute_id: str
+    kind: str
+    subject: str
+    version: int
+    value: int  # the delay in seconds for a delay, else 0
+
+
 def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str) -> str:
     raw = f"{commute_id}|{day.isoformat()}|{departure}|{kind}|{subject}".encode()
     return "al_" + hashlib.sha256(raw).hexdigest()[:24]
@@ -101,10 +118,16 @@ def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str
 class Evaluator:
     def __init__(self, clock: Clock, sink: Callable[[list[AlertEvent]], None] | None = None,
                  stale_after_s: int = 3600,
-                 loader: Callable[[], list[Commute]] | None = None) -> None:
+                 loader: Callable[[], list[Commute]] | None = None,
+                 leader: Callable[[], bool] | None = None,
+                 restore: Callable[[], list[OpenAlert]] | None = None) -> None:
         self.clock = clock
         self.sink = sink
         self.loader = loader  # every saved commute, when none was watched yet (startup)
+        self.leader = leader  # None: this process alone evaluates
+        self.restore = restore  # the open alerts, read when this process takes the lead
+        self.leading = False
+        self.evaluated = 0  # updates judged by this process
         self.timetable: Callable[[], Timetable | None] | None = None  # for the first load
         self.stale_after_s = stale_after_s
         self._lock = threading.RLock()
@@ -267,6 +290,44 @@ class Evaluator:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        release = getattr(self.leader, "release", None)
+        if release is not None:  # another process takes over now, not after the lease
+            release()
+
+    def lead(self) -> bool:
+        """Take or renew the lease; True while this process evaluates. Taking the lead
+        (or the first evaluation) reads the open alerts back."""
+        with self._lock:
+            ok = True if self.leader is None else bool(self.leader())
+            if ok and self._watched is None:
+                return ok  # nothing watched yet: read back once the commutes are
+            if ok and not self.leading and self.restore is not None:
+                try:
+                    self._restore(self.restore())
+                except Exception:  # the database away: alerts start anew
+                    log.exception("open alerts not read back")
+            self.leading = ok
+            return ok
+
+    def _restore(self, rows: list[OpenAlert]) -> None:
+        for sub in self._subs.values():
+            sub.open.clear()
+        for g in self._groups.values():
+            g.open_members.clear()
+        self._open_by_op.clear()
+        by_commute: dict[str, list[OpenAlert]] = {}
+        for r in rows:
+            by_commute.setdefault(r.commute_id, []).append(r)
+        for cid, found in by_commute.items():
+            sub = self._subs.get(cid)
+            if sub is None:
+                continue
+            for i, p in enumerate(sub.plans):
+                for r in found:
+                    if alert_id(cid, sub.day, p.departure, r.kind, r.subject) == r.id:
+                        sub.open[(i, r.kind, r.subject)] = (r.value, {"version": r.version})
+            if sub.open:
+                self._opened(self._groups[sub.group], cid, True)
 
     def _run(self) -> None:
         tt = self.timetable() if self.timetable is not None else None
@@ -279,6 +340,7 @@ class Evaluator:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
+                self.lead()  # renewed while alive: another takes over when it dies
                 self.process()
             except Exception:  # one bad update never stops the evaluation of the next
                 log.exception("alert evaluation failed")
@@ -301,12 +363,15 @@ class Evaluator:
             self._memo: dict[tuple, tuple[Plan, list]] = {}
             if result.kind == "trip-updates":
                 self._trips[op] = result.trips
-                touched = self._touched_by_trips(result)
             elif result.kind == "alerts":
                 self._alerts[op] = result.alerts
-                touched = self._touched_by_alerts(tt, result)
             else:
                 return []
+            if not self.lead():  # another process judges it: keep the live data only
+                return []
+            self.evaluated += 1
+            touched = (self._touched_by_trips(result) if result.kind == "trip-updates"
+                       else self._touched_by_alerts(tt, result))
             touched |= self._open_by_op.get(op, set())
             events: list[AlertEvent] = []
             for key in touched:

@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     ticket_keys_max_age_s: int = Field(
         300, ge=0, le=86400, description="Cache-Control max-age of /.well-known/ticket-keys "
         "(a verifier that meets an unknown key id fetches again).")
+    alert_lease_s: float = Field(
+        15.0, gt=0, le=600, description="With Redis, one process evaluates commute alerts, "
+        "the holder of a lease renewed every second; when it dies another takes over after "
+        "this long.")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

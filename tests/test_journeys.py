@@ -1013,7 +1013,7 @@ def test_a_forbidden_trip_to_trip_change_finds_the_next_trip(tmp_path: Path, pla
     # T1 -> T2 at X is forbidden (type 3): T1 then T4, the next trip of route 2
     p = _ruled(tmp_path, planner, "a", "X,X,3,,,,T1,T2\n", five=False)
     js = p.plan(**AT_0755)
-    assert [summary(j) for j in js][0] == [
+    assert summary(js[0]) == [
         ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
         ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]
     assert _trips_of(js) == [["Q:T1", "Q:T4"], ["Q:T9"]]
@@ -1355,8 +1355,7 @@ def random_feeds(rng: random.Random, directory: Path, n_ops: int = 3, rules: boo
 def random_rules(rng: random.Random, names: list[str], trips: list[list[str]],
                  times: dict[str, list[tuple]]) -> str:
     """transfers.txt rows for some trips or routes (types 0-3): at a stop two trips call at,
-    from one to the other (or their routes, or any), at that stop or to another one, some
-    without a stop."""
+    from one to the other (or their routes, or any), at that stop or to another one."""
     calls: dict[str, list[list[str]]] = {}
     for t in trips:
         for row in times[t[2]]:
@@ -1374,8 +1373,6 @@ def random_rules(rng: random.Random, names: list[str], trips: list[list[str]],
         tr, tt_ = (b[0], "") if side[1] == "route" else ("", b[2] if side[1] == "trip" else "")
         kind = rng.choice([0, 1, 2, 2, 3, 3])
         mins = rng.choice([0, 60, 300, 900]) if kind == 2 else ""
-        if rng.random() < 0.1 and ft and tt_:
-            s, to = "", ""  # no stop named: wherever the two trips meet
         rows += f"{s},{to},{kind},{mins},{fr},{tr},{ft},{tt_}\n"
     return rows
 

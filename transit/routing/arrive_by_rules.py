@@ -28,10 +28,16 @@ def arrive_by_under_rules(searcher: Searcher, q: Query) -> list[Journey]:
 
     bounds = searcher.backward(_lenient(searcher, q))
     access = {s: a for s, a in sorted(q.origins, key=lambda x: -x[1])}
-    out = [j for j in bounds if j.trips == 0]  # no change: no rule applies
-    latest = None  # the latest departure found so far (with fewer trips)
+    # without a trip there is no change to a rule to apply, but only real footpaths walk
+    out = [j for j in bounds if j.trips == 0 and _walkable(searcher, q, j)]
+
+    def leave(j: Journey) -> int:
+        return j.departure - access.get(j.first_stop, 0)
+
+    latest = max((leave(j) for j in out), default=None)  # the latest found, fewer trips
     for k in range(1, q.max_transfers + 2):
-        uppers = [j.departure - access[j.first_stop] for j in bounds if 0 < j.trips <= k]
+        # (a lenient walk bounds the journeys with trips too)
+        uppers = [leave(j) for j in bounds if j.trips <= k]
         if not uppers or (latest is not None and latest >= max(uppers)):
             continue  # one more trip could not leave later
         found = _latest(searcher, q, k, max(uppers))
@@ -39,6 +45,19 @@ def arrive_by_under_rules(searcher: Searcher, q: Query) -> list[Journey]:
             latest = found[0]
             out.append(found[1])
     return _pareto(out, lambda j: -j.departure)
+
+
+def _walkable(searcher: Searcher, q: Query, j: Journey) -> bool:
+    """Whether j's walks are footpaths of the query's network (the lenient one adds some)."""
+    net, fp = searcher.net, q.footpaths
+    offsets, to, dur = (net.fp_offsets, net.fp_to, net.fp_duration_s) if fp is None else (
+        fp.offsets, fp.to, fp.duration_s)
+    for leg in j.legs:
+        lo, hi = int(offsets[leg.from_stop]), int(offsets[leg.from_stop + 1])
+        hit = np.flatnonzero(np.asarray(to[lo:hi]) == leg.to_stop)
+        if not len(hit) or int(dur[lo + hit[0]]) != leg.arrival - leg.departure:
+            return False
+    return True
 
 
 def _arriving(searcher: Searcher, q: Query, k: int, leave: int) -> Journey | None:

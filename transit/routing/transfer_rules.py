@@ -57,27 +57,17 @@ def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 class _Stops:
-    """Stops a rule's stop field stands for (a station: its platforms; empty: where the
-    named trips or routes call)."""
+    """The stops a rule's stop field stands for (a station: its platforms)."""
 
     def __init__(self, tt: Timetable) -> None:
         self.parent = np.asarray(tt.stop_parent)
         self.children: dict[int, list[int]] = {}
         for c in np.flatnonzero(self.parent >= 0):
             self.children.setdefault(int(self.parent[c]), []).append(int(c))
-        pso, pstops = np.asarray(tt.pattern_stop_offsets), np.asarray(tt.pattern_stops)
-        self.trip_pattern = np.asarray(tt.trip_pattern)
         self.trip_route = np.asarray(tt.trip_route)
-        self.pattern_stops = [pstops[pso[p]:pso[p + 1]] for p in range(len(pso) - 1)]
 
     def named(self, s: int) -> list[int]:
         return self.children.get(s, [s]) if self.parent[s] < 0 else [s]
-
-    def called(self, trip: int, route: int) -> set[int]:
-        if trip >= 0:
-            return {int(x) for x in self.pattern_stops[self.trip_pattern[trip]]}
-        pats = np.unique(self.trip_pattern[self.trip_route == route]) if route >= 0 else []
-        return {int(x) for p in pats for x in self.pattern_stops[p]}
 
 
 def compile_rules(tt: Timetable, fp_offsets: np.ndarray, fp_to: np.ndarray,
@@ -102,15 +92,10 @@ def compile_rules(tt: Timetable, fp_offsets: np.ndarray, fp_to: np.ndarray,
         rank = _RANK[((ft >= 0) + (tt_ >= 0), (fr >= 0) + (tr >= 0))] * 4
         gap = FORBID if kind == 3 else (0 if kind == 1 else (
             mins if kind == 2 and mins >= 0 else DEFAULT))
-        froms, tos = _places(stops, fs, ft, fr), _places(stops, ts, tt_, tr)
-        if froms is None and tos is not None:  # anywhere one may change into the named trips
-            froms = set(tos) | {a for (a, b) in footpath if b in tos}
-        if tos is None and froms is not None:
-            tos = set(froms) | {b for (a, b) in footpath if a in froms}
-        for x in sorted(froms or ()):
-            for y in sorted(tos or ()):
-                if (fs < 0 or ts < 0) and x != y and (x, y) not in footpath:
-                    continue  # an unnamed stop: only where one changes or walks anyway
+        if fs < 0 or ts < 0:
+            continue  # types 0-3 name both stops (feeds without them are refused)
+        for x in stops.named(fs):
+            for y in stops.named(ts):
                 specific = int(x == fs) + int(y == ts)
                 entries.append((x, y, ft, fr, tt_, tr, rank + specific, int(gap)))
     entries.sort(key=lambda e: e[0])
@@ -126,16 +111,6 @@ def compile_rules(tt: Timetable, fp_offsets: np.ndarray, fp_to: np.ndarray,
         _csr(in_keys, n), [g for _, g, _ in sources], [w for _, _, w in sources],
         _csr(np.array([g for g, _ in out], np.int64), len(groups)), [q for _, q in out],
         stops.trip_route)
-
-
-def _places(stops: _Stops, stop: int, trip: int, route: int) -> set[int] | None:
-    """The stops a rule's side may be at: the named stop (a station's platforms), else
-    where the named trip or route calls; None: anywhere."""
-    if stop >= 0:
-        return set(stops.named(stop))
-    if trip >= 0 or route >= 0:
-        return stops.called(trip, route)
-    return None
 
 
 def _groups(e: np.ndarray, trip_route: np.ndarray) -> list[tuple[int, int, int]]:

@@ -38,9 +38,11 @@ from tests.routing_reference import (
 )
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
+from transit.routing import raptor
 from transit.routing.network import Network
 from transit.routing.search import Journey as EngineJourney
 from transit.routing.search import Query, Searcher
+from transit.timetable.departures import _departures
 from transit.timetable.footpaths import FootpathRules
 from transit.timetable.store import Store
 from transit.timetable.timetable import Timetable
@@ -1059,6 +1061,21 @@ def test_a_trip_rule_wins_over_a_stop_rule(tmp_path: Path, planner) -> None:
     p = _ruled(tmp_path, planner, "c", "X,X,3,,R1,R2,,\nX,X,0,,,,T1,T4\n")
     assert _trips_of(p.plan(**AT_0755)) == [["Q:T1", "Q:T4"], ["Q:T9"]]
     assert _trips_of(p.plan(**_by("08:45"))) == [["Q:T1", "Q:T4"]]
+
+
+def test_trip_specific_rules_compile_nothing_after_the_warm_up(tmp_path: Path,
+                                                              planner) -> None:
+    # the server warms its kernels up before it is ready; requests under trip-specific rules
+    # (forward, arrive_by's lenient search and its confirmations, windows, the tie-break
+    # search that B's recommended transfer point asks for) add no compiled variant
+    p = _ruled(tmp_path, planner, "a", "X,X,3,,,,T1,T2\nX,X,1,,,,T1,T5\nB,B,0,,,,\n")
+    kernels = [raptor.forward_rounds, raptor.backward_rounds, _departures]
+    before = [len(k.signatures) for k in kernels]
+    assert all(before)
+    for params in (AT_0755, _by("08:35"), {**AT_0755, "window": 30},
+                   {**AT_0755, "min_transfer_s": 60}):
+        assert p.get(**params)["journeys"], params
+    assert [len(k.signatures) for k in kernels] == before
 
 
 def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:

@@ -34,7 +34,7 @@ from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
-from transit.ingest.pipeline import ingest_limits
+from transit.ingest.limits import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
@@ -290,6 +290,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+def quiet_access_log() -> None:
+    """Turn uvicorn's access log off (as its `--no-access-log` does): its connections log a
+    line per request while the `uvicorn.access` logger has a handler."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+
+
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker)."""
-    return create_app()
+    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker); with
+    TRANSIT_ACCESS_LOG off (the default), uvicorn logs no line per request."""
+    settings = get_settings()
+    if not settings.access_log:
+        quiet_access_log()  # uvicorn configured its logging before it called this factory
+    return create_app(settings)

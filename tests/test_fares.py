@@ -280,3 +280,39 @@ def test_rules_naming_what_the_feed_lacks_apply_to_nothing_and_are_reported(
     # S3 is in no area: Z1 -> (none) matches no rule (the one naming Z9 applies to nothing)
     got = price_journey(fares, [inside, outside], None)
     assert got.total is None and got.unknown_legs == (1,)
+
+
+def test_v1_fares_of_two_agencies_in_one_feed(tmp_path: Path) -> None:
+    from tests.feeds import write_feed
+
+    feed = write_feed(tmp_path / "a", {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
+                      "A,Agency A,https://a.example,Europe/Brussels\n"
+                      "B,Agency B,https://b.example,Europe/Brussels\n",
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n"
+                      "R1,A,1,Line One,3\nR2,B,2,Line Two,3\n",
+        "trips.txt": "route_id,service_id,trip_id,trip_headsign\nR1,DAILY,T1,Third\n"
+                     "R2,DAILY,T2,First\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                          "T1,08:00:00,08:00:00,S1,1\nT1,08:10:00,08:11:00,S2,2\n"
+                          "T1,08:20:00,08:20:00,S3,3\nT2,09:00:00,09:00:00,S3,1\n"
+                          "T2,09:30:00,09:30:00,S1,2\n",
+        # no fare_rules: each fare is its agency's only one
+        "fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers,"
+                               "agency_id,transfer_duration\n"
+                               "FA,2.50,EUR,0,0,A,\nFB,3.00,EUR,0,1,B,3600\n",
+    })
+    build({"X": feed}, tmp_path / "data")
+    fares = fares_for(Store(tmp_path / "data").load_current())  # type: ignore[arg-type]
+    t = int(datetime.fromisoformat("2026-06-01T08:00:00+02:00").timestamp())
+    a = FareLeg("X", "X:R1", "X:T1", "X:S1", "X:S3", t, t + 1200)
+    b = FareLeg("X", "X:R2", "X:T2", "X:S3", "X:S1", t + 3600, t + 5400)
+    got = price_journey(fares, [a, b], None)
+    assert got.total is not None and got.total.amount == 550
+    assert [(fl.legs, [p.product_id for p in fl.products]) for fl in got.fare_legs] == [
+        ((0,), ["X:FA"]), ((1,), ["X:FB"])]
+    # FB allows one transfer within an hour, but only on its own agency's routes
+    again = FareLeg("X", "X:R2", "X:T2", "X:S3", "X:S1", t + 5000, t + 6000)
+    got = price_journey(fares, [b, again], None)
+    assert got.total is not None and got.total.amount == 300
+    assert [fl.legs for fl in got.fare_legs] == [(0, 1)]

@@ -117,7 +117,6 @@ GET_URLS = {
     "/v1/departures": "/v1/departures?lat=50.45&lon=3.95",
     "/v1/trips/{trip_id}": "/v1/trips/RR:A-IN-0800",
     "/v1/journeys": "/v1/journeys?from=RR:CEN&to=RR:AIR",
-    "/v1/fares/products": "/v1/fares/products",
     "/v1/operators/{operator_id}/realtime": "/v1/operators/RR/realtime",
     "/v1/operators/{operator_id}/keys": "/v1/operators/RR/keys",  # 401 without a key
     "/v1/operators/{operator_id}/audit": "/v1/operators/RR/audit",
@@ -141,6 +140,14 @@ GET_URLS = {
     "/v1/me/webhooks": "/v1/me/webhooks",
     "/v1/me/push-subscriptions": "/v1/me/push-subscriptions",
     "/v1/me/push/vapid-key": "/v1/me/push/vapid-key",
+    "/v1/me/tickets": "/v1/me/tickets",
+    "/v1/me/tickets/{ticket_id}": "/v1/me/tickets/tkt_x",
+    "/v1/me/tickets/{ticket_id}/qr.svg": "/v1/me/tickets/tkt_x/qr.svg",
+    "/v1/me/tickets/{ticket_id}/qr.png": "/v1/me/tickets/tkt_x/qr.png",
+    "/v1/orders/{order_id}": "/v1/orders/ord_x",  # the commuter's: 401 without a token
+    "/v1/operators/{operator_id}/sales": "/v1/operators/RR/sales",
+    "/v1/tickets/revoked": "/v1/tickets/revoked?since=0",
+    "/v1/fares/products": "/v1/fares/products",
     "/.well-known/ticket-keys": "/.well-known/ticket-keys",
     "/healthz": "/healthz",
     "/readyz": "/readyz",
@@ -175,7 +182,8 @@ def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> 
     got = client.get(url)
     head = client.head(url)
     assert (head.status_code, head.content) == (got.status_code, b""), url
-    keyed = url.startswith(("/v1/operators/RR/", "/v1/me")) and not url.endswith("/realtime")
+    keyed = url.startswith(("/v1/operators/RR/", "/v1/me", "/v1/orders/")) \
+        and not url.endswith("/realtime")
     assert got.status_code == (401 if keyed else 200)
     same = ("content-type", "etag", "cache-control", "content-length")
     for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
@@ -304,7 +312,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 60
+    assert len(ops) == 71
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -434,7 +442,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 60
+    assert len(tested) == 71
     assert not failures, "\n\n".join(failures)
 
 

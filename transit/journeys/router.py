@@ -18,7 +18,8 @@ from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.api.users import OptionalUser
 from transit.commuters import apply
-from transit.journeys import onboard, places, service
+from transit.journeys import journey_ids, onboard, places, service
+from transit.journeys.journey_ids import journey_key
 from transit.journeys.schemas import JourneyList
 
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
@@ -133,6 +134,9 @@ def journeys(
         if from_trip is not None else None
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live, aboard)
+    prefer = apply.preferred(tt, user, modes, operators, applied)
+    result.journeys = apply.rank(result.journeys, prefer, arrive_by is not None)
     result.applied_profile = applied
+    journey_ids.attach(result, journey_key(request))
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60,
                        private=applied is not None)

@@ -86,6 +86,8 @@ class Leg(BaseModel):
 
 
 class Journey(BaseModel):
+    id: str | None = Field(None, description="A signed reference to this journey's legs "
+                           "(trips, service dates, stops, times): POST /v1/offers takes it")
     departure: str
     arrival: str
     duration_s: int

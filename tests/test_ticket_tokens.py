@@ -17,6 +17,8 @@ import base45
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transit.tickets.claims import ClaimsError, TicketClaims
 from transit.tickets.cose import SigningKey, sign1
@@ -172,6 +174,30 @@ def test_a_zip_bomb_is_not_inflated() -> None:
     assert verify_text(bomb, keys_of(KEY), T0).reasons == [
         "not zlib: the data is not one complete zlib stream of at most 8192 bytes"]
 
+
+@pytest.mark.parametrize("raw", [
+    b"\x81" * 8000 + b"\x00",  # arrays nested 8000 deep
+    b"\xd2" * 8000 + b"\x00",  # tags nested 8000 deep
+    b"\xd2\x84\x5b" + (2**63).to_bytes(8, "big"),  # a byte string of 2^63 bytes
+    b"\xd2\x84\x40\xa0\x40\x5f\x41\x00\xff",  # indefinite-length signature
+    b"\xd2\x84\x40\xa0\x40\x58\x40" + b"\x00" * 64,  # empty protected header
+])
+def test_hostile_cbor_is_refused_without_harm(raw: bytes) -> None:
+    for got in (verify_cose(raw, keys_of(KEY), T0), verify_text(encode(raw), keys_of(KEY), T0)):
+        assert not got.valid and got.claims is None
+        assert got.reasons[0].startswith("not COSE_Sign1: "), got.reasons
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(raw=st.binary(max_size=300), text=st.text(max_size=300))
+def test_arbitrary_input_is_invalid_never_an_error(raw: bytes, text: str) -> None:
+    keys = keys_of(KEY)
+    assert not verify_cose(raw, keys, T0).valid
+    assert not verify_text(encode(raw), keys, T0).valid
+    assert not verify_text(text, keys, T0).valid
+    assert not verify_text(PREFIX + text, keys, T0).valid
+    with pytest.raises(RevocationError):
+        verify_revocations(raw, keys)
 
 def test_resigned_with_another_key_of_the_same_kid_is_a_bad_signature() -> None:
     forged = text_of(sign(sample(travellers=4), fixed_key(2, kid=KEY.kid)))

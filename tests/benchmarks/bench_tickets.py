@@ -6,6 +6,7 @@ text's length and the QR code's size in modules, for a typical ticket and a larg
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,12 @@ def main() -> None:
         jwks = ring.jwks(T0)
         keys = trusted_keys(jwks)
         key = SigningKey("benchkey", Ed25519PrivateKey.generate())
+        message, public = b"x" * 200, key.private_key.public_key()
+        signature = key.private_key.sign(message)
+        table.add("bare Ed25519 sign of 200 bytes per s (reference)",
+                  f"{per_second(lambda i: key.private_key.sign(message)):,.0f}")
+        table.add("bare Ed25519 verify of 200 bytes per s (reference)",
+                  f"{per_second(lambda i: public.verify(signature, message)):,.0f}")
         table.add("sign (COSE_Sign1 Ed25519) per s",
                   f"{per_second(lambda i: sign(TYPICAL, key)):,.0f}")
         table.add("sign + zlib + base45 text per s",
@@ -86,6 +93,8 @@ def main() -> None:
             ticket_qr(text).svg()
         table.add("QR SVG render (ms)", f"{(time.perf_counter() - start) / 50 * 1e3:.2f}")
     table.note("typical: one operator, two zones, adult; large: 3 operators, 8 zones, family")
+    table.note(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: compare with "
+               "the bare Ed25519 lines")
     table.print()
 
 

@@ -571,3 +571,26 @@ def test_an_operator_sees_its_own_sales_only(shop: Shop) -> None:
     assert other.status_code == 403
     assert shop.client.get("/v1/operators/A/sales", params={"from": "2026-06-02"}, headers={
         "Authorization": f"Bearer {viewer_a}"}).json()["sales"] == []
+
+
+def test_a_request_that_died_after_booking_is_taken_over(shop: Shop) -> None:
+    """The key stays in flight until its lease runs out; then a retry takes it over and
+    pays the order the first attempt booked (no second order)."""
+    from types import SimpleNamespace
+
+    from transit.tickets import orders
+    from transit.tickets.wiring import shop_of
+
+    token = shop.user()
+    offer = shop.offer(token, journey_id=shop.journey_id())
+    body = {"offer_id": offer["id"], "payment": {"token": "tok_ok"}}
+    me = shop.call("GET", "/v1/me", token).json()["id"]
+    claim = idempotency.begin(shop.db, me, "died", idempotency.fingerprint(body), lease_s=-1)
+    booked = orders.book(shop_of(SimpleNamespace(app=shop.client.app)), me, offer["id"],
+                         claim.row_id)  # type: ignore[arg-type]
+    r = shop.call("POST", "/v1/orders", token, key="died", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["id"], r.json()["status"]) == (booked.id, "completed")
+    assert r.headers["idempotent-replayed"] == "true"
+    assert count(shop, OrderRow, offer_id=offer["id"]) == 1
+    assert count(shop, TicketRow, order_id=booked.id) == 1

@@ -291,6 +291,7 @@ def test_an_expired_offer_is_410(shop: Shop) -> None:
     r = shop.order(token, offer["id"])
     assert problem(r) == (410, "offer_id", f"offer {offer['id']} expired at "
                           "2026-06-01T06:30:00+00:00; ask for a new one (POST /v1/offers)")
+    assert r.json()["title"] == "Gone"
 
 
 def test_another_users_offer_order_and_ticket_are_404(shop: Shop) -> None:
@@ -322,6 +323,7 @@ def test_a_declined_payment_fails_the_order_and_charges_nothing(shop: Shop) -> N
     captured = len(shop.provider.captured())
     r = shop.order(token, offer["id"], pay="tok_decline")
     assert r.status_code == 402 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["title"] == "Payment Required"
     order = r.json()["order"]
     assert (order["status"], order["tickets"], order["receipt"]) == ("failed", [], None)
     assert order["failure_reason"] == "card declined (tok_decline)"

@@ -210,10 +210,14 @@ def test_open_offers_per_account_are_limited(shop: Shop) -> None:
     token = shop.user()
     body = {"product": {"operator": "A", "product_id": "A:day"}}
     for _ in range(MAX_OPEN):
-        assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201
-    r = shop.call("POST", "/v1/offers", token, json=body)
-    assert problem(r) == (429, None, "at most 100 open offers per account; they expire 30 "
-                          "minutes after they are made")
+        r = shop.call("POST", "/v1/offers", token, json=body)
+        assert r.status_code == 201
+    r2 = shop.call("POST", "/v1/offers", token, json=body)
+    assert problem(r2) == (429, None, "at most 100 open offers per account; they expire 30 "
+                           "minutes after they are made")
+    assert shop.order(token, r.json()["offers"][0]["id"]).status_code == 201
+    assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201  # one left
+    assert shop.call("POST", "/v1/offers", token, json=body).status_code == 429
     assert shop.call("POST", "/v1/offers", shop.user(), json=body).status_code == 201
     shop.later(minutes=30)  # expired offers go with the next one
     assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201

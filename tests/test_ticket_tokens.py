@@ -236,6 +236,8 @@ def test_a_jwks_is_accepted_as_keys_and_its_not_after_retires_a_key() -> None:
                            "2018-08-29T15:01:00Z"]
     with pytest.raises(ValueError, match=f"key {KEY.kid}: x is not 32 bytes"):
         trusted_keys({"keys": [jwk | {"x": "AAAA"}]})
+    rsa = {"kty": "RSA", "kid": "r1", "n": "AQAB", "e": "AQAB"}  # another kind: skipped
+    assert list(trusted_keys({"keys": [rsa, jwk]})) == [KEY.kid]
 
 
 # -- the key ring --------------------------------------------------------------------------
@@ -246,6 +248,7 @@ def test_the_key_ring_keeps_secrets_in_files_only_its_owner_reads(tmp_path: Path
     [key] = ring.keys(T0)
     assert (key.status, key.created_at, key.last_valid_until) == ("active", T0 - 2000, T0 + 3600)
     assert verify_text(text, ring.jwks(T0), T0).kid == key.kid
+    assert verify_text(text, ring.verification_keys(T0), T0).valid
     assert (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
     files = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "keys").iterdir()}
     assert files == {".lock": 0o600, "keyring.json": 0o600, f"{key.kid}.pem": 0o600}

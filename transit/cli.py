@@ -14,7 +14,7 @@ from transit.settings import Settings
 
 if TYPE_CHECKING:
     from transit.db.engine import Database
-    from transit.ingest.pipeline import IngestLimits
+    from transit.ingest.limits import IngestLimits
     from transit.timetable.store import Store
 
 app = typer.Typer(help="Merged multi-operator GTFS timetable service.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def _catalog(settings: Settings, feeds: list[str] | None, use_catalog: bool) -> 
 
 
 def _limits(settings: Settings) -> IngestLimits:
-    from transit.ingest.pipeline import ingest_limits
+    from transit.ingest.limits import ingest_limits
 
     return ingest_limits(settings)
 
@@ -155,7 +155,7 @@ def serve(
     # local peer's header as uvicorn would take it by default.
     uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="info", server_header=False,
-                proxy_headers=False)
+                proxy_headers=False, access_log=settings.access_log)
 
 
 db_app = typer.Typer(help="The database: operators, keys, audit log (TRANSIT_DATABASE_URL, "

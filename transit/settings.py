@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         300, gt=0, description="A vehicle whose last position is older than this (by the "
         "service clock) leaves the map.")
     max_push_bytes: int = Field(16 * 1024 * 1024, description="Largest GTFS-RT push body.")
+    access_log: bool = Field(
+        False, description="Log one line per request (uvicorn's access log). Off by default: "
+        "the reverse proxy in front logs requests, and the line costs a few percent of "
+        "throughput.")
     rate_limit_per_minute: int = Field(1200, description="Requests per client IP; 0 disables. "
                                        "Shared by every process when redis_url is set.")
     trusted_proxies: str = Field(
@@ -165,6 +169,10 @@ class Settings(BaseSettings):
     ticket_keys_max_age_s: int = Field(
         300, ge=0, le=86400, description="Cache-Control max-age of /.well-known/ticket-keys "
         "(a verifier that meets an unknown key id fetches again).")
+    alert_lease_s: float = Field(
+        15.0, gt=0, le=600, description="With Redis, one process evaluates commute alerts, "
+        "the holder of a lease renewed every second; when it dies another takes over after "
+        "this long.")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

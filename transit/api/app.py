@@ -34,7 +34,7 @@ from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
-from transit.ingest.pipeline import ingest_limits
+from transit.ingest.limits import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
@@ -151,18 +151,25 @@ def _start_kpis(settings: Settings, db: Database, clock: Clock,
     return recorder
 
 
-def _start_alerting(settings: Settings, db: Database, clock: Clock,
-                    holder: TimetableHolder) -> Alerting:
-    """Commute alerts: evaluated on every live update this process applies, written to the
-    inbox and outbox, delivered to webhooks by this process when deliver_webhooks."""
+def _start_alerting(settings: Settings, db: Database, clock: Clock, holder: TimetableHolder,
+                    backend: MemoryBackend | RedisBackend, bus: AlertBus) -> Alerting:
+    """Commute alerts: evaluated on every live update (with Redis, by the holder of a lease
+    only: every process applies every update), written to the inbox and outbox, delivered
+    to webhooks by this process when deliver_webhooks."""
     deliverer = Deliverer(db, allow_private=settings.webhook_allow_private,
                           timeout_s=settings.webhook_timeout_s,
                           policy=RetryPolicy(base_s=settings.webhook_retry_base_s),
                           vapid=(settings.vapid_private_key, settings.vapid_subject)
                           if settings.vapid_private_key else None) \
         if settings.deliver_webhooks else None
+    lease = None
+    if isinstance(backend, RedisBackend):
+        lease = RedisLease(backend.client, f"{settings.redis_prefix}:alerts:lease",
+                           ttl_s=settings.alert_lease_s)
     alerting = Alerting(db, clock, holder.get, deliverer,
-                        stale_after_s=settings.realtime_stale_after_s)
+                        stale_after_s=settings.realtime_stale_after_s, leader=lease,
+                        announce=bus.commutes_changed if lease is not None else None)
+    bus.commute_listeners.append(alerting.changed)
     alerting.start()
     return alerting
 
@@ -234,7 +241,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
         live.add_observer(kpis.observe)
         bus = app.state.alert_bus = AlertBus(settings.redis_url, settings.redis_prefix)
-        alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder)
+        alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder,
+                                                        backend, bus)
         alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
         live.add_observer(alerting.evaluator.observe)
         poller = _start_poller(settings, live, backend)
@@ -282,6 +290,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+def quiet_access_log() -> None:
+    """Turn uvicorn's access log off (as its `--no-access-log` does): its connections log a
+    line per request while the `uvicorn.access` logger has a handler."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+
+
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker)."""
-    return create_app()
+    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker); with
+    TRANSIT_ACCESS_LOG off (the default), uvicorn logs no line per request."""
+    settings = get_settings()
+    if not settings.access_log:
+        quiet_access_log()  # uvicorn configured its logging before it called this factory
+    return create_app(settings)

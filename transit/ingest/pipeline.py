@@ -15,41 +15,18 @@ from typing import Any
 
 from tqdm import tqdm
 
-from transit.clock import Clock, clock_from_setting
 from transit.errors import CatalogError
 from transit.fares.compile import compile_fares, merge_fares
-from transit.ingest.archive import ArchiveLimits
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
+from transit.ingest.limits import IngestLimits
 from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
-from transit.settings import Settings
 from transit.timetable.build import merge_parts
-from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.part import PART_FORMAT, Part, compile_part, part_is_current
-from transit.timetable.storage import Column
+from transit.timetable.part import PART_FORMAT, compile_part, part_is_current
+from transit.timetable.storage import Column, Part
 from transit.timetable.store import Store
-
-
-@dataclass(frozen=True)
-class IngestLimits:
-    """Bounds on what a feed may cost (archive and download sizes, compiled days)."""
-
-    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
-    horizon: ServiceHorizon = field(default_factory=ServiceHorizon)
-
-
-def ingest_limits(settings: Settings, clock: Clock | None = None) -> IngestLimits:
-    """The limits the settings ask for (TRANSIT_FEED_MAX_*, TRANSIT_SERVICE_DAYS_*)."""
-    archive = ArchiveLimits(
-        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
-        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
-        max_download_bytes=settings.feed_max_download_bytes)
-    clock = clock or clock_from_setting(settings.clock)
-    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after,
-                             clock.now().date())
-    return IngestLimits(archive, horizon)
 
 
 @dataclass

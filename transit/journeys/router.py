@@ -134,6 +134,8 @@ def journeys(
         if from_trip is not None else None
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live, aboard)
+    prefer = apply.preferred(tt, user, modes, operators, applied)
+    result.journeys = apply.rank(result.journeys, prefer, arrive_by is not None)
     result.applied_profile = applied
     journey_ids.attach(result, journey_key(request))
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60,

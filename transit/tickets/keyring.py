@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from transit.tickets.cose import SigningKey
+from transit.tickets.verify import TrustedKey, trusted_keys
 
 STATE = "keyring.json"
 
@@ -178,10 +179,12 @@ class KeyRing:
 
     # -- publishing ----------------------------------------------------------------------
     def keys(self, now: int) -> list[KeyInfo]:
-        """Every key, newest first, with its status at `now`."""
+        """Every key, the active one first, then the most recently rotated, with its status
+        at `now`."""
         with self._locked() as state:
             infos = [_info(k, m, state["active"], now) for k, m in state["keys"].items()]
-        return sorted(infos, key=lambda i: (i.created_at, i.kid), reverse=True)
+        return sorted(infos, key=lambda i: (i.rotated_at is None, i.rotated_at or 0,
+                                            i.created_at), reverse=True)
 
     def jwks(self, now: int) -> dict[str, Any]:
         """The keys verifiers accept at `now` (the active one made if there is none)."""
@@ -192,6 +195,10 @@ class KeyRing:
             if self._retire(state, now) or changed:
                 self._write(state)
         return {"keys": [k.jwk() for k in self.keys(now) if k.status != "retired"]}
+
+    def verification_keys(self, now: int) -> dict[str, TrustedKey]:
+        """The JWKS at `now` as verify_text takes it (for a server-side inspection)."""
+        return trusted_keys(self.jwks(now))
 
 
 def _info(kid: str, meta: dict[str, Any], active: str | None, now: int) -> KeyInfo:

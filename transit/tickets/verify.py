@@ -68,8 +68,9 @@ def key_from_jwk(jwk: Mapping[str, object]) -> tuple[str, TrustedKey]:
 def trusted_keys(keys: Mapping[str, object]) -> dict[str, TrustedKey]:
     """A JWKS document ({"keys": [...]}) or a mapping of kid to a TrustedKey, an
     Ed25519PublicKey, its 32 raw bytes or a JWK, as {kid: TrustedKey}."""
-    if "keys" in keys and isinstance(keys["keys"], list):
-        return dict(key_from_jwk(k) for k in keys["keys"] if isinstance(k, Mapping))
+    if "keys" in keys and isinstance(keys["keys"], list):  # keys of other kinds: not ours
+        return dict(key_from_jwk(k) for k in keys["keys"] if isinstance(k, Mapping)
+                    and (k.get("kty"), k.get("crv")) == ("OKP", "Ed25519"))
     out: dict[str, TrustedKey] = {}
     for kid, value in keys.items():
         if isinstance(value, TrustedKey):

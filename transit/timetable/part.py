@@ -6,7 +6,6 @@ other operators' feeds are not read again. All IDs are namespaced `OPERATOR:gtfs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,17 +23,13 @@ from transit.timetable.calendar import (
     service_days,
 )
 from transit.timetable.patterns import split_overtaking
-from transit.timetable.storage import Column
+from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 
 PART_FORMAT = 5  # 5: fare_* columns (transit.fares.compile)
 
 
-@dataclass
-class Part:
-    operator: str
-    columns: dict[str, Column]
-    meta: dict[str, Any]
+__all__ = ["PART_FORMAT", "Part", "compile_part", "part_is_current"]
 
 
 def _s(df: pd.DataFrame | None, col: str, n: int | None = None) -> list[str]:

@@ -248,3 +248,71 @@ def test_the_profiles_rider_category_prices_journeys(tmp_path: Path) -> None:
         r = c.get("/v1/journeys", params=q, headers=auth)
         assert r.status_code == 200 and r.json()["applied_profile"] == {}
         assert r.json()["journeys"][0]["fare"]["total"]["amount"] == 440
+
+
+def test_rules_naming_what_the_feed_lacks_apply_to_nothing_and_are_reported(
+        tmp_path: Path) -> None:
+    from tests.feeds import write_feed
+
+    feed = write_feed(tmp_path / "a", {
+        "fare_products.txt": "fare_product_id,fare_product_name,amount,currency\n"
+                             "P,Single,2.10,EUR\nBAD,Bad,two,EUR\nJPY,Yen,150,JPY\n",
+        "areas.txt": "area_id\nZ1\n",
+        "stop_areas.txt": "area_id,stop_id\nZ1,S1\nZ1,S2\nNOPE,S3\n",
+        "fare_leg_rules.txt": "leg_group_id,network_id,from_area_id,to_area_id,"
+                              "fare_product_id\n"
+                              "g,,Z1,Z1,P\ng,,Z1,Z9,P\ng,,,,MISSING\n",
+        # v1 tables beside v2 are not used
+        "fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers\n"
+                               "F,9.99,EUR,0,\n",
+    })
+    report = build({"A": feed}, tmp_path / "data")
+    warnings = " | ".join(report.warnings["A"])
+    for text in ("'BAD'", "'MISSING'", "'NOPE'", "Fares v2"):
+        assert text in warnings, text
+    fares = fares_for(Store(tmp_path / "data").load_current())  # type: ignore[arg-type]
+    assert {(p.product_id, p.prices[0].price.amount, p.prices[0].price.currency)
+            for p in products(fares, "A")} == {("A:P", 210, "EUR"), ("A:JPY", 150, "JPY")}
+    t = int(datetime.fromisoformat("2026-06-01T08:00:00+02:00").timestamp())
+    inside = FareLeg("A", "A:R1", "A:T1", "A:S1", "A:S2", t, t + 600)
+    outside = FareLeg("A", "A:R1", "A:T1", "A:S2", "A:S3", t + 660, t + 1200)
+    assert price_journey(fares, [inside], None).total.amount == 210  # type: ignore[union-attr]
+    # S3 is in no area: Z1 -> (none) matches no rule (the one naming Z9 applies to nothing)
+    got = price_journey(fares, [inside, outside], None)
+    assert got.total is None and got.unknown_legs == (1,)
+
+
+def test_v1_fares_of_two_agencies_in_one_feed(tmp_path: Path) -> None:
+    from tests.feeds import write_feed
+
+    feed = write_feed(tmp_path / "a", {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
+                      "A,Agency A,https://a.example,Europe/Brussels\n"
+                      "B,Agency B,https://b.example,Europe/Brussels\n",
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n"
+                      "R1,A,1,Line One,3\nR2,B,2,Line Two,3\n",
+        "trips.txt": "route_id,service_id,trip_id,trip_headsign\nR1,DAILY,T1,Third\n"
+                     "R2,DAILY,T2,First\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                          "T1,08:00:00,08:00:00,S1,1\nT1,08:10:00,08:11:00,S2,2\n"
+                          "T1,08:20:00,08:20:00,S3,3\nT2,09:00:00,09:00:00,S3,1\n"
+                          "T2,09:30:00,09:30:00,S1,2\n",
+        # no fare_rules: each fare is its agency's only one
+        "fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers,"
+                               "agency_id,transfer_duration\n"
+                               "FA,2.50,EUR,0,0,A,\nFB,3.00,EUR,0,1,B,3600\n",
+    })
+    build({"X": feed}, tmp_path / "data")
+    fares = fares_for(Store(tmp_path / "data").load_current())  # type: ignore[arg-type]
+    t = int(datetime.fromisoformat("2026-06-01T08:00:00+02:00").timestamp())
+    a = FareLeg("X", "X:R1", "X:T1", "X:S1", "X:S3", t, t + 1200)
+    b = FareLeg("X", "X:R2", "X:T2", "X:S3", "X:S1", t + 3600, t + 5400)
+    got = price_journey(fares, [a, b], None)
+    assert got.total is not None and got.total.amount == 550
+    assert [(fl.legs, [p.product_id for p in fl.products]) for fl in got.fare_legs] == [
+        ((0,), ["X:FA"]), ((1,), ["X:FB"])]
+    # FB allows one transfer within an hour, but only on its own agency's routes
+    again = FareLeg("X", "X:R2", "X:T2", "X:S3", "X:S1", t + 5000, t + 6000)
+    got = price_journey(fares, [b, again], None)
+    assert got.total is not None and got.total.amount == 300
+    assert [fl.legs for fl in got.fare_legs] == [(0, 1)]

@@ -84,6 +84,8 @@ def test_v1_fares_match_the_raw_files(client, origin: str, destination: str) -> 
                                            "depart_at": AT})
     journeys = r.json()["journeys"]
     assert journeys
+    if origin[:2] != destination[:2]:  # BART then Caltrain, two operators' tickets
+        assert any({run[0]["operator"] for run in _runs(j)} == {"BA", "CT"} for j in journeys)
     for j in journeys:
         expected = 0
         for run in _runs(j):

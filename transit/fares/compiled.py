@@ -95,6 +95,7 @@ class OperatorFares:
     v1_fares: list[V1Fare] = field(default_factory=list)
     v1_by_pair: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)
+    ruleless: dict[str, int] = field(default_factory=dict)  # agency ("": any) -> v1 fare
     needs_path: bool = False  # some rule looks at the stops a leg passes
 
 
@@ -219,6 +220,14 @@ def _load_v1(tt: Timetable, of: OperatorFares) -> None:
         for _, o, d, _c in rows:
             of.v1_by_pair.setdefault((o, d), []).append(k)
     of.v1_by_pair = {p: sorted(set(v)) for p, v in of.v1_by_pair.items()}
+    # a fare without rules applies to every ride of its agency when it is that agency's
+    # only fare (of the operator's only fare when it names no agency)
+    by_agency: dict[str, list[int]] = {}
+    for k, f in enumerate(of.v1_fares):
+        by_agency.setdefault(f.agency, []).append(k)
+    for agency, ks in by_agency.items():
+        if len(ks) == 1 and not of.v1_fares[ks[0]].rows and (agency or len(of.v1_fares) == 1):
+            of.ruleless[agency] = ks[0]
     r = _rows(tt, "zone", op)
     of.zones = dict(zip(_strs(tt, "fare_zone_stop", r), _strs(tt, "fare_zone_id", r),
                         strict=True))

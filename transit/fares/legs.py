@@ -48,3 +48,16 @@ def service_runs(tt: Timetable, service: int, d: datetime) -> bool:
     if service < 0 or day < 0 or day >= tt.n_days:
         return False
     return bool((tt.service_days[service, day >> 3] >> (day & 7)) & 1)
+
+
+def route_agency(tt: Timetable, route_id: str) -> str:
+    """The namespaced agency id of a route ("" when the route is not in the timetable)."""
+    key = ("fares", "route_agency")
+    table = tt.cache.get(key)
+    if table is None:
+        agencies = tt.strings("agency_id").to_list()
+        table = {r: agencies[int(a)] for r, a in zip(tt.strings("route_id").to_list(),
+                                                    np.asarray(tt.route_agency).tolist(),
+                                                    strict=True)}
+        tt.cache[key] = table
+    return table.get(route_id, "")  # type: ignore[union-attr]

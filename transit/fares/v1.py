@@ -1,16 +1,18 @@
 """GTFS Fares v1 pricing of one operator's consecutive legs (rides).
 
-A fare covers one ride when one of its fare_rules rows matches it: route_id, origin_id (the
-boarding stop's zone_id), destination_id (the alighting stop's zone), each when given; and,
-when the fare has contains_id rows, the zones the ride passes are exactly those. A fare
+A fare covers one ride (on a route of its agency_id, when it names one) when one of its
+fare_rules rows matches it: route_id, origin_id (the boarding stop's zone_id),
+destination_id (the alighting stop's zone), each when given; and, when the fare has
+contains_id rows, the zones the ride passes are exactly those. A fare
 covers several consecutive rides on one ticket (a transfer) when its `transfers` allows
 that many (empty: unlimited), the last ride boards within `transfer_duration` of the first
 boarding, every route is among the fare's route_id rows (if it has any), the first
 boarding and last alighting zones are one of its origin/destination pairs (if it has any)
 and the zones passed are its contains_id zones (if it has any). A fare without fare_rules
-applies to every ride only when it is the operator's only fare (otherwise which one applies
-is not said). The split of the rides into tickets that leaves fewest rides unpriced, then
-costs least, is taken; every fare covering a fare leg is listed, cheapest first.
+applies to every ride of its agency_id when it is that agency's only fare (naming no agency:
+when it is the operator's only fare); otherwise which one applies is not said. The split of
+the rides into tickets that leaves fewest rides unpriced, then costs least, is taken; every
+fare covering a fare leg is listed, cheapest first.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from transit.fares.compiled import Fares, OperatorFares, V1Fare
-from transit.fares.legs import passed_stops, station_of
+from transit.fares.legs import passed_stops, route_agency, station_of
 from transit.fares.model import FareLeg, FareLegPrice, ProductPrice
 from transit.fares.priced import Priced
 
@@ -34,6 +36,7 @@ def _zone(fares: Fares, of: OperatorFares, stop: str) -> str:
 class _Ride:
     def __init__(self, fares: Fares, of: OperatorFares, leg: FareLeg) -> None:
         self.leg = leg
+        self.agency = route_agency(fares.tt, leg.route_id)
         self.origin = _zone(fares, of, leg.from_stop)
         self.dest = _zone(fares, of, leg.to_stop)
         self.zones: frozenset[str] = frozenset()
@@ -42,12 +45,14 @@ class _Ride:
                                    if (z := _zone(fares, of, s)))
 
 
-def _candidates(of: OperatorFares, origin: str, dest: str) -> list[int]:
+def _candidates(of: OperatorFares, rides: list[_Ride]) -> list[int]:
+    origin, dest = rides[0].origin, rides[-1].dest
     out: set[int] = set()
     for key in ((origin, dest), (origin, ""), ("", dest), ("", "")):
         out.update(of.v1_by_pair.get(key, ()))
-    if len(of.v1_fares) == 1 and not of.v1_fares[0].rows:
-        out.add(0)
+    for agency in ("", *(r.agency for r in rides)):
+        if agency in of.ruleless:
+            out.add(of.ruleless[agency])
     return sorted(out)
 
 
@@ -58,6 +63,8 @@ def _row_ok(row: tuple[str, str, str, str], ride: _Ride) -> bool:
 
 
 def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
+    if f.agency and any(r.agency and r.agency != f.agency for r in rides):
+        return False  # fare_attributes.agency_id: the fare is another agency's
     if f.transfers >= 0 and len(rides) - 1 > f.transfers:
         return False
     if len(rides) > 1 and f.duration >= 0 and \
@@ -77,7 +84,7 @@ def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
 
 
 def _fares_for(of: OperatorFares, rides: list[_Ride]) -> list[V1Fare]:
-    found = [of.v1_fares[k] for k in _candidates(of, rides[0].origin, rides[-1].dest)
+    found = [of.v1_fares[k] for k in _candidates(of, rides)
              if _covers(of.v1_fares[k], rides)]
     return sorted(found, key=lambda f: (f.price.amount, f.fare_id))
 

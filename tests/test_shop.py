@@ -210,10 +210,14 @@ def test_open_offers_per_account_are_limited(shop: Shop) -> None:
     token = shop.user()
     body = {"product": {"operator": "A", "product_id": "A:day"}}
     for _ in range(MAX_OPEN):
-        assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201
-    r = shop.call("POST", "/v1/offers", token, json=body)
-    assert problem(r) == (429, None, "at most 100 open offers per account; they expire 30 "
-                          "minutes after they are made")
+        r = shop.call("POST", "/v1/offers", token, json=body)
+        assert r.status_code == 201
+    r2 = shop.call("POST", "/v1/offers", token, json=body)
+    assert problem(r2) == (429, None, "at most 100 open offers per account; they expire 30 "
+                           "minutes after they are made")
+    assert shop.order(token, r.json()["offers"][0]["id"]).status_code == 201
+    assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201  # one left
+    assert shop.call("POST", "/v1/offers", token, json=body).status_code == 429
     assert shop.call("POST", "/v1/offers", shop.user(), json=body).status_code == 201
     shop.later(minutes=30)  # expired offers go with the next one
     assert shop.call("POST", "/v1/offers", token, json=body).status_code == 201
@@ -291,6 +295,7 @@ def test_an_expired_offer_is_410(shop: Shop) -> None:
     r = shop.order(token, offer["id"])
     assert problem(r) == (410, "offer_id", f"offer {offer['id']} expired at "
                           "2026-06-01T06:30:00+00:00; ask for a new one (POST /v1/offers)")
+    assert r.json()["title"] == "Gone"
 
 
 def test_another_users_offer_order_and_ticket_are_404(shop: Shop) -> None:
@@ -322,6 +327,7 @@ def test_a_declined_payment_fails_the_order_and_charges_nothing(shop: Shop) -> N
     captured = len(shop.provider.captured())
     r = shop.order(token, offer["id"], pay="tok_decline")
     assert r.status_code == 402 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["title"] == "Payment Required"
     order = r.json()["order"]
     assert (order["status"], order["tickets"], order["receipt"]) == ("failed", [], None)
     assert order["failure_reason"] == "card declined (tok_decline)"
@@ -571,3 +577,26 @@ def test_an_operator_sees_its_own_sales_only(shop: Shop) -> None:
     assert other.status_code == 403
     assert shop.client.get("/v1/operators/A/sales", params={"from": "2026-06-02"}, headers={
         "Authorization": f"Bearer {viewer_a}"}).json()["sales"] == []
+
+
+def test_a_request_that_died_after_booking_is_taken_over(shop: Shop) -> None:
+    """The key stays in flight until its lease runs out; then a retry takes it over and
+    pays the order the first attempt booked (no second order)."""
+    from types import SimpleNamespace
+
+    from transit.tickets import orders
+    from transit.tickets.wiring import shop_of
+
+    token = shop.user()
+    offer = shop.offer(token, journey_id=shop.journey_id())
+    body = {"offer_id": offer["id"], "payment": {"token": "tok_ok"}}
+    me = shop.call("GET", "/v1/me", token).json()["id"]
+    claim = idempotency.begin(shop.db, me, "died", idempotency.fingerprint(body), lease_s=-1)
+    booked = orders.book(shop_of(SimpleNamespace(app=shop.client.app)), me, offer["id"],
+                         claim.row_id)  # type: ignore[arg-type]
+    r = shop.call("POST", "/v1/orders", token, key="died", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["id"], r.json()["status"]) == (booked.id, "completed")
+    assert r.headers["idempotent-replayed"] == "true"
+    assert count(shop, OrderRow, offer_id=offer["id"]) == 1
+    assert count(shop, TicketRow, order_id=booked.id) == 1

@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("transit.api")
 PROBLEM_JSON = "application/problem+json"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          409: "Conflict", 500: "Internal Server Error", 413: "Payload Too Large",
-          422: "Unprocessable Content",
+TITLES = {400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+          404: "Not Found", 409: "Conflict", 410: "Gone", 500: "Internal Server Error",
+          413: "Payload Too Large", 422: "Unprocessable Content",
           429: "Too Many Requests", 503: "Service Unavailable"}
 
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 
 from transit.db.engine import Database
-from transit.db.models_tickets import OfferRow
+from transit.db.models_tickets import OfferRow, OrderRow
 from transit.tickets.quotes import Quote
 
 OFFER_TTL = timedelta(minutes=30)
-MAX_OPEN = 100  # unexpired offers per account (each is a row: the limit stops a flood)
+MAX_OPEN = 100  # unexpired offers not ordered, per account (each is a row: the limit stops a flood)
 
 
 class TooManyOffers(Exception):
@@ -48,7 +48,7 @@ def save(db: Database, user_id: str, quote: Quote, now: datetime,
         s.execute(delete(OfferRow).where(OfferRow.user_id == user_id,
                                          OfferRow.expires_at <= now))
         open_ = s.scalar(select(func.count()).select_from(OfferRow).where(
-            OfferRow.user_id == user_id))
+            OfferRow.user_id == user_id, OfferRow.id.not_in(select(OrderRow.offer_id))))
         if (open_ or 0) >= MAX_OPEN:
             raise TooManyOffers(f"at most {MAX_OPEN} open offers per account; they expire "
                                 f"{int(OFFER_TTL.total_seconds()) // 60} minutes after "

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from transit.clock import Clock
 from transit.db.engine import Database
@@ -90,25 +91,27 @@ def book(shop: Shop, user_id: str, offer_id: str, key_row: int) -> OrderRow:
     return order
 
 
-def charge(shop: Shop, order_id: str, token: str) -> OrderRow:
+Settled = tuple[OrderRow, list[TicketRow]]
+
+
+def charge(shop: Shop, order: OrderRow, token: str) -> Settled:
     """Charge a pending order (again, safely: the provider knows the key) and settle it."""
-    order = get(shop.db, order_id)
     if order.status != PENDING:
-        return reconcile(shop, order_id)
+        return reconcile(shop, order.id)
     try:
         result = shop.provider.charge(order.id, Money(order.amount, order.currency), token,
                                       f"transit order {order.id}")
     except PaymentTimeout:
-        return _set_status(shop, order_id, PAYMENT_PENDING, None)
-    return settle(shop, order_id, result)
+        return _set_status(shop, order.id, PAYMENT_PENDING, None)
+    return settle(shop, order.id, result)
 
 
-def reconcile(shop: Shop, order_id: str) -> OrderRow:
+def reconcile(shop: Shop, order_id: str) -> Settled:
     """An order waiting for its payment settled by what the provider says of its key;
     other orders as they are."""
     order = get(shop.db, order_id)
     if order.status != PAYMENT_PENDING:
-        return order
+        return order, tickets_of(shop.db, order_id)
     result = shop.provider.lookup(order.id)
     if result is None:  # the charge never reached the provider: nothing was taken
         return _set_status(shop, order_id, FAILED, "the payment did not go through (the "
@@ -116,7 +119,12 @@ def reconcile(shop: Shop, order_id: str) -> OrderRow:
     return settle(shop, order_id, result)
 
 
-def settle(shop: Shop, order_id: str, result: PaymentResult) -> OrderRow:
+def _tickets(s: Session, order_id: str) -> list[TicketRow]:
+    return list(s.scalars(select(TicketRow).where(TicketRow.order_id == order_id)
+                          .order_by(TicketRow.line)))
+
+
+def settle(shop: Shop, order_id: str, result: PaymentResult) -> Settled:
     """Complete (tickets issued) or fail the order by the payment's result, once: the
     order row is locked, and only a pending order changes."""
     now = shop.clock.now()
@@ -124,26 +132,25 @@ def settle(shop: Shop, order_id: str, result: PaymentResult) -> OrderRow:
         order = s.get(OrderRow, order_id, with_for_update=True)
         assert order is not None
         if order.status not in (PENDING, PAYMENT_PENDING):
-            return order
+            return order, _tickets(s, order_id)
         order.payment_id = result.payment_id
         order.updated_at = now
         if result.status == "captured":
-            fulfil(s, order, shop.issuer, now, shop.retention)
             order.status, order.completed_at = COMPLETED, now
-        else:
-            order.status = FAILED
-            order.failure_reason = (result.reason or "declined")[:300]
-        return order
+            return order, fulfil(s, order, shop.issuer, now, shop.retention)
+        order.status = FAILED
+        order.failure_reason = (result.reason or "declined")[:300]
+        return order, []
 
 
-def _set_status(shop: Shop, order_id: str, status: str, reason: str | None) -> OrderRow:
+def _set_status(shop: Shop, order_id: str, status: str, reason: str | None) -> Settled:
     with shop.db.session() as s:
         order = s.get(OrderRow, order_id, with_for_update=True)
         assert order is not None
         if order.status in (PENDING, PAYMENT_PENDING):
             order.status, order.failure_reason = status, reason
             order.updated_at = shop.clock.now()
-        return order
+        return order, _tickets(s, order_id)
 
 
 def get(db: Database, order_id: str, user_id: str | None = None) -> OrderRow:
@@ -156,8 +163,7 @@ def get(db: Database, order_id: str, user_id: str | None = None) -> OrderRow:
 
 def tickets_of(db: Database, order_id: str) -> list[TicketRow]:
     with db.session() as s:
-        return list(s.scalars(select(TicketRow).where(TicketRow.order_id == order_id)
-                              .order_by(TicketRow.line)))
+        return _tickets(s, order_id)
 
 
 def _iso(at: datetime | None) -> str | None:

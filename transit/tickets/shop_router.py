@@ -151,16 +151,16 @@ def _place(request: Request, body: OrderRequest, user: Any, key: str, print_: st
                                              "Location": f"/v1/orders/{stored.get('id')}"})
     replayed = claim.order_id is not None
     try:
-        order_id = claim.order_id or orders.book(shop, user.id, body.offer_id,
-                                                  claim.row_id).id
+        booked = orders.get(db, claim.order_id) if claim.order_id else \
+            orders.book(shop, user.id, body.offer_id, claim.row_id)
     except orders.OrderError as exc:
         idempotency.release(db, claim.row_id)
         raise Problem(exc.status, exc.detail, parameter=exc.parameter) from None
     except BaseException:
         idempotency.release(db, claim.row_id)
         raise
-    order = orders.charge(shop, order_id, body.payment.token)
-    answer = _order_answer(order, orders.tickets_of(db, order.id), replayed)
+    order, tickets = orders.charge(shop, booked, body.payment.token)
+    answer = _order_answer(order, tickets, replayed)
     final = order.status in orders.FINAL
     idempotency.finish(db, claim.row_id, answer.status_code, orjson.loads(answer.body), final)
     return answer
@@ -174,6 +174,5 @@ def get_order(request: Request, order_id: OrderId, user: CurrentUser) -> JSONRes
         orders.get(shop.db, order_id, user.id)
     except orders.OrderError as exc:
         raise Problem(exc.status, exc.detail) from None
-    order = orders.reconcile(shop, order_id)
-    return JSONResponse(orders.view(order, orders.tickets_of(shop.db, order_id)),
-                        headers=PRIVATE)
+    order, tickets = orders.reconcile(shop, order_id)
+    return JSONResponse(orders.view(order, tickets), headers=PRIVATE)

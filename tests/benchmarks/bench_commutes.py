@@ -137,6 +137,7 @@ def main() -> None:
         prof = cProfile.Profile()
         events = prof.runcall(ev.process)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     else:
         events = ev.process()
     t_eval = time.perf_counter() - t0

@@ -227,9 +227,9 @@ class Evaluator:
         return n
 
     def _group(self, c: Commute, d: date, tz: ZoneInfo, plans: list[Plan]) -> _Group:
-        key = (id(plans), c.rules_key, c.lead_min, d)
+        key = (id(plans), c.rules_key, c.lead_min, d)  # the group holds plans: ids stay
         g = self._groups.get(key)
-        if g is None or g.plans is not plans:
+        if g is None:
             g = self._groups[key] = _Group(
                 key, c, d, tz, plans,
                 tuple(sorted({leg.operator for p in plans for leg in p.legs})))

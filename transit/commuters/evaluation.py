@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from transit.clock import Clock
@@ -409,7 +410,7 @@ class Evaluator:
                 g = self._groups.get(key)
                 if g is not None:
                     events.extend(self._judge_group(tt, g, now))
-            events.sort(key=_by_commute)  # stable: a commute's events keep their order
+            events.sort(key=attrgetter("commute_id"))  # stable: a commute's events keep their order
         if events and self.sink is not None:
             self.sink(events)
         return events
@@ -606,10 +607,6 @@ class Evaluator:
         self._alt_cache[key] = out
         self.replan_s += time.perf_counter() - t0
         return out
-
-
-def _by_commute(e: AlertEvent) -> str:
-    return e.commute_id
 
 
 def _public(alt: dict | None) -> dict | None:

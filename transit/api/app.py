@@ -32,8 +32,9 @@ from transit.delivery.router import router as delivery_router
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
+from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
-from transit.ingest.pipeline import ingest_limits
+from transit.ingest.limits import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
 from transit.journeys.service import warm_up_routing
@@ -53,6 +54,11 @@ from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
+from transit.tickets.inspections_router import router as inspections_router
+from transit.tickets.keyring import keyring_for
+from transit.tickets.keys_router import router as ticket_keys_router
+from transit.tickets.shop_router import router as shop_router
+from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable
@@ -259,6 +265,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.state.ticket_keys = keyring_for(settings.data_dir, settings.ticket_keys_dir)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     # Starlette tries routes in order: the hot public reads first, the write side after
@@ -266,7 +273,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router):
+                   commutes_router, delivery_router, fare_products_router,
+                   ticket_keys_router, shop_router, tickets_router, inspections_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)
@@ -282,6 +290,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+def quiet_access_log() -> None:
+    """Turn uvicorn's access log off (as its `--no-access-log` does): its connections log a
+    line per request while the `uvicorn.access` logger has a handler."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+
+
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker)."""
-    return create_app()
+    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker); with
+    TRANSIT_ACCESS_LOG off (the default), uvicorn logs no line per request."""
+    settings = get_settings()
+    if not settings.access_log:
+        quiet_access_log()  # uvicorn configured its logging before it called this factory
+    return create_app(settings)

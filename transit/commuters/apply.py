@@ -12,8 +12,11 @@ from typing import Any
 from fastapi import Request
 
 from transit.accounts.users import User
+from transit.api.problems import invalid
 from transit.commuters.profile import resolve
 from transit.departures.service import Exclusions
+from transit.fares.pricing import known_category
+from transit.fares.store import fares_for
 from transit.journeys.schemas import Journey
 from transit.journeys.service import parse_modes, parse_operators
 from transit.timetable.timetable import Timetable
@@ -128,3 +131,24 @@ def journey_values(user: User | None, given: dict[str, Any]
 
 def new_applied(user: User | None) -> dict[str, Any] | None:
     return {} if user is not None else None
+
+
+def rider_category(tt: Timetable, user: User | None, given: str | None,
+                   applied: dict[str, Any] | None) -> str | None:
+    """The rider category journeys are priced for: the query's (422 when no operator of
+    the network defines it), else the profile's when the network knows it, else None (each
+    operator's default rider)."""
+    fares = fares_for(tt)
+    if given is not None:
+        if not known_category(fares, given):
+            known = sorted(fares.categories)
+            raise invalid("rider_category", f"unknown rider category {given!r}; this "
+                          "network's are: " + (", ".join(known[:20]) or "none (its fares "
+                                                "have no rider categories)"))
+        return given
+    stored = (profile_of(user) or {}).get("rider_category")
+    if stored and known_category(fares, stored):
+        if applied is not None:
+            applied["rider_category"] = stored
+        return stored
+    return None

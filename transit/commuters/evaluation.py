@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from transit.clock import Clock
@@ -80,8 +81,8 @@ class _Sub:
     day: date
     tz: ZoneInfo
     plans: list[Plan]
-    open: dict[tuple[int, str, str], tuple[int, dict]] = field(default_factory=dict)
-    group: tuple = ()
+    open: dict[tuple[int, str, str], tuple[int, int]] = field(default_factory=dict)  # value,
+    group: tuple = ()  # version
 
 
 @dataclass
@@ -110,8 +111,39 @@ class OpenAlert:
     value: int  # the delay in seconds for a delay, else 0
 
 
+@dataclass
+class _Shared:
+    """What the members of a group share within one evaluation."""
+
+    day: str
+    planner: Planner
+    plans: list[Plan]
+    alts: dict[int, dict | None]
+    tails: dict[tuple[int, str, str], bytes]
+
+    def journey(self, i: int) -> dict:
+        return self.planner.describe(self.plans[i])
+
+    def tail(self, key: tuple[int, str, str]) -> bytes:
+        """What follows the commute id in what an alert id hashes (see alert_id)."""
+        t = self.tails.get(key)
+        if t is None:
+            i, kind, subject = key
+            t = self.tails[key] = f"|{self.day}|{self.plans[i].departure}|{kind}|{subject}" \
+                .encode()
+        return t
+
+    def alternative(self, i: int, replan: Callable[[], dict | None]) -> dict | None:
+        if i not in self.alts:
+            self.alts[i] = replan()
+        return self.alts[i]
+
+
 def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str) -> str:
-    raw = f"{commute_id}|{day.isoformat()}|{departure}|{kind}|{subject}".encode()
+    return _hashed(f"{commute_id}|{day.isoformat()}|{departure}|{kind}|{subject}".encode())
+
+
+def _hashed(raw: bytes) -> str:
     return "al_" + hashlib.sha256(raw).hexdigest()[:24]
 
 
@@ -196,9 +228,9 @@ class Evaluator:
         return n
 
     def _group(self, c: Commute, d: date, tz: ZoneInfo, plans: list[Plan]) -> _Group:
-        key = (id(plans), c.rules_key, c.lead_min, d)
+        key = (id(plans), c.rules_key, c.lead_min, d)  # the group holds plans: ids stay
         g = self._groups.get(key)
-        if g is None or g.plans is not plans:
+        if g is None:
             g = self._groups[key] = _Group(
                 key, c, d, tz, plans,
                 tuple(sorted({leg.operator for p in plans for leg in p.legs})))
@@ -325,7 +357,7 @@ class Evaluator:
             for i, p in enumerate(sub.plans):
                 for r in found:
                     if alert_id(cid, sub.day, p.departure, r.kind, r.subject) == r.id:
-                        sub.open[(i, r.kind, r.subject)] = (r.value, {"version": r.version})
+                        sub.open[(i, r.kind, r.subject)] = (r.value, r.version)
             if sub.open:
                 self._opened(self._groups[sub.group], cid, True)
 
@@ -378,7 +410,7 @@ class Evaluator:
                 g = self._groups.get(key)
                 if g is not None:
                     events.extend(self._judge_group(tt, g, now))
-            events.sort(key=_by_commute)  # stable: a commute's events keep their order
+            events.sort(key=attrgetter("commute_id"))  # stable: a commute's events keep their order
         if events and self.sink is not None:
             self.sink(events)
         return events
@@ -427,50 +459,54 @@ class Evaluator:
                 current[(i, kind, subject)] = (value, detail)  # shared: copied if sent
         if not current and not g.open_members:
             return []
+        shared = _Shared(g.day.isoformat(), self.planner(tt), g.plans, {}, {})
+        items = [(key, value, {k: v for k, v in detail.items() if k != "alternative"},
+                  _public(detail.get("alternative")), shared.journey(key[0]),
+                  shared.tail(key)) for key, (value, detail) in current.items()]
         events: list[AlertEvent] = []
         local = datetime.fromtimestamp(now, g.tz)
         for cid in sorted(g.members if current else g.open_members):
             sub = self._subs[cid]
-            if (current or sub.open) and sub.commute.muted_at(local) is None:
-                events.extend(self._judge(tt, sub, current, now))
-                self._opened(g, cid, bool(sub.open))
+            was_open = bool(sub.open)
+            if (current or was_open) and sub.commute.muted_at(local) is None:
+                self._judge(tt, sub, items, current, shared, now, events)
+                if bool(sub.open) != was_open:
+                    self._opened(g, cid, not was_open)
         return events
 
-    def _judge(self, tt: Timetable, sub: _Sub, current: dict[tuple[int, str, str],
-               tuple[int, dict]], now: int) -> list[AlertEvent]:
-        """One member's events: what is new or moved in `current`, what went away."""
+    def _judge(self, tt: Timetable, sub: _Sub, items: list, current: dict, shared: _Shared,
+               now: int, events: list[AlertEvent]) -> None:
+        """One member's events: what is new or moved in `current` (as `items`, with what
+        every member shares), what went away."""
         c = sub.commute
-        events: list[AlertEvent] = []
-        planner = self.planner(tt)
+        cid = c.id.encode()
         alternative: dict | None = None
         replanned = False
-        for key, (value, detail) in current.items():
-            i, kind, subject = key
-            p = sub.plans[i]
+        for key, value, detail, better, journey, tail in items:
+            kind = key[1]
             was = sub.open.get(key)
             if was is not None and not (kind == "delay" and abs(value - was[0])
                                         >= UPDATE_DELTA_S):
                 continue
             if kind in BROKEN and not replanned:
-                alternative = _public(self._alternative(tt, c, p, now))
+                p = sub.plans[key[0]]
+                alternative = shared.alternative(key[0], lambda p=p: _public(
+                    self._alternative(tt, c, p, now)))
                 replanned = True
-            version = 1 if was is None else was[1]["version"] + 1
-            sub.open[key] = (value, {"version": version})
-            detail = dict(detail)
+            version = 1 if was is None else was[1] + 1
+            sub.open[key] = (value, version)
             events.append(AlertEvent(
-                alert_id(c.id, sub.day, p.departure, kind, subject), c.id, c.user_id, kind,
-                "new" if was is None else "updated", version, now, sub.day.isoformat(),
-                planner.describe(p), subject, detail,
-                alternative if kind in BROKEN else _public(detail.pop("alternative", None))))
+                _hashed(cid + tail), c.id, c.user_id, kind, "new" if was is None else
+                "updated", version, now, shared.day, journey, key[2], detail,
+                alternative if kind in BROKEN else better))
+        if len(sub.open) <= len(current) and all(k in current for k in sub.open):
+            return
         for key in [k for k in sub.open if k not in current]:
-            i, kind, subject = key
-            p = sub.plans[i]
-            version = sub.open.pop(key)[1]["version"] + 1
+            version = sub.open.pop(key)[1] + 1
             events.append(AlertEvent(
-                alert_id(c.id, sub.day, p.departure, kind, subject), c.id, c.user_id, kind,
-                "resolved", version, now, sub.day.isoformat(), planner.describe(p), subject,
+                _hashed(cid + shared.tail(key)), c.id, c.user_id, key[1], "resolved",
+                version, now, shared.day, shared.journey(key[0]), key[2],
                 {"message": "back to normal"}))
-        return events
 
     def _live(self, leg: PlannedLeg, now: int) -> TripLive | None:
         lv = self._trips.get(leg.operator, {}).get((leg.trip, leg.day))
@@ -564,18 +600,13 @@ class Evaluator:
         live, behind = self._live_view
         self.replans += 1
         alt = self.planner(tt).replan(c, start, live, behind)
-        self.replan_s += time.perf_counter() - t0
-        if alt is None:
-            self._alt_cache[key] = None
-            return None
-        out = self.planner(tt).describe(alt)
-        out["_arrival"] = alt.arrival  # taken out before it is sent
+        out = None
+        if alt is not None:
+            out = dict(self.planner(tt).describe(alt))
+            out["_arrival"] = alt.arrival  # taken out before it is sent
         self._alt_cache[key] = out
+        self.replan_s += time.perf_counter() - t0
         return out
-
-
-def _by_commute(e: AlertEvent) -> str:
-    return e.commute_id
 
 
 def _public(alt: dict | None) -> dict | None:

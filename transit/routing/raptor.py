@@ -314,6 +314,9 @@ def _scan_forward_set(
             # only labels improved in the last round: an older one was boarded from before
             board_ok = x_pick[ps0 + pos] != 1 and stop_ok[s]
             can_board = was_marked[s] and board_ok
+            ruled = board_ok and in_offsets[s + 1] > in_offsets[s]
+            if not ruled and not (can_board and r + lb[s] < target_best):
+                continue
             cur_dep = cur_base + x_dep[x_st0[cur] + pos] if cur >= 0 else INF
             new_t = -1
             new_d = -1
@@ -326,7 +329,7 @@ def _scan_forward_set(
                     new_t = t
                     new_d = d
                     cur_dep = when
-            if board_ok and in_offsets[s + 1] > in_offsets[s]:
+            if ruled:
                 # arrivals a trip-specific rule concerns: each group's own earliest trip
                 for e in range(in_offsets[s], in_offsets[s + 1]):
                     ga = sp[SP_ARR, k - 1, rules[13][e]]

@@ -15,40 +15,18 @@ from typing import Any
 
 from tqdm import tqdm
 
-from transit.clock import Clock, clock_from_setting
 from transit.errors import CatalogError
-from transit.ingest.archive import ArchiveLimits
+from transit.fares.compile import compile_fares, merge_fares
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
+from transit.ingest.limits import IngestLimits
 from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
-from transit.settings import Settings
 from transit.timetable.build import merge_parts
-from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.part import PART_FORMAT, Part, compile_part, part_is_current
-from transit.timetable.storage import Column
+from transit.timetable.part import PART_FORMAT, compile_part, part_is_current
+from transit.timetable.storage import Column, Part
 from transit.timetable.store import Store
-
-
-@dataclass(frozen=True)
-class IngestLimits:
-    """Bounds on what a feed may cost (archive and download sizes, compiled days)."""
-
-    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
-    horizon: ServiceHorizon = field(default_factory=ServiceHorizon)
-
-
-def ingest_limits(settings: Settings, clock: Clock | None = None) -> IngestLimits:
-    """The limits the settings ask for (TRANSIT_FEED_MAX_*, TRANSIT_SERVICE_DAYS_*)."""
-    archive = ArchiveLimits(
-        max_members=settings.feed_max_members, max_member_bytes=settings.feed_max_member_bytes,
-        max_total_bytes=settings.feed_max_total_bytes, max_ratio=settings.feed_max_ratio,
-        max_download_bytes=settings.feed_max_download_bytes)
-    clock = clock or clock_from_setting(settings.clock)
-    horizon = ServiceHorizon(settings.service_days_before, settings.service_days_after,
-                             clock.now().date())
-    return IngestLimits(archive, horizon)
 
 
 @dataclass
@@ -72,8 +50,10 @@ def compile_operator(op: Operator, path: Path, limits: IngestLimits | None = Non
     limits = limits or IngestLimits()
     feed = read_gtfs(op.id, path, limits.archive, scratch)
     stop_times = validate(feed, per_code)
-    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
-                        limits.horizon)
+    fare_columns, fare_meta = compile_fares(feed)
+    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence,
+                                           "fares": fare_meta}, limits.horizon)
+    part.columns.update(fare_columns)
     part.meta["notices"] = [asdict(w) for w in feed.warnings]
     return part
 
@@ -82,13 +62,16 @@ def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, 
                   ) -> tuple[dict[str, Column], dict[str, Any]]:
     """Merge the parts of `operators` (in that order) with the catalog's station and footpath
     rules: the one place that says what a merged version's meta holds of each operator."""
-    return merge_parts(
+    columns, meta = merge_parts(
         [parts[o.id] for o in operators], catalog.stations, catalog.footpaths,
         [{**o.public(), "counts": parts[o.id].meta["counts"],
           "feed_lang": parts[o.id].meta.get("feed_lang", ""),
           "languages": parts[o.id].meta.get("languages", []),
           "digest": parts[o.id].meta["digest"],
+          "fares": parts[o.id].meta.get("fares", {"kind": "none", "priority": False}),
           "warnings": parts[o.id].meta.get("warnings", [])} for o in operators])
+    columns.update(merge_fares([parts[o.id].columns for o in operators]))
+    return columns, meta
 
 
 def ingest(

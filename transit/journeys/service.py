@@ -12,7 +12,7 @@ import numpy as np
 from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
-from transit.journeys import transfer_rules
+from transit.journeys import fares, transfer_rules
 from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
@@ -62,6 +62,8 @@ class Options:
     exclude_passing: bool = False  # and no trip calling at an excluded stop at all
     via_stops: tuple[int, ...] = ()  # journeys through one of these stops (a place)
     via_min_stay_s: int = 0
+    fares: bool = True  # price the journeys (transit.fares)
+    rider_category: str | None = None  # checked as known (None: default riders)
 
 
 def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
@@ -588,10 +590,14 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
                             [x for x in j.legs if x.kind == "trip"], strict=True):
             out.wheelchair_unknown = _unknown_access(tt, leg)
             unknown = unknown or bool(out.wheelchair_unknown)
-    return Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
-                   duration_s=arr - dep, transfers=j.transfers,
-                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
-                   wheelchair_unknown=unknown, legs=legs)
+    out = Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
+                  duration_s=arr - dep, transfers=j.transfers,
+                  walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
+                  wheelchair_unknown=unknown, legs=legs)
+    if opt.fares:
+        fares.attach(tt, out, [(x.departure, x.arrival) for x in j.legs if x.kind == "trip"],
+                     opt.rider_category)
+    return out
 
 
 def _walks_at_the_vehicles_platforms(legs: list[Leg]) -> None:

@@ -14,7 +14,7 @@ from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
 from transit.api.auth import operator_access
 from transit.api.problems import Problem, problems
-from transit.ingest.pipeline import IngestLimits
+from transit.ingest.limits import IngestLimits
 from transit.operators import uploads
 from transit.operators.feeds_schemas import (
     FeedFromUrl,

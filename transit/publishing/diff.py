@@ -15,7 +15,7 @@ import numpy as np
 
 from transit.timetable.calendar import from_day_number, unpack_days
 from transit.timetable.geo import haversine_m
-from transit.timetable.part import Part
+from transit.timetable.storage import Part
 
 MOVED_M = 100.0
 LISTED = 1000

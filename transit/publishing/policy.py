@@ -14,7 +14,7 @@ import numpy as np
 
 from transit.publishing.report import Notice
 from transit.timetable.calendar import day_number, unpack_days
-from transit.timetable.part import Part
+from transit.timetable.storage import Part
 
 AHEAD_DAYS = 7
 MAX_REMOVED_SHARE = 0.5

@@ -22,13 +22,12 @@ from typing import Any
 from transit.clock import Clock
 from transit.errors import FeedError, FeedProblem
 from transit.ingest.catalog import Catalog, Operator
-from transit.ingest.pipeline import IngestLimits, compile_operator, merge_network
+from transit.ingest.limits import IngestLimits
 from transit.ingest.publish_lock import publish_lock
 from transit.publishing.diff import diff_parts
 from transit.publishing.policy import policy_notices
 from transit.publishing.report import PER_CODE, Notice, Report
-from transit.timetable.part import Part
-from transit.timetable.storage import save_columns
+from transit.timetable.storage import Part, save_columns
 from transit.timetable.store import Store
 
 KEEP_PARTS = 5
@@ -92,6 +91,8 @@ class Releases:
         report = Report()
         for n in notices or []:
             report.add(n)
+        from transit.ingest.pipeline import compile_operator  # ingest libraries: jobs only
+
         try:
             part = compile_operator(operator, source, self.limits, per_code=PER_CODE,
                                     scratch=self.store.root / "scratch")
@@ -160,6 +161,8 @@ class Releases:
                 with self.store.lock(f"preview-{operator.id}"):
                     version = self.store.adopt_version(preview)
             else:
+                from transit.ingest.pipeline import merge_network
+
                 ops, parts = self._parts(operator, part)
                 t2 = time.perf_counter()
                 columns, meta = merge_network(self.catalog, ops, parts)
@@ -192,6 +195,8 @@ class Releases:
         with self.store.lock(f"preview-{operator.id}"):
             if (target / "meta.json").is_file():
                 return target
+            from transit.ingest.pipeline import merge_network
+
             ops, parts = self._parts(operator, part)
             columns, meta = merge_network(self.catalog, ops, parts)
             root.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is read at ingest only: a serving worker never imports it
+    import pandas as pd
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EPOCH = date(1970, 1, 1)
@@ -28,6 +31,8 @@ def from_day_number(n: int) -> date:
 
 
 def _parse_dates(series: pd.Series) -> np.ndarray:
+    import pandas as pd
+
     parsed = pd.to_datetime(series.astype("string").str.strip(), format="%Y%m%d")
     return ((parsed - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=np.int64)
 

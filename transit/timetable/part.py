@@ -6,7 +6,6 @@ other operators' feeds are not read again. All IDs are namespaced `OPERATOR:gtfs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,17 +23,13 @@ from transit.timetable.calendar import (
     service_days,
 )
 from transit.timetable.patterns import split_overtaking
-from transit.timetable.storage import Column
+from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 4
+PART_FORMAT = 5  # 5: fare_* columns (transit.fares.compile)
 
 
-@dataclass
-class Part:
-    operator: str
-    columns: dict[str, Column]
-    meta: dict[str, Any]
+__all__ = ["PART_FORMAT", "Part", "compile_part", "part_is_current"]
 
 
 def _s(df: pd.DataFrame | None, col: str, n: int | None = None) -> list[str]:
@@ -245,8 +240,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     ov_services = _s(ov, "service_id") if ov is not None else []
     # the trips' services first (the search reads their rows), then those only
     # stop_time_overrides.txt names (read only to show a platform)
+    # and those fares' timeframes.txt names (the days a timeframe applies)
     trip_services = set(_s(trips, "service_id"))
-    service_ids = sorted(trip_services) + sorted(set(filter(None, ov_services)) - trip_services)
+    extra = set(ov_services) | set(_s(feed.table("timeframes"), "service_id"))
+    service_ids = sorted(trip_services) + sorted(set(filter(None, extra)) - trip_services)
     calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
     span, window = _bounded_period(feed, horizon or ServiceHorizon())
     first_day, active = service_days(service_ids, calendar, calendar_dates, window)

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from gtfs_kit.combiner import find_stop_matches
 
 from transit.timetable.geo import haversine_m, pairs_within
 from transit.timetable.names import containment
@@ -91,6 +89,11 @@ def build_registry(
 
     located = np.flatnonzero(np.isfinite(plat) & np.isfinite(plon))
     if len(located) > 1:
+        # ingest-time libraries (gtfs-kit pulls in pandas, geopandas, shapely, pyproj):
+        # imported here so that serving, which reads RULES, never loads them
+        import pandas as pd
+        from gtfs_kit.combiner import find_stop_matches
+
         frame = pd.DataFrame({
             "stop_id": [str(i) for i in located],
             "stop_name": [names[places[i]] for i in located],

@@ -6,6 +6,7 @@ Loading uses `mmap_mode="r"`, so the page cache holds one copy shared by every p
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ from transit.timetable.strings import StringColumn
 
 Column = np.ndarray | StringColumn
 META = "meta.json"
+
+
+@dataclass
+class Part:
+    """One operator's compiled columns (built by `transit.timetable.part.compile_part`; here
+    so that reading the store, as every server does, imports no ingest library)."""
+
+    operator: str
+    columns: dict[str, Column]
+    meta: dict[str, Any]
 
 
 def save_columns(directory: Path, columns: dict[str, Column], meta: dict[str, Any]) -> None:

@@ -31,8 +31,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transit.timetable.part import Part
-from transit.timetable.storage import META, Column, load_columns, save_columns
+from transit.timetable.storage import META, Column, Part, load_columns, save_columns
 from transit.timetable.timetable import FormatError, Timetable
 
 log = logging.getLogger("transit.timetable")

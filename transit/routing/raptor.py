@@ -254,6 +254,7 @@ def _scan_forward_set(
     x_col_offsets, x_dep_col, _ = x_cols
     n_classes, trip_class, class_seen = classes
     in_offsets = rules[12]
+    g_offsets = rules[8]  # checked here: a call passing `rules` costs at every stop
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p, 0]
@@ -277,7 +278,8 @@ def _scan_forward_set(
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
                 a = cur_base + x_arr[x_st0[cur] + pos]
-                g = group_of(rules, s, thr_second[cur] if through else cur)
+                g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(
+                    rules, s, thr_second[cur] if through else cur)
                 if g >= 0:
                     if a + lb[s] < target_best and a <= horizon:
                         n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
@@ -314,6 +316,9 @@ def _scan_forward_set(
             # only labels improved in the last round: an older one was boarded from before
             board_ok = x_pick[ps0 + pos] != 1 and stop_ok[s]
             can_board = was_marked[s] and board_ok
+            ruled = board_ok and in_offsets[s + 1] > in_offsets[s]
+            if not ruled and not (can_board and r + lb[s] < target_best):
+                continue
             cur_dep = cur_base + x_dep[x_st0[cur] + pos] if cur >= 0 else INF
             new_t = -1
             new_d = -1
@@ -326,7 +331,7 @@ def _scan_forward_set(
                     new_t = t
                     new_d = d
                     cur_dep = when
-            if board_ok and in_offsets[s + 1] > in_offsets[s]:
+            if ruled:
                 # arrivals a trip-specific rule concerns: each group's own earliest trip
                 for e in range(in_offsets[s], in_offsets[s + 1]):
                     ga = sp[SP_ARR, k - 1, rules[13][e]]
@@ -415,7 +420,7 @@ def _scan_forward_set(
                     if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
                         continue
                     a = base2 + st_arr[trip_st_start[t2] + pos2]
-                    g = group_of(rules, s, t2)
+                    g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(rules, s, t2)
                     if g >= 0:
                         if a + lb[s] < target_best and a <= horizon:
                             n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, t2,
@@ -654,7 +659,8 @@ def forward_rounds(
                 s = rt_stops[o + pos]
                 if on and rt_alight_ok[o + pos] and stop_ok[s]:
                     a = rt_arr[o + pos]
-                    g = group_of(rules, s, rt_trip[inst])
+                    g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
+                        rules, s, rt_trip[inst])
                     if g >= 0:
                         if a + lb[s] < target_best and a <= horizon:
                             n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,

@@ -7,7 +7,7 @@ station registry, footpaths, the stop -> events index, the grid and the name ind
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -66,19 +66,54 @@ def _table_of(name: str) -> str:
     raise KeyError(name)
 
 
-def merge_parts(
-    parts: list[Part], station_rules: StationRules, footpath_rules: FootpathRules,
-    operators: list[dict[str, Any]],
-) -> tuple[dict[str, Column], dict[str, Any]]:
-    if not parts:
-        raise ValueError("no operator feeds to merge")
-    timezones = sorted({z for p in parts for z in p.meta["timezones"]})
-    tz_index = {z: i for i, z in enumerate(timezones)}
-    first_day = min(p.meta["first_day"] for p in parts)
-    last_day = max(p.meta["first_day"] + p.meta["n_days"] - 1 for p in parts)
-    n_days = last_day - first_day + 1
-    languages = sorted({lang for p in parts for lang in p.meta["languages"]})
+@dataclass(frozen=True)
+class _Shared:
+    """The tables every part is re-based onto: time zones, days and languages."""
 
+    timezones: list[str]
+    first_day: int
+    n_days: int
+    languages: list[str]
+
+    @classmethod
+    def of(cls, parts: list[Part]) -> _Shared:
+        first_day = min(p.meta["first_day"] for p in parts)
+        last_day = max(p.meta["first_day"] + p.meta["n_days"] - 1 for p in parts)
+        return cls(sorted({z for p in parts for z in p.meta["timezones"]}), first_day,
+                   last_day - first_day + 1,
+                   sorted({lang for p in parts for lang in p.meta["languages"]}))
+
+
+def _rebased(n: str, col: Column, offsets: dict[str, int], tz_map: np.ndarray,
+             op_index: int) -> Column:
+    """One part's column with its indexes shifted past the parts before it."""
+    if n in REFERENCES:
+        arr = np.asarray(col).astype(np.int64)
+        shifted = np.where(arr >= 0, arr + offsets[REFERENCES[n]], arr)
+        return shifted.astype(np.asarray(col).dtype if REFERENCES[n] != "st" else np.int64)
+    if n in CSR_OFFSETS:
+        arr = np.asarray(col)
+        if op_index:
+            arr = arr[1:]
+        return arr + offsets[CSR_OFFSETS[n]]
+    if n in TZ_COLUMNS:
+        return tz_map[np.asarray(col)]
+    return col
+
+
+def _placed_days(p: Part, shared: _Shared) -> np.ndarray:
+    """A part's service days as booleans on the shared day range."""
+    shift = p.meta["first_day"] - shared.first_day
+    active = unpack_days(np.asarray(p.columns["service_days"]), p.meta["n_days"])
+    placed = np.zeros((active.shape[0], shared.n_days), dtype=bool)
+    placed[:, shift:shift + active.shape[1]] = active
+    return placed
+
+
+def _concatenate(parts: list[Part], shared: _Shared) -> dict[str, Column]:
+    """The parts' columns end to end, re-based, with `*_operator` columns and the shared
+    service days and time zone references."""
+    tz_index = {z: i for i, z in enumerate(shared.timezones)}
     # fare_* columns are merged by transit.fares.compile.merge_fares (the ingest calls it)
     names = sorted({n for p in parts for n in p.columns
                     if n != "service_days" and not n.startswith("fare_")})
@@ -91,35 +126,16 @@ def merge_parts(
         sizes = _sizes(p.columns)
         tz_map = np.array([tz_index[z] for z in p.meta["timezones"]], dtype=np.int16)
         for n in names:
-            table = _table_of(n)
             col = p.columns.get(n)
             if col is None:  # a translation this operator does not have
-                pieces[n].append(StringColumn.from_list([""] * sizes[table]))
-                continue
-            if n in REFERENCES:
-                arr = np.asarray(col).astype(np.int64)
-                shifted = np.where(arr >= 0, arr + offsets[REFERENCES[n]], arr)
-                pieces[n].append(shifted.astype(np.asarray(col).dtype
-                                                if REFERENCES[n] != "st" else np.int64))
-            elif n in CSR_OFFSETS:
-                arr = np.asarray(col)
-                if op_index:
-                    arr = arr[1:]
-                pieces[n].append(arr + offsets[CSR_OFFSETS[n]])
-            elif n in TZ_COLUMNS:
-                pieces[n].append(tz_map[np.asarray(col)])
+                pieces[n].append(StringColumn.from_list([""] * sizes[_table_of(n)]))
             else:
-                pieces[n].append(col)
-        shift = p.meta["first_day"] - first_day
-        active = unpack_days(np.asarray(p.columns["service_days"]), p.meta["n_days"])
-        placed = np.zeros((active.shape[0], n_days), dtype=bool)
-        placed[:, shift:shift + active.shape[1]] = active
-        days.append(placed)
+                pieces[n].append(_rebased(n, col, offsets, tz_map, op_index))
+        days.append(_placed_days(p, shared))
         for t in operator_of:
             operator_of[t].append(np.full(sizes[t], op_index, dtype=np.int16))
         for t in TABLES:
             offsets[t] += sizes[t]
-
     cols: dict[str, Column] = {}
     for n, chunks in pieces.items():
         if isinstance(chunks[0], StringColumn):
@@ -129,68 +145,95 @@ def merge_parts(
     cols["service_days"] = pack_days(np.concatenate(days)) if days else np.zeros((0, 1), np.uint8)
     for t, chunks in operator_of.items():
         cols[f"{t}_operator"] = np.concatenate(chunks)
-    cols["tz_reference_utc"] = reference_utc(timezones, first_day, n_days)
+    cols["tz_reference_utc"] = reference_utc(shared.timezones, shared.first_day, shared.n_days)
+    return cols
 
-    lat, lon = np.asarray(cols["stop_lat"]), np.asarray(cols["stop_lon"])
-    loc, parent = np.asarray(cols["stop_location_type"]), np.asarray(cols["stop_parent"])
-    stop_names = cols["stop_name"].to_list()  # type: ignore[union-attr]
-    reg = build_registry(stop_names, lat, lon, loc, parent, np.asarray(cols["stop_operator"]),
-                         station_rules)
+
+def _stations(cols: dict[str, Column], rules: StationRules) -> int:
+    """The station registry (stops of all operators grouped); returns the station count."""
+    reg = build_registry(cols["stop_name"].to_list(),  # type: ignore[union-attr]
+                         np.asarray(cols["stop_lat"]), np.asarray(cols["stop_lon"]),
+                         np.asarray(cols["stop_location_type"]),
+                         np.asarray(cols["stop_parent"]), np.asarray(cols["stop_operator"]),
+                         rules)
     cols["stop_station"] = reg.stop_station
     cols["station_anchor"] = reg.anchor
     cols["station_member_offsets"] = reg.member_offsets
     cols["station_members"] = reg.members
     cols["station_member_rule"] = reg.member_rule
+    return len(reg.anchor)
 
-    # stop rules only: a rule for some routes or trips is no footpath for all of them
+
+def _footpaths(cols: dict[str, Column], rules: FootpathRules) -> None:
+    """Footpaths from the operators' stop-to-stop transfer rules and the walking rules
+    (a rule for some routes or trips is no footpath for all of them)."""
     general = np.ones(len(cols["transfer_from"]), np.bool_)
     for name in ("transfer_from_route", "transfer_to_route", "transfer_from_trip",
                  "transfer_to_trip"):
         general &= np.asarray(cols[name]) < 0
-    fp = build_footpaths(lat, lon, loc, parent, np.asarray(cols["transfer_from"])[general],
+    fp = build_footpaths(np.asarray(cols["stop_lat"]), np.asarray(cols["stop_lon"]),
+                         np.asarray(cols["stop_location_type"]),
+                         np.asarray(cols["stop_parent"]),
+                         np.asarray(cols["transfer_from"])[general],
                          np.asarray(cols["transfer_to"])[general],
                          np.asarray(cols["transfer_type"])[general],
-                         np.asarray(cols["transfer_min_s"])[general], footpath_rules)
+                         np.asarray(cols["transfer_min_s"])[general], rules)
     cols["fp_offsets"], cols["fp_to"], cols["fp_duration_s"] = fp.offsets, fp.to, fp.duration_s
     cols["fp_distance_m"], cols["fp_kind"], cols["stop_change_s"] = fp.distance_m, fp.kind, \
         fp.change_s
     cols["fp_preferred"], cols["stop_transfer_preferred"] = fp.preferred, fp.stop_preferred
 
+
+def _search_indexes(cols: dict[str, Column], languages: list[str]) -> None:
+    """The stop -> events index, the routing indexes, the grid and the name index."""
+    stop_names = cols["stop_name"].to_list()  # type: ignore[union-attr]
     cols.update(build_events(
         len(stop_names), np.asarray(cols["pattern_stop_offsets"]),
         np.asarray(cols["pattern_stops"]), np.asarray(cols["pattern_pickup"]),
         np.asarray(cols["trip_pattern"]), np.asarray(cols["trip_st_start"]),
         np.asarray(cols["trip_tz"]), np.asarray(cols["st_dep"])))
-
     cols.update(build_routing_indexes(cols))
-
-    keys, grid_offsets, grid_stops = build_grid(lat, lon, np.arange(len(lat)))
+    lat = np.asarray(cols["stop_lat"])
+    keys, grid_offsets, grid_stops = build_grid(lat, np.asarray(cols["stop_lon"]),
+                                                np.arange(len(lat)))
     cols["grid_keys"], cols["grid_offsets"], cols["grid_stops"] = keys, grid_offsets, grid_stops
-
-    places = np.flatnonzero(parent < 0)
+    places = np.flatnonzero(np.asarray(cols["stop_parent"]) < 0)
     translated = [cols[f"stop_name@{lang}"] for lang in languages if f"stop_name@{lang}" in cols]
     translated_lists = [c.to_list() for c in translated]  # type: ignore[union-attr]
     names_by_place = [[stop_names[i], *[t[i] for t in translated_lists if t[i]]] for i in places]
     cols.update(build_name_index(names_by_place, places))
 
+
+def merge_parts(
+    parts: list[Part], station_rules: StationRules, footpath_rules: FootpathRules,
+    operators: list[dict[str, Any]],
+) -> tuple[dict[str, Column], dict[str, Any]]:
+    """One version's columns and meta from the operators' parts (in that order)."""
+    if not parts:
+        raise ValueError("no operator feeds to merge")
+    shared = _Shared.of(parts)
+    cols = _concatenate(parts, shared)
+    n_stations = _stations(cols, station_rules)
+    _footpaths(cols, footpath_rules)
+    _search_indexes(cols, shared.languages)
     st_dep = np.asarray(cols["st_dep"])
     max_time = int(max(st_dep.max(initial=0), np.asarray(cols["st_arr"]).max(initial=0)))
     meta = {
         "format": FORMAT,
-        "first_day": first_day,
-        "n_days": n_days,
-        "timezones": timezones,
-        "languages": languages,
+        "first_day": shared.first_day,
+        "n_days": shared.n_days,
+        "timezones": shared.timezones,
+        "languages": shared.languages,
         "max_time_s": max_time,
         "station_rules": RULES,
         "footpaths": asdict(footpath_rules),
         "stations": asdict(station_rules),
         "operators": operators,
         "counts": {
-            "operators": len(parts), "stops": len(stop_names),
-            "stations": len(reg.anchor), "routes": len(cols["route_id"]),
+            "operators": len(parts), "stops": len(cols["stop_id"]),
+            "stations": n_stations, "routes": len(cols["route_id"]),
             "trips": len(cols["trip_id"]), "patterns": len(cols["pattern_stop_offsets"]) - 1,
-            "stop_times": len(st_dep), "footpaths": len(fp.to),
+            "stop_times": len(st_dep), "footpaths": len(cols["fp_to"]),
             "events": len(cols["ev_trip"]),
         },
     }

@@ -6,6 +6,7 @@ other operators' feeds are not read again. All IDs are namespaced `OPERATOR:gtfs
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -176,233 +177,319 @@ def part_is_current(part: Part, horizon: ServiceHorizon) -> bool:
     return (first, last - first + 1) == (part.meta["first_day"], part.meta["n_days"])
 
 
-def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None,
-                 horizon: ServiceHorizon | None = None) -> Part:
-    op = feed.operator
-    agency = feed.table("agency")
-    stops = feed.table("stops")
-    routes = feed.table("routes")
-    trips = feed.table("trips")
-    assert agency is not None and stops is not None and routes is not None and trips is not None
-    cols: dict[str, Column] = {}
+@dataclass
+class _Compiling:
+    """What the per-table steps share: the operator, its feed, the columns built so far and
+    the operator-local index of each GTFS id (filled table by table, in dependency order)."""
 
-    # -- time zones and agencies
+    feed: GtfsFeed
+    cols: dict[str, Column] = field(default_factory=dict)
+    timezones: list[str] = field(default_factory=list)
+    agency_of: dict[str, int] = field(default_factory=dict)
+    route_of: dict[str, int] = field(default_factory=dict)
+    stop_of: dict[str, int] = field(default_factory=dict)
+    service_of: dict[str, int] = field(default_factory=dict)
+    route_agency: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    stop_names: list[str] = field(default_factory=list)
+    languages: set[str] = field(default_factory=set)
+
+    @property
+    def op(self) -> str:
+        return self.feed.operator
+
+
+@dataclass
+class _Calls:
+    """stop_times.txt (frequencies expanded) in trip-index order: a CSR over trips."""
+
+    trips: pd.DataFrame
+    trip_ids: list[str]
+    stop: np.ndarray
+    pickup: np.ndarray
+    dropoff: np.ndarray
+    seq: np.ndarray
+    arr: np.ndarray
+    dep: np.ndarray
+    counts: np.ndarray
+    starts: np.ndarray
+
+
+@dataclass
+class _Services:
+    ids: list[str]
+    first_day: int
+    active: np.ndarray
+    span: Days | None
+
+
+def _agencies(ctx: _Compiling, agency: pd.DataFrame, stops: pd.DataFrame) -> None:
+    """agency.txt, and the time zones of agencies and stops."""
+    op, cols = ctx.op, ctx.cols
     agency_tz = _s(agency, "agency_timezone")
-    timezones = sorted(set(agency_tz) | {z for z in _s(stops, "stop_timezone") if z})
-    tz_index = {z: i for i, z in enumerate(timezones)}
+    ctx.timezones = sorted(set(agency_tz) | {z for z in _s(stops, "stop_timezone") if z})
+    tz_index = {z: i for i, z in enumerate(ctx.timezones)}
     agency_ids = _s(agency, "agency_id") if "agency_id" in agency.columns else [""] * len(agency)
     cols["agency_id"] = StringColumn.from_list(_ns(op, agency_ids))
     cols["agency_name"] = StringColumn.from_list(_s(agency, "agency_name"))
     cols["agency_url"] = StringColumn.from_list(_s(agency, "agency_url"))
     cols["agency_tz"] = np.array([tz_index[z] for z in agency_tz], dtype=np.int16)
-    agency_of = {a: i for i, a in enumerate(agency_ids)}
+    ctx.agency_of = {a: i for i, a in enumerate(agency_ids)}
 
-    # -- routes
+
+def _routes(ctx: _Compiling, routes: pd.DataFrame) -> None:
+    cols = ctx.cols
     route_ids = _s(routes, "route_id")
-    route_agency = [agency_of.get(a, 0) for a in _s(routes, "agency_id")]
-    cols["route_id"] = StringColumn.from_list(_ns(op, route_ids))
+    ctx.route_agency = np.array([ctx.agency_of.get(a, 0) for a in _s(routes, "agency_id")],
+                                dtype=np.int32)
+    cols["route_id"] = StringColumn.from_list(_ns(ctx.op, route_ids))
     cols["route_short_name"] = StringColumn.from_list(_s(routes, "route_short_name"))
     cols["route_long_name"] = StringColumn.from_list(_s(routes, "route_long_name"))
     cols["route_type"] = _i(routes, "route_type", 3, np.int16)
     cols["route_color"] = StringColumn.from_list(_s(routes, "route_color"))
     cols["route_text_color"] = StringColumn.from_list(_s(routes, "route_text_color"))
-    cols["route_agency"] = np.array(route_agency, dtype=np.int32)
-    route_of = {r: i for i, r in enumerate(route_ids)}
+    cols["route_agency"] = ctx.route_agency.copy()
+    ctx.route_of = {r: i for i, r in enumerate(route_ids)}
 
-    # -- stops (entrances, nodes and boarding areas are not places to board from)
+
+def _stops(ctx: _Compiling, stops: pd.DataFrame, default_tz: str) -> pd.DataFrame:
+    """stops.txt: stops and stations only (entrances, nodes and boarding areas are not
+    places to board from); returns the rows kept."""
+    cols = ctx.cols
+    tz_index = {z: i for i, z in enumerate(ctx.timezones)}
     loc = _i(stops, "location_type", 0, np.int8)
     stops = stops[(loc == 0) | (loc == 1)].reset_index(drop=True)
     loc = _i(stops, "location_type", 0, np.int8)
     stop_ids = _s(stops, "stop_id")
-    stop_of = {s: i for i, s in enumerate(stop_ids)}
+    ctx.stop_of = stop_of = {s: i for i, s in enumerate(stop_ids)}
     parent = np.array([stop_of.get(p, -1) if p else -1 for p in _s(stops, "parent_station")],
                       dtype=np.int32)
-    default_tz = tz_index[agency_tz[0]]
     own_tz = np.array([tz_index[z] if z else -1 for z in _s(stops, "stop_timezone")],
                       dtype=np.int16)
     inherited = np.where((own_tz < 0) & (parent >= 0), own_tz[np.maximum(parent, 0)], own_tz)
-    stop_names = _s(stops, "stop_name")
-    cols["stop_id"] = StringColumn.from_list(_ns(op, stop_ids))
-    cols["stop_name"] = StringColumn.from_list(stop_names)
+    ctx.stop_names = _s(stops, "stop_name")
+    cols["stop_id"] = StringColumn.from_list(_ns(ctx.op, stop_ids))
+    cols["stop_name"] = StringColumn.from_list(ctx.stop_names)
     cols["stop_code"] = StringColumn.from_list(_s(stops, "stop_code"))
     cols["stop_platform"] = StringColumn.from_list(_s(stops, "platform_code"))
-    cols["stop_lat"] = stops["stop_lat"].astype("Float64").fillna(np.nan).to_numpy(np.float64) \
-        if "stop_lat" in stops.columns else np.full(len(stops), np.nan)
-    cols["stop_lon"] = stops["stop_lon"].astype("Float64").fillna(np.nan).to_numpy(np.float64) \
-        if "stop_lon" in stops.columns else np.full(len(stops), np.nan)
+    for axis in ("stop_lat", "stop_lon"):
+        cols[axis] = stops[axis].astype("Float64").fillna(np.nan).to_numpy(np.float64) \
+            if axis in stops.columns else np.full(len(stops), np.nan)
     cols["stop_location_type"] = loc
     cols["stop_parent"] = parent
     cols["stop_wheelchair"] = _i(stops, "wheelchair_boarding", 0, np.int8)
-    cols["stop_tz"] = np.where(inherited >= 0, inherited, default_tz).astype(np.int16)
+    cols["stop_tz"] = np.where(inherited >= 0, inherited, tz_index[default_tz]).astype(np.int16)
+    return stops
 
-    # -- services
+
+def _services(ctx: _Compiling, trips: pd.DataFrame, horizon: ServiceHorizon) -> _Services:
+    """calendar.txt and calendar_dates.txt: the days each service runs, as packed bits.
+
+    The trips' services come first (the search reads their rows), then those only
+    stop_time_overrides.txt names (read only to show a platform) and those fares'
+    timeframes.txt names (the days a timeframe applies)."""
+    feed = ctx.feed
     ov = feed.table("stop_time_overrides")
     ov_services = _s(ov, "service_id") if ov is not None else []
-    # the trips' services first (the search reads their rows), then those only
-    # stop_time_overrides.txt names (read only to show a platform)
-    # and those fares' timeframes.txt names (the days a timeframe applies)
     trip_services = set(_s(trips, "service_id"))
     extra = set(ov_services) | set(_s(feed.table("timeframes"), "service_id"))
     service_ids = sorted(trip_services) + sorted(set(filter(None, extra)) - trip_services)
-    calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
-    span, window = _bounded_period(feed, horizon or ServiceHorizon())
-    first_day, active = service_days(service_ids, calendar, calendar_dates, window)
-    cols["service_id"] = StringColumn.from_list(_ns(op, service_ids))
-    cols["service_days"] = pack_days(active)
-    service_of = {s: i for i, s in enumerate(service_ids)}
+    span, window = _bounded_period(feed, horizon)
+    first_day, active = service_days(service_ids, feed.table("calendar"),
+                                     feed.table("calendar_dates"), window)
+    ctx.cols["service_id"] = StringColumn.from_list(_ns(ctx.op, service_ids))
+    ctx.cols["service_days"] = pack_days(active)
+    ctx.service_of = {s: i for i, s in enumerate(service_ids)}
+    return _Services(service_ids, first_day, active, span)
 
-    # -- frequency trips become ordinary trips
-    trips, frame, arr, dep = _expand_frequencies(trips, st, feed.table("frequencies"))
+
+def _stop_times(ctx: _Compiling, trips: pd.DataFrame, st: StopTimes) -> _Calls:
+    """stop_times.txt and frequencies.txt (frequency trips become ordinary trips), with
+    rows reordered from trip_id string order into trip-index order."""
+    trips, frame, arr, dep = _expand_frequencies(trips, st, ctx.feed.table("frequencies"))
     trips = trips.reset_index(drop=True)
     trip_ids = _s(trips, "trip_id")
     trip_of = {t: i for i, t in enumerate(trip_ids)}
     st_trip = frame["trip_id"].map(trip_of).to_numpy(np.int64)
-    st_stop = frame["stop_id"].map(stop_of).to_numpy(np.int64)
+    st_stop = frame["stop_id"].map(ctx.stop_of).to_numpy(np.int64)
     pickup = frame["pickup_type"].to_numpy(np.int8)
     dropoff = frame["drop_off_type"].to_numpy(np.int8)
     seq = frame["stop_sequence"].to_numpy(np.int32)
-    n_trips = len(trip_ids)
-    counts = np.bincount(st_trip, minlength=n_trips)
-    # stop_times arrive grouped by trip_id string; reorder rows into trip-index order
+    counts = np.bincount(st_trip, minlength=len(trip_ids))
     order = np.argsort(st_trip, kind="stable")
-    st_trip, st_stop, pickup, dropoff, seq = (a[order] for a in (st_trip, st_stop, pickup,
-                                                                   dropoff, seq))
-    arr, dep = arr[order], dep[order]
-    starts = np.zeros(n_trips + 1, dtype=np.int64)
+    starts = np.zeros(len(trip_ids) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
+    return _Calls(trips, trip_ids, st_stop[order], pickup[order], dropoff[order], seq[order],
+                  arr[order], dep[order], counts, starts)
 
-    # -- patterns: same stops, pickup/drop-off rules and time zone; no overtaking
-    agency_tz_arr = np.asarray(cols["agency_tz"])
-    route_agency_arr = np.array(route_agency, dtype=np.int32)
-    trip_tz_of = agency_tz_arr[route_agency_arr[
-        np.array([route_of[r] for r in _s(trips, "route_id")], dtype=np.int64)]] \
-        if n_trips else np.zeros(0, np.int16)
+
+def _trip_tz(ctx: _Compiling, trip_route: np.ndarray) -> np.ndarray:
+    if not len(trip_route):
+        return np.zeros(0, np.int16)
+    return np.asarray(ctx.cols["agency_tz"])[ctx.route_agency[trip_route]]
+
+
+def _group_patterns(ctx: _Compiling, c: _Calls) -> list[list[int]]:
+    """Trips with the same stops, pickup/drop-off rules and time zone, split so that no
+    trip overtakes another; patterns and their trips by first departure."""
+    n_trips, starts = len(c.trip_ids), c.starts
+    trip_tz_of = _trip_tz(ctx, np.array([ctx.route_of[r] for r in _s(c.trips, "route_id")],
+                                        dtype=np.int64))
     keyed: dict[bytes, list[int]] = {}
     for t in range(n_trips):
         lo, hi = starts[t], starts[t + 1]
-        key = (st_stop[lo:hi].tobytes() + pickup[lo:hi].tobytes() + dropoff[lo:hi].tobytes()
-               + trip_tz_of[t].tobytes())
+        key = (c.stop[lo:hi].tobytes() + c.pickup[lo:hi].tobytes()
+               + c.dropoff[lo:hi].tobytes() + trip_tz_of[t].tobytes())
         keyed.setdefault(key, []).append(t)
-    trip_first_dep = dep[np.minimum(starts[:-1], max(len(dep) - 1, 0))] if len(dep) else \
-        np.zeros(n_trips, np.int32)
-    t_arr = [arr[starts[t]:starts[t + 1]] for t in range(n_trips)]
-    t_dep = [dep[starts[t]:starts[t + 1]] for t in range(n_trips)]
+    trip_first_dep = c.dep[np.minimum(starts[:-1], max(len(c.dep) - 1, 0))] if len(c.dep) \
+        else np.zeros(n_trips, np.int32)
+    t_arr = [c.arr[starts[t]:starts[t + 1]] for t in range(n_trips)]
+    t_dep = [c.dep[starts[t]:starts[t + 1]] for t in range(n_trips)]
     patterns: list[list[int]] = []
     for members in keyed.values():
-        members.sort(key=lambda t: (trip_first_dep[t], trip_ids[t]))
+        members.sort(key=lambda t: (trip_first_dep[t], c.trip_ids[t]))
         patterns.extend(split_overtaking(members, t_arr, t_dep))
-    patterns.sort(key=lambda g: (trip_first_dep[g[0]], trip_ids[g[0]]))
+    patterns.sort(key=lambda g: (trip_first_dep[g[0]], c.trip_ids[g[0]]))
+    return patterns
 
+
+def _patterns(ctx: _Compiling, c: _Calls, patterns: list[list[int]]) -> np.ndarray:
+    """pattern_* and st_* columns (stop times in pattern then trip order); returns the
+    trips' order (old trip index of each new one)."""
+    cols, starts = ctx.cols, c.starts
     trip_order = np.array([t for g in patterns for t in g], dtype=np.int64)
     pattern_sizes = np.array([len(g) for g in patterns], dtype=np.int64)
-    pattern_len = np.array([counts[g[0]] for g in patterns], dtype=np.int64)
+    pattern_len = np.array([c.counts[g[0]] for g in patterns], dtype=np.int64)
     rows = np.concatenate([np.arange(starts[t], starts[t + 1]) for t in trip_order]) \
-        if n_trips else np.zeros(0, dtype=np.int64)
+        if len(c.trip_ids) else np.zeros(0, dtype=np.int64)
     first_rows = np.array([starts[g[0]] for g in patterns], dtype=np.int64)
     pattern_stop_rows = np.concatenate(
         [np.arange(f, f + n) for f, n in zip(first_rows, pattern_len, strict=True)]
     ) if patterns else np.zeros(0, dtype=np.int64)
     cols["pattern_stop_offsets"] = np.r_[0, np.cumsum(pattern_len)].astype(np.int64)
-    cols["pattern_stops"] = st_stop[pattern_stop_rows].astype(np.int32)
-    cols["pattern_pickup"] = pickup[pattern_stop_rows]
-    cols["pattern_dropoff"] = dropoff[pattern_stop_rows]
+    cols["pattern_stops"] = c.stop[pattern_stop_rows].astype(np.int32)
+    cols["pattern_pickup"] = c.pickup[pattern_stop_rows]
+    cols["pattern_dropoff"] = c.dropoff[pattern_stop_rows]
     cols["pattern_trip_offsets"] = np.r_[0, np.cumsum(pattern_sizes)].astype(np.int64)
-    cols["st_arr"] = arr[rows].astype(np.int32)
-    cols["st_dep"] = dep[rows].astype(np.int32)
-    cols["st_seq"] = seq[rows].astype(np.int32)
+    cols["st_arr"] = c.arr[rows].astype(np.int32)
+    cols["st_dep"] = c.dep[rows].astype(np.int32)
+    cols["st_seq"] = c.seq[rows].astype(np.int32)
+    cols["trip_pattern"] = np.repeat(np.arange(len(patterns), dtype=np.int32), pattern_sizes)
+    return trip_order
 
-    # -- trips, renumbered in pattern order
-    tr = trips.iloc[trip_order].reset_index(drop=True)
-    new_counts = counts[trip_order]
-    tids = [trip_ids[t] for t in trip_order]
-    trip_route = np.array([route_of[r] for r in _s(tr, "route_id")], dtype=np.int32)
-    cols["trip_id"] = StringColumn.from_list(_ns(op, tids))
+
+def _trips(ctx: _Compiling, c: _Calls, trip_order: np.ndarray) -> tuple[list[str], list[str]]:
+    """trips.txt, renumbered in pattern order; returns the trip ids and headsigns."""
+    cols, n_trips = ctx.cols, len(c.trip_ids)
+    tr = c.trips.iloc[trip_order].reset_index(drop=True)
+    new_counts = c.counts[trip_order]
+    tids = [c.trip_ids[t] for t in trip_order]
+    trip_route = np.array([ctx.route_of[r] for r in _s(tr, "route_id")], dtype=np.int32)
+    cols["trip_id"] = StringColumn.from_list(_ns(ctx.op, tids))
     cols["trip_route"] = trip_route
-    cols["trip_service"] = np.array([service_of[s] for s in _s(tr, "service_id")], dtype=np.int32)
-    last_stop = st_stop[np.maximum(starts[1:][trip_order] - 1, 0)] if n_trips else []
-    headsigns = [h or stop_names[int(s)] for h, s in zip(_s(tr, "trip_headsign"), last_stop,
-                                                         strict=True)]
+    cols["trip_service"] = np.array([ctx.service_of[s] for s in _s(tr, "service_id")],
+                                    dtype=np.int32)
+    last_stop = c.stop[np.maximum(c.starts[1:][trip_order] - 1, 0)] if n_trips else []
+    headsigns = [h or ctx.stop_names[int(s)]
+                 for h, s in zip(_s(tr, "trip_headsign"), last_stop, strict=True)]
     cols["trip_headsign"] = StringColumn.from_list(headsigns)
     cols["trip_short_name"] = StringColumn.from_list(_s(tr, "trip_short_name"))
     cols["trip_direction"] = _i(tr, "direction_id", -1, np.int8)
     cols["trip_block"] = StringColumn.from_list(_s(tr, "block_id"))
-    shape_ids, shape_cols = _shapes(feed.table("shapes"))
+    shape_ids, shape_cols = _shapes(ctx.feed.table("shapes"))
     shape_of = {s: i for i, s in enumerate(shape_ids)}
     cols["trip_shape"] = np.array([shape_of.get(s, -1) for s in _s(tr, "shape_id")],
                                   dtype=np.int32)
-    cols["shape_id"] = StringColumn.from_list(_ns(op, shape_ids))
+    cols["shape_id"] = StringColumn.from_list(_ns(ctx.op, shape_ids))
     cols.update(shape_cols)
     cols["trip_wheelchair"] = _i(tr, "wheelchair_accessible", 0, np.int8)
-    cols["trip_pattern"] = np.repeat(np.arange(len(patterns), dtype=np.int32), pattern_sizes)
     cols["trip_st_start"] = np.r_[0, np.cumsum(new_counts)[:-1]].astype(np.int64) \
         if n_trips else np.zeros(0, dtype=np.int64)
-    cols["trip_tz"] = agency_tz_arr[route_agency_arr[trip_route]] \
-        if n_trips else np.zeros(0, np.int16)
+    cols["trip_tz"] = _trip_tz(ctx, trip_route)
+    # stop_time_overrides.txt: the platform (a stop) of a call on some service days
+    cols.update(_overrides(ctx.feed.table("stop_time_overrides"), tids, new_counts,
+                           np.asarray(cols["st_seq"]), ctx.service_of, ctx.stop_of))
+    return tids, headsigns
 
-    # -- transfers.txt (footpaths, minimum change times, trip- and route-specific rules and
-    # in-seat transfers given by the operator); -1 where a rule leaves a field empty
-    tf = feed.table("transfers")
-    names = ("transfer_from", "transfer_to", "transfer_from_route", "transfer_to_route",
-             "transfer_from_trip", "transfer_to_trip")
-    if tf is not None and len(tf):
-        new_trip = {tid: i for i, tid in enumerate(tids)}
 
-        def ref(field: str, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-            """Indexes of a column, and which rows name something unknown."""
-            values = _s(tf, field)
-            out = np.array([index.get(v, -1) if v else -1 for v in values], dtype=np.int32)
-            return out, np.array([bool(v) for v in values]) & (out < 0)
+_TRANSFER_REFS = (("transfer_from", "from_stop_id"), ("transfer_to", "to_stop_id"),
+                  ("transfer_from_route", "from_route_id"), ("transfer_to_route", "to_route_id"),
+                  ("transfer_from_trip", "from_trip_id"), ("transfer_to_trip", "to_trip_id"))
 
-        refs = [ref("from_stop_id", stop_of), ref("to_stop_id", stop_of),
-                ref("from_route_id", route_of), ref("to_route_id", route_of),
-                ref("from_trip_id", new_trip), ref("to_trip_id", new_trip)]
-        # a rule naming something the feed does not have applies to nothing
-        keep = ~np.any([bad for _, bad in refs], axis=0)
-        for name, (values, _) in zip(names, refs, strict=True):
-            cols[name] = values[keep]
-        cols["transfer_type"] = _i(tf, "transfer_type", 0, np.int8)[keep]
-        cols["transfer_min_s"] = _i(tf, "min_transfer_time", -1, np.int32)[keep]
-    else:
-        for name in names:
+
+def _transfers(ctx: _Compiling, tids: list[str]) -> None:
+    """transfers.txt (footpaths, minimum change times, trip- and route-specific rules and
+    in-seat transfers given by the operator); -1 where a rule leaves a field empty."""
+    cols, tf = ctx.cols, ctx.feed.table("transfers")
+    if tf is None or not len(tf):
+        for name, _ in _TRANSFER_REFS:
             cols[name] = np.zeros(0, dtype=np.int32)
         cols["transfer_type"] = np.zeros(0, dtype=np.int8)
         cols["transfer_min_s"] = np.zeros(0, dtype=np.int32)
+        return
+    new_trip = {tid: i for i, tid in enumerate(tids)}
+    index_of = {"stop": ctx.stop_of, "route": ctx.route_of, "trip": new_trip}
+    refs = []
+    for name, field_ in _TRANSFER_REFS:
+        index = index_of[field_.split("_")[1]]
+        values = _s(tf, field_)
+        out = np.array([index.get(v, -1) if v else -1 for v in values], dtype=np.int32)
+        refs.append((name, out, np.array([bool(v) for v in values]) & (out < 0)))
+    # a rule naming something the feed does not have applies to nothing
+    keep = ~np.any([bad for _, _, bad in refs], axis=0)
+    for name, values, _ in refs:
+        cols[name] = values[keep]
+    cols["transfer_type"] = _i(tf, "transfer_type", 0, np.int8)[keep]
+    cols["transfer_min_s"] = _i(tf, "min_transfer_time", -1, np.int32)[keep]
 
-    # -- stop_time_overrides.txt: the platform (a stop) of a call on some service days
-    cols.update(_overrides(feed.table("stop_time_overrides"), tids, new_counts,
-                           np.asarray(cols["st_seq"]), service_of, stop_of))
 
-    # -- translations
-    languages: set[str] = set()
-    for lang, texts in _translations(feed, "stops", "stop_name", stop_ids, stop_names).items():
-        cols[f"stop_name@{lang}"] = StringColumn.from_list(texts)
-        languages.add(lang)
-    for lang, texts in _translations(feed, "trips", "trip_headsign", tids, headsigns).items():
-        cols[f"trip_headsign@{lang}"] = StringColumn.from_list(texts)
-        languages.add(lang)
-    for field in ("route_long_name", "route_short_name"):
-        values = _s(routes, field)
-        for lang, texts in _translations(feed, "routes", field, route_ids, values).items():
-            cols[f"{field}@{lang}"] = StringColumn.from_list(texts)
-            languages.add(lang)
+def _translate(ctx: _Compiling, routes: pd.DataFrame, stops: pd.DataFrame, tids: list[str],
+               headsigns: list[str]) -> None:
+    """translations.txt: `column@lang` beside stop names, headsigns and route names."""
+    wanted = [("stops", "stop_name", _s(stops, "stop_id"), ctx.stop_names),
+              ("trips", "trip_headsign", tids, headsigns)]
+    route_ids = _s(routes, "route_id")
+    wanted += [("routes", f, route_ids, _s(routes, f))
+               for f in ("route_long_name", "route_short_name")]
+    for table, column, keys, values in wanted:
+        for lang, texts in _translations(ctx.feed, table, column, keys, values).items():
+            ctx.cols[f"{column}@{lang}"] = StringColumn.from_list(texts)
+            ctx.languages.add(lang)
 
+
+def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = None,
+                 horizon: ServiceHorizon | None = None) -> Part:
+    """One operator's columns, table by table (see docs/adding-a-gtfs-file.md)."""
+    agency, stops = feed.table("agency"), feed.table("stops")
+    routes, trips = feed.table("routes"), feed.table("trips")
+    assert agency is not None and stops is not None and routes is not None and trips is not None
+    ctx = _Compiling(feed)
+    _agencies(ctx, agency, stops)
+    _routes(ctx, routes)
+    stops = _stops(ctx, stops, _s(agency, "agency_timezone")[0])
+    services = _services(ctx, trips, horizon or ServiceHorizon())
+    calls = _stop_times(ctx, trips, st)
+    patterns = _group_patterns(ctx, calls)
+    trip_order = _patterns(ctx, calls, patterns)
+    tids, headsigns = _trips(ctx, calls, trip_order)
+    _transfers(ctx, tids)
+    _translate(ctx, routes, stops, tids, headsigns)
     meta = {
         "format": PART_FORMAT,
-        "operator": op,
+        "operator": feed.operator,
         "digest": feed.digest,
         "source": feed.source,
-        "timezones": timezones,
-        "first_day": first_day,
-        "n_days": int(active.shape[1]),
-        "service_span": list(span) if span else None,
-        "languages": sorted(languages),
+        "timezones": ctx.timezones,
+        "first_day": services.first_day,
+        "n_days": int(services.active.shape[1]),
+        "service_span": list(services.span) if services.span else None,
+        "languages": sorted(ctx.languages),
         "feed_lang": _s(agency, "agency_lang")[0].lower() if len(agency) else "",
         "warnings": [str(w) for w in feed.warnings],
         "counts": {
             "agencies": len(agency), "routes": len(routes), "stops": len(stops),
-            "trips": n_trips, "stop_times": len(rows), "patterns": len(patterns),
-            "services": len(service_ids),
+            "trips": len(calls.trip_ids), "stop_times": len(ctx.cols["st_arr"]),
+            "patterns": len(patterns), "services": len(services.ids),
         },
         **(info or {}),
     }
-    return Part(op, cols, meta)
+    return Part(feed.operator, ctx.cols, meta)

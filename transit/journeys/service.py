@@ -419,8 +419,10 @@ def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
     end = start + int(np.argmin(rest))
     if end <= start:
         return _line(pts)  # type: ignore[arg-type]
-    return _line([(float(a), float(b)) for a, b in zip(lat[start:end + 1], lon[start:end + 1],
-                                                       strict=True)])
+    # whole arrays at once: a shape has thousands of points, and rounding them one by one
+    # in Python was two fifths of a journey request
+    coords = np.round(np.column_stack((lon[start:end + 1], lat[start:end + 1])), 6)
+    return {"type": "LineString", "coordinates": coords.tolist()}
 
 
 def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:

@@ -22,7 +22,12 @@ Rules (one journey):
   its last stop the rider may stay seated again (one vehicle runs the whole block);
 - the destination is reached by alighting at a destination stop (then its egress), or by
   alighting and walking one footpath to a destination stop (then its egress); with zero
-  trips, by being at (or one origin footpath away from) a destination stop.
+  trips, by being at (or one origin footpath away from) a destination stop;
+- trip- and route-specific transfers.txt rules (`Rule`) decide a change they match, the most
+  specific one (both trips, a trip and a route, one trip, both routes, one route; a stop
+  named wins over an empty one): type 3 forbids it, type 2 takes `min_s` (type 1: 0 s; at
+  one stop plus the extra slack), type 0 the usual change time or footpath; a rule may join
+  two stops without a footpath.
 
 Raw feeds are read with pandas (tests/gtfs_reference.py helpers): trip instance instants are
 (local noon of the service day in the agency's time zone - 12 h) + GTFS seconds.
@@ -88,6 +93,36 @@ def block_continuations(instances: list[Instance]) -> dict[Hashable, Hashable]:
     return out
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A transfers.txt row naming a trip or a route (None: any)."""
+
+    from_stop: str | None
+    to_stop: str | None
+    from_trip: str | None
+    from_route: str | None
+    to_trip: str | None
+    to_route: str | None
+    kind: int
+    min_s: int | None
+
+    def rank(self) -> tuple[int, int]:
+        trips = (self.from_trip is not None) + (self.to_trip is not None)
+        routes = (self.from_route is not None and self.from_trip is None) + (
+            self.to_route is not None and self.to_trip is None)
+        order = [(2, 0), (1, 1), (1, 0), (0, 2), (0, 1)]
+        stops = (self.from_stop is not None) + (self.to_stop is not None)
+        return 5 - order.index((trips, routes)), stops
+
+    def matches(self, a: str, ra: str, s: str, b: str, rb: str, q: str) -> bool:
+        def one(rule: str | None, value: str) -> bool:
+            return rule is None or rule == value
+
+        return one(self.from_stop, s) and one(self.to_stop, q) and one(self.to_trip, b) and (
+            one(self.from_trip, a) and (self.from_trip is not None or one(self.from_route, ra))
+        ) and (self.to_trip is not None or one(self.to_route, rb))
+
+
 @dataclass
 class Reference:
     instances: list[Instance]
@@ -95,6 +130,8 @@ class Reference:
     change_s: dict[str, int]
     continuation: dict[Hashable, Hashable] = field(default_factory=dict)
     default_change_s: int = 120
+    rules: list[Rule] = field(default_factory=list)
+    trip_route: dict[str, str] = field(default_factory=dict)  # "OP:trip" -> "OP:route"
 
     def __post_init__(self) -> None:
         self._index = {inst.key: i for i, inst in enumerate(self.instances)}
@@ -112,6 +149,20 @@ class Reference:
         self._next = {self._index[a]: self._index[b] for a, b in self.continuation.items()
                       if a in self._index and b in self._index}
         self.last_paths: list[tuple] = []  # how each best[k] of the last search was found
+        self._rule_from = {r.from_stop for r in self.rules}
+
+    def change_gap(self, a: str, s: str, b: str, q: str, extra: int) -> int | None:
+        """Seconds from alighting trip a at s to boarding trip b at q (None: no such change)."""
+        ra, rb = self.trip_route.get(a, ""), self.trip_route.get(b, "")
+        hits = [r for r in self.rules if r.matches(a, ra, s, b, rb, q)]
+        rule = max(hits, key=Rule.rank) if hits else None
+        if rule is not None and rule.kind == 3:
+            return None
+        if rule is not None and (rule.kind == 1 or (rule.kind == 2 and rule.min_s is not None)):
+            return (0 if rule.kind == 1 else rule.min_s) + (extra if s == q else 0)  # type: ignore[operator]
+        if s == q:
+            return self.change_s.get(s, self.default_change_s) + extra
+        return next((w for x, w in self.footpaths.get(s, ()) if x == q), None)
 
     def instance(self, key: Hashable) -> Instance | None:
         i = self._index.get(key)
@@ -218,7 +269,12 @@ class Reference:
                 for q, w in fps.get(s, ()):
                     if q in dest:
                         found(arr + w + dest[q], k, node, f"alight, walk {w}s to {q}")
-                if k < max_trips:
+                if k < max_trips and (s in self._rule_from or None in self._rule_from):
+                    for q, t_b, ib, pb in self._ruled_boardings(
+                            inst[i].key[0], s, arr, horizon, extra_change_s):  # type: ignore[index]
+                        heapq.heappush(heap, (inst[ib].stops[pb + 1][1], k + 1, 1, ib, pb + 1,
+                                              next(tick), (*node, "walk", q, t_b - arr)))
+                elif k < max_trips:
                     wait_at(s, arr + self.change_s.get(s, self.default_change_s)
                             + extra_change_s, k, node)
                     for q, w in fps.get(s, ()):
@@ -230,6 +286,27 @@ class Reference:
                     if nxt <= horizon:
                         heapq.heappush(heap, (nxt, k, 1, u, 1, next(tick), (*node, "seated")))
         return best
+
+    def _ruled_boardings(self, a: str, s: str, arr: int, horizon: int, extra: int
+                         ) -> list[tuple[str, int, int, int]]:
+        """(stop, departure, instance, position) of every boarding a rider alighting from
+        trip a at s at `arr` may make under the rules (each trip's first such departure)."""
+        places = {s} | {q for q, _ in self.footpaths.get(s, ())} | {
+            r.to_stop for r in self.rules if r.from_stop in (s, None) and r.to_stop}
+        out = []
+        for q in places:
+            times = self._ev_time.get(q, [])
+            seen: set[str] = set()
+            for x in range(bisect_left(times, arr), len(times)):
+                if times[x] > horizon:
+                    break
+                ib, pb = self._ev_ref[q][x]
+                b = self.instances[ib].key[0]  # type: ignore[index]
+                gap = self.change_gap(a, s, b, q, extra)
+                if gap is not None and times[x] >= arr + gap and (b, ib) not in seen:
+                    seen.add((b, ib))  # type: ignore[arg-type]
+                    out.append((q, times[x], ib, pb))
+        return out
 
     def explain(self, k: int) -> str:
         """The journey behind best[k] of the last earliest_by_trips call, as text."""
@@ -343,7 +420,7 @@ class RawFeed:
         self.operator = operator
         t = {n: _read(path, f"{n}.txt") for n in (
             "agency", "routes", "trips", "stop_times", "calendar", "calendar_dates",
-            "frequencies")}
+            "frequencies", "transfers")}
         assert t["frequencies"] is None or t["frequencies"].empty, "frequencies not modelled"
         agency, routes, trips, st = t["agency"], t["routes"], t["trips"], t["stop_times"]
         assert agency is not None and routes is not None and trips is not None
@@ -361,6 +438,7 @@ class RawFeed:
         self.trip_block = _column(trips, "block_id").tolist()
         self.trip_wheelchair = _column(trips, "wheelchair_accessible").tolist()
         self.trip_route = trips["route_id"].tolist()
+        self.rules = _rules(operator, t["transfers"])
 
         st = st.assign(seq=st["stop_sequence"].astype(int))
         st = st.sort_values(["trip_id", "seq"], kind="stable").reset_index(drop=True)
@@ -407,6 +485,26 @@ class RawFeed:
                     (self.operator, block, self.trip_service[k], d.isoformat())
                     if block else None))
         return out
+
+
+def _rules(operator: str, df: pd.DataFrame | None) -> list[Rule]:
+    """The transfers.txt rows of types 0-3 naming a trip or a route, ids prefixed."""
+    out: list[Rule] = []
+    if df is None:
+        return out
+    for _, row in df.iterrows():
+        vals = {c: (f"{operator}:{row[c]}" if row.get(c) else None) for c in (
+            "from_stop_id", "to_stop_id", "from_trip_id", "from_route_id", "to_trip_id",
+            "to_route_id")}
+        kind = int(row["transfer_type"] or 0)
+        if kind > 3 or not any(vals[c] for c in ("from_trip_id", "from_route_id",
+                                                    "to_trip_id", "to_route_id")):
+            continue
+        mins = row.get("min_transfer_time", "")
+        out.append(Rule(vals["from_stop_id"], vals["to_stop_id"], vals["from_trip_id"],
+                        vals["from_route_id"], vals["to_trip_id"], vals["to_route_id"], kind,
+                        int(mins) if mins else None))
+    return out
 
 
 def _read(path: Path, name: str) -> pd.DataFrame | None:

@@ -223,24 +223,28 @@ def test_health_readiness_metrics_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert sorted(paths) == [
-        "/v1/alerts", "/v1/auth/anonymous", "/v1/auth/logout", "/v1/auth/register",
-        "/v1/auth/token", "/v1/departures", "/v1/gtfs-rt/{kind}", "/v1/journeys", "/v1/me",
-        "/v1/me/alerts", "/v1/me/alerts/read", "/v1/me/alerts/{alert_id}/read",
-        "/v1/me/board", "/v1/me/commutes", "/v1/me/commutes/{commute_id}",
-        "/v1/me/commutes/{commute_id}/next", "/v1/me/events", "/v1/me/export",
-        "/v1/me/favourites", "/v1/me/favourites/{favourite_id}", "/v1/me/profile",
-        "/v1/me/push-subscriptions", "/v1/me/push-subscriptions/{subscription_id}",
-        "/v1/me/push/vapid-key", "/v1/me/webhooks", "/v1/me/webhooks/{webhook_id}",
-        "/v1/operators",
+        "/.well-known/ticket-keys", "/v1/alerts", "/v1/auth/anonymous", "/v1/auth/logout",
+        "/v1/auth/register", "/v1/auth/token", "/v1/departures", "/v1/fares/products",
+        "/v1/gtfs-rt/{kind}", "/v1/inspections", "/v1/journeys", "/v1/me", "/v1/me/alerts",
+        "/v1/me/alerts/read", "/v1/me/alerts/{alert_id}/read", "/v1/me/board",
+        "/v1/me/commutes", "/v1/me/commutes/{commute_id}", "/v1/me/commutes/{commute_id}/next",
+        "/v1/me/events", "/v1/me/export", "/v1/me/favourites",
+        "/v1/me/favourites/{favourite_id}", "/v1/me/profile", "/v1/me/push-subscriptions",
+        "/v1/me/push-subscriptions/{subscription_id}", "/v1/me/push/vapid-key",
+        "/v1/me/tickets", "/v1/me/tickets/{ticket_id}", "/v1/me/tickets/{ticket_id}/qr.png",
+        "/v1/me/tickets/{ticket_id}/qr.svg", "/v1/me/tickets/{ticket_id}/refund",
+        "/v1/me/webhooks", "/v1/me/webhooks/{webhook_id}", "/v1/offers", "/v1/operators",
         "/v1/operators/{operator_id}/audit", "/v1/operators/{operator_id}/feeds",
         "/v1/operators/{operator_id}/feeds/rollback",
         "/v1/operators/{operator_id}/feeds/{version_id}",
         "/v1/operators/{operator_id}/feeds/{version_id}/publish",
         "/v1/operators/{operator_id}/keys", "/v1/operators/{operator_id}/keys/{key_id}",
         "/v1/operators/{operator_id}/keys/{key_id}/rotate", "/v1/operators/{operator_id}/kpis",
-        "/v1/operators/{operator_id}/realtime", "/v1/stations/{station_id}",
+        "/v1/operators/{operator_id}/realtime", "/v1/operators/{operator_id}/sales",
+        "/v1/orders", "/v1/orders/{order_id}", "/v1/stations/{station_id}",
         "/v1/stations/{station_id}/departures", "/v1/stops", "/v1/stops/{stop_id}",
-        "/v1/stops/{stop_id}/departures", "/v1/trips/{trip_id}", "/v1/vehicles"]
+        "/v1/stops/{stop_id}/departures", "/v1/tickets/revoked", "/v1/trips/{trip_id}",
+        "/v1/vehicles"]
 
 
 def test_no_timetable_yet_is_503(tmp_path: Path) -> None:

@@ -188,6 +188,38 @@ def test_journeys_apply_the_profile_and_the_query_overrides(commuters: Commuters
     assert trips == ["A:T2"]  # the tram, allowed again by the query
 
 
+def test_journeys_ranked_toward_preferred_modes_and_operators(commuters: Commuters) -> None:
+    """S1 to S2 leaving 07:58-08:08: the bus T1 (08:00, arrives 08:10) and the tram T2
+    (08:05, arrives 08:12). A ride on neither a preferred mode nor operator counts 5
+    minutes more: preferring the tram puts it first (08:12 < 08:10 + 5 min)."""
+    q = {"from": "A:S1", "to": "A:S2", "depart_at": "2026-06-01T07:58:00+02:00",
+         "window": 10}
+
+    def order(token: str | None, **extra: object) -> tuple[list[str], Any]:
+        body = _departures(commuters, "/v1/journeys", token, **{**q, **extra})
+        return [next(leg["trip_id"] for leg in j["legs"] if leg.get("trip_id"))
+                for j in body["journeys"]], body["applied_profile"]
+
+    assert order(None) == (["A:T1", "A:T2"], None)
+    token = _user(commuters)
+    assert order(token) == (["A:T1", "A:T2"], {})
+    commuters.call("PATCH", "/v1/me/profile", token, json={"preferred_modes": ["tram"]})
+    assert order(token) == (["A:T2", "A:T1"], {"preferred_modes": ["tram"]})
+    # the query restricting the modes itself: no preference applied
+    assert order(token, modes="bus,tram") == (["A:T1", "A:T2"], {})
+    commuters.call("PATCH", "/v1/me/profile", token, json={"preferred_modes": ["bus"]})
+    assert order(token) == (["A:T1", "A:T2"], {"preferred_modes": ["bus"]})
+    # an operator preferred: both rides are A's, so the earliest arrival leads
+    commuters.call("PATCH", "/v1/me/profile", token, json={
+        "preferred_modes": None, "preferred_operators": ["A"]})
+    assert order(token) == (["A:T1", "A:T2"], {"preferred_operators": ["A"]})
+    # preferred and avoided together: the tram preferred, operator B avoided
+    commuters.call("PATCH", "/v1/me/profile", token, json={
+        "preferred_modes": ["tram"], "preferred_operators": None, "avoided_operators": ["B"]})
+    assert order(token) == (["A:T2", "A:T1"], {"preferred_modes": ["tram"],
+                                               "avoided_operators": ["B"]})
+
+
 def _alert_feed(ts: int) -> pb.FeedMessage:
     e = pb.FeedEntity(id="alert-1")
     e.alert.informed_entity.add().route_id = "R1"

@@ -22,9 +22,13 @@ from transit.settings import Settings
 TABLES = {"operators", "api_keys", "audit_log", "feed_versions", "jobs", "kpi_trips",
           "kpi_scheduled", "kpi_feeds", "kpi_rejections", "kpi_demand", "users",
           "user_tokens", "sign_in_failures", "favourites", "commutes", "commute_alerts",
-          "webhooks", "alert_outbox"}
+          "webhooks", "alert_outbox", "offers", "idempotency_keys", "orders", "tickets",
+          "ticket_revocations", "sales", "inspections"}
+SHOP_TABLES = {"offers", "idempotency_keys", "orders", "tickets", "ticket_revocations",
+               "sales", "inspections"}
 ALERT_TABLES = {"commutes", "commute_alerts", "webhooks", "alert_outbox"}
-USER_TABLES = {"users", "user_tokens", "sign_in_failures", "favourites", *ALERT_TABLES}
+USER_TABLES = {"users", "user_tokens", "sign_in_failures", "favourites", *ALERT_TABLES,
+               *SHOP_TABLES}
 
 
 def _tables(db: Database) -> set[str]:
@@ -42,9 +46,11 @@ def test_upgrade_from_empty_to_head_and_back_to_base(db_url: str) -> None:
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, Base.metadata) == []
-        assert migrate.head() == "0005"
+        assert migrate.head() == "0006"
+        migrate.downgrade(db, "0005")  # the shop's tables go
+        assert _tables(db) == TABLES - SHOP_TABLES
         migrate.downgrade(db, "0004")  # the commutes' and alerts' tables go
-        assert _tables(db) == TABLES - ALERT_TABLES
+        assert _tables(db) == TABLES - ALERT_TABLES - SHOP_TABLES
         migrate.downgrade(db, "0003")  # the commuters' tables go
         assert _tables(db) == TABLES - USER_TABLES
         migrate.downgrade(db, "0002")  # the KPI tables go, feed versions stay

@@ -140,6 +140,15 @@ GET_URLS = {
     "/v1/me/webhooks": "/v1/me/webhooks",
     "/v1/me/push-subscriptions": "/v1/me/push-subscriptions",
     "/v1/me/push/vapid-key": "/v1/me/push/vapid-key",
+    "/v1/me/tickets": "/v1/me/tickets",
+    "/v1/me/tickets/{ticket_id}": "/v1/me/tickets/tkt_x",
+    "/v1/me/tickets/{ticket_id}/qr.svg": "/v1/me/tickets/tkt_x/qr.svg",
+    "/v1/me/tickets/{ticket_id}/qr.png": "/v1/me/tickets/tkt_x/qr.png",
+    "/v1/orders/{order_id}": "/v1/orders/ord_x",  # the commuter's: 401 without a token
+    "/v1/operators/{operator_id}/sales": "/v1/operators/RR/sales",
+    "/v1/tickets/revoked": "/v1/tickets/revoked?since=0",
+    "/v1/fares/products": "/v1/fares/products",
+    "/.well-known/ticket-keys": "/.well-known/ticket-keys",
     "/healthz": "/healthz",
     "/readyz": "/readyz",
     "/metrics": "/metrics",
@@ -173,7 +182,8 @@ def test_head_answers_every_get_without_a_body(client: TestClient, url: str) -> 
     got = client.get(url)
     head = client.head(url)
     assert (head.status_code, head.content) == (got.status_code, b""), url
-    keyed = url.startswith(("/v1/operators/RR/", "/v1/me")) and not url.endswith("/realtime")
+    keyed = url.startswith(("/v1/operators/RR/", "/v1/me", "/v1/orders/")) \
+        and not url.endswith("/realtime")
     assert got.status_code == (401 if keyed else 200)
     same = ("content-type", "etag", "cache-control", "content-length")
     for name in same[:-1] if url == "/metrics" else same:  # metrics count this very request
@@ -302,7 +312,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 58
+    assert len(ops) == 71
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -432,7 +442,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 58
+    assert len(tested) == 71
     assert not failures, "\n\n".join(failures)
 
 

@@ -38,9 +38,11 @@ from tests.routing_reference import (
 )
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
+from transit.routing import raptor
 from transit.routing.network import Network
 from transit.routing.search import Journey as EngineJourney
 from transit.routing.search import Query, Searcher
+from transit.timetable.departures import _departures
 from transit.timetable.footpaths import FootpathRules
 from transit.timetable.store import Store
 from transit.timetable.timetable import Timetable
@@ -986,6 +988,96 @@ def test_no_changing_at_a_stop_with_a_transfer_type_3_to_itself(tmp_path: Path,
         assert _trips_of(p.plan(**q)) == want, rules
 
 
+# T4 X 08:25 -> B 08:40 (route 2, after T2), T5 X 08:11 -> B 08:20 (route 2, a minute after
+# T1 arrives: less than X's change time), T0 A 07:50 -> X 08:00 (route 1, before T1)
+_MORE_TRIPS = ("R2,DAILY,T4,\nR2,DAILY,T5,\nR1,DAILY,T0,\n",
+               "T4,08:25:00,08:25:00,X,1\nT4,08:40:00,08:40:00,B,2\n"
+               "T5,08:11:00,08:11:00,X,1\nT5,08:20:00,08:20:00,B,2\n"
+               "T0,07:50:00,07:50:00,A,1\nT0,08:00:00,08:00:00,X,2\n")
+
+
+def _ruled(tmp_path: Path, planner, name: str, rules: str, five: bool = True) -> Planner:
+    trips, times = _MORE_TRIPS
+    if not five:  # without T5
+        trips = trips.replace("R2,DAILY,T5,\n", "")
+        times = "".join(x + "\n" for x in times.splitlines() if not x.startswith("T5"))
+    return planner(_changing(tmp_path / name, rules, trips, times), "2026-05-05T07:00:00+02:00")
+
+
+AT_0755 = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+
+
+def _by(t: str) -> dict[str, str]:
+    return {"from": "Q:A", "to": "Q:B", "arrive_by": f"2026-05-05T{t}:00+02:00"}
+
+
+def test_a_forbidden_trip_to_trip_change_finds_the_next_trip(tmp_path: Path, planner) -> None:
+    # T1 -> T2 at X is forbidden (type 3): T1 then T4, the next trip of route 2
+    p = _ruled(tmp_path, planner, "a", "X,X,3,,,,T1,T2\n", five=False)
+    js = p.plan(**AT_0755)
+    assert summary(js[0]) == [
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")]
+    assert _trips_of(js) == [["Q:T1", "Q:T4"], ["Q:T9"]]
+    # arriving by 08:35: T2 is the last trip that does, and T1 may not change into it: T0
+    assert _trips_of(p.plan(**_by("08:35"))) == [["Q:T0", "Q:T2"]]
+    # from T0 the change into T2 stays allowed (08:00 -> 08:15), T1's alone is forbidden
+    assert _trips_of(p.plan(**{**AT_0755, "depart_at": "2026-05-05T07:45:00+02:00"}))[0] == [
+        "Q:T0", "Q:T2"]
+
+
+def test_a_route_to_route_minimum_time(tmp_path: Path, planner) -> None:
+    # route 1 -> route 2 at X takes 10 minutes: T1 (08:10) misses T2 (08:15), T4 (08:25) is fine
+    p = _ruled(tmp_path, planner, "a", "X,X,2,600,R1,R2,,\n", five=False)
+    assert _trips_of(p.plan(**AT_0755)) == [["Q:T1", "Q:T4"], ["Q:T9"]]
+    assert _trips_of(p.plan(**_by("08:35"))) == [["Q:T0", "Q:T2"]]
+    # the rider's own slack comes on top of the rule's time at one stop
+    assert _trips_of(p.plan(**AT_0755, min_transfer_s=600)) == [["Q:T9"]]
+
+
+def test_a_timed_trip_to_trip_transfer_shorter_than_the_stops_change_time(tmp_path: Path,
+                                                                         planner) -> None:
+    # T5 leaves X a minute after T1 arrives (X's change time is 2 minutes): only a timed
+    # transfer (type 1) from T1 to T5 makes it
+    p = _ruled(tmp_path, planner, "a", "")
+    assert _trips_of(p.plan(**AT_0755)) == [["Q:T1", "Q:T2"], ["Q:T9"]]
+    p = _ruled(tmp_path, planner, "b", "X,X,1,,,,T1,T5\n")
+    # (journey_problems would find the change shorter than X's change time: not used here)
+    js = p.get(**AT_0755)["journeys"]
+    assert _trips_of(js) == [["Q:T1", "Q:T5"], ["Q:T9"]]
+    assert js[0]["arrival"] == "2026-05-05T08:20:00+02:00"
+    assert _trips_of(p.get(**_by("08:25"))["journeys"]) == [["Q:T1", "Q:T5"]]
+
+
+def test_a_trip_rule_wins_over_a_stop_rule(tmp_path: Path, planner) -> None:
+    # no changing at X at all (stop rule), but T1 -> T5 is a timed transfer (trip rule)
+    p = _ruled(tmp_path, planner, "a", "X,X,3,,,,,\nX,X,1,,,,T1,T5\n")
+    assert _trips_of(p.get(**AT_0755)["journeys"]) == [["Q:T1", "Q:T5"], ["Q:T9"]]
+    assert _trips_of(p.get(**_by("08:25"))["journeys"]) == [["Q:T1", "Q:T5"]]
+    # immediate changes at X (stop rule), but none from route 1 to route 2 (route rule)
+    p = _ruled(tmp_path, planner, "b", "X,X,1,,,,,\nX,X,3,,R1,R2,,\n")
+    assert _trips_of(p.plan(**AT_0755)) == [["Q:T9"]]
+    # a trip rule (type 0: the usual change time) wins over the route rule
+    p = _ruled(tmp_path, planner, "c", "X,X,3,,R1,R2,,\nX,X,0,,,,T1,T4\n")
+    assert _trips_of(p.plan(**AT_0755)) == [["Q:T1", "Q:T4"], ["Q:T9"]]
+    assert _trips_of(p.plan(**_by("08:45"))) == [["Q:T1", "Q:T4"]]
+
+
+def test_trip_specific_rules_compile_nothing_after_the_warm_up(tmp_path: Path,
+                                                              planner) -> None:
+    # the server warms its kernels up before it is ready; requests under trip-specific rules
+    # (forward, arrive_by's lenient search and its confirmations, windows, the tie-break
+    # search that B's recommended transfer point asks for) add no compiled variant
+    p = _ruled(tmp_path, planner, "a", "X,X,3,,,,T1,T2\nX,X,1,,,,T1,T5\nB,B,0,,,,\n")
+    kernels = [raptor.forward_rounds, raptor.backward_rounds, _departures]
+    before = [len(k.signatures) for k in kernels]
+    assert all(before)
+    for params in (AT_0755, _by("08:35"), {**AT_0755, "window": 30},
+                   {**AT_0755, "min_transfer_s": 60}):
+        assert p.get(**params)["journeys"], params
+    assert [len(k.signatures) for k in kernels] == before
+
+
 def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:
     # station S with platforms P1, P2 (10 m apart): S -> S takes 10 min, P1 -> P2 1 min,
     # whatever the order of the rows
@@ -1129,6 +1221,18 @@ def test_recommended_and_timed_transfer_points_break_ties(tmp_path: Path, planne
     p = planner(network("d", "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")
     js = p.plan(**{"from": "Q:A", "to": "Q:B", "arrive_by": "2026-05-05T08:45:00+02:00"})
     assert [j["legs"][1]["from"]["stop_id"] for j in js] == ["Q:Y"]
+    # journeys that end (or start) with a footpath: to D, 22 m past B, and from E, 22 m
+    # before A; walking there is no change, the tie is broken as before
+    stops += "D,Dune,50.0302,4.0,0,\nE,Elm,49.9998,4.0,0,\n"
+    for name, params in (("e", {"to": "Q:D", "depart_at": "2026-05-05T07:55:00+02:00"}),
+                         ("f", {"to": "Q:D", "arrive_by": "2026-05-05T08:45:00+02:00"}),
+                         ("g", {"from": "Q:E", "depart_at": "2026-05-05T07:50:00+02:00"})):
+        p = planner(network(name, "Y,Y,0,\n"), "2026-05-05T07:00:00+02:00")
+        js = p.plan(**{"from": "Q:A", "to": "Q:B", **params})
+        assert [[x["mode"] for x in j["legs"]] for j in js] == [
+            ["walk", "bus", "bus"] if "from" in params else ["bus", "bus", "walk"]], name
+        trips = [x for x in js[0]["legs"] if x["mode"] != "walk"]
+        assert trips[1]["from"]["stop_id"] == "Q:Y", name
 
 
 def test_in_seat_transfers_of_transfers_txt(tmp_path: Path, planner) -> None:
@@ -1159,7 +1263,8 @@ def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
     # and reaches B at platform 7 every day (DAILY); B's own stop has no platform
     stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,platform_code\n"
              "SA,Ash,50.0,4.0,1,,\nA,Ash,50.0,4.0,0,SA,\nA_1,Ash,50.0,4.0,0,SA,1\n"
-             "A_2,Ash,50.0,4.0,0,SA,2\nB,Birch,50.1,4.0,0,,\nB_7,Birch,50.1,4.0,0,,7\n")
+             "A_2,Ash,50.0,4.0,0,SA,2\nB,Birch,50.1,4.0,0,,\nB_7,Birch,50.1,4.0,0,,7\n"
+             "C,Cedar,50.1002,4.0,0,,\nZ,Zinnia,49.9998,4.0,0,,\n")
     cal = DAILY + ("WK,1,1,1,1,1,1,0,20260101,20261231\n"
                    "SU,0,0,0,0,0,0,1,20260101,20261231\n")
     f = feed(tmp_path, "P", stops, "R1,P,1,Line,2\n", "route_id,service_id,trip_id\n"
@@ -1178,6 +1283,13 @@ def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
         board = p.client.get("/v1/stops/P:A/departures",
                              params={"at": f"{day}T07:30:00+02:00"}).json()
         assert [d["platform"] for d in board["departures"]] == [want], day
+        # walking on from B (to C, 22 m on) starts at the platform T reached, and walking to
+        # A (from Z, 22 m before) ends at the one T leaves from
+        js = p.plan(**{"from": "P:Z", "to": "P:C", "depart_at": f"{day}T07:30:00+02:00"})
+        assert [[(x["mode"], x["from"]["stop_id"], x["from"]["platform"], x["to"]["stop_id"],
+                  x["to"]["platform"]) for x in j["legs"]] for j in js] == [[
+                      ("walk", "P:Z", None, "P:A", want), ("rail", "P:A", want, "P:B", "7"),
+                      ("walk", "P:B", "7", "P:C", None)]], day
 
 
 # -- c. the engine against the brute force on random networks ---------------------------------
@@ -1186,7 +1298,8 @@ def _hms(s: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def random_feeds(rng: random.Random, directory: Path, n_ops: int = 3) -> dict[str, Path]:
+def random_feeds(rng: random.Random, directory: Path, n_ops: int = 3, rules: bool = False
+                 ) -> dict[str, Path]:
     """Operators with stops around shared hubs (cross-operator footpaths), routes whose trips
     run from 04:00 to past 26:00, several calendars (weekdays, Sundays, single dates),
     pickup/drop-off restrictions, own change times (transfers.txt) and block continuations."""
@@ -1244,14 +1357,41 @@ def random_feeds(rng: random.Random, directory: Path, n_ops: int = 3) -> dict[st
             "calendar_dates.txt": "service_id,date,exception_type\nWEEK,20260602,2\n" + "".join(
                 f"ODD,{d},1\n" for d in ("20260328", "20260329", "20260330", "20261024",
                                          "20261025", "20260602", "20260603")),
-            "transfers.txt": "from_stop_id,to_stop_id,transfer_type,min_transfer_time\n"
-            + "".join(f"{s},{s},2,{rng.choice([0, 60, 300])}\n" for s in rng.sample(names, 2)),
+            "transfers.txt": "from_stop_id,to_stop_id,transfer_type,min_transfer_time,"
+            "from_route_id,to_route_id,from_trip_id,to_trip_id\n"
+            + "".join(f"{s},{s},2,{rng.choice([0, 60, 300])},,,,\n" for s in rng.sample(names, 2))
+            + (random_rules(rng, names, trips, times) if rules else ""),
             "trips.txt": "route_id,service_id,trip_id,block_id\n" + "".join(
                 ",".join(t) + "\n" for t in trips),
             "stop_times.txt": ST.strip() + ",pickup_type,drop_off_type\n" + "".join(
                 f"{t},{_hms(a)},{_hms(d)},{s},{i + 1},{pu},{do}\n"
                 for t, rows in times.items() for i, (s, a, d, pu, do) in enumerate(rows))})
     return feeds
+
+
+def random_rules(rng: random.Random, names: list[str], trips: list[list[str]],
+                 times: dict[str, list[tuple]]) -> str:
+    """transfers.txt rows for some trips or routes (types 0-3): at a stop two trips call at,
+    from one to the other (or their routes, or any), at that stop or to another one."""
+    calls: dict[str, list[list[str]]] = {}
+    for t in trips:
+        for row in times[t[2]]:
+            calls.setdefault(row[0], []).append(t)
+    busy = [s for s, ts in calls.items() if len(ts) >= 2]
+    rows = ""
+    for _ in range(rng.randint(8, 14)):
+        s = rng.choice(busy)
+        a, b = rng.sample(calls[s], 2)
+        to = s if rng.random() < 0.7 else rng.choice(names)
+        side = [rng.choice(["trip", "trip", "route", "none"]) for _ in range(2)]
+        if side == ["none", "none"]:
+            side[1] = "trip"
+        fr, ft = (a[0], "") if side[0] == "route" else ("", a[2] if side[0] == "trip" else "")
+        tr, tt_ = (b[0], "") if side[1] == "route" else ("", b[2] if side[1] == "trip" else "")
+        kind = rng.choice([0, 1, 2, 2, 3, 3])
+        mins = rng.choice([0, 60, 300, 900]) if kind == 2 else ""
+        rows += f"{s},{to},{kind},{mins},{fr},{tr},{ft},{tt_}\n"
+    return rows
 
 
 def reference_of(tt: Timetable, raws: list[RawFeed], days: list[date], t_lo: int,
@@ -1264,7 +1404,10 @@ def reference_of(tt: Timetable, raws: list[RawFeed], days: list[date], t_lo: int
         fps.setdefault(a, []).append((b, secs))
     ids = tt.strings("stop_id").to_list()
     change = dict(zip(ids, np.asarray(tt.stop_change_s).tolist(), strict=True))
-    return Reference(instances, fps, change, block_continuations(instances))
+    routes = {f"{r.operator}:{t}": f"{r.operator}:{x}" for r in raws
+              for t, x in zip(r.trip_ids, r.trip_route, strict=True)}
+    return Reference(instances, fps, change, block_continuations(instances),
+                     rules=[x for r in raws for x in r.rules], trip_route=routes)
 
 
 @dataclass
@@ -1330,11 +1473,13 @@ def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
     access = dict(origins)
     out = []
     prev = None
+    alighted = None  # (trip, stop, arrival) of the last trip leg
     for i, leg in enumerate(j.legs):
         a, b = ids[leg.from_stop], ids[leg.to_stop]
         seated_on = i + 1 < len(j.legs) and j.legs[i + 1].stay_seated
         if leg.kind == "walk":
-            if (b, leg.arrival - leg.departure) not in ref.footpaths.get(a, []):
+            ruled = any(r.from_stop == a and r.to_stop == b for r in ref.rules)
+            if (b, leg.arrival - leg.departure) not in ref.footpaths.get(a, []) and not ruled:
                 out.append(f"walk {a} -> {b} of {leg.arrival - leg.departure}s: no footpath")
             prev = ("walk", b, leg.arrival)
             continue
@@ -1358,11 +1503,17 @@ def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
         elif leg.stay_seated:
             if prev[0] != "trip" or ref.continuation.get(prev[3]) != key:
                 out.append(f"{key}: is not the block continuation of {prev}")
+        elif ref.rules and alighted is not None:
+            gap = ref.change_gap(alighted[0], alighted[1], key[0], a, extra)
+            if gap is None or leg.departure < alighted[2] + gap:
+                out.append(f"{key}: the change from {alighted} at {a} breaks the rules "
+                           f"({gap} s needed)")
         elif prev[0] == "trip" and leg.departure < prev[2] + ref.change_s[a] + extra:
             out.append(f"{key}: change at {a} too short")
         elif prev[0] == "walk" and leg.departure < prev[2]:
             out.append(f"{key}: leaves before the walk ends")
         prev = ("trip", b, leg.arrival, key)
+        alighted = (key[0], b, leg.arrival)
     return out
 
 
@@ -1406,6 +1557,21 @@ def random_worlds(tmp_path_factory: pytest.TempPathFactory) -> list[World]:
     return worlds
 
 
+@pytest.fixture(scope="module")
+def ruled_worlds(tmp_path_factory: pytest.TempPathFactory) -> list[World]:
+    """Random networks with trip- and route-specific transfers.txt rules."""
+    worlds = []
+    for seed in range(20, 25):
+        d = tmp_path_factory.mktemp(f"ruled{seed}")
+        feeds = random_feeds(random.Random(seed), d, rules=True)
+        ops = tuple(Operator(id=op, name=op, gtfs=str(p)) for op, p in feeds.items())
+        ingest(Catalog(ops), Store(d / "data"))
+        tt = Store(d / "data").load_current()
+        assert tt is not None
+        worlds.append(world_of(tt, feeds, TZ))
+    return worlds
+
+
 def _compare(w: World, label: str, best: list[int], got: list[int], cap: int, ref: Reference,
              js: list[EngineJourney]) -> list[str]:
     best = [x if x <= cap else INF for x in best]
@@ -1419,12 +1585,24 @@ def _compare(w: World, label: str, best: list[int], got: list[int], cap: int, re
 
 
 def test_depart_at_equals_the_brute_force_on_random_networks(random_worlds) -> None:
+    _depart_at_against_the_brute_force(random_worlds, 100, 40, 200)
+
+
+def test_depart_at_honours_trip_specific_rules_as_the_brute_force(ruled_worlds) -> None:
+    """Trip- and route-specific transfers.txt rules: the earliest arrival per number of trips
+    equals the brute force's, which applies the most specific rule to every change."""
+    assert sum(len(r.rules) for w in ruled_worlds for r in w.raws) >= 100
+    _depart_at_against_the_brute_force(ruled_worlds, 400, 60, 250)
+
+
+def _depart_at_against_the_brute_force(worlds: list[World], seed0: int, per_world: int,
+                                       at_least: int) -> None:
     problems, n = [], 0
-    for seed, w in enumerate(random_worlds):
-        rng = random.Random(100 + seed)
+    for seed, w in enumerate(worlds):
+        rng = random.Random(seed0 + seed)
         stops = sorted(w.tt.stop_index)
         for ref, origins, dests, t0, k, extra, walk in random_queries(
-                rng, w, stops, RANDOM_DATES, 40):
+                rng, w, stops, RANDOM_DATES, per_world):
             n += 1
             best = ref.earliest_by_trips(origins, dests, t0, k + 1, 24 * 3600, extra, walk)
             js = w.searcher.depart_at(w.query(origins, dests, t0, k, extra, walk))
@@ -1442,19 +1620,28 @@ def test_depart_at_equals_the_brute_force_on_random_networks(random_worlds) -> N
                 found += [f"{label}: {m}" for m in engine_journey_problems(
                     w, ref, j, origins, t0, extra)]
             problems += found
-    assert n >= 200
+    assert n >= at_least
     assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
 
 
 def test_arrive_by_equals_the_brute_force_on_random_networks(random_worlds) -> None:
     """For each k the latest departure found by arrive_by(T) with at most k trips arrives by T
     when searched forward (brute force), and no later departure does."""
+    _arrive_by_against_the_brute_force(random_worlds, 200, 12, 60)
+
+
+def test_arrive_by_honours_trip_specific_rules_as_the_brute_force(ruled_worlds) -> None:
+    _arrive_by_against_the_brute_force(ruled_worlds, 500, 12, 60)
+
+
+def _arrive_by_against_the_brute_force(worlds: list[World], seed0: int, per_world: int,
+                                       at_least: int) -> None:
     problems, n = [], 0
-    for seed, w in enumerate(random_worlds):
-        rng = random.Random(200 + seed)
+    for seed, w in enumerate(worlds):
+        rng = random.Random(seed0 + seed)
         stops = sorted(w.tt.stop_index)
         for ref, origins, dests, t_end, k, extra, walk in random_queries(
-                rng, w, stops, RANDOM_DATES, 12):
+                rng, w, stops, RANDOM_DATES, per_world):
             n += 1
             horizon = 12 * 3600
             js = w.searcher.arrive_by(w.query(origins, dests, t_end, k, extra, walk, horizon))
@@ -1478,7 +1665,7 @@ def test_arrive_by_equals_the_brute_force_on_random_networks(random_worlds) -> N
                                                         walk)[kk] > t_end:
                     problems.append(f"{label}: leaving at {show(dep)} with {kk} trips does not "
                                     f"arrive by {show(t_end)}")
-    assert n >= 60
+    assert n >= at_least
     assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
 
 

@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", PREFIX + "feeds/{version_id}/publish"): {"publisher"},
     ("POST", PREFIX + "feeds/rollback"): {"publisher"},
     ("GET", PREFIX + "kpis"): {"publisher", "viewer"},
+    ("GET", PREFIX + "sales"): {"publisher", "viewer"},
 }
 # Operator endpoints anyone may read (the live-data counters, without secrets).
 PUBLIC = {("GET", PREFIX + "realtime")}
@@ -66,6 +67,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, str], tuple[dict[str, str], dict[
     ("POST", PREFIX + "feeds/rollback"): lambda api, op: (
         published_twice(api.client.app, op) or {}, {}),
     ("GET", PREFIX + "kpis"): lambda api, op: ({}, {}),
+    ("GET", PREFIX + "sales"): lambda api, op: ({}, {"params": {"limit": 5}}),
 }
 
 

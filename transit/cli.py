@@ -316,5 +316,134 @@ def revoke_key(
     typer.echo(f"revoked {info.role} key {info.prefix} ({info.id})")
 
 
+# -- tickets ----------------------------------------------------------------------------------
+
+def _now(at: str | None, settings: Settings) -> int:
+    """Unix seconds of --at, else of the service clock (TRANSIT_CLOCK or the system's)."""
+    from datetime import datetime
+
+    from transit.clock import clock_from_setting
+
+    if at is None:
+        return int(clock_from_setting(settings.clock).now().timestamp())
+    instant = datetime.fromisoformat(at)
+    if instant.tzinfo is None:
+        raise ValueError(f"--at {at!r} needs a UTC offset, e.g. 2018-08-29T08:00-07:00")
+    return int(instant.timestamp())
+
+
+def _ticket_text(text_or_file: str) -> str:
+    if text_or_file.startswith("TX1:"):
+        return text_or_file
+    if text_or_file == "-":
+        import sys
+
+        return sys.stdin.read().rstrip("\r\n")
+    path = Path(text_or_file)
+    if not path.is_file():
+        raise ValueError(f"{text_or_file!r} is neither a TX1: text nor a readable file")
+    return path.read_text(encoding="ascii", errors="replace").rstrip("\r\n")
+
+
+def _ticket_keys(source: str | None, settings: Settings, now: int) -> dict:
+    """A JWKS: fetched from a URL, read from a file, else this service's own key ring."""
+    import json
+
+    if source is None:
+        from transit.tickets.keyring import keyring_for
+
+        ring = keyring_for(settings.data_dir, settings.ticket_keys_dir)
+        return {"keys": [k.jwk() for k in ring.keys(now) if k.status != "retired"]}
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        r = httpx.get(source, timeout=10, follow_redirects=True)
+        r.raise_for_status()
+        return r.json()
+    return json.loads(Path(source).read_text())
+
+
+@app.command("verify-ticket")
+def verify_ticket(
+    text_or_file: Annotated[str, typer.Argument(
+        metavar="TEXT_OR_FILE", help="The scanned TX1: text, a file holding it, or - (stdin)")],
+    keys: Annotated[str | None, typer.Option(
+        "--keys", metavar="URL_OR_FILE", help="The public keys (JWKS), e.g. "
+        "https://HOST/.well-known/ticket-keys. Default: this service's key ring")] = None,
+    at: Annotated[str | None, typer.Option(
+        "--at", metavar="ISO", help="Verify as of this instant. Default: the service clock")
+    ] = None,
+    operator: Annotated[str | None, typer.Option(help="The inspecting operator")] = None,
+    zone: Annotated[str | None, typer.Option(help="The zone of the inspection")] = None,
+    revoked: Annotated[Path | None, typer.Option(
+        help="A signed revocation list (GET /v1/tickets/revoked) to check against")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Verify a ticket offline: prints valid or invalid with every reason (exit 0 or 1)."""
+    from transit.tickets.revocation import RevocationError, verify_revocations
+    from transit.tickets.verify import KeysError, trusted_keys, verify_text
+
+    settings = _settings(data_dir, None)
+    try:
+        now = _now(at, settings)
+        text = _ticket_text(text_or_file)
+        table = trusted_keys(_ticket_keys(keys, settings, now))
+        ids = set(verify_revocations(revoked.read_bytes(), table)[0]) if revoked else set()
+    except (ValueError, OSError, KeysError, RevocationError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # httpx errors, a JWKS that is not JSON
+        typer.secho(f"error: keys from {keys}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    result = verify_text(text, table, now, frozenset(ids), operator, zone)
+    typer.echo("valid" if result.valid else "invalid")
+    for reason in result.reasons:
+        typer.echo(f"  - {reason}")
+    if result.claims is not None:
+        c = result.claims
+        typer.echo(f"  ticket {c.ticket_id}: {c.product_name} ({c.product_id}), "
+                   f"{c.travellers} × {c.rider_category or 'default rider'}, "
+                   f"operators {', '.join(c.operators)}, zones {', '.join(c.zones) or 'all'}, "
+                   f"valid {_iso(c.valid_from)} to {_iso(c.valid_until)}, key {result.kid}")
+    raise typer.Exit(0 if result.valid else 1)
+
+
+def _iso(t: int | None) -> str:
+    from datetime import UTC, datetime
+
+    return "-" if t is None else datetime.fromtimestamp(t, UTC).isoformat().replace(
+        "+00:00", "Z")
+
+
+keys_app = typer.Typer(help="The ticket signing keys (TRANSIT_TICKET_KEYS_DIR, default "
+                       "DATA_DIR/ticket-keys).", no_args_is_help=True)
+app.add_typer(keys_app, name="ticket-keys")
+
+
+@keys_app.command("rotate")
+def rotate_ticket_keys(data_dir: DataDirOpt = None) -> None:
+    """Make a new signing key; the old one verifies until its last ticket expires."""
+    from transit.tickets.keyring import keyring_for
+
+    settings = _settings(data_dir, None)
+    kid = keyring_for(settings.data_dir, settings.ticket_keys_dir).rotate(_now(None, settings))
+    typer.echo(f"active ticket key {kid}")
+
+
+@keys_app.command("list")
+def list_ticket_keys(data_dir: DataDirOpt = None) -> None:
+    """Every key: active, verifying (until not_after) or retired."""
+    from transit.tickets.keyring import keyring_for
+
+    settings = _settings(data_dir, None)
+    ring = keyring_for(settings.data_dir, settings.ticket_keys_dir)
+    keys = ring.keys(_now(None, settings))
+    if not keys:
+        typer.echo("no ticket keys yet (the first is made when the first ticket is issued)")
+    for k in keys:
+        typer.echo(f"{k.kid}  {k.status:<9}  created {_iso(k.created_at)}  "
+                   f"rotated {_iso(k.rotated_at)}  not_after {_iso(k.not_after)}")
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -153,6 +153,26 @@ class Settings(BaseSettings):
         "key or its DER, or a PEM file path); unset: Web Push is off.")
     vapid_subject: str = Field("mailto:admin@localhost", description="Web Push: the VAPID "
                                "contact (mailto: or https: URL) push services see.")
+    secret_key: str | None = Field(
+        None, min_length=32, description="The server's secret (at least 32 characters; the "
+        "same on every process and host): signs journey ids. Unset: a random one kept in "
+        "DATA_DIR/secret.key (one host).")
+    ticket_retention_days: int = Field(
+        3653, ge=1, description="How long orders, tickets and receipts are kept after the "
+        "sale (accounting records operators must keep), also when the account is erased.")
+    inspection_overlap_s: int = Field(
+        600, ge=0, le=86400, description="One ticket inspected on two different vehicles "
+        "within this many seconds is reported as shared.")
+    ticket_keys_dir: Path | None = Field(
+        None, description="Where the ticket signing keys are kept (secrets, files 0600; "
+        "share it between the processes that issue tickets); unset: DATA_DIR/ticket-keys.")
+    ticket_keys_max_age_s: int = Field(
+        300, ge=0, le=86400, description="Cache-Control max-age of /.well-known/ticket-keys "
+        "(a verifier that meets an unknown key id fetches again).")
+    alert_lease_s: float = Field(
+        15.0, gt=0, le=600, description="With Redis, one process evaluates commute alerts, "
+        "the holder of a lease renewed every second; when it dies another takes over after "
+        "this long.")
     deliver_webhooks: bool = Field(True, description="Run the webhook deliverer in this "
                                    "process (several may: the outbox is claimed row by row).")
 

@@ -1,10 +1,18 @@
 """Benchmark of commute alerts (not collected by pytest).
 
-Network: BART + Caltrain as matched to the real-time samples
-(../shared/data/gtfs/bayarea-rt-matched), served as of the BART trip-updates sample
-2019-08-07T17:45Z + 5 s. --commutes saved commutes (default 100,000) between random BART
-stations with 15-minute departure windows from 06:00 to 13:00 (plans are shared by
-commutes of the same places and window: --pairs x 28 windows searches), every rule on.
+Network (--network merged, the default): the merged Bay Area network of feeds/bayarea-2018.toml
+(29 operators of the 511 export, ../shared/data/gtfs/bayarea-511-2018) with BART ("BA")
+taken from ../shared/data/gtfs/bayarea-rt-matched/bart-2019-02-11.zip instead of the 2018
+BA-bart.zip: the BART realtime samples match the 2019 static (65/91 trip ids of the
+2019-08-07 sample) and not the 2018 one (13/91). Served as of the BART trip-updates sample
+2019-08-07T17:45Z + 5 s; on that day the 2018 feeds still running (Caltrain, Tri Delta,
+SMART, Napa Vine, ...) serve too. --network bart: BART 2019 + Caltrain 2023 only.
+
+--commutes saved commutes (default 100,000) between random station pairs with 15-minute
+departure windows from 06:00 to 13:00 (plans are shared by commutes of the same places and
+window: --pairs x 28 windows searches), every rule on. Merged network: half the pairs are
+BART to BART, a quarter BART to a stop of another operator, a quarter between stops of
+other operators (commutes whose places no trip links that day are not watched).
 
 1. planning: watching every commute (the searches, the indexes);
 2. one realtime update: the real BART trip-updates feed through LiveState.publish, then the
@@ -26,7 +34,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,12 +55,16 @@ from transit.db.models_alerts import CommuteRow  # noqa: E402
 from transit.db.models_users import UserRow  # noqa: E402
 from transit.delivery import store  # noqa: E402
 from transit.delivery.webhooks import Deliverer  # noqa: E402
+from transit.ingest.catalog import load_catalog  # noqa: E402
 from transit.ingest.pipeline import ingest  # noqa: E402
+from transit.kpis.scheduled import scheduled_by_route  # noqa: E402
 from transit.timetable.store import Store  # noqa: E402
+from transit.timetable.timetable import Timetable  # noqa: E402
 
 BART_ZIP = DATA / "gtfs" / "bayarea-rt-matched" / "bart-2019-02-11.zip"
 CT_ZIP = DATA / "gtfs" / "bayarea-rt-matched" / "caltrain-511-2023-09-22.zip"
 BART_TU = DATA / "gtfs-rt" / "bayarea" / "bart-tripupdates-2019-08-07T1745Z.pb"
+CATALOG = ROOT / "feeds" / "bayarea-2018.toml"
 TZ = "America/Los_Angeles"
 ALL_RULES = [{"kind": k} for k in ("cancellation", "platform_change", "missed_connection",
                                    "service_alert")] + [
@@ -68,25 +81,25 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=150)
     ap.add_argument("--pushes", type=int, default=200)
     ap.add_argument("--profile", action="store_true", help="cProfile the evaluation")
+    ap.add_argument("--network", choices=("merged", "bart"), default="merged")
     args = ap.parse_args()
     for p in (BART_ZIP, CT_ZIP, BART_TU):
         if not p.exists():
             sys.exit(f"missing {p}")
     work = Path(tempfile.mkdtemp(prefix="bench-commutes-"))
-    ingest(catalog_of({"BART": BART_ZIP, "CT": CT_ZIP}), Store(work / "data"))
-    tt = Store(work / "data").load_current()
-    assert tt is not None
+    tt, bart = build_network(args.network, work)
     msg = read_pb(BART_TU)
     now = int(msg.header.timestamp) + 5
     day = local(now, TZ).date()
     rng = random.Random(7)
-    ids = tt.strings("stop_id")
-    stations = sorted({ids[int(s)] for s in range(len(ids)) if ids[int(s)].startswith("BART:")
-                       and int(tt.stop_location_type[int(s)]) == 0})
-    pairs = set()
+    stations, others = stops_of(tt, bart, day)
+    pairs: set[tuple[str, str]] = set()
     while len(pairs) < args.pairs:
-        a, b = rng.sample(stations, 2)
-        pairs.add((a, b))
+        k = len(pairs) % 4 if others else 0
+        a, b = (rng.sample(stations, 2) if k < 2 else
+                (rng.choice(stations), rng.choice(others)) if k == 2 else
+                rng.sample(others, 2))
+        pairs.add((a, b) if rng.random() < 0.5 else (b, a))
     pairs_l = sorted(pairs)
     windows = [(6 * 60 + 15 * k) for k in range(28)]
     commutes = []
@@ -98,9 +111,11 @@ def main() -> None:
             "depart_between": [f"{w // 60:02d}:{w % 60:02d}",
                                f"{(w + 15) // 60:02d}:{(w + 15) % 60:02d}"],
             "rules": ALL_RULES}, f"c{i}", f"u{i % 5000}"))
-    print(f"network BART + Caltrain, {len(stations)} BART stops; {len(commutes):,} commutes "
-          f"over {len(pairs_l)} station pairs x {len(windows)} windows; as of "
-          f"{local(now, TZ).isoformat()}")
+    print(f"network {args.network}: {len(tt.meta['operators'])} operators, "
+          f"{len(tt.strings('stop_id')):,} stops ({len(stations)} BART stops, {len(others):,} "
+          f"of other operators running that day); {len(commutes):,} commutes over "
+          f"{len(pairs_l)} place pairs x {len(windows)} windows; as of "
+          f"{local(now, TZ).isoformat()}", flush=True)
 
     rig = LiveRig(tt, now)
     ev = rig.evaluator
@@ -112,7 +127,7 @@ def main() -> None:
     line("planning: time", f"{t_plan:.1f} s")
 
     t0 = time.perf_counter()
-    rig.state.publish("BART", msg)
+    rig.state.publish(bart, msg)
     t_apply = time.perf_counter() - t0
     t0 = time.perf_counter()
     if args.profile:
@@ -137,7 +152,44 @@ def main() -> None:
          f"{ev.replan_s * 1e3:.1f} ms")
     line("alerts produced / commutes alerted", f"{len(events):,} / {touched:,}")
     line("alerts by kind", ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
-    latency(tt, msg, now, args.pushes, work)
+    latency(tt, bart, msg, now, args.pushes, work)
+
+
+def build_network(kind: str, work: Path) -> tuple[Timetable, str]:
+    """The timetable and the operator id of BART in it."""
+    if kind == "bart":
+        catalog, bart = catalog_of({"BART": BART_ZIP, "CT": CT_ZIP}), "BART"
+    else:
+        base = load_catalog(CATALOG)
+        for op in base.operators:
+            if not Path(op.gtfs).exists():
+                sys.exit(f"missing {op.gtfs}")
+        catalog = replace(base, operators=tuple(
+            replace(op, gtfs=str(BART_ZIP)) if op.id == "BA" else op for op in base.operators))
+        bart = "BA"
+    t0 = time.perf_counter()
+    ingest(catalog, Store(work / "data"))
+    tt = Store(work / "data").load_current()
+    assert tt is not None
+    line("network: ingest and compile", f"{time.perf_counter() - t0:.1f} s")
+    return tt, bart
+
+
+def stops_of(tt: Timetable, bart: str, day: date) -> tuple[list[str], list[str]]:
+    """BART's platforms, and the stops of the other operators with trips on `day`."""
+    ids = tt.strings("stop_id").to_list()
+    loc = tt.stop_location_type
+    running = {op["id"] for op in tt.meta["operators"] if scheduled_by_route(tt, op["id"], day)}
+    stations, others = [], []
+    for s, sid in enumerate(ids):
+        if int(loc[s]) != 0:
+            continue
+        op = sid.split(":", 1)[0]
+        if op == bart:
+            stations.append(sid)
+        elif op in running:
+            others.append(sid)
+    return sorted(stations), sorted(others)
 
 
 class _Receiver:
@@ -163,7 +215,8 @@ class _Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def latency(tt: object, msg: pb.FeedMessage, now: int, pushes: int, work: Path) -> None:
+def latency(tt: object, bart: str, msg: pb.FeedMessage, now: int, pushes: int,
+            work: Path) -> None:
     """From LiveState.publish to the receiver, one updated alert per push."""
     db = Database(f"sqlite:///{work / 'alerts.db'}")
     migrate.upgrade(db)
@@ -175,7 +228,8 @@ def latency(tt: object, msg: pb.FeedMessage, now: int, pushes: int, work: Path) 
     calls = [(stop, dep) for _, stop, _, dep in StaticRef(BART_ZIP, "BART").scheduled(
         trip, local(now, TZ).date()) if dep > now]  # where the commute boards: next stop
     first, dep = calls[0]
-    c = parse_commute({"name": "bench", "from": f"BART:{first}", "to": f"BART:{calls[2][0]}",
+    c = parse_commute({"name": "bench", "from": f"{bart}:{first}",
+                       "to": f"{bart}:{calls[2][0]}",
                        "days": [DAYS[local(now, TZ).weekday()]],
                        "depart_between": [local(dep - 60, TZ).strftime("%H:%M"),
                                           local(dep + 60, TZ).strftime("%H:%M")],
@@ -207,7 +261,7 @@ def latency(tt: object, msg: pb.FeedMessage, now: int, pushes: int, work: Path) 
                         if x.time:
                             x.time += shift
         t0 = time.perf_counter()
-        rig.state.publish("BART", m)
+        rig.state.publish(bart, m)
         want = k + 1  # the alert's version is k + 1 (new, then updated)
         with recv.cond:
             ok = recv.cond.wait_for(lambda w=want: any(i.endswith(f"_v{w}")

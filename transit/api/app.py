@@ -32,6 +32,7 @@ from transit.delivery.router import router as delivery_router
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
+from transit.fare_products.router import router as fare_products_router
 from transit.ingest.catalog import Catalog, load_catalog, served_network
 from transit.ingest.limits import ingest_limits
 from transit.ingest.publish_lock import publish_lock
@@ -53,6 +54,11 @@ from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.stops.router import router as stops_router
+from transit.tickets.inspections_router import router as inspections_router
+from transit.tickets.keyring import keyring_for
+from transit.tickets.keys_router import router as ticket_keys_router
+from transit.tickets.shop_router import router as shop_router
+from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable
@@ -145,18 +151,25 @@ def _start_kpis(settings: Settings, db: Database, clock: Clock,
     return recorder
 
 
-def _start_alerting(settings: Settings, db: Database, clock: Clock,
-                    holder: TimetableHolder) -> Alerting:
-    """Commute alerts: evaluated on every live update this process applies, written to the
-    inbox and outbox, delivered to webhooks by this process when deliver_webhooks."""
+def _start_alerting(settings: Settings, db: Database, clock: Clock, holder: TimetableHolder,
+                    backend: MemoryBackend | RedisBackend, bus: AlertBus) -> Alerting:
+    """Commute alerts: evaluated on every live update (with Redis, by the holder of a lease
+    only: every process applies every update), written to the inbox and outbox, delivered
+    to webhooks by this process when deliver_webhooks."""
     deliverer = Deliverer(db, allow_private=settings.webhook_allow_private,
                           timeout_s=settings.webhook_timeout_s,
                           policy=RetryPolicy(base_s=settings.webhook_retry_base_s),
                           vapid=(settings.vapid_private_key, settings.vapid_subject)
                           if settings.vapid_private_key else None) \
         if settings.deliver_webhooks else None
+    lease = None
+    if isinstance(backend, RedisBackend):
+        lease = RedisLease(backend.client, f"{settings.redis_prefix}:alerts:lease",
+                           ttl_s=settings.alert_lease_s)
     alerting = Alerting(db, clock, holder.get, deliverer,
-                        stale_after_s=settings.realtime_stale_after_s)
+                        stale_after_s=settings.realtime_stale_after_s, leader=lease,
+                        announce=bus.commutes_changed if lease is not None else None)
+    bus.commute_listeners.append(alerting.changed)
     alerting.start()
     return alerting
 
@@ -228,7 +241,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
         live.add_observer(kpis.observe)
         bus = app.state.alert_bus = AlertBus(settings.redis_url, settings.redis_prefix)
-        alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder)
+        alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder,
+                                                        backend, bus)
         alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
         live.add_observer(alerting.evaluator.observe)
         poller = _start_poller(settings, live, backend)
@@ -251,6 +265,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.db = database_for(settings)
+    app.state.ticket_keys = keyring_for(settings.data_dir, settings.ticket_keys_dir)
     app.add_exception_handler(OperationalError, _database_unavailable)
     problems.install(app)
     # Starlette tries routes in order: the hot public reads first, the write side after
@@ -258,7 +273,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (departures_router, stops_router, health.router, trips_router,
                    journeys_router, live_router, operators_router, accounts_router,
                    feeds_router, kpis_router, commuters_auth_router, commuters_me_router,
-                   commutes_router, delivery_router):
+                   commutes_router, delivery_router, fare_products_router,
+                   ticket_keys_router, shop_router, tickets_router, inspections_router):
         app.include_router(router)
     app.add_middleware(PrivatePreviewMiddleware)
     app.add_middleware(DemandMiddleware)

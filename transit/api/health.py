@@ -15,6 +15,10 @@ router = APIRouter(tags=["health"])
 REQUESTS = Counter("transit_http_requests_total", "HTTP requests", ["route", "status"])
 LATENCY = Histogram("transit_http_request_seconds", "HTTP request latency", ["route"])
 TIMETABLE_STOPS = Gauge("transit_timetable_stops", "Stops in the served timetable")
+ALERT_LEADER = Gauge("transit_alert_evaluator_leader", "1 while this process evaluates "
+                     "commute alerts (the lease holder, or alone)")
+ALERT_UPDATES = Gauge("transit_alert_updates_evaluated", "Live-data updates this process "
+                      "evaluated for commute alerts since it started")
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -36,6 +40,10 @@ def metrics(request: Request) -> Response:
     tt = request.app.state.holder.get()
     if tt is not None:
         TIMETABLE_STOPS.set(tt.meta["counts"]["stops"])
+    alerting = getattr(request.app.state, "alerting", None)
+    if alerting is not None:
+        ALERT_LEADER.set(1 if alerting.evaluator.leading else 0)
+        ALERT_UPDATES.set(alerting.evaluator.evaluated)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -6,13 +6,18 @@ commuter's token), and are private (never shared by caches) when a profile appli
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 
 from transit.accounts.users import User
+from transit.api.problems import invalid
 from transit.commuters.profile import resolve
 from transit.departures.service import Exclusions
+from transit.fares.pricing import known_category
+from transit.fares.store import fares_for
+from transit.journeys.schemas import Journey
 from transit.journeys.service import parse_modes, parse_operators
 from transit.timetable.timetable import Timetable
 
@@ -65,6 +70,54 @@ def avoided(tt: Timetable, user: User | None, exclude_modes: str | None,
     return Avoided(modes, ops)
 
 
+@dataclass(frozen=True)
+class Preferred:
+    modes: frozenset[str]
+    operators: frozenset[str]
+
+
+# What a ride on neither a preferred mode nor a preferred operator costs when journeys are
+# ranked: as if it arrived this much later (OpenTripPlanner's "other than preferred routes"
+# penalty has the same default).
+PREFERENCE_PENALTY_S = 300
+
+
+def preferred(tt: Timetable, user: User | None, modes: str | None, operators: str | None,
+              applied: dict[str, Any] | None) -> Preferred:
+    """The profile's preferred modes and operators, unless the query restricts them itself
+    (`modes`, `operators`); operators no longer served are ignored."""
+    profile = profile_of(user) or {}
+    pm = frozenset(profile.get("preferred_modes", ())) if modes is None else frozenset()
+    po = frozenset(o for o in profile.get("preferred_operators", ())
+                   if o in tt.operator_index) if operators is None else frozenset()
+    if applied is not None:
+        if pm:
+            applied["preferred_modes"] = sorted(pm)
+        if po:
+            applied["preferred_operators"] = sorted(po)
+    return Preferred(pm, po)
+
+
+def rank(journeys: list[Journey], prefer: Preferred, arrive_by: bool) -> list[Journey]:
+    """Journeys best first for a rider with preferences: by arrival (arrive_by: by latest
+    departure), each ride on neither a preferred mode nor a preferred operator counting
+    PREFERENCE_PENALTY_S; ties keep the engine's order. Without preferences: unchanged."""
+    if not prefer.modes and not prefer.operators:
+        return journeys
+
+    def key(j: Journey) -> int:
+        others = sum(1 for leg in j.legs if leg.mode != "walk" and leg.mode not in prefer.modes
+                     and leg.operator not in prefer.operators)
+        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
+        return t + PREFERENCE_PENALTY_S * others
+
+    return sorted(journeys, key=key)
+
+
+def _unix(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
 def exclusions(tt: Timetable, avoid: Avoided) -> Exclusions | None:
     return Exclusions.of(tt, avoid.modes, avoid.operators)
 
@@ -78,3 +131,24 @@ def journey_values(user: User | None, given: dict[str, Any]
 
 def new_applied(user: User | None) -> dict[str, Any] | None:
     return {} if user is not None else None
+
+
+def rider_category(tt: Timetable, user: User | None, given: str | None,
+                   applied: dict[str, Any] | None) -> str | None:
+    """The rider category journeys are priced for: the query's (422 when no operator of
+    the network defines it), else the profile's when the network knows it, else None (each
+    operator's default rider)."""
+    fares = fares_for(tt)
+    if given is not None:
+        if not known_category(fares, given):
+            known = sorted(fares.categories)
+            raise invalid("rider_category", f"unknown rider category {given!r}; this "
+                          "network's are: " + (", ".join(known[:20]) or "none (its fares "
+                                                "have no rider categories)"))
+        return given
+    stored = (profile_of(user) or {}).get("rider_category")
+    if stored and known_category(fares, stored):
+        if applied is not None:
+            applied["rider_category"] = stored
+        return stored
+    return None

@@ -23,7 +23,7 @@ class LimitReached(Exception):
     pass
 
 
-def _of(row: CommuteRow) -> Commute:
+def of_row(row: CommuteRow) -> Commute:
     return parse_commute(row.data, row.id, row.user_id)
 
 
@@ -57,19 +57,19 @@ def get(db: Database, user_id: str, cid: str) -> tuple[Commute, datetime] | None
         row = s.get(CommuteRow, cid)
         if row is None or row.user_id != user_id:
             return None
-        return _of(row), row.created_at
+        return of_row(row), row.created_at
 
 
 def list_for(db: Database, user_id: str) -> list[tuple[Commute, datetime]]:
     with db.session() as s:
         rows = s.scalars(select(CommuteRow).where(CommuteRow.user_id == user_id)
                          .order_by(CommuteRow.created_at, CommuteRow.id))
-        return [(_of(r), r.created_at) for r in rows]
+        return [(of_row(r), r.created_at) for r in rows]
 
 
 def all_commutes(db: Database) -> list[Commute]:
     with db.session() as s:
-        return [_of(r) for r in s.scalars(select(CommuteRow))]
+        return [of_row(r) for r in s.scalars(select(CommuteRow))]
 
 
 def change(db: Database, tt: Timetable | None, user_id: str, cid: str,

@@ -1,13 +1,21 @@
 """Alert evaluation: every live-data update applied by the realtime state is compared with
 the journeys the saved commutes watch, and what changed becomes alert events.
 
-Engine side (no web imports). Subscriptions are indexed by the trip instances, trips,
-routes, stops and operators of their plans, so an update touches only the commutes it can
-concern (a set intersection over the update's trip keys). One alert per condition (a
+Engine side (no web imports). Commutes that watch the same journeys with the same rules and
+lead time (same places, window, day and options) form one group: the group's journeys are
+judged once per update, and only the members of a group with a condition (or an open
+alert) are looked at one by one. Groups are indexed by the trip instances, trips, routes,
+stops and operators of their plans, so an update touches only the groups it can concern (a
+set intersection over the update's trip keys). One alert per condition (a
 delay, a cancellation, ...) of one planned journey, with a stable id: it is `new` once,
 `updated` when a delay moves by 2 minutes or more, and `resolved` ("back to normal") when
 the condition goes away. A broken journey (cancelled, connection missed) is re-planned on
 the live network and the alert carries the best alternative.
+
+Once per cluster: with a `leader` (a lease), only its holder judges updates; the others
+keep the latest live data and their subscriptions, and the process that takes the lease
+over reads the open alerts back (`restore`) so that it updates and resolves them instead of
+sending them new.
 
 Lead time, quiet hours and pauses hold an alert back (it goes out on a later update if the
 condition still holds); they are judged by the service clock, not the wall clock.
@@ -73,8 +81,33 @@ class _Sub:
     tz: ZoneInfo
     plans: list[Plan]
     open: dict[tuple[int, str, str], tuple[int, dict]] = field(default_factory=dict)
-    rules_key: tuple = ()  # computed when watched, not on the hot path
-    ops: tuple[str, ...] = ()
+    group: tuple = ()
+
+
+@dataclass
+class _Group:
+    """Commutes sharing plans (the planner's cached list), rules and lead time."""
+
+    key: tuple
+    commute: Commute  # the first member: its places, options and rules are the group's
+    day: date
+    tz: ZoneInfo
+    plans: list[Plan]
+    ops: tuple[str, ...]
+    members: set[str] = field(default_factory=set)
+    open_members: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An alert recorded as not resolved (the inbox): what a new lease holder goes on from."""
+
+    id: str
+    commute_id: str
+    kind: str
+    subject: str
+    version: int
+    value: int  # the delay in seconds for a delay, else 0
 
 
 def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str) -> str:
@@ -85,10 +118,16 @@ def alert_id(commute_id: str, day: date, departure: int, kind: str, subject: str
 class Evaluator:
     def __init__(self, clock: Clock, sink: Callable[[list[AlertEvent]], None] | None = None,
                  stale_after_s: int = 3600,
-                 loader: Callable[[], list[Commute]] | None = None) -> None:
+                 loader: Callable[[], list[Commute]] | None = None,
+                 leader: Callable[[], bool] | None = None,
+                 restore: Callable[[], list[OpenAlert]] | None = None) -> None:
         self.clock = clock
         self.sink = sink
         self.loader = loader  # every saved commute, when none was watched yet (startup)
+        self.leader = leader  # None: this process alone evaluates
+        self.restore = restore  # the open alerts, read when this process takes the lead
+        self.leading = False
+        self.evaluated = 0  # updates judged by this process
         self.timetable: Callable[[], Timetable | None] | None = None  # for the first load
         self.stale_after_s = stale_after_s
         self._lock = threading.RLock()
@@ -96,13 +135,14 @@ class Evaluator:
         self._known: dict[str, Commute] = {}  # every commute watched, running today or not
         self._watched: tuple[str, date] | None = None  # (timetable version, UTC date)
         self._planner: Planner | None = None
-        # indexes: what an update names -> commute ids
-        self._by_instance: dict[tuple[int, int], set[str]] = {}
-        self._by_trip: dict[str, set[str]] = {}
-        self._by_route: dict[int, set[str]] = {}
-        self._by_stop: dict[int, set[str]] = {}
-        self._by_op: dict[str, set[str]] = {}
-        self._open_by_op: dict[str, set[str]] = {}
+        self._groups: dict[tuple, _Group] = {}
+        # indexes: what an update names -> group keys
+        self._by_instance: dict[tuple[int, int], set[tuple]] = {}
+        self._by_trip: dict[str, set[tuple]] = {}
+        self._by_route: dict[int, set[tuple]] = {}
+        self._by_stop: dict[int, set[tuple]] = {}
+        self._by_op: dict[str, set[tuple]] = {}
+        self._open_by_op: dict[str, set[tuple]] = {}  # groups with an open alert
         # the latest live data, by operator
         self._trips: dict[str, dict[tuple[int, int], TripLive]] = {}
         self._alerts: dict[str, list[Alert]] = {}
@@ -145,16 +185,37 @@ class Evaluator:
                     continue
                 if not plans:
                     continue
-                sub = self._subs[c.id] = _Sub(
-                    c, d, tz, plans, rules_key=c.rules_key,
-                    ops=tuple(sorted({leg.operator for p in plans for leg in p.legs})))
+                g = self._group(c, d, tz, plans)
+                sub = self._subs[c.id] = _Sub(c, d, tz, plans, group=g.key)
+                g.members.add(c.id)
                 if old is not None and old.day == d and old.plans == plans \
-                        and old.commute.rules_key == c.rules_key:
+                        and old.commute.rules_key == c.rules_key and old.open:
                     sub.open = old.open  # the same journeys: their open alerts go on
-                for key, index in self._keys(sub):
-                    index.setdefault(key, set()).add(c.id)
+                    self._opened(g, c.id, True)
                 n += 1
         return n
+
+    def _group(self, c: Commute, d: date, tz: ZoneInfo, plans: list[Plan]) -> _Group:
+        key = (id(plans), c.rules_key, c.lead_min, d)
+        g = self._groups.get(key)
+        if g is None or g.plans is not plans:
+            g = self._groups[key] = _Group(
+                key, c, d, tz, plans,
+                tuple(sorted({leg.operator for p in plans for leg in p.legs})))
+            for k, index in self._keys(plans):
+                index.setdefault(k, set()).add(key)
+        return g
+
+    def _opened(self, g: _Group, commute_id: str, is_open: bool) -> None:
+        if is_open:
+            g.open_members.add(commute_id)
+            for op in g.ops:
+                self._open_by_op.setdefault(op, set()).add(g.key)
+        else:
+            g.open_members.discard(commute_id)
+            if not g.open_members:
+                for op in g.ops:
+                    self._open_by_op.get(op, set()).discard(g.key)
 
     def forget(self, commute_id: str) -> None:
         with self._lock:
@@ -162,14 +223,20 @@ class Evaluator:
             sub = self._subs.pop(commute_id, None)
             if sub is None:
                 return
-            for key, index in self._keys(sub):
+            g = self._groups.get(sub.group)
+            if g is None:
+                return
+            g.members.discard(commute_id)
+            self._opened(g, commute_id, False)
+            if g.members:
+                return
+            del self._groups[g.key]
+            for key, index in self._keys(g.plans):
                 ids = index.get(key)
                 if ids is not None:
-                    ids.discard(commute_id)
+                    ids.discard(g.key)
                     if not ids:
                         del index[key]
-            for ids in self._open_by_op.values():
-                ids.discard(commute_id)
 
     def _stamp(self, tt: Timetable) -> tuple[str, int]:
         return tt.version, int(self.clock.now().timestamp()) // 3600
@@ -191,8 +258,8 @@ class Evaluator:
                 self.forget(gone)
             self.watch(tt, saved)
 
-    def _keys(self, sub: _Sub) -> Iterable[tuple[object, dict]]:
-        for p in sub.plans:
+    def _keys(self, plans: list[Plan]) -> Iterable[tuple[object, dict]]:
+        for p in plans:
             for leg in p.legs:
                 yield (leg.trip, leg.day), self._by_instance
                 yield leg.trip_id, self._by_trip
@@ -223,6 +290,44 @@ class Evaluator:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        release = getattr(self.leader, "release", None)
+        if release is not None:  # another process takes over now, not after the lease
+            release()
+
+    def lead(self) -> bool:
+        """Take or renew the lease; True while this process evaluates. Taking the lead
+        (or the first evaluation) reads the open alerts back."""
+        with self._lock:
+            ok = True if self.leader is None else bool(self.leader())
+            if ok and self._watched is None:
+                return ok  # nothing watched yet: read back once the commutes are
+            if ok and not self.leading and self.restore is not None:
+                try:
+                    self._restore(self.restore())
+                except Exception:  # the database away: alerts start anew
+                    log.exception("open alerts not read back")
+            self.leading = ok
+            return ok
+
+    def _restore(self, rows: list[OpenAlert]) -> None:
+        for sub in self._subs.values():
+            sub.open.clear()
+        for g in self._groups.values():
+            g.open_members.clear()
+        self._open_by_op.clear()
+        by_commute: dict[str, list[OpenAlert]] = {}
+        for r in rows:
+            by_commute.setdefault(r.commute_id, []).append(r)
+        for cid, found in by_commute.items():
+            sub = self._subs.get(cid)
+            if sub is None:
+                continue
+            for i, p in enumerate(sub.plans):
+                for r in found:
+                    if alert_id(cid, sub.day, p.departure, r.kind, r.subject) == r.id:
+                        sub.open[(i, r.kind, r.subject)] = (r.value, {"version": r.version})
+            if sub.open:
+                self._opened(self._groups[sub.group], cid, True)
 
     def _run(self) -> None:
         tt = self.timetable() if self.timetable is not None else None
@@ -235,6 +340,7 @@ class Evaluator:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
+                self.lead()  # renewed while alive: another takes over when it dies
                 self.process()
             except Exception:  # one bad update never stops the evaluation of the next
                 log.exception("alert evaluation failed")
@@ -257,18 +363,22 @@ class Evaluator:
             self._memo: dict[tuple, tuple[Plan, list]] = {}
             if result.kind == "trip-updates":
                 self._trips[op] = result.trips
-                touched = self._touched_by_trips(result)
             elif result.kind == "alerts":
                 self._alerts[op] = result.alerts
-                touched = self._touched_by_alerts(tt, result)
             else:
                 return []
+            if not self.lead():  # another process judges it: keep the live data only
+                return []
+            self.evaluated += 1
+            touched = (self._touched_by_trips(result) if result.kind == "trip-updates"
+                       else self._touched_by_alerts(tt, result))
             touched |= self._open_by_op.get(op, set())
             events: list[AlertEvent] = []
-            for cid in sorted(touched):
-                sub = self._subs.get(cid)
-                if sub is not None:
-                    events.extend(self._judge(tt, sub, now))
+            for key in touched:
+                g = self._groups.get(key)
+                if g is not None:
+                    events.extend(self._judge_group(tt, g, now))
+            events.sort(key=_by_commute)  # stable: a commute's events keep their order
         if events and self.sink is not None:
             self.sink(events)
         return events
@@ -300,24 +410,37 @@ class Evaluator:
                     out |= self._by_op.get(sel.operator, set())
         return out
 
-    def _judge(self, tt: Timetable, sub: _Sub, now: int) -> list[AlertEvent]:
-        c = sub.commute
+    def _judge_group(self, tt: Timetable, g: _Group, now: int) -> list[AlertEvent]:
+        """The group's conditions, judged once; then each member that has one or has an
+        open alert."""
+        c = g.commute
         lead = c.lead_min * 60
         current: dict[tuple[int, str, str], tuple[int, dict]] = {}
-        for i, p in enumerate(sub.plans):
+        for i, p in enumerate(g.plans):
             if not (p.departure - lead <= now <= p.arrival + AFTER_ARRIVAL_S):
                 continue
-            memo = (id(p), sub.rules_key)  # commutes sharing a plan and rules share it
+            memo = (id(p), c.rules_key)  # groups sharing a plan and rules share it
             found = self._memo.get(memo)
             if found is None or found[0] is not p:
                 found = self._memo[memo] = (p, list(self._conditions(tt, c, p, now)))
             for kind, subject, value, detail in found[1]:
                 current[(i, kind, subject)] = (value, detail)  # shared: copied if sent
+        if not current and not g.open_members:
+            return []
         events: list[AlertEvent] = []
-        if not current and not sub.open:
-            return events
-        if c.muted_at(datetime.fromtimestamp(now, sub.tz)) is not None:
-            return events
+        local = datetime.fromtimestamp(now, g.tz)
+        for cid in sorted(g.members if current else g.open_members):
+            sub = self._subs[cid]
+            if (current or sub.open) and sub.commute.muted_at(local) is None:
+                events.extend(self._judge(tt, sub, current, now))
+                self._opened(g, cid, bool(sub.open))
+        return events
+
+    def _judge(self, tt: Timetable, sub: _Sub, current: dict[tuple[int, str, str],
+               tuple[int, dict]], now: int) -> list[AlertEvent]:
+        """One member's events: what is new or moved in `current`, what went away."""
+        c = sub.commute
+        events: list[AlertEvent] = []
         planner = self.planner(tt)
         alternative: dict | None = None
         replanned = False
@@ -347,12 +470,6 @@ class Evaluator:
                 alert_id(c.id, sub.day, p.departure, kind, subject), c.id, c.user_id, kind,
                 "resolved", version, now, sub.day.isoformat(), planner.describe(p), subject,
                 {"message": "back to normal"}))
-        for op in sub.ops:
-            ids = self._open_by_op.setdefault(op, set())
-            if sub.open:
-                ids.add(c.id)
-            else:
-                ids.discard(c.id)
         return events
 
     def _live(self, leg: PlannedLeg, now: int) -> TripLive | None:
@@ -455,6 +572,10 @@ class Evaluator:
         out["_arrival"] = alt.arrival  # taken out before it is sent
         self._alt_cache[key] = out
         return out
+
+
+def _by_commute(e: AlertEvent) -> str:
+    return e.commute_id
 
 
 def _public(alt: dict | None) -> dict | None:

@@ -4,7 +4,9 @@ Both walk every table that has a `user_id` referring to users, so that tables ad
 (saved commutes, alerts, webhooks) are exported and erased without changes here. Secrets
 and hashes (password, tokens, webhook secrets) are never exported. The only location data
 kept is what the user saved as a place: queries (journeys, departures near a point) are
-never stored."""
+never stored. Tables marked with a retention (`info["retention"]`: orders and tickets,
+records the operators must keep) are exported; on erasure they are detached from the
+account (user_id set to NULL by the foreign key) and kept, and the answer says so."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
+from sqlalchemy.orm import Session
 
 from transit.accounts.users import SignInLimits, User
 from transit.db.engine import Database
@@ -66,6 +69,17 @@ def export(db: Database, user: User) -> dict[str, Any]:
     return data
 
 
+def _kept(s: Session, table: Table, user_id: str, count: int) -> dict[str, str]:
+    """What remains of a table the operators must keep (orders, tickets): detached from
+    the account (user_id set to NULL), until its retain_until."""
+    until = s.scalar(select(func.max(table.c.retain_until)).where(table.c.user_id == user_id))
+    return {"what": f"{count} {table.name} (detached from the account: no name, email or "
+                    "account id)",
+            "why": str(table.info["retention"]),
+            "retention": f"until {_jsonable(until)[:10] if until else 'the end of the sale'}"
+                         " (the latest)"}
+
+
 def erase(db: Database, user: User, limits: SignInLimits) -> dict[str, Any]:
     """Delete the account and everything it owns (one transaction); say what was erased
     and what remains, and why."""
@@ -74,9 +88,14 @@ def erase(db: Database, user: User, limits: SignInLimits) -> dict[str, Any]:
         row = s.get(UserRow, user.id)
         if row is None:
             return {"erased": {}, "remains": []}
+        kept = []
         for table in _user_tables():
-            erased[str(table.name)] = int(s.scalar(select(func.count()).select_from(table).where(
+            count = int(s.scalar(select(func.count()).select_from(table).where(
                 table.c.user_id == user.id)) or 0)
+            if "retention" not in table.info:
+                erased[str(table.name)] = count
+            elif count:
+                kept.append(_kept(s, table, user.id, count))
         if row.email:
             erased["sign_in_failures"] = int(s.execute(delete(SignInFailureRow).where(
                 SignInFailureRow.subject == f"email:{row.email}")).rowcount)  # type: ignore[attr-defined]
@@ -88,5 +107,5 @@ def erase(db: Database, user: User, limits: SignInLimits) -> dict[str, Any]:
         "why": "protection against password guessing; they name an IP address, not the "
                "account",
         "retention": f"{window} seconds",
-    }]
+    }, *kept]
     return {"erased": erased, "remains": remains}

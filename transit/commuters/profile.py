@@ -26,10 +26,10 @@ FIELDS: dict[str, str] = {
     "max_walk_m": "metres, 0-5000 (journeys)",
     "wheelchair": "only accessible trips and stops (journeys)",
     "rider_category": "the fares data's rider category id (stored for fares)",
-    "preferred_modes": "modes to favour (stored for apps; the planner has no soft "
-                       "preferences)",
+    "preferred_modes": "modes to favour: journeys are ranked as if each ride on another "
+                       "mode (and no preferred operator) arrived 5 minutes later (journeys)",
     "avoided_modes": "modes never used (departures, journeys)",
-    "preferred_operators": "operators to favour (stored for apps)",
+    "preferred_operators": "operators to favour, ranked like preferred_modes (journeys)",
     "avoided_operators": "operators never used (departures, journeys, alerts)",
     "min_transfer_s": "seconds of extra slack at every change, 0-1800 (journeys)",
 }

@@ -164,4 +164,9 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(String(2000))
 # The KPI and commuters' tables live in their own modules; imported here so that
 # Base.metadata is whole.
-from transit.db import models_alerts, models_kpis, models_users  # noqa: E402,F401
+from transit.db import (  # noqa: E402,F401
+    models_alerts,
+    models_kpis,
+    models_tickets,
+    models_users,
+)

@@ -1,7 +1,10 @@
 """Wake-ups for server-sent event streams: when alerts of a user are recorded, every open
 stream of that user (in this process, and with Redis in every process, by pub/sub) reads
 the inbox after its cursor. The inbox is the source of truth, so a missed or duplicated
-wake-up costs at most a poll interval, never an alert."""
+wake-up costs at most a poll interval, never an alert.
+
+The same bus carries the ids of commutes saved or deleted (`commutes_changed`) to every
+process's `commute_listeners`, so that the one evaluating alerts watches them at once."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 log = logging.getLogger("transit.delivery")
 
@@ -32,6 +35,8 @@ class AlertBus:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[Waiter]] = {}
         self.channel = f"{prefix}:alerts:users"
+        self.commutes_channel = f"{prefix}:alerts:commutes"
+        self.commute_listeners: list[Callable[[list[str]], None]] = []
         self._redis = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -68,6 +73,24 @@ class AlertBus:
             except Exception as exc:  # streams of other processes poll meanwhile
                 log.warning("alert wake-up not published: %s", exc)
 
+    def commutes_changed(self, commute_ids: list[str]) -> None:
+        """Commutes saved or deleted here: tell the other processes (with Redis)."""
+        if self._redis is not None and commute_ids:
+            self._redis.publish(self.commutes_channel, json.dumps(commute_ids))
+
+    def _dispatch(self, channel: bytes, data: bytes) -> None:
+        ids = json.loads(data)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return
+        if channel.decode() == self.commutes_channel:
+            for listener in self.commute_listeners:
+                try:
+                    listener(ids)
+                except Exception:
+                    log.exception("commute change not applied")
+        else:
+            self._wake(ids)
+
     def _wake(self, users: Iterable[str]) -> None:
         with self._lock:
             waiters = [w for u in users for w in self._waiters.get(u, ())]
@@ -82,11 +105,11 @@ class AlertBus:
             try:
                 assert self._redis is not None
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(self.channel)
+                pubsub.subscribe(self.channel, self.commutes_channel)
                 while not self._stop.is_set():
                     msg = pubsub.get_message(timeout=1.0)
                     if msg and msg.get("type") == "message":
-                        self._wake(json.loads(msg["data"]))
+                        self._dispatch(msg["channel"], msg["data"])
             except Exception as exc:  # Redis away: streams poll; subscribe again later
                 log.warning("alert bus not following Redis: %s", exc)
                 self._stop.wait(2.0)

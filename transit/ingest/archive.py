@@ -36,7 +36,7 @@ GTFS_TABLES = frozenset({
     "feed_info", "frequencies", "routes", "shapes", "stop_times", "stops", "transfers",
     "trips", "translations", "levels", "pathways", "fare_media", "fare_products",
     "fare_leg_rules", "fare_leg_join_rules", "fare_transfer_rules", "rider_categories",
-    "areas", "stop_areas", "networks", "route_networks", "timeframes",
+    "areas", "stop_areas", "networks", "route_networks", "timeframes", "area_set_elements",
     "stop_time_overrides",
 })
 # What zipfile and the decompressors raise on damaged data (RuntimeError: a password is

@@ -16,6 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from transit.errors import CatalogError
+from transit.fares.compile import compile_fares, merge_fares
 from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
 from transit.ingest.limits import IngestLimits
@@ -49,8 +50,10 @@ def compile_operator(op: Operator, path: Path, limits: IngestLimits | None = Non
     limits = limits or IngestLimits()
     feed = read_gtfs(op.id, path, limits.archive, scratch)
     stop_times = validate(feed, per_code)
-    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence},
-                        limits.horizon)
+    fare_columns, fare_meta = compile_fares(feed)
+    part = compile_part(feed, stop_times, {"name": op.name, "licence": op.licence,
+                                           "fares": fare_meta}, limits.horizon)
+    part.columns.update(fare_columns)
     part.meta["notices"] = [asdict(w) for w in feed.warnings]
     return part
 
@@ -59,13 +62,16 @@ def merge_network(catalog: Catalog, operators: list[Operator], parts: dict[str, 
                   ) -> tuple[dict[str, Column], dict[str, Any]]:
     """Merge the parts of `operators` (in that order) with the catalog's station and footpath
     rules: the one place that says what a merged version's meta holds of each operator."""
-    return merge_parts(
+    columns, meta = merge_parts(
         [parts[o.id] for o in operators], catalog.stations, catalog.footpaths,
         [{**o.public(), "counts": parts[o.id].meta["counts"],
           "feed_lang": parts[o.id].meta.get("feed_lang", ""),
           "languages": parts[o.id].meta.get("languages", []),
           "digest": parts[o.id].meta["digest"],
+          "fares": parts[o.id].meta.get("fares", {"kind": "none", "priority": False}),
           "warnings": parts[o.id].meta.get("warnings", [])} for o in operators])
+    columns.update(merge_fares([parts[o.id].columns for o in operators]))
+    return columns, meta
 
 
 def ingest(

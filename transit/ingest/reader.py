@@ -33,6 +33,11 @@ for _table, _col in (("fare_attributes", "transfer_duration"), ("frequencies", "
     if gk_constants.DTYPES.get(_table, {}).get(_col) == "Int16":
         gk_constants.DTYPES[_table][_col] = "Int32"
 
+# Fares v2 tables (gtfs-kit reads only the v1 ones), read as text by transit.fares; the
+# area sets proposal's area_set_elements.txt (as nigiri reads it) with them.
+FARES_V2_TABLES = ("fare_media", "rider_categories", "fare_products", "areas", "stop_areas",
+                   "networks", "route_networks", "timeframes", "fare_leg_rules",
+                   "fare_leg_join_rules", "fare_transfer_rules", "area_set_elements")
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 _CSV = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
 
@@ -298,6 +303,8 @@ def read_gtfs(operator: str, path: Path, limits: ArchiveLimits | None = None,
         # and service_id, the platform stop it uses (as iRail reads them)
         tables["stop_time_overrides"] = _strip_ids(
             _read_text_table(src, "stop_time_overrides.txt"))
+        for name in FARES_V2_TABLES:
+            tables[name] = _strip_ids(_read_text_table(src, f"{name}.txt"))
         return GtfsFeed(
             operator=operator,
             source=str(path),

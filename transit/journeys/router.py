@@ -18,7 +18,8 @@ from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.api.users import OptionalUser
 from transit.commuters import apply
-from transit.journeys import onboard, places, service
+from transit.journeys import journey_ids, onboard, places, service
+from transit.journeys.journey_ids import journey_key
 from transit.journeys.schemas import JourneyList
 
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
@@ -78,6 +79,10 @@ def journeys(
                                            "id the rider is aboard at depart_at")] = None,
     from_date: Annotated[date | None, Query(description="service date of from_trip (when "
                                             "it runs at depart_at on several)")] = None,
+    rider_category: Annotated[str | None, Query(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="the fares' rider category id (bare, or OPERATOR:id) the total is for; "
+        "default the commuter's profile, else each operator's default rider")] = None,
 ) -> Response:
     if depart_at is not None and arrive_by is not None:
         raise invalid("arrive_by", "give depart_at or arrive_by, not both")
@@ -97,6 +102,7 @@ def journeys(
     max_walk_m, walk_speed = float(values["max_walk_m"]), float(values["walk_speed"])
     min_transfer_s, wheelchair = int(values["min_transfer_s"]), bool(values["wheelchair"])
     langs = apply.languages(request, user, langs, applied)
+    rider = apply.rider_category(tt, user, rider_category, applied)
     avoid = apply.avoided(tt, user, exclude_modes, exclude_operators, applied)
     detour = float(tt.meta["footpaths"]["detour"])
     origin = places.resolve(tt, "from", from_, max_walk_m, walk_speed, detour) \
@@ -123,11 +129,14 @@ def journeys(
         exclude_stops=service.parse_stops(tt, "exclude_stops", exclude_stops),
         exclude_passing=exclude_passing,
         via_stops=tuple(s for s, _, _ in via_place.stops) if via_place else (),
-        via_min_stay_s=via_min_stay * 60)
+        via_min_stay_s=via_min_stay * 60, rider_category=rider)
     aboard = onboard.locate(tt, from_trip, from_date, int(when.timestamp()), live) \
         if from_trip is not None else None
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live, aboard)
+    prefer = apply.preferred(tt, user, modes, operators, applied)
+    result.journeys = apply.rank(result.journeys, prefer, arrive_by is not None)
     result.applied_profile = applied
+    journey_ids.attach(result, journey_key(request))
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60,
                        private=applied is not None)

@@ -12,7 +12,7 @@ import numpy as np
 from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
 from transit.departures.service import LiveContext
-from transit.journeys import transfer_rules
+from transit.journeys import fares, transfer_rules
 from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
@@ -62,6 +62,8 @@ class Options:
     exclude_passing: bool = False  # and no trip calling at an excluded stop at all
     via_stops: tuple[int, ...] = ()  # journeys through one of these stops (a place)
     via_min_stay_s: int = 0
+    fares: bool = True  # price the journeys (transit.fares)
+    rider_category: str | None = None  # checked as known (None: default riders)
 
 
 def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
@@ -205,7 +207,9 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         walk_from_origins=not origin.is_coordinate and footpaths_ok,
         walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
-    found = transfer_rules.allowed(tt, _search(searcher, tt, q, opt, arrive_by, aboard))
+    found = _search(searcher, tt, q, opt, arrive_by, aboard)
+    if aboard is not None:  # the change off the trip ridden is not searched under the rules
+        found = transfer_rules.allowed(tt, found)
     # walking instead of transit is one option, whenever one leaves: the direct walk (at the
     # rider's speed), else a footpath between the two stops (for stops without coordinates)
     walks = [j for j in found if j.trips == 0 and j.legs]
@@ -288,15 +292,75 @@ def _prefer_transfer_points(searcher: engine.Searcher, tt: Timetable, q: engine.
         tt.cache[key] = (np.ascontiguousarray(change.astype(np.int64)),
                          engine.Footpaths.only(searcher.net, fp_pref > 0))
     change, paths = tt.cache[key]  # type: ignore[misc]
-    q2 = replace(q, change_s=change, footpaths=paths)
+    # walking from an origin stop or into a destination stop is no change: the second
+    # search starts (ends) at the stops a footpath away, as the first one could walk there
+    ends = _Ends.of(tt, q)
+    q2 = replace(q, change_s=change, footpaths=paths, origins=ends.origins,
+                 destinations=ends.destinations, walk_from_origins=False,
+                 walk_to_destinations=False)
     if arrive_by:
         other = searcher.arrive_by(q2)
     elif window_s:
         other = searcher.depart_in_range(q2, window_s)
     else:
         other = searcher.depart_at(q2)
-    better = {(j.departure, j.arrival, j.trips): j for j in other}
-    return [better.get((j.departure, j.arrival, j.trips), j) for j in found]
+    better = {ends.key(j): j for j in other if j.trips}
+    return [ends.walked(better[ends.key(j)]) if ends.key(j) in better else j for j in found]
+
+
+@dataclass(frozen=True)
+class _Ends:
+    """A query's origins and destinations with the stops a footpath away added (each with
+    the stop it is walked from or to), so that a search without footpaths at its ends finds
+    the same journeys; journeys compared by leaving the origin and reaching the destination."""
+
+    origins: list[tuple[int, int]]
+    destinations: list[tuple[int, int]]
+    walk_from: dict[int, tuple[int, int]]  # stop -> (origin stop, seconds walked)
+    walk_to: dict[int, tuple[int, int]]  # stop -> (destination stop, seconds walked)
+
+    @classmethod
+    def of(cls, tt: Timetable, q: engine.Query) -> _Ends:
+        off, to, dur = np.asarray(tt.fp_offsets), np.asarray(tt.fp_to), \
+            np.asarray(tt.fp_duration_s)
+        src = np.repeat(np.arange(len(off) - 1), np.diff(off))
+
+        def spread(places: list[tuple[int, int]], walk: bool, out_going: bool
+                   ) -> tuple[list[tuple[int, int]], dict[int, tuple[int, int]]]:
+            best = {s: (a, s, 0) for s, a in places}
+            for s, a in places if walk else []:
+                rows = range(int(off[s]), int(off[s + 1])) if out_going else \
+                    np.flatnonzero(to == s)
+                for f in rows:
+                    other = int(to[f]) if out_going else int(src[f])
+                    cand = (a + int(dur[f]), s, int(dur[f]))
+                    if other not in best or cand < best[other]:
+                        best[other] = cand
+            return [(s, v[0]) for s, v in best.items()], {
+                s: (v[1], v[2]) for s, v in best.items() if v[1] != s}
+
+        origins, walk_from = spread(q.origins, q.walk_from_origins, True)
+        dests, walk_to = spread(q.destinations, q.walk_to_destinations, False)
+        return cls(origins, dests, walk_from, walk_to)
+
+    def key(self, j: engine.Journey) -> tuple[int, int, int]:
+        access = dict(self.origins)
+        egress = dict(self.destinations)
+        return (j.departure - access.get(j.first_stop, 0),
+                j.arrival + egress.get(j.last_stop, 0), j.trips)
+
+    def walked(self, j: engine.Journey) -> engine.Journey:
+        """j with the walks from the origin stop and to the destination stop put back."""
+        legs, first, last = list(j.legs), j.first_stop, j.last_stop
+        if first in self.walk_from:
+            o, w = self.walk_from[first]
+            legs.insert(0, engine.Leg("walk", o, first, j.departure - w, j.departure))
+            first = o
+        if last in self.walk_to:
+            d, w = self.walk_to[last]
+            legs.append(engine.Leg("walk", last, d, j.arrival, j.arrival + w))
+            last = d
+        return engine.Journey(legs, first, last, legs[0].departure, legs[-1].arrival, j.trips)
 
 
 def _same_place(a: Place, b: Place) -> bool:
@@ -513,16 +577,19 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
             legs.append(_walk_leg(_stop_place(tt, leg.from_stop, langs),
                                   _stop_place(tt, leg.to_stop, langs), leg.departure,
                                   leg.arrival, metres, _tz(tt, leg.to_stop)))
+    _walks_at_the_vehicles_platforms(legs)
     dep, arr = j.departure, j.arrival
     if origin.is_coordinate:
         walk = next((w, m) for s, w, m in origin.stops if s == j.first_stop)
-        legs.insert(0, _walk_leg(_point_place(origin), _stop_place(tt, j.first_stop, langs),
-                                 dep - walk[0], dep, walk[1], _tz(tt, j.first_stop)))
+        first = legs[0].from_ if legs else _stop_place(tt, j.first_stop, langs)
+        legs.insert(0, _walk_leg(_point_place(origin), first, dep - walk[0], dep, walk[1],
+                                 _tz(tt, j.first_stop)))
         dep -= walk[0]
     if destination.is_coordinate:
         walk = next((w, m) for s, w, m in destination.stops if s == j.last_stop)
-        legs.append(_walk_leg(_stop_place(tt, j.last_stop, langs), _point_place(destination),
-                              arr, arr + walk[0], walk[1], _tz(tt, j.last_stop)))
+        last = legs[-1].to if legs else _stop_place(tt, j.last_stop, langs)
+        legs.append(_walk_leg(last, _point_place(destination), arr, arr + walk[0], walk[1],
+                              _tz(tt, j.last_stop)))
         arr += walk[0]
     tz = _tz(tt, j.first_stop)
     unknown = False
@@ -531,10 +598,27 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
                             [x for x in j.legs if x.kind == "trip"], strict=True):
             out.wheelchair_unknown = _unknown_access(tt, leg)
             unknown = unknown or bool(out.wheelchair_unknown)
-    return Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
-                   duration_s=arr - dep, transfers=j.transfers,
-                   walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
-                   wheelchair_unknown=unknown, legs=legs)
+    out = Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
+                  duration_s=arr - dep, transfers=j.transfers,
+                  walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
+                  wheelchair_unknown=unknown, legs=legs)
+    if opt.fares:
+        fares.attach(tt, out, [(x.departure, x.arrival) for x in j.legs if x.kind == "trip"],
+                     opt.rider_category)
+    return out
+
+
+def _walks_at_the_vehicles_platforms(legs: list[Leg]) -> None:
+    """A walk leaving a vehicle starts at the platform the vehicle called at (which
+    stop_time_overrides.txt may set per day), and one boarding a vehicle ends at its
+    platform."""
+    for i, leg in enumerate(legs):
+        if leg.mode != "walk":
+            continue
+        if i > 0 and legs[i - 1].mode != "walk":
+            leg.from_ = legs[i - 1].to
+        if i + 1 < len(legs) and legs[i + 1].mode != "walk":
+            leg.to = legs[i + 1].from_
 
 
 def _unknown_access(tt: Timetable, leg: engine.Leg) -> list[str]:

@@ -1,10 +1,10 @@
 """transfers.txt rules for some routes or trips only (types 0-3 with `from_route_id`,
-`to_route_id`, `from_trip_id` or `to_trip_id`).
+`to_route_id`, `from_trip_id` or `to_trip_id`), checked on journeys found.
 
-The search keeps one label per stop and round, so it cannot apply a rule that depends on
-the trip a rider arrived by; these rules are checked on its answers instead: a journey
-changing where such a rule forbids it (type 3), or sooner than its minimum time (type 2),
-is not offered. (Such a journey's valid alternatives are not searched for.) The most
+The search honours these rules (`transit.routing.transfer_rules`), except for the change off
+the trip a rider is aboard (`from_trip`), whose first leg is not searched: such journeys are
+checked here, and one changing where a rule forbids it (type 3), or sooner than its minimum
+time (type 2), is not offered. (Its valid alternatives are not searched for.) The most
 specific rule applies, as the spec orders them: both trips, a trip and a route, one trip,
 both routes, one route; a rule naming a stop wins over one naming its parent station.
 """

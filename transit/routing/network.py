@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from transit.routing.transfer_rules import compile_rules
 from transit.timetable.timetable import Timetable
 
 
@@ -63,11 +64,13 @@ class Network:
     max_days_back: int
     thr_tz: np.ndarray = None  # type: ignore[assignment]  # derived in `of`
     thr_service: np.ndarray = None  # type: ignore[assignment]
+    # trip- and route-specific transfers.txt rules as the kernels read them (`transfer_rules`)
+    rules: tuple[np.ndarray, ...] = ()
 
     @classmethod
     def of(cls, tt: Timetable) -> Network:
         names = [f for f in cls.__dataclass_fields__
-                 if f not in ("max_days_back", "thr_tz", "thr_service")]
+                 if f not in ("max_days_back", "thr_tz", "thr_service", "rules")]
         arrays = {n: np.asarray(getattr(tt, n)) for n in names}
         first = arrays["thr_trip_first"]
         # per through trip: its first trip's zone and service (read-only like the rest, so
@@ -76,8 +79,10 @@ class Network:
         thr_service = np.ascontiguousarray(arrays["trip_service"][first])
         thr_tz.setflags(write=False)
         thr_service.setflags(write=False)
+        rules = compile_rules(tt, arrays["fp_offsets"], arrays["fp_to"],
+                              arrays["fp_duration_s"])
         return cls(**arrays, max_days_back=tt.max_days_back, thr_tz=thr_tz,
-                   thr_service=thr_service)
+                   thr_service=thr_service, rules=rules)
 
     @property
     def n_stops(self) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from transit.routing.lower_bounds import shortest_times
+from transit.routing.rule_kernels import earliest_ruled, group_of, source_ready
 
 # The helpers called from the hot loops, and the scans, are compiled with `_nrt=False`: they
 # allocate nothing, and without it numba counts references to every array argument at every
@@ -130,6 +131,36 @@ def _enqueue(s, sp_offsets, sp_pattern, sp_pos, forward, at, queue,
     return nq
 
 
+SP_ARR, SP_TRIP, SP_DAY, SP_BSTOP, SP_BPOS, SP_APOS, SP_PTRIP, SP_PBSTOP, SP_PBPOS, SP_SRC = \
+    range(10)  # fields of a group label (`transfer_rules`), as the pt_* of a stop's label
+SP_FIELDS = 10
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, trip, day, bstop, bpos, apos, ptrip,
+              pbstop, pbpos, src):  # pragma: no cover - compiled
+    """Set group g's label of round k to an arrival at `a` (when it beats the group's
+    best); returns the count of groups improved in this round."""
+    if a >= sp_best[g]:
+        return n_sp
+    sp_best[g] = a
+    sp[SP_ARR, k, g] = a
+    sp[SP_TRIP, k, g] = trip
+    sp[SP_DAY, k, g] = day
+    sp[SP_BSTOP, k, g] = bstop
+    sp[SP_BPOS, k, g] = bpos
+    sp[SP_APOS, k, g] = apos
+    sp[SP_PTRIP, k, g] = ptrip
+    sp[SP_PBSTOP, k, g] = pbstop
+    sp[SP_PBPOS, k, g] = pbpos
+    sp[SP_SRC, k, g] = src
+    if not sp_is[g]:
+        sp_is[g] = True
+        sp_list[n_sp] = g
+        n_sp += 1
+    return n_sp
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _scan_forward_set(
     k,
@@ -200,14 +231,29 @@ def _scan_forward_set(
     lb,
     x_cols,
     classes,
+    rules,
+    trip_of,
+    change_s,
+    extra,
+    sp,
+    sp_best,
+    sp_list,
+    sp_is,
+    n_sp,
+    pt_board_src,
+    boarded_src,
 ):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
-    returns the updated count of improved stops and the best arrival at the target.
+    returns the updated count of improved stops and the best arrival at the target (and
+    the count of improved arrival groups: arrivals some trip-specific rule concerns, whose
+    labels are kept apart, see `transfer_rules`; `trip_of` maps the set's trips to the
+    timetable's, for boarding).
     `lb` bounds from below the time from each stop to a destination; `x_cols` holds the
     set's (column offsets, departure columns, arrival columns); `classes` the through
     trips' chain classes (classes per pattern, class per trip, a scratch array)."""
     x_col_offsets, x_dep_col, _ = x_cols
     n_classes, trip_class, class_seen = classes
+    in_offsets = rules[12]
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p, 0]
@@ -223,6 +269,7 @@ def _scan_forward_set(
         cur_base = np.int64(0)
         board_stop = -1
         board_pos = -1
+        board_src = -1
         nb = 0
         for pos in range(start, n_pos):
             if cur < 0 and pos > until:
@@ -230,7 +277,13 @@ def _scan_forward_set(
             s = x_stops[ps0 + pos]
             if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
                 a = cur_base + x_arr[x_st0[cur] + pos]
-                if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
+                g = group_of(rules, s, thr_second[cur] if through else cur)
+                if g >= 0:
+                    if a + lb[s] < target_best and a <= horizon:
+                        n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
+                                         THR_BASE - cur if through else cur, cur_day,
+                                         board_stop, board_pos, pos, -1, -1, -1, board_src)
+                elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                     if not is_improved[s]:
                         is_improved[s] = True
                         improved[n_imp] = s
@@ -245,6 +298,7 @@ def _scan_forward_set(
                     pt_board_pos[k, s] = board_pos
                     pt_alight_pos[k, s] = pos
                     pt_prev_trip[k, s] = -1
+                    pt_board_src[k, s] = board_src
                     if egress_s[s] >= 0 and a + egress_s[s] < target_best:
                         target_best = a + egress_s[s]
                         result[k] = target_best
@@ -258,26 +312,53 @@ def _scan_forward_set(
                 continue  # past the joint: only riding on
             r = ready[k - 1, s]
             # only labels improved in the last round: an older one was boarded from before
-            can_board = was_marked[s] and x_pick[ps0 + pos] != 1 and stop_ok[s]
-            if can_board and r + lb[s] < target_best and (
-                    cur < 0 or r <= cur_base + x_dep[x_st0[cur] + pos]):
+            board_ok = x_pick[ps0 + pos] != 1 and stop_ok[s]
+            can_board = was_marked[s] and board_ok
+            cur_dep = cur_base + x_dep[x_st0[cur] + pos] if cur >= 0 else INF
+            new_t = -1
+            new_d = -1
+            new_src = -1
+            if can_board and r + lb[s] < target_best and r <= cur_dep:
                 t, d, when = _earliest_trip(
                     p, pos, r, x_pto, x_col_offsets, x_tz, x_service, x_dep_col, service_days,
                     tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best - lb[s])
-                if t >= 0 and (cur < 0 or when < cur_base + x_dep[x_st0[cur] + pos]):
-                    cur = t
-                    cur_day = d
-                    cur_base = tz_ref[x_tz[t], d]
-                    board_stop = s
-                    board_pos = pos
-                    if not through:
-                        pat_boarded[p] = True
-                    if through and trip_next_in_block[thr_second[t]] >= 0:
-                        boarded_t[nb] = t
-                        boarded_d[nb] = d
-                        boarded_stop[nb] = s
-                        boarded_pos[nb] = pos
-                        nb += 1
+                if t >= 0 and when < cur_dep:
+                    new_t = t
+                    new_d = d
+                    cur_dep = when
+            if board_ok and in_offsets[s + 1] > in_offsets[s]:
+                # arrivals a trip-specific rule concerns: each group's own earliest trip
+                for e in range(in_offsets[s], in_offsets[s + 1]):
+                    ga = sp[SP_ARR, k - 1, rules[13][e]]
+                    if ga >= cur_dep or ga + lb[s] >= target_best:
+                        continue
+                    t, d, when = earliest_ruled(
+                        p, pos, s, e, ga, x_pto, x_col_offsets, x_tz, x_service, x_dep_col,
+                        service_days, tz_ref, x_ok, max_days_back, x_has_rt, x_masked,
+                        min(cur_dep, target_best - lb[s]), rules, trip_of, change_s, extra)
+                    if t >= 0 and when < cur_dep:
+                        new_t = t
+                        new_d = d
+                        new_src = e
+                        cur_dep = when
+            if new_t >= 0:
+                t = new_t
+                d = new_d
+                cur = t
+                cur_day = d
+                cur_base = tz_ref[x_tz[t], d]
+                board_stop = s
+                board_pos = pos
+                board_src = new_src
+                if not through:
+                    pat_boarded[p] = True
+                if through and trip_next_in_block[thr_second[t]] >= 0:
+                    boarded_t[nb] = t
+                    boarded_d[nb] = d
+                    boarded_stop[nb] = s
+                    boarded_pos[nb] = pos
+                    boarded_src[nb] = board_src
+                    nb += 1
         if through and cur >= 0 and n_classes[p] > 1:
             # the first member after it of each other chain class rides on elsewhere
             for c in range(n_classes[p]):
@@ -289,12 +370,18 @@ def _scan_forward_set(
                 if class_seen[c] or not x_ok[t2] or \
                         _active(service_days, x_service, t2, cur_day) == 0:
                     continue
+                if board_src >= 0 and source_ready(
+                        rules, board_src, sp[SP_ARR, k - 1, rules[13][board_src]],
+                        board_stop, trip_of[t2], change_s, extra) > tz_ref[x_tz[t2], cur_day] \
+                        + x_dep[x_st0[t2] + board_pos]:
+                    continue  # the rules forbid boarding this one where the rider was
                 class_seen[c] = True
                 if trip_next_in_block[thr_second[t2]] >= 0:
                     boarded_t[nb] = t2
                     boarded_d[nb] = cur_day
                     boarded_stop[nb] = board_stop
                     boarded_pos[nb] = board_pos
+                    boarded_src[nb] = board_src
                     nb += 1
                 left -= 1
                 if left == 0:
@@ -328,7 +415,13 @@ def _scan_forward_set(
                     if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
                         continue
                     a = base2 + st_arr[trip_st_start[t2] + pos2]
-                    if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
+                    g = group_of(rules, s, t2)
+                    if g >= 0:
+                        if a + lb[s] < target_best and a <= horizon:
+                            n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, t2,
+                                             day, pattern_stops[ps2], 0, pos2, root,
+                                             boarded_stop[bi], root_pos, boarded_src[bi])
+                    elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -345,13 +438,14 @@ def _scan_forward_set(
                         pt_prev_trip[k, s] = root
                         pt_prev_board_stop[k, s] = boarded_stop[bi]
                         pt_prev_board_pos[k, s] = root_pos
+                        pt_board_src[k, s] = boarded_src[bi]
                         if egress_s[s] >= 0 and a + egress_s[s] < target_best:
                             target_best = a + egress_s[s]
                             result[k] = target_best
                             target_stop[k] = s
                             target_via[k] = 0
                 t2 = trip_next_in_block[t2]
-    return n_imp, target_best
+    return n_imp, target_best, n_sp
 
 
 @njit(cache=True, nogil=True)
@@ -373,7 +467,8 @@ def forward_rounds(
     thr_tz,
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols, thr_pattern_classes,
-    thr_trip_class,
+    thr_trip_class, rules, trip_ids, thr_first_trip, extra, rt_trip, sp, sp_best,
+    pt_board_src, target_src,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
@@ -381,7 +476,14 @@ def forward_rounds(
     (`indexes.stop_places`).
 
     Once a destination is reached, labels that cannot beat it even at the lower-bound time
-    from their stop (the `lb_in_*` graph) are dropped."""
+    from their stop (the `lb_in_*` graph) are dropped.
+
+    Trip- and route-specific transfer rules (`rules`, see `transfer_rules`): arrivals they
+    may concern set the labels of their arrival group (`sp`, fields SP_*, and `sp_best`)
+    instead of their stop's; boarding from a group asks the rules for each trip;
+    `pt_board_src` (and SP_SRC) keep the group source boarded from (-1: the stop's label),
+    `target_src` the group of a round's best arrival when target_via is 3 (at the group's
+    stop) or 4 (walked from it to target_stop)."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = arr_trip.shape[0]
     n_patterns = pattern_stop_offsets.shape[0] - 1
@@ -463,6 +565,13 @@ def forward_rounds(
     n_rt = rt_offsets.shape[0] - 1
     rt_first = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
+    n_groups = sp_best.shape[0]
+    sp_list = np.empty(n_groups, np.int64)
+    sp_is = np.zeros(n_groups, np.bool_)
+    boarded_src = np.empty(max_len, np.int64)
+    in_offsets = rules[12]
+    out_offsets, out_stop = rules[15], rules[16]
+    g_stop = rules[11]
     for k in range(1, n_rounds):
         if not lb_known and target_best < INF:  # bounds once a destination is reached
             lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
@@ -502,8 +611,9 @@ def forward_rounds(
         if not any_marked:
             break
         n_imp = 0
+        n_sp = 0
         # the timetable's patterns, then the through trips (a trip and the next of its block)
-        n_imp, target_best = _scan_forward_set(
+        n_imp, target_best, n_sp = _scan_forward_set(
             k, False, was_marked, pat_boarded, thr_pattern_base, queue, first_pos, nq,
             pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
             pattern_trip_offsets, trip_st_start, st_arr, st_dep, trip_tz, trip_service, trip_ok,
@@ -513,8 +623,10 @@ def forward_rounds(
             is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
             boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
             pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols, classes)
-        n_imp, target_best = _scan_forward_set(
+            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols, classes,
+            rules, trip_ids, change_s, extra, sp, sp_best, sp_list, sp_is, n_sp, pt_board_src,
+            boarded_src)
+        n_imp, target_best, n_sp = _scan_forward_set(
             k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
             thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
             thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
@@ -525,7 +637,8 @@ def forward_rounds(
             max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
             thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
             trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
-            trip_st_start, lb, thr_cols, classes)
+            trip_st_start, lb, thr_cols, classes, rules, thr_first_trip, change_s, extra, sp,
+            sp_best, sp_list, sp_is, n_sp, pt_board_src, boarded_src)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -536,11 +649,18 @@ def forward_rounds(
             on = False
             board_stop = -1
             board_pos = -1
+            board_src = -1
             for pos in range(start, n_pos):
                 s = rt_stops[o + pos]
                 if on and rt_alight_ok[o + pos] and stop_ok[s]:
                     a = rt_arr[o + pos]
-                    if a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
+                    g = group_of(rules, s, rt_trip[inst])
+                    if g >= 0:
+                        if a + lb[s] < target_best and a <= horizon:
+                            n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
+                                             -2 - inst, -1, board_stop, board_pos, pos, -1, -1,
+                                             -1, board_src)
+                    elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
                         if not is_improved[s]:
                             is_improved[s] = True
                             improved[n_imp] = s
@@ -555,6 +675,7 @@ def forward_rounds(
                         pt_board_pos[k, s] = board_pos
                         pt_alight_pos[k, s] = pos
                         pt_prev_trip[k, s] = -1
+                        pt_board_src[k, s] = board_src
                         if egress_s[s] >= 0 and a + egress_s[s] < target_best:
                             target_best = a + egress_s[s]
                             result[k] = target_best
@@ -566,6 +687,17 @@ def forward_rounds(
                         on = True
                         board_stop = s
                         board_pos = pos
+                        continue
+                    for e in range(in_offsets[s], in_offsets[s + 1]):
+                        ga = sp[SP_ARR, k - 1, rules[13][e]]
+                        if ga < INF and ga + lb[s] < target_best and source_ready(
+                                rules, e, ga, s, rt_trip[inst], change_s, extra) <= \
+                                rt_dep[o + pos]:
+                            on = True
+                            board_stop = s
+                            board_pos = pos
+                            board_src = e
+                            break
         for qi in range(nq):
             pat_boarded[queue[qi]] = False
         for i in range(n_was):
@@ -601,6 +733,31 @@ def forward_rounds(
                             result[k] = target_best
                             target_stop[k] = q
                             target_via[k] = 1
+        # arrival groups: the destination reached at or from their stop; the stops where
+        # they may board next round
+        for i in range(n_sp):
+            g = sp_list[i]
+            sp_is[g] = False
+            a = sp[SP_ARR, k, g]
+            s = g_stop[g]
+            if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                target_best = a + egress_s[s]
+                result[k] = target_best
+                target_stop[k] = s
+                target_via[k] = 3
+                target_src[k] = g
+            if walk_to_destinations:
+                for f in range(fp_offsets[s], fp_offsets[s + 1]):
+                    q = fp_to[f]
+                    w = a + fp_duration_s[f]
+                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                        target_best = w + egress_s[q]
+                        result[k] = target_best
+                        target_stop[k] = q
+                        target_via[k] = 4
+                        target_src[k] = g
+            for j in range(out_offsets[g], out_offsets[g + 1]):
+                marked[out_stop[j]] = True
     return result
 
 

@@ -55,10 +55,19 @@ class Footpaths:
     @classmethod
     def only(cls, net: Network, keep: np.ndarray) -> Footpaths:
         """The network's footpaths where `keep` (per footpath) holds."""
+        src = np.repeat(np.arange(net.n_stops), np.diff(net.fp_offsets))[keep]
+        return cls.of_edges(net, src, np.asarray(net.fp_to)[keep],
+                            np.asarray(net.fp_duration_s)[keep])
+
+    @classmethod
+    def of_edges(cls, net: Network, src: np.ndarray, to: np.ndarray, dur: np.ndarray
+                 ) -> Footpaths:
+        """Footpaths src -> to of `dur` seconds, sorted by src then to (typed as the
+        network's, so the kernels see the same array types)."""
         n = net.n_stops
-        src = np.repeat(np.arange(n), np.diff(net.fp_offsets))[keep]
-        to = np.asarray(net.fp_to)[keep]
-        dur = np.asarray(net.fp_duration_s)[keep]
+        order = np.lexsort((to, src))
+        src, to = src[order], to[order].astype(np.asarray(net.fp_to).dtype)
+        dur = dur[order].astype(np.asarray(net.fp_duration_s).dtype)
         order = np.lexsort((src, to))
         arrays = (np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64),
                   np.ascontiguousarray(to), np.ascontiguousarray(dur),
@@ -124,6 +133,42 @@ class _State:
         self.ready_via = np.empty(shape, np.int8)
         self.target_stop = np.full(rounds, -1, np.int64)
         self.target_via = np.full(rounds, -1, np.int8)
+        # labels of arrival groups (trip-specific transfer rules, see `transfer_rules`)
+        n_groups = max(len(net.rules[11]), 1)
+        self.sp = np.empty((raptor.SP_FIELDS, rounds, n_groups), np.int64)
+        self.sp[raptor.SP_ARR] = INF
+        self.sp_best = np.full(len(net.rules[11]), INF, np.int64)
+        self.pt_board_src = np.empty(shape, np.int64)
+        self.target_src = np.full(rounds, -1, np.int64)
+
+
+@dataclass(frozen=True)
+class _Label:
+    """The parents of one trip arrival label: a stop's or an arrival group's."""
+
+    trip: int
+    day: int
+    board_stop: int
+    board_pos: int
+    alight_pos: int
+    prev_trip: int
+    prev_board_stop: int
+    prev_board_pos: int
+    src: int
+
+    @classmethod
+    def of_stop(cls, st: _State, k: int, s: int) -> _Label:
+        prev = int(st.pt_prev_trip[k, s])
+        return cls(int(st.pt_trip[k, s]), int(st.pt_day[k, s]), int(st.pt_board_stop[k, s]),
+                   int(st.pt_board_pos[k, s]), int(st.pt_alight_pos[k, s]), prev,
+                   int(st.pt_prev_board_stop[k, s]) if prev >= 0 else -1,
+                   int(st.pt_prev_board_pos[k, s]) if prev >= 0 else -1,
+                   int(st.pt_board_src[k, s]))
+
+    @classmethod
+    def of_group(cls, st: _State, k: int, g: int) -> _Label:
+        f = [int(x) for x in st.sp[1:, k, g]]
+        return cls(*f)
 
 
 class Searcher:
@@ -160,6 +205,8 @@ class Searcher:
         self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))
         self._all_stops = _frozen(np.ones(net.n_stops, np.bool_))
         self._change_s = _frozen(net.stop_change_s.astype(np.int64))
+        self._trip_ids = _frozen(np.arange(net.n_trips, dtype=np.int64))
+        self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
 
     # -- public searches
@@ -182,7 +229,16 @@ class Searcher:
         return out
 
     def arrive_by(self, q: Query) -> list[Journey]:
-        """Pareto-optimal journeys (latest departure, fewest transfers) arriving by q.time."""
+        """Pareto-optimal journeys (latest departure, fewest transfers) arriving by q.time.
+        With trip- or route-specific transfer rules, the backward search gives bounds that
+        forward searches confirm (`arrive_by_rules`)."""
+        if len(self.net.rules[1]):
+            from transit.routing.arrive_by_rules import arrive_by_under_rules
+            return arrive_by_under_rules(self, q)
+        return self.backward(q)
+
+    def backward(self, q: Query) -> list[Journey]:
+        """arrive_by's backward search (trip- and route-specific rules left out)."""
         net = self.net
         rounds = q.max_transfers + 2
         trip_ok, stop_ok, change = self._masks(q)
@@ -344,7 +400,10 @@ class Searcher:
             st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
             st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live, True),
             self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w,
-            self._cols, self._thr_cols, net.thr_pattern_next_classes, net.thr_trip_next_class)
+            self._cols, self._thr_cols, net.thr_pattern_next_classes, net.thr_trip_next_class,
+            net.rules, self._trip_ids, self._thr_first, np.int64(q.extra_change_s),
+            _frozen(np.asarray(live.trip, np.int64)), st.sp, st.sp_best, st.pt_board_src,
+            st.target_src)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:
@@ -398,7 +457,16 @@ class Searcher:
     def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int,
                      live: LiveTrips) -> Journey:
         legs: list[Leg] = []
-        last = s
+        rules = self.net.rules
+        g = -1  # via 5: the label of arrival group g (trip-specific rules)
+        if via in (3, 4):
+            g = int(st.target_src[k])
+            if via == 4:  # walked from the group's stop to the destination stop s
+                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
+                legs.append(Leg("walk", f, s, a, a + self._walk_s(f, s)))
+            last, s, via = s, int(rules[11][g]), 5
+        else:
+            last = s
         while True:
             if via == 2:  # the origin
                 break
@@ -412,29 +480,34 @@ class Searcher:
                 s = f
                 via = 0 if k > 0 else 2
                 continue
-            t, d = int(st.pt_trip[k, s]), int(st.pt_day[k, s])
+            lab = _Label.of_group(st, k, g) if via == 5 else _Label.of_stop(st, k, s)
+            t, d = lab.trip, lab.day
             if t <= THR_BASE:
-                legs.extend(reversed(self._through_legs(
-                    THR_BASE - t, d, int(st.pt_board_pos[k, s]), int(st.pt_alight_pos[k, s]))))
+                legs.extend(reversed(self._through_legs(THR_BASE - t, d, lab.board_pos,
+                                                        lab.alight_pos)))
             elif t <= -2:
-                legs.append(self._live_leg(live, -2 - t, int(st.pt_board_pos[k, s]),
-                                           int(st.pt_alight_pos[k, s])))
+                legs.append(self._live_leg(live, -2 - t, lab.board_pos, lab.alight_pos))
             else:
-                legs.append(self._trip_leg(t, d, int(st.pt_board_pos[k, s]),
-                                           int(st.pt_alight_pos[k, s]),
-                                           st.pt_prev_trip[k, s] >= 0))
-            b = int(st.pt_board_stop[k, s])
-            if t > -2 and st.pt_prev_trip[k, s] >= 0:  # seated from the block's first trip
-                root = int(st.pt_prev_trip[k, s])
-                chain = [root]
+                legs.append(self._trip_leg(t, d, lab.board_pos, lab.alight_pos,
+                                           lab.prev_trip >= 0))
+            b = lab.board_stop
+            if t > -2 and lab.prev_trip >= 0:  # seated from the block's first trip
+                chain = [lab.prev_trip]
                 while chain[-1] != t:
                     chain.append(int(self.net.trip_next_in_block[chain[-1]]))
                 for i in range(len(chain) - 2, -1, -1):
-                    board = int(st.pt_prev_board_pos[k, s]) if i == 0 else 0
+                    board = lab.prev_board_pos if i == 0 else 0
                     legs.append(self._trip_leg(chain[i], d, board, self._last_pos(chain[i]),
                                                i > 0))
-                b = int(st.pt_prev_board_stop[k, s])
+                b = lab.prev_board_stop
             k -= 1
+            if lab.src >= 0:  # boarded from an arrival group's label (and walked, maybe)
+                g = int(rules[13][lab.src])
+                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
+                if f != b:
+                    legs.append(Leg("walk", f, b, a, a + self._walk_s(f, b)))
+                s, via = f, 5
+                continue
             s = b
             via = int(st.ready_via[k, s])
         legs.reverse()
@@ -445,6 +518,12 @@ class Searcher:
         first = legs[0].from_stop if legs else s
         arrival = legs[-1].arrival if legs else at_origin
         return Journey(legs, first, last, departure, arrival, trips)
+
+    def _walk_s(self, a: int, b: int) -> int:
+        """Seconds of the footpath a -> b (0 where a rule joins two stops without one)."""
+        lo, hi = int(self.net.fp_offsets[a]), int(self.net.fp_offsets[a + 1])
+        hit = np.flatnonzero(np.asarray(self.net.fp_to[lo:hi]) == b)
+        return int(self.net.fp_duration_s[lo + hit[0]]) if len(hit) else 0
 
     def _departure_times(self, q: Query, window_s: int) -> set[int]:
         """Instants at which leaving the origin catches a trip just in time: the departures

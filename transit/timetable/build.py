@@ -79,7 +79,9 @@ def merge_parts(
     n_days = last_day - first_day + 1
     languages = sorted({lang for p in parts for lang in p.meta["languages"]})
 
-    names = sorted({n for p in parts for n in p.columns if n != "service_days"})
+    # fare_* columns are merged by transit.fares.compile.merge_fares (the ingest calls it)
+    names = sorted({n for p in parts for n in p.columns
+                    if n != "service_days" and not n.startswith("fare_")})
     offsets = dict.fromkeys(TABLES, 0)
     pieces: dict[str, list[Column]] = {n: [] for n in names}
     days: list[np.ndarray] = []

@@ -26,7 +26,7 @@ from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 4
+PART_FORMAT = 5  # 5: fare_* columns (transit.fares.compile)
 
 
 __all__ = ["PART_FORMAT", "Part", "compile_part", "part_is_current"]
@@ -240,8 +240,10 @@ def compile_part(feed: GtfsFeed, st: StopTimes, info: dict[str, Any] | None = No
     ov_services = _s(ov, "service_id") if ov is not None else []
     # the trips' services first (the search reads their rows), then those only
     # stop_time_overrides.txt names (read only to show a platform)
+    # and those fares' timeframes.txt names (the days a timeframe applies)
     trip_services = set(_s(trips, "service_id"))
-    service_ids = sorted(trip_services) + sorted(set(filter(None, ov_services)) - trip_services)
+    extra = set(ov_services) | set(_s(feed.table("timeframes"), "service_id"))
+    service_ids = sorted(trip_services) + sorted(set(filter(None, extra)) - trip_services)
     calendar, calendar_dates = feed.table("calendar"), feed.table("calendar_dates")
     span, window = _bounded_period(feed, horizon or ServiceHorizon())
     first_day, active = service_days(service_ids, calendar, calendar_dates, window)

@@ -32,6 +32,8 @@ Indexes
     transfer between two stops, or at one stop
     grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
     name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
+Fares (transit/fares/compile.py; per operator, merged in operator order)
+    fare_<table>_<field>, fare_<table>_op: Fares v1 and v2 tables compiled to arrays
 Through trips (a trip joined with the next of its block; see timetable/through.py)
     thr_pattern_stop_offsets -> thr_pattern_stops, _pickup, _dropoff; thr_pattern_trip_offsets,
     thr_pattern_join (position of the joint), thr_pattern_base (the first trips' pattern),
@@ -55,7 +57,7 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 11  # bump when the arrays change; older versions on disk are compiled again
+FORMAT = 12  # bump when the arrays change (12: fare_* columns); older versions are compiled again
 
 
 class FormatError(Exception):

@@ -1,0 +1,39 @@
+"""Journey answers with their ids (transit.journeys.ids): the legs of the API's shape as a
+JourneyRef, and the key the server signs them with."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import Request
+
+from transit.journeys import ids
+from transit.journeys.schemas import Journey, JourneyList
+from transit.secrets import derived_key, server_secret
+
+
+def journey_key(request: Request) -> bytes:
+    """The key of journey ids, derived once per app from the server's secret."""
+    key: bytes | None = getattr(request.app.state, "journey_key", None)
+    if key is None:
+        key = request.app.state.journey_key = derived_key(
+            server_secret(request.app.state.settings), "journey-id")
+    return key
+
+
+def _unix(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())
+
+
+def ref_of(journey: Journey) -> ids.JourneyRef:
+    legs = tuple(
+        ids.LegRef(leg.trip_id, date.fromisoformat(leg.service_date or "1970-01-01"),
+                   leg.from_.stop_id or "", leg.to.stop_id or "", _unix(leg.departure),
+                   _unix(leg.arrival))
+        for leg in journey.legs if leg.trip_id is not None)
+    return ids.JourneyRef(legs, _unix(journey.departure), _unix(journey.arrival))
+
+
+def attach(result: JourneyList, key: bytes) -> None:
+    for journey in result.journeys:
+        journey.id = ids.encode(ref_of(journey), key)

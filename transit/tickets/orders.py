@@ -1,0 +1,190 @@
+"""Orders: booking an offer, charging it once, and settling what the payment became.
+
+The provider's idempotency key is the order id: a retry, a crashed request taken over or a
+reconciliation never charges twice. An order is `pending` until charged, then `completed`
+(tickets issued), `failed` (declined: nothing charged, no ticket) or `payment_pending`
+(the provider did not answer: the next look at the order asks the provider what became of
+the charge, and completes or fails it)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from transit.clock import Clock
+from transit.db.engine import Database
+from transit.db.models_tickets import IdempotencyKeyRow, OfferRow, OrderRow, TicketRow
+from transit.fares.model import Money
+from transit.tickets.fulfilment import fulfil
+from transit.tickets.issuing import Issuer
+from transit.tickets.payments import PaymentProvider, PaymentResult, PaymentTimeout
+
+PENDING, PAYMENT_PENDING = "pending", "payment_pending"
+COMPLETED, FAILED, REFUNDED = "completed", "failed", "refunded"
+FINAL = (COMPLETED, FAILED, REFUNDED)
+
+
+class OrderError(Exception):
+    def __init__(self, status: int, detail: str, parameter: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.parameter = parameter
+
+
+@dataclass
+class Shop:
+    """What the order flow needs, built once per app."""
+
+    db: Database
+    clock: Clock
+    provider: PaymentProvider
+    issuer: Issuer
+    retention: timedelta
+
+
+def _offer_for_order(s: Any, user_id: str, offer_id: str, now: datetime) -> OfferRow:
+    offer = s.get(OfferRow, offer_id)
+    if offer is None or offer.user_id != user_id:
+        raise OrderError(404, f"unknown offer {offer_id[:60]!r}", "offer_id")
+    if now >= offer.expires_at:
+        raise OrderError(410, f"offer {offer_id} expired at {offer.expires_at.isoformat()}; "
+                         "ask for a new one (POST /v1/offers)", "offer_id")
+    if offer.amount is None or offer.currency is None:
+        raise OrderError(422, f"offer {offer_id} cannot be ordered: "
+                         f"{offer.data.get('unpriced_reason')}", "offer_id")
+    return offer
+
+
+def book(shop: Shop, user_id: str, offer_id: str, key_row: int) -> OrderRow:
+    """A pending order of the offer, tied to the request's idempotency key (one
+    transaction); 409 when the offer was ordered already."""
+    now = shop.clock.now()
+    try:
+        with shop.db.session() as s:
+            offer = _offer_for_order(s, user_id, offer_id, now)
+            other = s.scalar(select(OrderRow.id).where(OrderRow.offer_id == offer_id))
+            if other is not None:
+                raise OrderError(409, f"offer {offer_id} is ordered already (order {other})",
+                                 "offer_id")
+            data = {**offer.data, "offer_kind": offer.kind,
+                    "valid_from": int(offer.valid_from.timestamp()),
+                    "valid_until": int(offer.valid_until.timestamp())}
+            order = OrderRow(
+                id="ord_" + secrets.token_urlsafe(15), user_id=user_id, offer_id=offer_id,
+                status=PENDING, amount=offer.amount, currency=offer.currency,
+                operators=list(offer.data["operators"]), data=data,
+                payment_provider=shop.provider.name, payment_id=None, failure_reason=None,
+                created_at=now, updated_at=now, completed_at=None,
+                retain_until=now + shop.retention)
+            s.add(order)
+            s.flush()
+            s.get(IdempotencyKeyRow, key_row).order_id = order.id  # type: ignore[union-attr]
+    except IntegrityError:  # a concurrent order of the same offer won
+        raise OrderError(409, f"offer {offer_id} is ordered already", "offer_id") from None
+    return order
+
+
+def charge(shop: Shop, order_id: str, token: str) -> OrderRow:
+    """Charge a pending order (again, safely: the provider knows the key) and settle it."""
+    order = get(shop.db, order_id)
+    if order.status != PENDING:
+        return reconcile(shop, order_id)
+    try:
+        result = shop.provider.charge(order.id, Money(order.amount, order.currency), token,
+                                      f"transit order {order.id}")
+    except PaymentTimeout:
+        return _set_status(shop, order_id, PAYMENT_PENDING, None)
+    return settle(shop, order_id, result)
+
+
+def reconcile(shop: Shop, order_id: str) -> OrderRow:
+    """An order waiting for its payment settled by what the provider says of its key;
+    other orders as they are."""
+    order = get(shop.db, order_id)
+    if order.status != PAYMENT_PENDING:
+        return order
+    result = shop.provider.lookup(order.id)
+    if result is None:  # the charge never reached the provider: nothing was taken
+        return _set_status(shop, order_id, FAILED, "the payment did not go through (the "
+                           "provider has no charge for this order); nothing was charged")
+    return settle(shop, order_id, result)
+
+
+def settle(shop: Shop, order_id: str, result: PaymentResult) -> OrderRow:
+    """Complete (tickets issued) or fail the order by the payment's result, once: the
+    order row is locked, and only a pending order changes."""
+    now = shop.clock.now()
+    with shop.db.session() as s:
+        order = s.get(OrderRow, order_id, with_for_update=True)
+        assert order is not None
+        if order.status not in (PENDING, PAYMENT_PENDING):
+            return order
+        order.payment_id = result.payment_id
+        order.updated_at = now
+        if result.status == "captured":
+            fulfil(s, order, shop.issuer, now, shop.retention)
+            order.status, order.completed_at = COMPLETED, now
+        else:
+            order.status = FAILED
+            order.failure_reason = (result.reason or "declined")[:300]
+        return order
+
+
+def _set_status(shop: Shop, order_id: str, status: str, reason: str | None) -> OrderRow:
+    with shop.db.session() as s:
+        order = s.get(OrderRow, order_id, with_for_update=True)
+        assert order is not None
+        if order.status in (PENDING, PAYMENT_PENDING):
+            order.status, order.failure_reason = status, reason
+            order.updated_at = shop.clock.now()
+        return order
+
+
+def get(db: Database, order_id: str, user_id: str | None = None) -> OrderRow:
+    with db.session() as s:
+        order = s.get(OrderRow, order_id)
+    if order is None or (user_id is not None and order.user_id != user_id):
+        raise OrderError(404, f"unknown order {order_id[:60]!r}")
+    return order
+
+
+def tickets_of(db: Database, order_id: str) -> list[TicketRow]:
+    with db.session() as s:
+        return list(s.scalars(select(TicketRow).where(TicketRow.order_id == order_id)
+                              .order_by(TicketRow.line)))
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at is not None else None
+
+
+def view(order: OrderRow, tickets: list[TicketRow]) -> dict[str, Any]:
+    """An order as the API shows it, with its receipt once completed."""
+    d = order.data
+    total = {"amount": order.amount, "currency": order.currency}
+    receipt = None
+    if order.status in (COMPLETED, REFUNDED):
+        receipt = {
+            "number": order.id, "issued_at": _iso(order.completed_at),
+            "sellers": order.operators, "total": total,
+            "lines": [{"description": d["product_name"], "rider_category": x["rider_category"],
+                       "count": x["count"], "unit_price": x["unit_price"],
+                       "amount": x["amount"]} for x in d["lines"]],
+            "payment": {"provider": order.payment_provider, "payment_id": order.payment_id},
+        }
+    return {
+        "id": order.id, "status": order.status, "offer_id": order.offer_id,
+        "product_id": d["product_id"], "product_name": d["product_name"],
+        "operators": order.operators, "price": total,
+        "payment": {"provider": order.payment_provider, "payment_id": order.payment_id},
+        "failure_reason": order.failure_reason,
+        "tickets": [{"id": t.id, "href": f"/v1/me/tickets/{t.id}"} for t in tickets],
+        "receipt": receipt, "created_at": _iso(order.created_at),
+        "completed_at": _iso(order.completed_at),
+    }

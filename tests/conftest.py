@@ -127,3 +127,24 @@ def network(tmp_path: Path) -> Callable[..., Iterator[TestClient]]:
 
 def build(feeds: dict[str, Path], data_dir: Path) -> IngestReport:
     return ingest(catalog_of(feeds), Store(data_dir))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compile the numba kernels into their on-disk cache once, before any test runs.
+
+    A server process that a test starts compiles them too when the cache is cold (a fresh
+    clone, as on CI, or a changed kernel): minutes on a busy machine, past every test's
+    readiness deadline. Compiled here once, every later process loads them from the cache.
+    """
+    from transit.api.app import prepare
+    from transit.ingest.catalog import load_catalog
+    from transit.ingest.limits import IngestLimits
+    from transit.timetable.calendar import ServiceHorizon
+
+    data = tmp_path_factory.mktemp("kernels")
+    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
+    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
+    tt = Store(data).load_current()
+    assert tt is not None, "the demo network did not compile"
+    prepare(tt)

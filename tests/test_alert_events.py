@@ -118,27 +118,25 @@ def _school(http: httpx.Client, one: str) -> tuple[str, dict[str, str], str]:
 
 
 def test_sse_woken_through_redis_pubsub(tmp_path: Path) -> None:
-    """Streams read the inbox only every 30 s here: an alert recorded by the other process
-    arrives within seconds only through the Redis wake-up."""
+    """Streams read the inbox only every hour here: an alert recorded by the other process
+    reaches the stream at all only through the Redis wake-up (no timing asserted: a loaded
+    machine may take seconds to evaluate the first update)."""
     url = redis_url()
     prefix = unique_prefix("sse")
     try:
         with two_processes(tmp_path, TRANSIT_REDIS_URL=url, TRANSIT_REDIS_PREFIX=prefix,
-                           TRANSIT_SSE_POLL_S="30") as (one, two), \
+                           TRANSIT_SSE_POLL_S="3600") as (one, two), \
                 httpx.Client(timeout=10.0) as http:
             token, _, cid = _school(http, one)
             stream = Stream(f"{two}/v1/me/events", token)
             time.sleep(1.0)
-            t0 = time.monotonic()
             push = {"Authorization": f"Bearer {KEY}",
                     "Content-Type": "application/x-protobuf"}
             assert http.post(f"{one}/v1/operators/A/realtime", content=_feed(420, 0),
                              headers=push).status_code == 202
-            got = stream.wait(1, timeout=8.0)
-            took = time.monotonic() - t0
+            got = stream.wait(1, timeout=60.0)
             stream.close()
             assert [(e[2]["commute_id"], e[2]["version"]) for e in got] == [(cid, 1)]
-            assert took < 5.0, f"arrived after {took:.1f} s (the 30 s poll, not Redis)"
     finally:
         drop_prefix(url, prefix)
 

@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.report import Table  # noqa: E402
+from tests.benchmarks.report import Table, wait_ready  # noqa: E402
 
 CATALOG = ROOT / "feeds" / "bayarea-2018.toml"
 CLOCK = "2018-08-29T08:00:00-07:00"
@@ -140,15 +140,7 @@ def measure(code: Path, data_dir: Path, requests: list[tuple[str, dict[str, obje
         cwd=workdir, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise SystemExit(f"the server of {code} exited")
-            time.sleep(0.02)
+        wait_ready(url, proc, f"the server of {code}")
         start_s = time.perf_counter() - t0
         with httpx.Client(base_url=url, timeout=60) as client:
             for _ in range(2):

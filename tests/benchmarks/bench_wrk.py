@@ -47,7 +47,7 @@ from tests.benchmarks.bench_worker import (  # noqa: E402
     free_port,
     network,
 )
-from tests.benchmarks.report import Table  # noqa: E402
+from tests.benchmarks.report import Table, wait_ready  # noqa: E402
 
 SEED = 11
 TICK = os.sysconf("SC_CLK_TCK")
@@ -167,16 +167,8 @@ class Server:
              CLOCK, "--data-dir", str(data_dir), "--port", str(self.port)],
             cwd=workdir, env=full, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server of {code} did not start: see {workdir}/serve.log")
-            time.sleep(0.1)
+        wait_ready(self.url, self.proc, f"server of {code} (see {workdir}/serve.log)",
+                   poll_s=0.1)
 
     def stop(self) -> None:
         self.proc.terminate()

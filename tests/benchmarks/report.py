@@ -4,8 +4,11 @@ benchmark scripts of this folder)."""
 from __future__ import annotations
 
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
+
+import httpx
 
 
 def verdict(ok: bool | None) -> str:
@@ -56,3 +59,19 @@ def p50_p95_ms(samples: list[float]) -> str:
     ordered = sorted(samples)
     return (f"{statistics.median(ordered) * 1e3:.3f} / "
             f"{ordered[int(len(ordered) * 0.95)] * 1e3:.3f}")
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 600.0,
+               poll_s: float = 0.02) -> None:
+    """Wait until the server at `url` answers /readyz; exit the benchmark with `what` in the
+    message when its process ends or `timeout_s` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not start")
+        time.sleep(poll_s)

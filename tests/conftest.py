@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests import databases
-from transit.api.app import create_app
+from transit.app import create_app
+from transit.catalog import Catalog, Operator
 from transit.clock import FixedClock
-from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import IngestReport, ingest
 from transit.settings import Settings
 from transit.timetable.store import Store
@@ -137,8 +137,8 @@ def compiled_kernels(tmp_path_factory: pytest.TempPathFactory) -> None:
     clone, as on CI, or a changed kernel): minutes on a busy machine, past every test's
     readiness deadline. Compiled here once, every later process loads them from the cache.
     """
-    from transit.api.app import prepare
-    from transit.ingest.catalog import load_catalog
+    from transit.app import prepare
+    from transit.catalog import load_catalog
     from transit.ingest.limits import IngestLimits
     from transit.timetable.calendar import ServiceHorizon
 

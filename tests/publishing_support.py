@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from tests.feeds import BASE
 from transit.accounts import service as accounts
 from transit.accounts.scope import CLI
-from transit.api.app import create_app
+from transit.app import create_app
 from transit.clock import FixedClock
 from transit.settings import Settings
 

@@ -276,7 +276,7 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
 
 
 def launch_api(data_dir: Path, workdir: Path, env: dict[str, str]) -> Server:
-    """Start one `uvicorn --factory transit.api.app:app_from_env` on a free port of
+    """Start one `uvicorn --factory transit.app:app_from_env` on a free port of
     127.0.0.1, in `workdir` (so no .env of the project is read); see wait_ready."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -285,7 +285,7 @@ def launch_api(data_dir: Path, workdir: Path, env: dict[str, str]) -> Server:
                            "TRANSIT_RATE_LIMIT_PER_MINUTE": "0", **env})
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "uvicorn"), "--factory", "transit.api.app:app_from_env",
+            [str(VENV_BIN / "uvicorn"), "--factory", "transit.app:app_from_env",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=workdir, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     return Server(proc, port, log)

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tests import databases
 from tests.commuters_support import FAST_HASH, compile_ab
 from tests.operator_support import NOW
-from transit.api.app import create_app
+from transit.app import create_app
 from transit.db.engine import Database
 from transit.fares.model import FareLeg, FareLegPrice, JourneyPrice, Money, Product, ProductPrice
 from transit.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import DEMO_CATALOG, client_for
-from transit.ingest.catalog import load_catalog
+from transit.catalog import load_catalog
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store
 

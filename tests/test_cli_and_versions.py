@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CATALOG, ROOT, client_for
 from tests.feeds import write_feed
+from transit.catalog import load_catalog, parse_feed_option, with_feeds
 from transit.cli import app as cli
-from transit.ingest.catalog import load_catalog, parse_feed_option, with_feeds
 from transit.ingest.publish_lock import publish_lock
 from transit.timetable.store import Store
 

@@ -22,9 +22,9 @@ from tests.conftest import build
 from tests.feeds import BASE, write_feed
 from tests.http_server import serve_file
 from tests.zip_bombs import Member, MiB, feed_members, write_zip
+from transit.catalog import parse_feed_option, with_feeds
 from transit.errors import FeedError, FeedFetchError
 from transit.ingest.archive import ArchiveError, ArchiveLimits, open_archive
-from transit.ingest.catalog import parse_feed_option, with_feeds
 from transit.ingest.fetch import materialize
 from transit.timetable.store import Store
 

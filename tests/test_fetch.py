@@ -9,8 +9,8 @@ import pytest
 
 from tests.feeds import write_feed
 from tests.http_server import Served, serve_file
+from transit.catalog import Catalog, Operator
 from transit.errors import FeedFetchError
-from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.fetch import materialize
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store

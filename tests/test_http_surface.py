@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import DEMO_CATALOG, ROOT, client_for
-from transit.ingest.catalog import load_catalog
+from transit.catalog import load_catalog
 from transit.ingest.pipeline import IngestLimits, ingest
 from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.store import Store
@@ -276,7 +276,7 @@ def test_swagger_ui_assets_are_the_packaged_ones(client: TestClient) -> None:
 def test_the_test_client_and_the_app_import_without_deprecation_warnings() -> None:
     """Starlette deprecates its test client on httpx (the dev extra brings httpx2); the
     versions of constraints.txt import cleanly with warnings as errors."""
-    code = "import fastapi.testclient, transit.api.app, transit.cli"
+    code = "import fastapi.testclient, transit.app, transit.cli"
     done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -36,7 +36,7 @@ from tests.routing_reference import (
     days_around,
     pareto_front,
 )
-from transit.ingest.catalog import Catalog, Operator
+from transit.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
 from transit.routing import raptor
 from transit.routing.network import Network

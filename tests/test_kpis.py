@@ -47,7 +47,7 @@ from tests.realtime_support import (
 )
 from transit.accounts import service as accounts
 from transit.accounts.scope import CLI
-from transit.api.app import create_app
+from transit.app import create_app
 from transit.db import migrate
 from transit.db.engine import Database
 from transit.ingest.pipeline import ingest

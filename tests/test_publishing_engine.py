@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.feeds import BASE, write_feed
+from transit.catalog import Catalog, Operator
 from transit.clock import FixedClock
-from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.pipeline import compile_operator
 from transit.publishing.diff import diff_parts
 from transit.publishing.release import Releases, UnknownPart

@@ -79,7 +79,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
            "TRANSIT_REALTIME_POLL": "false", "TRANSIT_MAX_FEED_BYTES": str(LIMIT)}
     env.pop("TRANSIT_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "transit.api.app:app_from_env",
+        [sys.executable, "-m", "uvicorn", "--factory", "transit.app:app_from_env",
          "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
          "--log-level", "warning"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"

@@ -26,7 +26,7 @@ from tests.gtfs_reference import (
     fold,
     random_cases,
 )
-from transit.ingest.catalog import Catalog, Operator
+from transit.catalog import Catalog, Operator
 from transit.ingest.pipeline import IngestReport, ingest
 from transit.timetable.store import Store
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from tests.conftest import DEMO_CATALOG, client_for
-from transit.ingest.catalog import load_catalog
+from transit.catalog import load_catalog
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store
 

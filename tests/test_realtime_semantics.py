@@ -45,7 +45,7 @@ from tests.realtime_support import (
     unique_prefix,
     vehicle,
 )
-from transit.api.app import create_app
+from transit.app import create_app
 from transit.ingest.pipeline import ingest
 from transit.settings import Settings
 from transit.timetable.store import Store

@@ -32,7 +32,7 @@ from tests.realtime_support import (
     vehicle,
 )
 from tests.test_realtime_semantics import KEY, START, YMD, Live, local, t, t1_delay
-from transit.api.app import create_app
+from transit.app import create_app
 from transit.ingest.pipeline import ingest
 from transit.settings import Settings
 from transit.timetable.store import Store

@@ -13,7 +13,7 @@ import pytest
 
 from tests.routing_reference import INF, RawFeed, Reference, days_around
 from tests.test_journeys import TZ, random_feeds, reference_of
-from transit.ingest.catalog import Catalog, Operator
+from transit.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
 from transit.routing import indexes
 from transit.routing.live_trips import LiveTrips

@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG
 from tests.realtime_support import _clean_env, feed, free_port, stu, trip_update
-from transit.ingest.catalog import load_catalog
+from transit.catalog import load_catalog
 from transit.ingest.pipeline import IngestLimits, ingest
 from transit.timetable.calendar import ServiceHorizon
 from transit.timetable.store import Store
@@ -36,7 +36,7 @@ SERVER = textwrap.dedent("""
     import json, sys, threading
     import uvicorn
     server = uvicorn.Server(uvicorn.Config(
-        "transit.api.app:app_from_env", factory=True, host="127.0.0.1",
+        "transit.app:app_from_env", factory=True, host="127.0.0.1",
         port=int(sys.argv[1]), log_level="info"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -96,7 +96,7 @@ def test_serving_imports_no_ingest_library(demo_dir: Path, tmp_path: Path) -> No
         _serve_requests(url)
         out, _ = proc.communicate("go\n", timeout=60)
     loaded = set(json.loads(out.splitlines()[-1]))
-    assert "transit.api.app" in loaded and "transit.routing.raptor" in loaded
+    assert "transit.app" in loaded and "transit.routing.raptor" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in INGEST_ONLY) == []
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from transit.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
 from transit.errors import CatalogError, FeedError, FeedFetchError
-from transit.ingest.catalog import Catalog, load_catalog, parse_feed_option, with_feeds
 from transit.settings import Settings
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def serve(
     # proxy_headers off: the client address comes from the peer, or from X-Forwarded-For of
     # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
     # local peer's header as uvicorn would take it by default.
-    uvicorn.run("transit.api.app:app_from_env", factory=True, host=host, port=port,
+    uvicorn.run("transit.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="info", server_header=False,
                 proxy_headers=False, access_log=settings.access_log)
 

@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.report import Table, p50_p95_ms, timed  # noqa: E402
 from tests.conftest import DEMO_CATALOG, client_for  # noqa: E402
+from transit.catalog import load_catalog  # noqa: E402
 from transit.commuters import favourites  # noqa: E402
 from transit.commuters.board import favourite_board  # noqa: E402
 from transit.departures.service import LiveContext  # noqa: E402
-from transit.ingest.catalog import load_catalog  # noqa: E402
 from transit.ingest.pipeline import ingest  # noqa: E402
 from transit.timetable.store import Store  # noqa: E402
 

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from tests.commute_support import LiveRig, local  # noqa: E402
 from tests.conftest import DATA, catalog_of  # noqa: E402
 from tests.realtime_support import StaticRef, read_pb  # noqa: E402
+from transit.catalog import load_catalog  # noqa: E402
 from transit.commuters.alerting import Alerting  # noqa: E402
 from transit.commuters.rules import DAYS, parse_commute  # noqa: E402
 from transit.db import migrate  # noqa: E402
@@ -58,7 +59,6 @@ from transit.db.models_alerts import CommuteRow  # noqa: E402
 from transit.db.models_users import UserRow  # noqa: E402
 from transit.delivery import store  # noqa: E402
 from transit.delivery.webhooks import Deliverer  # noqa: E402
-from transit.ingest.catalog import load_catalog  # noqa: E402
 from transit.ingest.pipeline import ingest  # noqa: E402
 from transit.kpis.scheduled import scheduled_by_route  # noqa: E402
 from transit.timetable.store import Store  # noqa: E402

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.report import Table, p50_p95_ms  # noqa: E402
+from transit.catalog import Catalog, Operator  # noqa: E402
 from transit.fares.pricing import price_journey  # noqa: E402
 from transit.fares.store import fares_for  # noqa: E402
-from transit.ingest.catalog import Catalog, Operator  # noqa: E402
 from transit.ingest.pipeline import ingest  # noqa: E402
 from transit.journeys import places, service  # noqa: E402
 from transit.journeys.fares import fare_legs  # noqa: E402

@@ -81,7 +81,7 @@ def main() -> None:
     ap.add_argument("--feed", type=Path, default=DEFAULT_FEED)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from transit.ingest.catalog import Catalog, Operator
+    from transit.catalog import Catalog, Operator
     from transit.ingest.pipeline import ingest
     from transit.timetable.store import Store
 

@@ -29,10 +29,10 @@ from fastapi import FastAPI  # noqa: E402
 
 from tests.benchmarks.report import Table  # noqa: E402
 from tests.conftest import DEMO_CATALOG  # noqa: E402
-from transit.api.app import create_app  # noqa: E402
 from transit.api.surface import HttpSurface  # noqa: E402
+from transit.app import create_app  # noqa: E402
+from transit.catalog import load_catalog  # noqa: E402
 from transit.clock import FixedClock  # noqa: E402
-from transit.ingest.catalog import load_catalog  # noqa: E402
 from transit.ingest.pipeline import IngestLimits, ingest  # noqa: E402
 from transit.settings import Settings  # noqa: E402
 from transit.timetable.calendar import ServiceHorizon  # noqa: E402

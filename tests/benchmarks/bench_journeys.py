@@ -139,7 +139,7 @@ def pstats(values: list[float]) -> str:
 
 
 def compile_network(net: Net, data_dir: Path) -> Any:
-    from transit.ingest.catalog import Catalog, Operator
+    from transit.catalog import Catalog, Operator
     from transit.ingest.pipeline import ingest
     from transit.timetable.store import Store
 

@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from transit.accounts import service as accounts  # noqa: E402
 from transit.accounts.scope import CLI  # noqa: E402
+from transit.catalog import load_catalog  # noqa: E402
 from transit.db import migrate  # noqa: E402
 from transit.db.engine import Database, default_url  # noqa: E402
 from transit.db.models import FeedVersionRow, JobRow  # noqa: E402
-from transit.ingest.catalog import load_catalog  # noqa: E402
 
 
 def step(text: str) -> None:
@@ -79,7 +79,7 @@ def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
            "TRANSIT_CLOCK": CLOCK, "TRANSIT_CATALOG": str(CATALOG),
            "TRANSIT_RATE_LIMIT_PER_MINUTE": "0", "TRANSIT_REALTIME_POLL": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "transit.api.app:app_from_env",
+        [sys.executable, "-m", "uvicorn", "--factory", "transit.app:app_from_env",
          "--port", str(port), "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 300
     ok = 0
@@ -161,7 +161,7 @@ def hwm():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 from transit.clock import FixedClock
-from transit.ingest.catalog import Catalog, Operator
+from transit.catalog import Catalog, Operator
 from transit.publishing.release import Releases
 from transit.timetable.store import Store
 base = hwm()

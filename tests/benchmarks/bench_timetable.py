@@ -5,7 +5,7 @@ For the 29 merged Bay Area feeds (as of Wed 2018-08-29) and for SNCB (as of Mon 
 1. ingest + compile in a child process: wall time, peak RSS (the child's VmHWM: its
    ru_maxrss would include this process's RSS at fork), artifact size, bytes/stop_time;
 2. worker load in fresh child processes: Timetable.load + id indexes + numba warm_up (and,
-   separately, transit.api.app.prepare as a server worker does);
+   separately, transit.app.prepare as a server worker does);
 3. "next 10 departures at stop X after T" in-process: the engine call and the service call
    (response models included), p50/p95 over seeded random (stop, time) pairs;
 4. the same queries answered by DuckDB SQL over the raw GTFS tables and by gtfs-kit, with
@@ -130,7 +130,7 @@ def peak_kib():  # VmHWM of this process image (ru_maxrss would include the pare
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 from pathlib import Path
-from transit.ingest.catalog import Catalog, Operator
+from transit.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store
 rss_imports = peak_kib()
@@ -157,8 +157,8 @@ def peak_kib():  # VmHWM of this process image (ru_maxrss would include the pare
 from pathlib import Path
 from transit.timetable.departures import warm_up
 from transit.timetable.timetable import Timetable
-if sys.argv[2] == "server":  # what a server worker does: transit.api.app.prepare(tt)
-    from transit.api.app import prepare
+if sys.argv[2] == "server":  # what a server worker does: transit.app.prepare(tt)
+    from transit.app import prepare
 t1 = time.perf_counter()
 tt = Timetable.load(Path(sys.argv[1]))
 t2 = time.perf_counter()
@@ -264,7 +264,7 @@ def bench_ingest(net: Network, base: Path, sz: Sizes) -> IngestResult:
 
 def has_prepare() -> bool:
     try:
-        from transit.api.app import prepare  # noqa: F401
+        from transit.app import prepare  # noqa: F401
     except ImportError:
         return False
     return True
@@ -292,7 +292,7 @@ def bench_worker_load(net: Network, version_dir: Path, sz: Sizes
           mib(max(r["rss_kib"] for r, _ in runs) * 1024))
     total = None
     if has_prepare():
-        step(f"{net.key}: server-style worker load (transit.api.app.prepare), "
+        step(f"{net.key}: server-style worker load (transit.app.prepare), "
              f"1 throwaway + {sz.load_runs}")
         run_child(LOAD_CHILD, str(version_dir), "server")
         srv = [run_child(LOAD_CHILD, str(version_dir), "server") for _ in range(sz.load_runs)]
@@ -718,7 +718,7 @@ def start_server(data_dir: Path, clock: str, log: Path) -> tuple[subprocess.Pope
            "TRANSIT_CLOCK": clock}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*cmd, "--factory", "transit.api.app:app_from_env", "--host", "127.0.0.1",
+            [*cmd, "--factory", "transit.app:app_from_env", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}"
@@ -787,7 +787,7 @@ def asgi_cpu_per_request(data_dir: Path, clock: str,
     import asyncio
     from urllib.parse import urlencode
 
-    from transit.api.app import create_app
+    from transit.app import create_app
     from transit.settings import Settings
 
     app = create_app(Settings(data_dir=data_dir, rate_limit_per_minute=0, clock=clock))

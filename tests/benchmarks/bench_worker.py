@@ -1,7 +1,7 @@
 """One API worker on the Bay Area network: private memory after warm-up, and start time
 (not collected by pytest).
 
-Starts `uvicorn --factory transit.api.app:app_from_env` (one worker) on a compiled network,
+Starts `uvicorn --factory transit.app:app_from_env` (one worker) on a compiled network,
 times it from spawn to its first 200 on /readyz, warms it up with departures, journeys and
 live-data requests, and reads /proc/PID/smaps: the private memory (Private_Clean +
 Private_Dirty) of every mapping that is not a file of the timetable (those pages are the
@@ -49,13 +49,13 @@ class Sample:
 
 
 def network() -> str:
-    from transit.ingest.catalog import load_catalog
+    from transit.catalog import load_catalog
 
     return load_catalog(CATALOG).network
 
 
 def ensure_compiled(data_dir: Path) -> None:
-    from transit.ingest.catalog import load_catalog
+    from transit.catalog import load_catalog
     from transit.timetable.store import Store
 
     catalog = load_catalog(CATALOG)
@@ -135,7 +135,7 @@ def measure(code: Path, data_dir: Path, requests: list[tuple[str, dict[str, obje
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "transit.api.app:app_from_env",
+        [sys.executable, "-m", "uvicorn", "--factory", "transit.app:app_from_env",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=workdir, env=env)
     url = f"http://127.0.0.1:{port}"

@@ -12,7 +12,7 @@ from transit.accounts.users import User
 from transit.api.problems import Problem
 from transit.api.users import user_from_header
 from transit.clock import Clock
-from transit.departures.service import LiveContext
+from transit.realtime.context import LiveContext
 from transit.timetable.timetable import Timetable
 
 PreviewParam = Annotated[str | None, Query(

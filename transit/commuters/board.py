@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from transit.commuters.favourites import Favourite
-from transit.departures.service import Exclusions, LiveContext, board
+from transit.departures.service import Exclusions, board
+from transit.realtime.context import LiveContext
 from transit.timetable.timetable import Timetable
 
 

@@ -16,33 +16,12 @@ from transit.api.common import (
     stop_display,
     trip_display,
 )
+from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, fresh
-from transit.realtime.overlay import Alert, Overlay
 from transit.timetable.departures import Departure, next_departures
 from transit.timetable.timetable import Timetable
 
 MAX_LOOKBACK_S = 3 * 3600
-
-
-ALERTS_STALE_AFTER_S = 600  # alerts nobody has confirmed for this long are not shown
-
-
-@dataclass(frozen=True)
-class LiveContext:
-    """The live data a request sees: one overlay snapshot, judged by the service clock."""
-
-    overlay: Overlay
-    now: int
-    stale_after_s: int
-
-    @classmethod
-    def none(cls) -> LiveContext:
-        return cls(Overlay([]), 0, 0)
-
-    @property
-    def alerts(self) -> list[Alert]:
-        return [a for a in self.overlay.alerts
-                if self.now - a.feed_timestamp <= ALERTS_STALE_AFTER_S]
 
 
 def resolve_instant(tt: Timetable, at: str | None, now: datetime, tz: str) -> datetime:

@@ -1,6 +1,6 @@
 """The fares of one timetable version, as loaded for pricing (built once per version).
 
-`Fares.of(tt)` reads the `fare_*` columns the ingest compiled (transit/fares/compile.py)
+`Fares.of(tt)` reads the `fare_*` columns the ingest compiled (transit/ingest/compile_fares.py)
 into per-operator lookups: dicts from namespaced ids to row indexes and small tuples, so a
 query does lookups only. Area, network and timeframe references stay the merged row
 indexes of the compiled tables.

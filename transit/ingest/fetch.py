@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from transit.catalog import is_url
 from transit.errors import FeedFetchError
-from transit.ingest.catalog import is_url
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 

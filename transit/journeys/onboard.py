@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 
 from transit.api.problems import invalid, not_found
-from transit.departures.service import LiveContext
+from transit.realtime.context import LiveContext
 from transit.realtime.matching import trip_live
 from transit.realtime.overlay import NO_TIME
 from transit.routing import search as engine

@@ -11,12 +11,12 @@ import numpy as np
 
 from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
-from transit.departures.service import LiveContext
 from transit.journeys import fares, transfer_rules
 from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
 from transit.journeys.via import plan_via
+from transit.realtime.context import LiveContext
 from transit.realtime.overlay import NO_TIME, Alert, TripLive
 from transit.realtime.routing_view import live_trips
 from transit.routing import search as engine

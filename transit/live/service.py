@@ -9,7 +9,6 @@ from google.protobuf import json_format
 from google.transit import gtfs_realtime_pb2 as pb
 
 from transit.api.problems import not_found
-from transit.departures.service import ALERTS_STALE_AFTER_S
 from transit.live.schemas import (
     ActivePeriod,
     AlertOut,
@@ -19,6 +18,7 @@ from transit.live.schemas import (
     RealtimeStatus,
 )
 from transit.realtime.alerts import pick_text
+from transit.realtime.context import ALERTS_STALE_AFTER_S
 from transit.realtime.matching import Target, affects
 from transit.realtime.overlay import Alert, Overlay, Vehicle
 from transit.realtime.state import LiveState

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from transit.catalog import Catalog, Operator
 from transit.clock import Clock
 from transit.errors import FeedError, FeedProblem
-from transit.ingest.catalog import Catalog, Operator
 from transit.ingest.limits import IngestLimits
 from transit.ingest.publish_lock import publish_lock
 from transit.publishing.diff import diff_parts

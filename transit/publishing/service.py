@@ -23,10 +23,10 @@ from sqlalchemy import select, update
 from transit.accounts import audit
 from transit.accounts.roles import Role
 from transit.accounts.scope import Principal
+from transit.catalog import Operator
 from transit.db import jobs
 from transit.db.engine import Database
 from transit.db.models import FeedVersionRow, JobRow, OperatorRow
-from transit.ingest.catalog import Operator
 from transit.publishing.release import Releases, UnknownPart
 
 VALIDATING, REJECTED, STAGED, PUBLISHED, SUPERSEDED = (

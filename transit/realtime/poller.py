@@ -10,7 +10,7 @@ import os
 
 import httpx
 
-from transit.ingest.catalog import Catalog, RealtimeSource
+from transit.catalog import Catalog, RealtimeSource
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
 from transit.realtime.validate import FeedRefused

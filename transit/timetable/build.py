@@ -16,11 +16,10 @@ from transit.timetable.calendar import pack_days, reference_utc, unpack_days
 from transit.timetable.events import build_events
 from transit.timetable.footpaths import FootpathRules, build_footpaths
 from transit.timetable.geo import build_grid
-from transit.timetable.part import Part
 from transit.timetable.routing_indexes import build_routing_indexes
 from transit.timetable.search_index import build_name_index
 from transit.timetable.stations import RULES, StationRules, build_registry
-from transit.timetable.storage import Column
+from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 from transit.timetable.timetable import FORMAT
 
@@ -114,7 +113,7 @@ def _concatenate(parts: list[Part], shared: _Shared) -> dict[str, Column]:
     """The parts' columns end to end, re-based, with `*_operator` columns and the shared
     service days and time zone references."""
     tz_index = {z: i for i, z in enumerate(shared.timezones)}
-    # fare_* columns are merged by transit.fares.compile.merge_fares (the ingest calls it)
+    # fare_* columns are merged by transit.ingest.compile_fares.merge_fares (the ingest calls it)
     names = sorted({n for p in parts for n in p.columns
                     if n != "service_days" and not n.startswith("fare_")})
     offsets = dict.fromkeys(TABLES, 0)

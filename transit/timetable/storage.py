@@ -20,7 +20,7 @@ META = "meta.json"
 
 @dataclass
 class Part:
-    """One operator's compiled columns (built by `transit.timetable.part.compile_part`; here
+    """One operator's compiled columns (built by `transit.ingest.compile.compile_part`; here
     so that reading the store, as every server does, imports no ingest library)."""
 
     operator: str

@@ -32,7 +32,7 @@ Indexes
     transfer between two stops, or at one stop
     grid_keys, grid_offsets, grid_stops: stops per 0.01 degree cell
     name_words (sorted), name_word_offsets -> name_word_stops: word index of place names
-Fares (transit/fares/compile.py; per operator, merged in operator order)
+Fares (transit/ingest/compile_fares.py; per operator, merged in operator order)
     fare_<table>_<field>, fare_<table>_op: Fares v1 and v2 tables compiled to arrays
 Through trips (a trip joined with the next of its block; see timetable/through.py)
     thr_pattern_stop_offsets -> thr_pattern_stops, _pickup, _dropoff; thr_pattern_trip_offsets,

@@ -7,7 +7,7 @@ from datetime import date
 
 from transit.api.common import WHEELCHAIR, iso, operator_id, route_ref
 from transit.api.problems import Problem, not_found
-from transit.departures.service import LiveContext
+from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, trip_live
 from transit.timetable.timetable import Timetable
 from transit.trips.schemas import Trip, TripStop

@@ -27,10 +27,10 @@ from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 
-PART_FORMAT = 5  # 5: fare_* columns (transit.fares.compile)
+PART_FORMAT = 5  # 5: fare_* columns (transit.ingest.compile_fares)
 
 
-__all__ = ["PART_FORMAT", "Part", "compile_part", "part_is_current"]
+__all__ = ["PART_FORMAT", "compile_part", "part_is_current"]
 
 
 def _s(df: pd.DataFrame | None, col: str, n: int | None = None) -> list[str]:

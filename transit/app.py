@@ -19,6 +19,7 @@ from transit.api.bodies import BodyLimitMiddleware
 from transit.api.demand import DemandMiddleware
 from transit.api.ratelimit import RateLimitMiddleware
 from transit.api.surface import HttpSurface, cors_options
+from transit.catalog import Catalog, load_catalog, served_network
 from transit.clock import Clock, clock_from_setting
 from transit.commuters.alerting import Alerting
 from transit.commuters.auth_router import router as commuters_auth_router
@@ -33,7 +34,6 @@ from transit.delivery.webhooks import Deliverer, RetryPolicy
 from transit.departures.router import router as departures_router
 from transit.errors import CatalogError
 from transit.fare_products.router import router as fare_products_router
-from transit.ingest.catalog import Catalog, load_catalog, served_network
 from transit.ingest.limits import ingest_limits
 from transit.ingest.publish_lock import publish_lock
 from transit.journeys.router import router as journeys_router
@@ -299,7 +299,7 @@ def quiet_access_log() -> None:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory transit.api.app:app_from_env` (one per worker); with
+    """Factory for `uvicorn --factory transit.app:app_from_env` (one per worker); with
     TRANSIT_ACCESS_LOG off (the default), uvicorn logs no line per request."""
     settings = get_settings()
     if not settings.access_log:

@@ -13,7 +13,6 @@ from starlette.middleware.cors import CORSMiddleware
 
 from transit import __version__
 from transit.accounts import service as accounts
-from transit.accounts.router import router as accounts_router
 from transit.api import docs, health, problems
 from transit.api.bodies import BodyLimitMiddleware
 from transit.api.demand import DemandMiddleware
@@ -43,7 +42,12 @@ from transit.kpis.recorder import KpiRecorder
 from transit.kpis.router import router as kpis_router
 from transit.kpis.store import KpiStore
 from transit.live.router import router as live_router
-from transit.operators.feeds_preview import PreviewCache, PrivatePreviewMiddleware
+from transit.operators.accounts_router import router as accounts_router
+from transit.operators.feeds_preview import (
+    PreviewCache,
+    PrivatePreviewMiddleware,
+    preview_timetable,
+)
 from transit.operators.feeds_router import router as feeds_router
 from transit.operators.router import router as operators_router
 from transit.publishing.release import Releases
@@ -206,6 +210,7 @@ def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: s
     app.state.ingest_limits = limits
     app.state.feed_versions = versions
     app.state.previews = PreviewCache(prepare)
+    app.state.preview_timetable = preview_timetable
     if not settings.run_jobs:
         return None
     runner = Runner(app.state.db, versions.handlers(), lease_s=settings.job_lease_s,

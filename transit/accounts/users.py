@@ -282,7 +282,7 @@ __all__ = ["Conflict", "InvalidGrant", "IssuedTokens", "PolicyError", "RateLimit
 
 
 def set_profile(db: Database, user: User, profile: dict[str, Any]) -> dict[str, Any]:
-    """Store the user's whole profile (validated by transit.commuters.profile)."""
+    """Store the user's whole profile (validated by transit.profiles.fields)."""
     with db.session() as s:
         row = s.get(UserRow, user.id)
         if row is None:

@@ -15,7 +15,7 @@ from transit.api.problems import Problem, invalid
 from transit.realtime.alerts import pick_text
 from transit.realtime.matching import Target, affects
 from transit.realtime.overlay import Alert
-from transit.timetable.modes import mode_of
+from transit.timetable.modes import MODES, mode_of
 from transit.timetable.timetable import Timetable
 
 WHEELCHAIR = {0: "unknown", 1: "accessible", 2: "not_accessible"}
@@ -235,3 +235,24 @@ def iso(unix: int, tz: str) -> str:
 
 def operator_id(tt: Timetable, op: int) -> str:
     return tt.meta["operators"][op]["id"]
+
+
+def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    modes = frozenset(m.strip().lower() for m in value.split(",") if m.strip())
+    unknown = sorted(modes - set(MODES))
+    if unknown:
+        raise invalid(param, f"unknown mode {unknown[0]!r}; modes are {', '.join(MODES)}")
+    return modes
+
+
+def parse_operators(tt: Timetable, param: str, value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    ops = frozenset(o.strip() for o in value.split(",") if o.strip())
+    unknown = sorted(ops - set(tt.operator_index))
+    if unknown:
+        raise invalid(param, f"unknown operator {unknown[0]!r}; operators are "
+                      f"{', '.join(tt.operator_index)}")
+    return ops

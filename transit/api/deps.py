@@ -25,9 +25,9 @@ async def timetable_or_preview(request: Request, preview: PreviewParam = None) -
     """The served timetable, or with `?preview=VERSION` the operator's preview network
     (departures, trips and journeys take it)."""
     if preview is not None:
-        from transit.operators.feeds_preview import preview_timetable
-
-        return await preview_timetable(request, preview)
+        # Set by the app from the operators' package, which sits above this web kit.
+        load_preview = request.app.state.preview_timetable
+        return await load_preview(request, preview)  # type: ignore[no-any-return]
     return await get_timetable(request)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from transit.commuters.favourites import Favourite
-from transit.departures.service import Exclusions, board
+from transit.departures.service import board
 from transit.realtime.context import LiveContext
+from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
 
 

@@ -14,7 +14,7 @@ from transit.api.deps import ReadDep, TimetableDep
 from transit.api.problems import Problem, problems
 from transit.api.responses import cached_json
 from transit.api.users import CurrentUser, UsersConfig, users_config
-from transit.commuters import apply, favourites, privacy, profile
+from transit.commuters import favourites, privacy
 from transit.commuters.board import favourite_board
 from transit.commuters.schemas import (
     AccountOut,
@@ -27,6 +27,8 @@ from transit.commuters.schemas import (
     ProfileFields,
     ProfileOut,
 )
+from transit.profiles import apply
+from transit.profiles import fields as profile
 
 router = APIRouter(prefix="/v1/me", tags=["commuter accounts"], responses=problems(401))
 FavouriteId = Annotated[str, Path(max_length=100, description="A favourite's id (opaque)")]

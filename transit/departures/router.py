@@ -11,10 +11,11 @@ from transit.api.deps import PREVIEW_PROBLEMS, ReadContext, ReadDep
 from transit.api.problems import problems
 from transit.api.responses import cached_json
 from transit.api.users import COMMUTER_SECURITY
-from transit.commuters import apply
 from transit.departures import service
 from transit.departures.schemas import DepartureBoard
+from transit.profiles import apply
 from transit.stops import service as stops
+from transit.timetable.exclusions import Exclusions
 
 router = APIRouter(prefix="/v1", tags=["departures"],
                    responses=problems(*PREVIEW_PROBLEMS))
@@ -38,7 +39,7 @@ class Personal:
     """The request's languages and exclusions after the commuter's profile."""
 
     langs: list[str]
-    exclude: service.Exclusions | None
+    exclude: Exclusions | None
     applied: dict[str, object] | None
 
 

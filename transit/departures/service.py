@@ -19,6 +19,7 @@ from transit.api.common import (
 from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, fresh
 from transit.timetable.departures import Departure, next_departures
+from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
 
 MAX_LOOKBACK_S = 3 * 3600
@@ -45,35 +46,6 @@ class _Row:
     added_route: int = -1
     added_headsign: str = ""
     added_operator: str = ""
-
-
-@dataclass(frozen=True)
-class Exclusions:
-    """Routes a rider never takes (a commuter's avoided modes and operators): `route_ok`
-    is True for the routes that may be shown, `operators` the operator ids excluded (for
-    added trips, which may have no route)."""
-
-    route_ok: np.ndarray
-    operators: frozenset[str]
-
-    @classmethod
-    def of(cls, tt: Timetable, modes: frozenset[str], operators: frozenset[str]
-           ) -> Exclusions | None:
-        if not modes and not operators:
-            return None
-        key = ("exclusions", modes, operators)
-        hit = tt.cache.get(key)
-        if hit is None:
-            from transit.timetable.modes import mode_of
-
-            ok = np.ones(len(tt.route_type), dtype=bool)
-            if modes:
-                ok &= ~np.isin([mode_of(int(t)) for t in tt.route_type], list(modes))
-            if operators:
-                ids = np.array([o["id"] for o in tt.meta["operators"]])
-                ok &= ~np.isin(ids[np.asarray(tt.route_operator)], list(operators))
-            hit = tt.cache[key] = cls(ok, operators)
-        return hit  # type: ignore[no-any-return]
 
 
 def _scheduled(tt: Timetable, stops: np.ndarray, t0: int, t1: int, want: int,

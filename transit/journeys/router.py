@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from transit.api.common import DATE_TIME
+from transit.api.common import DATE_TIME, parse_modes, parse_operators
 from transit.api.deps import (
     PREVIEW_PROBLEMS,
     LanguagesDep,
@@ -17,10 +17,10 @@ from transit.api.deps import (
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.api.users import OptionalUser
-from transit.commuters import apply
-from transit.journeys import journey_ids, onboard, places, service
+from transit.journeys import journey_ids, onboard, places, ranking, service
 from transit.journeys.journey_ids import journey_key
 from transit.journeys.schemas import JourneyList
+from transit.profiles import apply
 
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS))
 
@@ -120,9 +120,9 @@ def journeys(
     opt = service.Options(
         max_transfers=max_transfers, max_walk_m=max_walk_m, walk_speed=walk_speed,
         detour=detour, min_transfer_s=min_transfer_s, wheelchair=wheelchair,
-        modes=service.parse_modes("modes", modes),
+        modes=parse_modes("modes", modes),
         exclude_modes=avoid.modes,
-        operators=service.parse_operators(tt, "operators", operators),
+        operators=parse_operators(tt, "operators", operators),
         exclude_operators=avoid.operators, window_min=window,
         wheelchair_unknown=wheelchair_unknown,
         exclude_routes=service.parse_routes(tt, "exclude_routes", exclude_routes),
@@ -135,7 +135,7 @@ def journeys(
     result = service.plan(tt, origin, destination, when, arrive_by is not None, opt, langs,
                           live, aboard)
     prefer = apply.preferred(tt, user, modes, operators, applied)
-    result.journeys = apply.rank(result.journeys, prefer, arrive_by is not None)
+    result.journeys = ranking.rank(result.journeys, prefer, arrive_by is not None)
     result.applied_profile = applied
     journey_ids.attach(result, journey_key(request))
     return cached_json(request, result, 15 if depart_at is None and arrive_by is None else 60,

@@ -23,7 +23,7 @@ from transit.routing import search as engine
 from transit.routing.network import Network
 from transit.timetable.footpaths import NO_CHANGE
 from transit.timetable.geo import haversine_m
-from transit.timetable.modes import MODES, mode_of
+from transit.timetable.modes import mode_of
 from transit.timetable.timetable import Timetable
 
 
@@ -64,27 +64,6 @@ class Options:
     via_min_stay_s: int = 0
     fares: bool = True  # price the journeys (transit.fares)
     rider_category: str | None = None  # checked as known (None: default riders)
-
-
-def parse_modes(param: str, value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return None
-    modes = frozenset(m.strip().lower() for m in value.split(",") if m.strip())
-    unknown = sorted(modes - set(MODES))
-    if unknown:
-        raise invalid(param, f"unknown mode {unknown[0]!r}; modes are {', '.join(MODES)}")
-    return modes
-
-
-def parse_operators(tt: Timetable, param: str, value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return None
-    ops = frozenset(o.strip() for o in value.split(",") if o.strip())
-    unknown = sorted(ops - set(tt.operator_index))
-    if unknown:
-        raise invalid(param, f"unknown operator {unknown[0]!r}; operators are "
-                      f"{', '.join(tt.operator_index)}")
-    return ops
 
 
 def parse_routes(tt: Timetable, param: str, value: str | None) -> frozenset[int]:

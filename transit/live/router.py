@@ -14,9 +14,9 @@ from transit.api.deps import LanguagesDep, NowDep, TimetableDep
 from transit.api.problems import Problem, invalid, not_found, problems
 from transit.api.responses import cached_json
 from transit.api.users import OptionalUser
-from transit.commuters import apply
 from transit.live import service
 from transit.live.schemas import AlertList, AlertOut, FeatureCollection, PushResult, RealtimeStatus
+from transit.profiles import apply
 from transit.realtime.breaker import StoreUnavailable
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse, split
 from transit.realtime.state import LiveState

@@ -9,7 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from transit.accounts import service
 from transit.accounts.roles import Permission
-from transit.accounts.schemas import (
+from transit.accounts.scope import Principal
+from transit.api.auth import admin_access, get_db, operator_access
+from transit.api.problems import Problem, problems
+from transit.operators.accounts_schemas import (
     AuditEntryOut,
     AuditPageOut,
     KeyCreate,
@@ -20,9 +23,6 @@ from transit.accounts.schemas import (
     OperatorCreate,
     OperatorOut,
 )
-from transit.accounts.scope import Principal
-from transit.api.auth import admin_access, get_db, operator_access
-from transit.api.problems import Problem, problems
 
 # Every route needs a key (401 without, 403 when it may not); a JSON body may not parse
 # (400) or be too large (413).

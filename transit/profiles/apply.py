@@ -6,19 +6,17 @@ commuter's token), and are private (never shared by caches) when a profile appli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 
 from transit.accounts.users import User
+from transit.api.common import parse_modes, parse_operators
 from transit.api.problems import invalid
-from transit.commuters.profile import resolve
-from transit.departures.service import Exclusions
 from transit.fares.pricing import known_category
 from transit.fares.store import fares_for
-from transit.journeys.schemas import Journey
-from transit.journeys.service import parse_modes, parse_operators
+from transit.profiles.fields import resolve
+from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
 
 # The journeys endpoint's defaults for the fields a profile can set.
@@ -76,12 +74,6 @@ class Preferred:
     operators: frozenset[str]
 
 
-# What a ride on neither a preferred mode nor a preferred operator costs when journeys are
-# ranked: as if it arrived this much later (OpenTripPlanner's "other than preferred routes"
-# penalty has the same default).
-PREFERENCE_PENALTY_S = 300
-
-
 def preferred(tt: Timetable, user: User | None, modes: str | None, operators: str | None,
               applied: dict[str, Any] | None) -> Preferred:
     """The profile's preferred modes and operators, unless the query restricts them itself
@@ -96,26 +88,6 @@ def preferred(tt: Timetable, user: User | None, modes: str | None, operators: st
         if po:
             applied["preferred_operators"] = sorted(po)
     return Preferred(pm, po)
-
-
-def rank(journeys: list[Journey], prefer: Preferred, arrive_by: bool) -> list[Journey]:
-    """Journeys best first for a rider with preferences: by arrival (arrive_by: by latest
-    departure), each ride on neither a preferred mode nor a preferred operator counting
-    PREFERENCE_PENALTY_S; ties keep the engine's order. Without preferences: unchanged."""
-    if not prefer.modes and not prefer.operators:
-        return journeys
-
-    def key(j: Journey) -> int:
-        others = sum(1 for leg in j.legs if leg.mode != "walk" and leg.mode not in prefer.modes
-                     and leg.operator not in prefer.operators)
-        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
-        return t + PREFERENCE_PENALTY_S * others
-
-    return sorted(journeys, key=key)
-
-
-def _unix(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp())
 
 
 def exclusions(tt: Timetable, avoid: Avoided) -> Exclusions | None:

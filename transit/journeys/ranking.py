@@ -1,0 +1,33 @@
+"""Journeys ranked for a rider with preferred modes and operators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from transit.journeys.schemas import Journey
+from transit.profiles.apply import Preferred
+
+# What a ride on neither a preferred mode nor a preferred operator costs when journeys are
+# ranked: as if it arrived this much later (OpenTripPlanner's "other than preferred routes"
+# penalty has the same default).
+PREFERENCE_PENALTY_S = 300
+
+
+def rank(journeys: list[Journey], prefer: Preferred, arrive_by: bool) -> list[Journey]:
+    """Journeys best first for a rider with preferences: by arrival (arrive_by: by latest
+    departure), each ride on neither a preferred mode nor a preferred operator counting
+    PREFERENCE_PENALTY_S; ties keep the engine's order. Without preferences: unchanged."""
+    if not prefer.modes and not prefer.operators:
+        return journeys
+
+    def key(j: Journey) -> int:
+        others = sum(1 for leg in j.legs if leg.mode != "walk" and leg.mode not in prefer.modes
+                     and leg.operator not in prefer.operators)
+        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
+        return t + PREFERENCE_PENALTY_S * others
+
+    return sorted(journeys, key=key)
+
+
+def _unix(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())

@@ -1,0 +1,1 @@
+"""A rider's profile: its fields and how the read endpoints apply them."""

@@ -97,6 +97,31 @@ def test_several_processes_migrating_at_once_all_succeed(db_url: str) -> None:
     db.dispose()
 
 
+def test_head_read_from_the_scripts_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(Database("sqlite://")))
+    assert migrate.head() == script.get_current_head()
+    revisions = migrate._revisions()
+    assert [r for r in sorted(revisions)] == [s.revision for s in
+                                               reversed(list(script.walk_revisions()))]
+
+
+def test_a_worker_finding_its_database_at_head_does_not_import_alembic(db_url: str) -> None:
+    """Alembic is for migrating: a process whose database is current never loads it; one
+    whose database is behind does, and migrates."""
+    code = ("import sys; from transit.db.engine import Database; from transit.db import "
+            "migrate; db = Database(sys.argv[1]); migrate.upgrade(db); "
+            "print(migrate.current(db), 'alembic' in sys.modules)")
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", code, db_url], cwd=ROOT, check=True,
+                              capture_output=True, text=True, timeout=120).stdout.strip()
+
+    assert run() == f"{migrate.head()} True"  # empty: migrated with alembic
+    assert run() == f"{migrate.head()} False"  # current: alembic never imported
+
+
 def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var")
     assert database_url(settings) == default_url(tmp_path / "var")

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 from google.transit import gtfs_realtime_pb2 as pb
 
 from tests.realtime_support import Expected, MutableClock, StaticRef, utc
-from transit.commuters.evaluation import AlertEvent, Evaluator
+from transit.commuters.evaluation import Evaluator
 from transit.commuters.planning import PlannedLeg
 from transit.commuters.rules import Commute, parse_commute
+from transit.delivery.alert_events import AlertEvent
 from transit.realtime.backends import MemoryBackend
 from transit.realtime.state import LiveState
 from transit.timetable.timetable import Timetable

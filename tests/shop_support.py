@@ -23,7 +23,7 @@ from transit.app import create_app
 from transit.db.engine import Database
 from transit.fares.model import FareLeg, FareLegPrice, JourneyPrice, Money, Product, ProductPrice
 from transit.settings import Settings
-from transit.tickets.payments import TestProvider
+from transit.shop.payments import TestProvider
 
 T0 = datetime.fromisoformat(NOW)  # 2026-06-01 08:00 +02:00; trip T1 leaves S1 at 08:00
 _n = itertools.count()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.operator_support import NOW
 from tests.shop_support import T0, Shop, module_shop
 from transit.db.models_tickets import OrderRow, SaleRow, TicketRow
-from transit.tickets import idempotency
+from transit.shop import idempotency
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -205,7 +205,7 @@ def test_an_order_issues_a_ticket_with_a_receipt(shop: Shop) -> None:
 
 
 def test_open_offers_per_account_are_limited(shop: Shop) -> None:
-    from transit.tickets.offers import MAX_OPEN
+    from transit.shop.offers import MAX_OPEN
 
     token = shop.user()
     body = {"product": {"operator": "A", "product_id": "A:day"}}
@@ -584,8 +584,8 @@ def test_a_request_that_died_after_booking_is_taken_over(shop: Shop) -> None:
     pays the order the first attempt booked (no second order)."""
     from types import SimpleNamespace
 
-    from transit.tickets import orders
-    from transit.tickets.wiring import shop_of
+    from transit.shop import orders
+    from transit.shop.wiring import shop_of
 
     token = shop.user()
     offer = shop.offer(token, journey_id=shop.journey_id())

@@ -30,12 +30,12 @@ from standardwebhooks.webhooks import Webhook
 
 from tests import databases
 from tests.conftest import ROOT
-from transit.commuters.evaluation import AlertEvent
 from transit.db import migrate
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
 from transit.db.models_users import UserRow
 from transit.delivery import outbox, store
+from transit.delivery.alert_events import AlertEvent
 from transit.delivery.vapid import public_key
 from transit.delivery.webhooks import Deliverer, RetryPolicy
 

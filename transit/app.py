@@ -57,12 +57,12 @@ from transit.realtime.poller import Poller
 from transit.realtime.state import LiveState
 from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
+from transit.shop.inspections_router import router as inspections_router
+from transit.shop.keys_router import router as ticket_keys_router
+from transit.shop.shop_router import router as shop_router
+from transit.shop.tickets_router import router as tickets_router
 from transit.stops.router import router as stops_router
-from transit.tickets.inspections_router import router as inspections_router
 from transit.tickets.keyring import keyring_for
-from transit.tickets.keys_router import router as ticket_keys_router
-from transit.tickets.shop_router import router as shop_router
-from transit.tickets.tickets_router import router as tickets_router
 from transit.timetable.departures import warm_up
 from transit.timetable.store import Store, TimetableHolder
 from transit.timetable.timetable import Timetable

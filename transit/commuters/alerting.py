@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from transit.clock import Clock
 from transit.commuters import commutes
-from transit.commuters.evaluation import AlertEvent, Evaluator, OpenAlert
+from transit.commuters.evaluation import Evaluator, OpenAlert
 from transit.commuters.rules import Commute
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow
 from transit.delivery import outbox
+from transit.delivery.alert_events import AlertEvent
 from transit.delivery.webhooks import Deliverer
 from transit.timetable.timetable import Timetable
 

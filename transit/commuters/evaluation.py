@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from transit.clock import Clock
 from transit.commuters.planning import Plan, PlannedLeg, Planner, zone_of
 from transit.commuters.rules import Commute, RuleError
+from transit.delivery.alert_events import AlertEvent
 from transit.realtime.matching import Target, affects, fresh
 from transit.realtime.overlay import NO_TIME, STOP_SKIPPED, Alert, FeedResult, Overlay, TripLive
 from transit.realtime.routing_view import live_trips
@@ -47,32 +48,6 @@ log = logging.getLogger("transit.commuters")
 UPDATE_DELTA_S = 120  # a delay alert is updated when the delay moves this much
 AFTER_ARRIVAL_S = 3600  # conditions of a journey are watched until this long after arrival
 BROKEN = ("cancellation", "missed_connection")
-
-
-@dataclass(frozen=True)
-class AlertEvent:
-    """One alert as delivery sends it: `state` new, updated or resolved (same `id`)."""
-
-    id: str
-    commute_id: str
-    user_id: str
-    kind: str
-    state: str
-    version: int
-    at: int  # service-clock instant of the update
-    service_date: str
-    journey: dict
-    subject: str  # the trip id or service-alert id the condition is about
-    detail: dict = field(default_factory=dict)
-    alternative: dict | None = None
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "commute_id": self.commute_id, "kind": self.kind,
-                "state": self.state, "version": self.version,
-                "at": datetime.fromtimestamp(self.at, ZoneInfo("UTC")).isoformat(),
-                "service_date": self.service_date, "journey": self.journey,
-                "subject": self.subject, "detail": self.detail,
-                "alternative": self.alternative}
 
 
 @dataclass

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from transit.commuters.evaluation import AlertEvent
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
+from transit.delivery.alert_events import AlertEvent
 
 log = logging.getLogger("transit.delivery")
 

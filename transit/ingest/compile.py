@@ -14,15 +14,10 @@ import pandas as pd
 
 from transit.errors import FeedProblem
 from transit.ingest.reader import GtfsFeed
+from transit.ingest.service_days import feed_span, service_days
 from transit.ingest.times import parse_times
 from transit.ingest.validate import StopTimes
-from transit.timetable.calendar import (
-    ServiceHorizon,
-    feed_span,
-    from_day_number,
-    pack_days,
-    service_days,
-)
+from transit.timetable.calendar import ServiceHorizon, from_day_number, pack_days
 from transit.timetable.patterns import split_overtaking
 from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn

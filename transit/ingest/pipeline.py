@@ -21,10 +21,10 @@ from transit.ingest.compile import PART_FORMAT, compile_part, part_is_current
 from transit.ingest.compile_fares import compile_fares, merge_fares
 from transit.ingest.fetch import materialize
 from transit.ingest.limits import IngestLimits
+from transit.ingest.merge import merge_parts
 from transit.ingest.publish_lock import publish_lock
 from transit.ingest.reader import read_gtfs, source_digest
 from transit.ingest.validate import validate
-from transit.timetable.build import merge_parts
 from transit.timetable.storage import Column, Part
 from transit.timetable.store import Store
 

@@ -21,9 +21,9 @@ from transit.clock import Clock
 from transit.db.engine import Database
 from transit.db.models_tickets import IdempotencyKeyRow, OfferRow, OrderRow, TicketRow
 from transit.fares.model import Money
-from transit.tickets.fulfilment import fulfil
+from transit.shop.fulfilment import fulfil
+from transit.shop.payments import PaymentProvider, PaymentResult, PaymentTimeout
 from transit.tickets.issuing import Issuer
-from transit.tickets.payments import PaymentProvider, PaymentResult, PaymentTimeout
 
 PENDING, PAYMENT_PENDING = "pending", "payment_pending"
 COMPLETED, FAILED, REFUNDED = "completed", "failed", "refunded"

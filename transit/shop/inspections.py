@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from transit.db.engine import Database
 from transit.db.models_tickets import InspectionRow
-from transit.tickets.revocations import is_revoked
+from transit.shop.revocations import is_revoked
 
 Verify = Callable[..., Any]  # transit.tickets.verify.verify_text
 

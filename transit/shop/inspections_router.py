@@ -13,10 +13,10 @@ from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
 from transit.api.auth import Credentials, _check, authenticate, operator_access
 from transit.api.problems import invalid, problems
-from transit.tickets import inspections, sales
-from transit.tickets.schemas import InspectionIn, InspectionOut, SalesOut
+from transit.shop import inspections, sales
+from transit.shop.schemas import InspectionIn, InspectionOut, SalesOut
+from transit.shop.wiring import keyring_of
 from transit.tickets.verify import verify_text
-from transit.tickets.wiring import keyring_of
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 Viewer = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]

@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from transit.ingest.stations import build_registry
 from transit.timetable.calendar import pack_days, reference_utc, unpack_days
 from transit.timetable.events import build_events
 from transit.timetable.footpaths import FootpathRules, build_footpaths
 from transit.timetable.geo import build_grid
 from transit.timetable.routing_indexes import build_routing_indexes
 from transit.timetable.search_index import build_name_index
-from transit.timetable.stations import RULES, StationRules, build_registry
+from transit.timetable.stations import RULES, StationRules
 from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
 from transit.timetable.timetable import FORMAT

@@ -1,6 +1,6 @@
 """The commuter's tickets (/v1/me/tickets...), their QR codes and refunds, and the signed
-revocation list verifiers sync. Thin: the logic is in transit.tickets.wallet and
-transit.tickets.revocations. Another user's ticket is 404, like an unknown one."""
+revocation list verifiers sync. Thin: the logic is in transit.shop.wallet and
+transit.shop.revocations. Another user's ticket is 404, like an unknown one."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 
 from transit.api.problems import Problem, invalid, problems
 from transit.api.users import CurrentUser
-from transit.tickets import revocations, wallet
+from transit.shop import revocations, wallet
+from transit.shop.schemas import TicketList, TicketOut
+from transit.shop.wiring import keyring_of, shop_of
 from transit.tickets.qr import ticket_qr
 from transit.tickets.revocation import CONTENT_TYPE, sign_revocations
-from transit.tickets.schemas import TicketList, TicketOut
-from transit.tickets.wiring import keyring_of, shop_of
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 PRIVATE = {"Cache-Control": "private, no-store"}

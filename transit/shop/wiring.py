@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from fastapi import Request
 
+from transit.shop.orders import Shop
+from transit.shop.payments import TestProvider
+from transit.shop.pricing import Pricing, PricingUnavailable, fares_pricing
 from transit.tickets.issuing import KeyRingIssuer
 from transit.tickets.keyring import KeyRing
-from transit.tickets.orders import Shop
-from transit.tickets.payments import TestProvider
-from transit.tickets.pricing import Pricing, PricingUnavailable, fares_pricing
 from transit.timetable.timetable import Timetable
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from transit.db.models_tickets import OrderRow, RevocationRow, SaleRow, TicketRow
 from transit.fares.model import Money
-from transit.tickets.orders import COMPLETED, REFUNDED, Shop
+from transit.shop.orders import COMPLETED, REFUNDED, Shop
 
 MAX_LISTED = 200
 

@@ -16,9 +16,9 @@ from transit.api.problems import Problem, invalid, problems
 from transit.api.users import CurrentUser
 from transit.journeys import ids
 from transit.journeys.journey_ids import journey_key
-from transit.tickets import idempotency, offers, orders, quotes
-from transit.tickets.schemas import OfferList, OfferRequest, OrderOut, OrderRequest
-from transit.tickets.wiring import pricing_of, shop_of
+from transit.shop import idempotency, offers, orders, quotes
+from transit.shop.schemas import OfferList, OfferRequest, OrderOut, OrderRequest
+from transit.shop.wiring import pricing_of, shop_of
 
 router = APIRouter(prefix="/v1", tags=["tickets"], responses=problems(401))
 PRIVATE = {"Cache-Control": "private, no-store"}

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from transit.db.engine import Database
 from transit.db.models_tickets import OfferRow, OrderRow
-from transit.tickets.quotes import Quote
+from transit.shop.quotes import Quote
 
 OFFER_TTL = timedelta(minutes=30)
 MAX_OPEN = 100  # unexpired offers not ordered, per account (each is a row: the limit stops a flood)

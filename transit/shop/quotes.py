@@ -1,5 +1,5 @@
 """Quotes: what a journey or a product costs for some travellers, and how long the ticket
-is valid. Prices come only from the fares (transit.tickets.pricing), never from a client.
+is valid. Prices come only from the fares (transit.shop.pricing), never from a client.
 
 A journey ticket is valid from 30 minutes before its first departure to its last arrival
 plus the longest duration of the products that price it; a product is valid for its own
@@ -17,7 +17,7 @@ import numpy as np
 
 from transit.fares.model import FareLeg, JourneyPrice, Money, Product, ProductPrice
 from transit.journeys.ids import JourneyRef
-from transit.tickets.pricing import Pricing
+from transit.shop.pricing import Pricing
 from transit.timetable.timetable import Timetable
 
 BEFORE_DEPARTURE_S = 1800  # a journey ticket is valid this long before the first departure

@@ -31,6 +31,8 @@ from transit.timetable.store import Store
 
 NOW = "2026-11-26T08:00:00+01:00"  # a Thursday morning
 INGEST_ONLY = ("gtfs_kit", "pandas", "geopandas", "shapely", "pyproj", "folium", "pyarrow")
+# an HTTP client is loaded by a process that fetches a feed, polls GTFS-RT or sends a webhook
+CLIENT_ONLY = ("httpx", "rich")
 
 SERVER = textwrap.dedent("""
     import json, sys, threading
@@ -98,6 +100,7 @@ def test_serving_imports_no_ingest_library(demo_dir: Path, tmp_path: Path) -> No
     loaded = set(json.loads(out.splitlines()[-1]))
     assert "transit.app" in loaded and "transit.routing.raptor" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in INGEST_ONLY) == []
+    assert sorted(m for m in loaded if m.split(".")[0] in CLIENT_ONLY) == []
 
 
 def _serve_requests(url: str) -> None:

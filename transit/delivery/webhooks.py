@@ -17,15 +17,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from transit.db.engine import Database
 from transit.delivery import outbox
 from transit.delivery.signing import headers
 from transit.delivery.urls import UrlRefused, check_url
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger("transit.delivery")
+
+
+def _http_error() -> type[Exception]:
+    """httpx's base error, imported when a send fails (httpx is loaded by then)."""
+    import httpx
+
+    return httpx.HTTPError
 
 
 class WebPushUnavailable(Exception):
@@ -58,12 +67,22 @@ class Deliverer:
         self.now = now
         self.interval_s = interval_s
         self.worker = f"w_{secrets.token_hex(6)}"
-        self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+        self._client: httpx.Client | None = None  # made on first send (`client`)
         self._rng = random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.sent = 0
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client, made on first use: an API worker that never sends a webhook keeps
+        httpx (and the CLI libraries it drags in) out of its memory."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.Client(timeout=self.timeout_s, follow_redirects=False)
+        return self._client
 
     def run_once(self) -> int:
         """Claim one batch and attempt each message. Returns how many were attempted."""
@@ -84,7 +103,7 @@ class Deliverer:
         except UrlRefused as exc:
             outbox.failed(self.db, m, self.now(), f"refused: {exc}", None, f"refused: {exc}")
             return
-        except (httpx.HTTPError, OSError, WebPushUnavailable) as exc:
+        except (_http_error(), OSError, WebPushUnavailable) as exc:
             self._failed(m, f"{type(exc).__name__}: {exc}"[:300])
             return
         if 200 <= status < 300:
@@ -159,4 +178,5 @@ class Deliverer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.client.close()
+        if self._client is not None:
+            self._client.close()

@@ -9,8 +9,8 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from fastapi import Request
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 
@@ -18,9 +18,12 @@ from transit.api.problems import Problem
 from transit.ingest.archive import ArchiveError, ArchiveLimits, open_archive
 from transit.publishing.service import Upload
 
+if TYPE_CHECKING:  # imported when a feed is fetched: serving never loads httpx for it
+    import httpx
+
 FIELD = "file"
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
-FETCH_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+FETCH_TIMEOUT_S, CONNECT_TIMEOUT_S = 30.0, 10.0
 
 
 def too_large(limit: int) -> Problem:
@@ -131,6 +134,8 @@ async def receive_multipart(request: Request, scratch: Path, limit: int) -> Uplo
 def fetch(url: str, scratch: Path, limit: int, etag: str | None,
           last_modified: str | None, client: httpx.Client | None = None) -> Upload | None:
     """Download a feed (conditional GET); None when the server says it is unchanged."""
+    import httpx
+
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -139,7 +144,8 @@ def fetch(url: str, scratch: Path, limit: int, etag: str | None,
     scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / f"fetch-{uuid.uuid4().hex}.zip"
     sha, size = hashlib.sha256(), 0
-    http = client or httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True)
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(FETCH_TIMEOUT_S, connect=CONNECT_TIMEOUT_S), follow_redirects=True)
     try:
         with http.stream("GET", url, headers=headers) as resp:
             if resp.status_code == 304:

@@ -8,8 +8,6 @@ import asyncio
 import logging
 import os
 
-import httpx
-
 from transit.catalog import Catalog, RealtimeSource
 from transit.realtime.feed import KINDS, RealtimeFeedError, parse
 from transit.realtime.state import LiveState
@@ -18,7 +16,7 @@ from transit.redaction import public_text, redact_logs, redact_url, secrets_of
 
 log = logging.getLogger("transit.realtime.poller")
 MAX_BACKOFF_S = 300.0
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_S, CONNECT_TIMEOUT_S = 10.0, 5.0
 
 
 class Poller:
@@ -64,7 +62,10 @@ class Poller:
         etag: str | None = None
         modified: str | None = None
         delay = src.interval_s
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client:
+        import httpx  # only a process that polls loads it
+
+        timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
             while True:
                 if await asyncio.to_thread(self._lead, op, src):  # Redis may hang
                     headers = dict(src.headers)

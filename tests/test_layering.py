@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("commuters", "kpis", "publishing"),
     ("operators",),
     ("app",),
+    ("serving",),
     ("cli",),
     ("__main__",),
 ]

@@ -119,8 +119,9 @@ def serve(
         help="Serve as of this ISO 8601 instant, e.g. 2018-08-29T08:00-07:00")] = None,
     running_clock: Annotated[bool, typer.Option(
         help="Let the --clock instant run on at wall-clock speed")] = False,
-    workers: Annotated[int, typer.Option(help="Worker processes (share the mmapped timetable)")
-                       ] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=(
+        "Worker processes, forked from one that loaded the code and the timetable (they "
+        "share both); a worker that dies is restarted"))] = 1,
     with_catalog: Annotated[bool, typer.Option(
         help="With --feed: also include the catalog's operators")] = False,
 ) -> None:
@@ -153,8 +154,14 @@ def serve(
     # proxy_headers off: the client address comes from the peer, or from X-Forwarded-For of
     # the proxies in TRANSIT_TRUSTED_PROXIES only (transit.api.forwarded), never from any
     # local peer's header as uvicorn would take it by default.
+    if workers > 1:  # pre-forked workers share the imported code and the prepared version
+        from transit.serving import ServeConfig, serve_forked
+
+        serve_forked(ServeConfig(host, port, workers, settings.access_log,
+                                 settings.data_dir.resolve(), cat.network))
+        return
     uvicorn.run("transit.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", server_header=False,
+                log_level="info", server_header=False,
                 proxy_headers=False, access_log=settings.access_log)
 
 

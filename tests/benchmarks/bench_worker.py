@@ -8,9 +8,12 @@ Private_Dirty) of every mapping that is not a file of the timetable (those pages
 page cache's, shared by all workers), of which anonymous (heap, numba's code, arrays built
 in the worker), and the timetable's resident pages beside it. With `--base PATH` (a checkout
 of another commit, e.g. `git worktree add --detach ../base main`) the same is measured for
-that code, alternating runs of the two, so both see the same machine load.
+that code, alternating runs of the two, so both see the same machine load. With `--forked`,
+the workers of `transit serve --workers 2` (forked from a parent that loaded the code and the
+timetable, `transit.serving`) are measured the same way in the same runs, their start being
+a restarted worker's, from fork to ready.
 
-    .venv/bin/python tests/benchmarks/bench_worker.py [--base ../base] [--runs 3]
+    .venv/bin/python tests/benchmarks/bench_worker.py [--base ../base] [--runs 3] [--forked]
         [--data-dir DIR]   (a data directory where feeds/bayarea-2018.toml is compiled;
                             default: compiled into a temporary one first)
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -154,11 +158,62 @@ def measure(code: Path, data_dir: Path, requests: list[tuple[str, dict[str, obje
         proc.wait(timeout=30)
 
 
+def _children(pid: int) -> list[int]:
+    return sorted(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+
+
+def measure_forked(code: Path, data_dir: Path, requests: list[tuple[str, dict[str, object]]],
+                   workdir: Path) -> Sample:
+    """`transit serve --workers 2`: the private memory of each forked worker (median of the
+    two) after the warm-up requests, and the start of a worker as the parent restarts one
+    killed with SIGKILL (fork to ready, from its log line)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSIT_")}
+    env.update({"PYTHONPATH": str(code), "TRANSIT_RATE_LIMIT_PER_MINUTE": "0",
+                "TRANSIT_REALTIME_POLL": "false", "TRANSIT_RUN_JOBS": "false"})
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "transit", "serve", "--data-dir", str(data_dir),
+             "--catalog", str(CATALOG), "--clock", CLOCK, "--workers", "2", "--port",
+             str(port)], cwd=workdir, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, f"the forked server of {code}")
+        for _ in range(4):  # a new connection each: the kernel spreads them over both workers
+            for path, params in requests:
+                r = httpx.get(url + path, params=params, timeout=60)
+                if r.status_code != 200:
+                    raise SystemExit(f"{code}: {path} {params}: {r.status_code} {r.text}")
+        workers = _children(proc.pid)
+        mems = [smaps(pid, data_dir) for pid in workers]
+        os.kill(workers[0], 9)
+        deadline = time.monotonic() + 120
+        pattern = re.compile(r"worker (\d+) ready (\d+\.\d+) s after its fork")
+        while True:
+            late = [m for m in pattern.finditer(log.read_text())
+                    if int(m.group(1)) not in workers]
+            if late:
+                start_s = float(late[0].group(2))
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no worker restarted: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        return Sample(start_s, statistics.median(m[0] for m in mems),
+                      statistics.median(m[1] for m in mems), statistics.median(m[2] for m in mems))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=Path, help="a checkout of the code to compare with")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--data-dir", type=Path)
+    ap.add_argument("--forked", action="store_true",
+                    help="also measure the workers of `transit serve --workers 2`")
     args = ap.parse_args()
     data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="bench-worker-"))).resolve()
     ensure_compiled(data_dir)
@@ -166,14 +221,17 @@ def main() -> None:
     codes = {"this code": ROOT}
     if args.base:
         codes = {"base": args.base.resolve(), **codes}
+    ways = {name: (code, measure) for name, code in codes.items()}
+    if args.forked:
+        ways["this code, forked"] = (ROOT, measure_forked)
     with tempfile.TemporaryDirectory() as tmp:
         for name, code in codes.items():  # a first start fills numba's cache of each
             measure(code, data_dir, requests[:3], Path(tmp) / "warm")
             print(f"{name}: numba cache warm", flush=True)
-        samples: dict[str, list[Sample]] = {name: [] for name in codes}
+        samples: dict[str, list[Sample]] = {name: [] for name in ways}
         for i in range(args.runs):
-            for name, code in codes.items():
-                s = measure(code, data_dir, requests, Path(tmp) / f"{name}-{i}")
+            for name, (code, how) in ways.items():
+                s = how(code, data_dir, requests, Path(tmp) / f"{name}-{i}")
                 samples[name].append(s)
                 print(f"run {i + 1} {name}: start {s.start_s:.2f} s, private "
                       f"{s.private_mib:.0f} MiB (anonymous {s.anonymous_mib:.0f}), timetable "
@@ -187,7 +245,9 @@ def main() -> None:
               "< 100", med["private_mib"] < 100)
         t.add(f"{name}:   of which anonymous MiB", f"{med['anonymous_mib']:.0f}")
         t.add(f"{name}: timetable resident MiB (shared)", f"{med['timetable_rss_mib']:.0f}")
-        t.add(f"{name}: start, spawn to ready (s)", f"{med['start_s']:.2f}")
+        what = "fork to ready, a restarted worker" if "forked" in name else "spawn to ready"
+        t.add(f"{name}: start, {what} (s)", f"{med['start_s']:.2f}", "< 1",
+              med["start_s"] < 1)
         t.note(f"{name}: starts " + ", ".join(f"{s.start_s:.2f}" for s in ss) + "; private "
                + ", ".join(f"{s.private_mib:.0f}" for s in ss))
     t.print()

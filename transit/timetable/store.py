@@ -170,6 +170,21 @@ class Store:
             shutil.rmtree(p, ignore_errors=True)
 
 
+_kept: dict[Path, Timetable] = {}
+
+
+def keep_for_workers(tt: Timetable, directory: Path) -> None:
+    """Hand a loaded, prepared version to the worker processes forked after this call
+    (`transit.serving`): a worker serving that version takes this object, whose lookups and
+    compiled code it then shares with its siblings, instead of loading its own."""
+    _kept[directory.resolve()] = tt
+
+
+def _load(directory: Path) -> Timetable:
+    kept = _kept.get(directory.resolve())
+    return kept if kept is not None else Timetable.load(directory)
+
+
 class TimetableHolder:
     """What a server process serves: the current version, swapped when a new one appears.
 
@@ -193,7 +208,7 @@ class TimetableHolder:
         if version is None or (self._current is not None and self._current.version == version):
             return False
         try:
-            tt = Timetable.load(self.store.versions_dir / version)
+            tt = _load(self.store.versions_dir / version)
         except FormatError as exc:
             if self._refused != version:
                 log.error("%s", exc)

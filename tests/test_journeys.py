@@ -41,7 +41,7 @@ from transit.ingest.pipeline import ingest
 from transit.routing import raptor
 from transit.routing.network import Network
 from transit.routing.search import Journey as EngineJourney
-from transit.routing.search import Query, Searcher
+from transit.routing.search import Query, Searcher, Seed
 from transit.timetable.departures import _departures
 from transit.timetable.footpaths import FootpathRules
 from transit.timetable.store import Store
@@ -1579,8 +1579,10 @@ def engine_best(w: World, js: list[EngineJourney], destinations: list[tuple[str,
 
 
 def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
-                            origins: list[tuple[str, int]], t0: int, extra: int) -> list[str]:
-    """An engine journey checked against the raw trip instances and footpaths."""
+                            origins: list[tuple[str, int]], t0: int, extra: int,
+                            aboard: bool = False) -> list[str]:
+    """An engine journey checked against the raw trip instances and footpaths (`aboard`:
+    the rider is on the first leg's trip from the start, boarded before)."""
     ids, trip_ids = w.tt.strings("stop_id"), w.tt.strings("trip_id")
     access = dict(origins)
     out = []
@@ -1607,7 +1609,7 @@ def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
             out.append(f"{key}: not {a} {show(leg.departure, w.tz)} -> {b} "
                        f"{show(leg.arrival, w.tz)}")
         elif (not st[leg.alight_pos][4] and not seated_on) or (
-                not st[leg.board_pos][3] and not leg.stay_seated):
+                not st[leg.board_pos][3] and not leg.stay_seated and not (aboard and i == 0)):
             out.append(f"{key}: boards or alights where the feed forbids it")
         if prev is None:
             if leg.departure < t0 + access.get(a, 0):
@@ -1733,6 +1735,61 @@ def _depart_at_against_the_brute_force(worlds: list[World], seed0: int, per_worl
                     w, ref, j, origins, t0, extra)]
             problems += found
     assert n >= at_least
+    assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
+
+
+def test_from_trip_equals_the_brute_force_on_random_networks(ruled_worlds) -> None:
+    """A rider aboard a random trip instance under way (random networks with trip- and
+    route-specific transfers.txt rules, blocks, several service days): the earliest arrival
+    per number of trips equals the brute force's started aboard the same instance, the
+    answer is its Pareto set, and every journey is valid (the change off the trip ridden
+    included)."""
+    problems, n, changed = [], 0, 0
+    for seed, w in enumerate(ruled_worlds):
+        rng = random.Random(600 + seed)
+        stops = sorted(w.tt.stop_index)
+        asked = 0
+        while asked < 40:
+            d = rng.choice(RANDOM_DATES)
+            ref = w.ref(d)
+            midnight = int(datetime.combine(d, time(0), ZoneInfo(w.tz)).timestamp())
+            t0 = midnight + rng.randrange(4 * 3600, 26 * 3600, 60)
+            running = [x for x in ref.instances if x.stops[0][2] <= t0 < x.stops[-1][1]]
+            if not running:
+                continue
+            inst = rng.choice(running)
+            pos = max(p for p, x in enumerate(inst.stops[:-1]) if x[2] <= t0)
+            dd = rng.choice(stops)
+            dests = [(dd, 0)] if rng.random() < 0.7 else [(dd, 60)] + [
+                (q, 60 + x) for q, x in ref.footpaths.get(dd, [])]
+            k, extra = rng.randint(0, 3), rng.choice([0, 0, 60, 180])
+            n, asked = n + 1, asked + 1
+            trip_id, day = inst.key  # type: ignore[misc]
+            aboard = Seed(w.tt.trip_index[trip_id], w.tt.day_of(date.fromisoformat(day)), pos,
+                          np.array([x[1] for x in inst.stops], np.int64),
+                          np.array([x[2] for x in inst.stops], np.int64))
+            js = w.searcher.depart_aboard(w.query([], dests, t0, k, extra), aboard)
+            best = ref.earliest_by_trips([], dests, t0, k + 1, 24 * 3600, extra,
+                                         aboard=(inst.key, pos))
+            label = f"[net {seed}] aboard {inst.key} from {inst.stops[pos][0]} at " \
+                    f"{show(t0)} -> {dests} max_transfers={k} slack={extra}"
+            cap = t0 + 23 * 3600
+            found = _compare(w, label, best, engine_best(w, js, dests, k + 1), cap, ref, js)
+            egress = {w.tt.stop_index[s]: e for s, e in dests}
+            front = sorted((j.arrival + egress[j.last_stop], j.trips) for j in js)
+            want = sorted(x for x in pareto_front(best) if x[0] <= cap)
+            if not found and [x for x in front if x[0] <= cap] != want:
+                found.append(f"{label}: not the Pareto set: {[w.describe(j) for j in js]}, "
+                             f"brute force {[(show(a), b) for a, b in want]}")
+            for j in js:
+                first = j.legs[0]
+                if (first.trip, first.day, first.board_pos) != (aboard.trip, aboard.day, pos):
+                    found.append(f"{label}: does not start aboard: {w.describe(j)}")
+                found += [f"{label}: {m}" for m in engine_journey_problems(
+                    w, ref, j, [], inst.stops[pos][2], extra, aboard=True)]
+            changed += any(j.trips > 1 for j in js)
+            problems += found
+    assert changed >= 60, (n, changed)
     assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
 
 

@@ -1404,6 +1404,25 @@ def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
                       ("walk", "P:B", "7", "P:C", None)]], day
 
 
+def test_journeys_parameters_in_the_openapi_document(tmp_path: Path) -> None:
+    # the parameters come from four dependencies (transit.journeys.params): the document
+    # lists them in the order and with the constraints the endpoint always had
+    spec = client_for(tmp_path, "2026-05-05T07:00:00+02:00").app.openapi()  # type: ignore[attr-defined]
+    params = spec["paths"]["/v1/journeys"]["get"]["parameters"]
+    assert [x["name"] for x in params] == [
+        "to", "from", "depart_at", "arrive_by", "window", "max_transfers", "max_walk_m",
+        "walk_speed", "min_transfer_s", "wheelchair", "modes", "exclude_modes", "operators",
+        "exclude_operators", "wheelchair_unknown", "exclude_routes", "exclude_stops",
+        "exclude_passing", "via", "via_min_stay", "from_trip", "from_date", "rider_category",
+        "preview", "lang"]
+    by = {x["name"]: x for x in params}
+    assert by["to"]["required"] and not by["from"]["required"]
+    assert by["from"]["description"] == "stop id, station id, or lat,lon (or from_trip)"
+    assert (by["window"]["schema"]["maximum"], by["window"]["schema"]["default"]) == (180, 0)
+    assert by["walk_speed"]["schema"]["anyOf"][0]["exclusiveMinimum"] == 0.3
+    assert by["rider_category"]["schema"]["anyOf"][0]["pattern"] == r"^[A-Za-z0-9_.:-]+$"
+
+
 # -- c. the engine against the brute force on random networks ---------------------------------
 
 def _hms(s: int) -> str:

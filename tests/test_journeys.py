@@ -1078,6 +1078,64 @@ def test_trip_specific_rules_compile_nothing_after_the_warm_up(tmp_path: Path,
     assert [len(k.signatures) for k in kernels] == before
 
 
+def _dispatchers() -> dict[str, object]:
+    """Every numba-compiled function of the search (its modules' globals)."""
+    from numba.core.registry import CPUDispatcher
+
+    from transit.routing import indexes, lower_bounds, rule_kernels, search
+    out = {}
+    for m in (raptor, rule_kernels, search, lower_bounds, indexes):
+        for name, f in vars(m).items():
+            if isinstance(f, CPUDispatcher):
+                out[f"{f.__module__}.{name}"] = f
+    return out
+
+
+def test_options_compile_nothing_after_the_warm_up(tmp_path: Path, planner) -> None:
+    # every option is data for the kernels the server compiles (or loads) before it is
+    # ready: after the warm-up no request compiles a new variant of any of them
+    f = feed(tmp_path / "w", "W", stops_txt(
+        ("S1", "One", 50.0, 4.0, 1), ("S3", "Three", 50.02, 4.0, 1), ("S4", "Four", 50.03, 4.0, 0),
+        ("S5", "Five", 50.04, 4.0, 1)), "R1,W,1,Line,3\n",
+        "route_id,service_id,trip_id,wheelchair_accessible\nR1,DAILY,ACC,1\nR1,DAILY,ACC2,1\n"
+        "R1,DAILY,UNK,\n",
+        "ACC,08:05:00,08:05:00,S1,1\nACC,08:20:00,08:20:00,S5,2\n"
+        "ACC2,08:25:00,08:25:00,S5,1\nACC2,08:30:00,08:31:00,S4,2\nACC2,08:40:00,08:40:00,S3,3\n"
+        "UNK,08:02:00,08:02:00,S1,1\nUNK,08:29:00,08:29:00,S3,2\n")
+    w = planner({"W": f}, "2026-05-05T07:00:00+02:00")
+    p = planner(_changing(tmp_path / "q", "X,X,2,300,,,T8,T4\n", "R9,DAILY,T8,\nR2,DAILY,T4,\n",
+                          "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                          "T8,08:40:00,08:40:00,B,3\n"
+                          "T4,08:25:00,08:25:00,X,1\nT4,08:35:00,08:35:00,B,2\n"),
+                "2026-05-05T07:00:00+02:00")
+    kernels = _dispatchers()
+    assert len(kernels) >= 10
+    before = {n: len(k.signatures) for n, k in kernels.items()}  # type: ignore[attr-defined]
+    wq = {"from": "W:S1", "to": "W:S3", "depart_at": "2026-05-05T07:55:00+02:00"}
+    for params in ({**wq, "wheelchair": "true"},
+                   {**wq, "wheelchair": "true", "wheelchair_unknown": "true"},
+                   {"from": "W:S1", "to": "W:S3", "arrive_by": "2026-05-05T08:45:00+02:00",
+                    "wheelchair": "true"}):
+        assert w.get(**params)["journeys"], params
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    by = {"from": "Q:A", "to": "Q:B", "arrive_by": "2026-05-05T08:50:00+02:00"}
+    for params in ({**q, "modes": "bus"}, {**q, "exclude_modes": "rail"},
+                   {**q, "operators": "Q"}, {**q, "exclude_routes": "Q:R2"},
+                   {**q, "exclude_stops": "Q:X"},
+                   {**q, "exclude_stops": "Q:X", "exclude_passing": "true"},
+                   {**q, "via": "Q:X"}, {**q, "via": "Q:X", "via_min_stay": 10},
+                   {**by, "via": "Q:X"},
+                   {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00"},
+                   {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00",
+                    "modes": "bus", "min_transfer_s": 60},
+                   by, {**by, "exclude_routes": "Q:R9"}, {**q, "window": 60},
+                   {**q, "window": 60, "exclude_stops": "Q:X"},
+                   {**q, "min_transfer_s": 120, "max_transfers": 1}):
+        assert p.get(**params)["journeys"], params
+    after = {n: len(k.signatures) for n, k in kernels.items()}  # type: ignore[attr-defined]
+    assert {n: (before[n], after[n]) for n in after if after[n] != before[n]} == {}
+
+
 def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:
     # station S with platforms P1, P2 (10 m apart): S -> S takes 10 min, P1 -> P2 1 min,
     # whatever the order of the rows

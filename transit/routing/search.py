@@ -245,8 +245,10 @@ class Searcher:
                    live: LiveTrips) -> np.ndarray:
         """The seed as the kernel reads it (rows of raptor.SEED_FIELDS): each stop after
         seed.pos where the rider may get off, and those of the trips the vehicle runs next
-        in its block (seated, as the search follows a block: same day, while they run)."""
+        in its block (seated, as the search follows a block: same day, while they run).
+        The filters (`trip_ok`) do not apply to the trip ridden, only to those after it."""
         net = self.net
+        masked = set(live.masked.tolist())
         rows: list[tuple[int, ...]] = []
         t, d, root_pos = seed.trip, seed.day, seed.pos
         root = self._stop_at(t, root_pos)
@@ -260,7 +262,7 @@ class Searcher:
             service = int(net.trip_service[t2])
             if not trip_ok[t2] or not (int(net.service_days[service, d >> 3]) >> (d & 7)) & 1:
                 break
-            if live.trip_has_rt[t2] and t2 * KEY_DAYS + d in set(live.masked.tolist()):
+            if live.trip_has_rt[t2] and t2 * KEY_DAYS + d in masked:
                 break
             for k in range(1, self._last_pos(t2) + 1):
                 s = self._stop_at(t2, k)

@@ -180,11 +180,15 @@ class Reference:
         self, origins: Iterable[tuple[str, int]], destinations: Iterable[tuple[str, int]],
         t0: int, max_trips: int, horizon_s: int, extra_change_s: int = 0,
         walk_from_origins: bool = True, leave_by: int | None = None,
+        aboard: tuple[Hashable, int] | None = None,
     ) -> list[int]:
         """For k = 0 .. max_trips, the earliest arrival at the destination with at most k
         trips (INF when none arrives; only trip events up to t0 + horizon_s are used).
         `leave_by`: only journeys leaving the origin by then (the first trip boarded at most
-        the access walk, and the footpath, after it)."""
+        the access walk, and the footpath, after it).
+        `aboard` (instance key, position): the rider is on that instance at t0, having left
+        the stop at that position (the origins are not used): the ride on is its first trip,
+        and getting off it is alighting as from any trip."""
         dest: dict[str, int] = {}
         for s, e in destinations:
             dest[s] = min(dest.get(s, INF), e)
@@ -211,6 +215,13 @@ class Reference:
             if i < len(times) and times[i] <= horizon:
                 heapq.heappush(heap, (times[i], k, 0, s, i, next(tick), via))
 
+        if aboard is not None:
+            i0, p0 = self._index[aboard[0]], aboard[1]
+            nxt = inst[i0].stops[p0 + 1]
+            if nxt[1] <= horizon:
+                heapq.heappush(heap, (nxt[1], 1, 1, i0, p0 + 1, next(tick),
+                                      (-1, inst[i0].stops[p0][0])))
+            origins = []
         first_by: dict[str, int] = {}  # latest first boarding per stop, with leave_by
         for o, access in origins:
             r = t0 + access
@@ -339,7 +350,7 @@ class Reference:
                         steps.append(f"walk {via[6]}s to {via[5]}")
                 continue
             i, j = key[1], key[2]
-            if via[0] == 0:
+            if via[0] in (0, -1):  # boarded (or aboard from the start)
                 close()
                 ride.extend([i, j - 1, j, False])
             elif len(via) > 4 and via[4] == "seated":

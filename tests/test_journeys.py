@@ -41,7 +41,7 @@ from transit.ingest.pipeline import ingest
 from transit.routing import raptor
 from transit.routing.network import Network
 from transit.routing.search import Journey as EngineJourney
-from transit.routing.search import Query, Searcher
+from transit.routing.search import Query, Searcher, Seed
 from transit.timetable.departures import _departures
 from transit.timetable.footpaths import FootpathRules
 from transit.timetable.store import Store
@@ -1078,6 +1078,64 @@ def test_trip_specific_rules_compile_nothing_after_the_warm_up(tmp_path: Path,
     assert [len(k.signatures) for k in kernels] == before
 
 
+def _dispatchers() -> dict[str, object]:
+    """Every numba-compiled function of the search (its modules' globals)."""
+    from numba.core.registry import CPUDispatcher
+
+    from transit.routing import indexes, lower_bounds, rule_kernels, search
+    out = {}
+    for m in (raptor, rule_kernels, search, lower_bounds, indexes):
+        for name, f in vars(m).items():
+            if isinstance(f, CPUDispatcher):
+                out[f"{f.__module__}.{name}"] = f
+    return out
+
+
+def test_options_compile_nothing_after_the_warm_up(tmp_path: Path, planner) -> None:
+    # every option is data for the kernels the server compiles (or loads) before it is
+    # ready: after the warm-up no request compiles a new variant of any of them
+    f = feed(tmp_path / "w", "W", stops_txt(
+        ("S1", "One", 50.0, 4.0, 1), ("S3", "Three", 50.02, 4.0, 1), ("S4", "Four", 50.03, 4.0, 0),
+        ("S5", "Five", 50.04, 4.0, 1)), "R1,W,1,Line,3\n",
+        "route_id,service_id,trip_id,wheelchair_accessible\nR1,DAILY,ACC,1\nR1,DAILY,ACC2,1\n"
+        "R1,DAILY,UNK,\n",
+        "ACC,08:05:00,08:05:00,S1,1\nACC,08:20:00,08:20:00,S5,2\n"
+        "ACC2,08:25:00,08:25:00,S5,1\nACC2,08:30:00,08:31:00,S4,2\nACC2,08:40:00,08:40:00,S3,3\n"
+        "UNK,08:02:00,08:02:00,S1,1\nUNK,08:29:00,08:29:00,S3,2\n")
+    w = planner({"W": f}, "2026-05-05T07:00:00+02:00")
+    p = planner(_changing(tmp_path / "q", "X,X,2,300,,,T8,T4\n", "R9,DAILY,T8,\nR2,DAILY,T4,\n",
+                          "T8,08:06:00,08:06:00,A,1\nT8,08:20:00,08:20:00,X,2\n"
+                          "T8,08:40:00,08:40:00,B,3\n"
+                          "T4,08:25:00,08:25:00,X,1\nT4,08:35:00,08:35:00,B,2\n"),
+                "2026-05-05T07:00:00+02:00")
+    kernels = _dispatchers()
+    assert len(kernels) >= 10
+    before = {n: len(k.signatures) for n, k in kernels.items()}  # type: ignore[attr-defined]
+    wq = {"from": "W:S1", "to": "W:S3", "depart_at": "2026-05-05T07:55:00+02:00"}
+    for params in ({**wq, "wheelchair": "true"},
+                   {**wq, "wheelchair": "true", "wheelchair_unknown": "true"},
+                   {"from": "W:S1", "to": "W:S3", "arrive_by": "2026-05-05T08:45:00+02:00",
+                    "wheelchair": "true"}):
+        assert w.get(**params)["journeys"], params
+    q = {"from": "Q:A", "to": "Q:B", "depart_at": "2026-05-05T07:55:00+02:00"}
+    by = {"from": "Q:A", "to": "Q:B", "arrive_by": "2026-05-05T08:50:00+02:00"}
+    for params in ({**q, "modes": "bus"}, {**q, "exclude_modes": "rail"},
+                   {**q, "operators": "Q"}, {**q, "exclude_routes": "Q:R2"},
+                   {**q, "exclude_stops": "Q:X"},
+                   {**q, "exclude_stops": "Q:X", "exclude_passing": "true"},
+                   {**q, "via": "Q:X"}, {**q, "via": "Q:X", "via_min_stay": 10},
+                   {**by, "via": "Q:X"},
+                   {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00"},
+                   {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:10:00+02:00",
+                    "modes": "bus", "min_transfer_s": 60},
+                   by, {**by, "exclude_routes": "Q:R9"}, {**q, "window": 60},
+                   {**q, "window": 60, "exclude_stops": "Q:X"},
+                   {**q, "min_transfer_s": 120, "max_transfers": 1}):
+        assert p.get(**params)["journeys"], params
+    after = {n: len(k.signatures) for n, k in kernels.items()}  # type: ignore[attr-defined]
+    assert {n: (before[n], after[n]) for n in after if after[n] != before[n]} == {}
+
+
 def test_a_platform_rule_wins_over_its_stations_rule(tmp_path: Path, planner) -> None:
     # station S with platforms P1, P2 (10 m apart): S -> S takes 10 min, P1 -> P2 1 min,
     # whatever the order of the rows
@@ -1192,6 +1250,118 @@ def test_from_a_trip_the_rider_is_on(tmp_path: Path, planner) -> None:
     assert r.status_code == 422 and r.json()["parameter"] == "from"
 
 
+def _aboard_network(tmp_path: Path, transfers: str) -> dict[str, Path]:
+    """T8 (route R8) A 08:00 -> X 08:10 -> Y 08:20 -> B 09:30; T2 (route R2) X 08:15 ->
+    Y 08:25 -> B 08:40 and T4 (route R2) X 08:25 -> B 08:50."""
+    stops = ("stop_id,stop_name,stop_lat,stop_lon\nA,Ash,50.0,4.0\nX,Xeno,50.01,4.0\n"
+             "Y,Yew,50.02,4.0\nB,Birch,50.03,4.0\n")
+    return {"Q": feed(tmp_path, "Q", stops, "R8,Q,8,Eight,3\nR2,Q,2,Two,3\n",
+                      "route_id,service_id,trip_id\nR8,DAILY,T8\nR2,DAILY,T2\nR2,DAILY,T4\n",
+                      "T8,08:00:00,08:00:00,A,1\nT8,08:10:00,08:10:00,X,2\n"
+                      "T8,08:20:00,08:20:00,Y,3\nT8,09:30:00,09:30:00,B,4\n"
+                      "T2,08:15:00,08:15:00,X,1\nT2,08:25:00,08:25:00,Y,2\n"
+                      "T2,08:40:00,08:40:00,B,3\n"
+                      "T4,08:25:00,08:25:00,X,1\nT4,08:50:00,08:50:00,B,2\n",
+                      **{"transfers.txt": "from_stop_id,to_stop_id,transfer_type,"
+                         "min_transfer_time,from_route_id,to_route_id,from_trip_id,to_trip_id\n"
+                         + transfers})}
+
+
+ABOARD_T8 = {"from_trip": "Q:T8", "to": "Q:B", "depart_at": "2026-05-05T08:05:00+02:00"}
+
+
+def _aboard(p: Planner, **params: object) -> list[dict]:
+    """p.plan for a rider aboard (the ride aboard left its stop before depart_at)."""
+    js = p.get(**params)["journeys"]
+    checked = {k: v for k, v in params.items() if k != "depart_at"}
+    assert not [x for j in js for x in journey_problems(p, j, checked)]
+    return js
+
+
+def test_from_trip_changes_off_it_where_a_route_rule_allows(tmp_path: Path, planner) -> None:
+    # no change off route 8 at X (type 3): the search gets off at Y for the same T2 instead
+    # (a filter of the journeys found would drop the change at X and offer no other)
+    p = planner(_aboard_network(tmp_path / "a", ""), "2026-05-05T07:00:00+02:00")
+    assert [summary(j)[1][1] for j in _aboard(p, **ABOARD_T8)[:1]] == ["Q:X"]
+    p = planner(_aboard_network(tmp_path / "b", "X,X,3,,R8,,,\n"), "2026-05-05T07:00:00+02:00")
+    js = _aboard(p, **ABOARD_T8)
+    assert [summary(j) for j in js] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:00:00+02:00", "Q:Y", "2026-05-05T08:20:00+02:00"),
+         ("Q:T2", "Q:Y", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:40:00+02:00")],
+        [("Q:T8", "Q:A", "2026-05-05T08:00:00+02:00", "Q:B", "2026-05-05T09:30:00+02:00")]]
+    # no change off route 8 at either: staying aboard only
+    p = planner(_aboard_network(tmp_path / "c", "X,X,3,,R8,,,\nY,Y,3,,R8,,,\n"),
+                "2026-05-05T07:00:00+02:00")
+    assert _trips_of(_aboard(p, **ABOARD_T8)) == [["Q:T8"]]
+
+
+def test_from_trip_waits_a_trip_rules_minimum_time(tmp_path: Path, planner) -> None:
+    # T8 -> route 2 at X takes 10 minutes (the stop's change time is 2), at Y 20: T2 at X
+    # (08:15) and at Y (08:25) are missed; T4 (X 08:25) is the next that the rule allows
+    rules = "X,X,2,600,,R2,T8,\nY,Y,2,1200,,R2,T8,\n"
+    p = planner(_aboard_network(tmp_path, rules), "2026-05-05T07:00:00+02:00")
+    assert p.change_s("Q:X") == 120
+    js = p.get(**ABOARD_T8)["journeys"]
+    assert [summary(j) for j in js] == [
+        [("Q:T8", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+         ("Q:T4", "Q:X", "2026-05-05T08:25:00+02:00", "Q:B", "2026-05-05T08:50:00+02:00")],
+        [("Q:T8", "Q:A", "2026-05-05T08:00:00+02:00", "Q:B", "2026-05-05T09:30:00+02:00")]]
+    # the rider's own slack comes on top: 10 + 16 minutes at X misses T4 as well
+    assert _trips_of(p.get(**ABOARD_T8, min_transfer_s=960)["journeys"]) == [["Q:T8"]]
+
+
+def test_from_trip_stays_seated_into_an_in_seat_transfer(tmp_path: Path, planner) -> None:
+    # type 4 T1 -> T3 (T3 X 08:11 -> B 08:25, a minute after T1 reaches X: too soon to
+    # change): aboard T1, the rider stays seated into T3 (before T2, X 08:15 -> B 08:30);
+    # with type 5 instead, T3 cannot be caught: T2
+    extra = "T3,08:11:00,08:11:00,X,1\nT3,08:25:00,08:25:00,B,2\n"
+    q = {"from_trip": "Q:T1", "to": "Q:B", "depart_at": "2026-05-05T08:05:00+02:00"}
+    p = planner(_changing(tmp_path / "a", ",,4,,,,T1,T3\n", "R2,DAILY,T3,\n", extra),
+                "2026-05-05T07:00:00+02:00")
+    [j] = _aboard(p, **q)
+    assert summary(j) == [
+        ("Q:T1", "Q:A", "2026-05-05T08:00:00+02:00", "Q:X", "2026-05-05T08:10:00+02:00"),
+        ("Q:T3", "Q:X", "2026-05-05T08:11:00+02:00", "Q:B", "2026-05-05T08:25:00+02:00",
+         "seated")]
+    assert j["transfers"] == 0
+    p = planner(_changing(tmp_path / "b", ",,5,,,,T1,T3\n", "R2,DAILY,T3,BL\n", extra),
+                "2026-05-05T07:00:00+02:00")
+    js = _aboard(p, **q)
+    assert [(t, j["transfers"]) for t, j in zip(_trips_of(js), js, strict=True)] == [
+        (["Q:T1", "Q:T2"], 1)]
+
+
+def test_from_trip_on_a_trip_under_way_on_two_service_days(tmp_path: Path, planner) -> None:
+    # N runs 25 hours (A 20:00, X 32:00, Y 44:00, B 45:00): at 20:30 the instance of the
+    # day before (between Y and B) and today's (between A and X) are both under way;
+    # from_date chooses. From X, T2 (08:15 -> B 08:30) is a change off N.
+    stops = ("stop_id,stop_name,stop_lat,stop_lon\nA,Ash,50.0,4.0\nX,Xeno,50.01,4.0\n"
+             "Y,Yew,50.02,4.0\nB,Birch,50.03,4.0\n")
+    f = feed(tmp_path, "Q", stops, "RN,Q,N,Night,2\nR2,Q,2,Two,3\n",
+             "route_id,service_id,trip_id\nRN,DAILY,N\nR2,DAILY,T2\n",
+             "N,20:00:00,20:00:00,A,1\nN,32:00:00,32:00:00,X,2\nN,44:00:00,44:00:00,Y,3\n"
+             "N,45:00:00,45:00:00,B,4\nT2,08:15:00,08:15:00,X,1\nT2,08:30:00,08:30:00,B,2\n")
+    p = planner({"Q": f}, "2026-05-05T07:00:00+02:00")
+    q = {"from_trip": "Q:N", "to": "Q:B", "depart_at": "2026-05-05T20:30:00+02:00"}
+    r = p.client.get("/v1/journeys", params=q)
+    assert r.status_code == 422 and r.json()["parameter"] == "from_date"
+    assert "2026-05-04, 2026-05-05" in r.text
+    body = p.get(**q, from_date="2026-05-04")
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:N", "Q:Y", "2026-05-05T20:00:00+02:00", "Q:B", "2026-05-05T21:00:00+02:00")]]
+    assert body["search"]["from_date"] == "2026-05-04"
+    body = p.get(**q, from_date="2026-05-05")
+    assert [summary(j) for j in body["journeys"]] == [
+        [("Q:N", "Q:A", "2026-05-05T20:00:00+02:00", "Q:X", "2026-05-06T08:00:00+02:00"),
+         ("Q:T2", "Q:X", "2026-05-06T08:15:00+02:00", "Q:B", "2026-05-06T08:30:00+02:00")]]
+    # (staying aboard reaches B at 21:00 the next day: past the search's 24 hours)
+    assert body["search"]["from_date"] == "2026-05-05"
+    # a minute after yesterday's instance arrives, only today's is under way
+    body = p.get(**{**q, "depart_at": "2026-05-05T21:01:00+02:00"})
+    assert body["search"]["from_date"] == "2026-05-05"
+    assert _trips_of(body["journeys"]) == [["Q:N", "Q:T2"], ["Q:N"]]  # (within 24 h)
+
+
 def test_recommended_and_timed_transfer_points_break_ties(tmp_path: Path, planner) -> None:
     # T1 A 08:00 -> X 08:10 -> Y 08:12 and T2 X 08:20 -> Y 08:22 -> B 08:40: changing at X or
     # at Y gives the same journey times; transfers.txt recommends (0) or times (1) Y
@@ -1290,6 +1460,25 @@ def test_platforms_from_stop_time_overrides(tmp_path: Path, planner) -> None:
                   x["to"]["platform"]) for x in j["legs"]] for j in js] == [[
                       ("walk", "P:Z", None, "P:A", want), ("rail", "P:A", want, "P:B", "7"),
                       ("walk", "P:B", "7", "P:C", None)]], day
+
+
+def test_journeys_parameters_in_the_openapi_document(tmp_path: Path) -> None:
+    # the parameters come from four dependencies (transit.journeys.params): the document
+    # lists them in the order and with the constraints the endpoint always had
+    spec = client_for(tmp_path, "2026-05-05T07:00:00+02:00").app.openapi()  # type: ignore[attr-defined]
+    params = spec["paths"]["/v1/journeys"]["get"]["parameters"]
+    assert [x["name"] for x in params] == [
+        "to", "from", "depart_at", "arrive_by", "window", "max_transfers", "max_walk_m",
+        "walk_speed", "min_transfer_s", "wheelchair", "modes", "exclude_modes", "operators",
+        "exclude_operators", "wheelchair_unknown", "exclude_routes", "exclude_stops",
+        "exclude_passing", "via", "via_min_stay", "from_trip", "from_date", "rider_category",
+        "preview", "lang"]
+    by = {x["name"]: x for x in params}
+    assert by["to"]["required"] and not by["from"]["required"]
+    assert by["from"]["description"] == "stop id, station id, or lat,lon (or from_trip)"
+    assert (by["window"]["schema"]["maximum"], by["window"]["schema"]["default"]) == (180, 0)
+    assert by["walk_speed"]["schema"]["anyOf"][0]["exclusiveMinimum"] == 0.3
+    assert by["rider_category"]["schema"]["anyOf"][0]["pattern"] == r"^[A-Za-z0-9_.:-]+$"
 
 
 # -- c. the engine against the brute force on random networks ---------------------------------
@@ -1467,8 +1656,10 @@ def engine_best(w: World, js: list[EngineJourney], destinations: list[tuple[str,
 
 
 def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
-                            origins: list[tuple[str, int]], t0: int, extra: int) -> list[str]:
-    """An engine journey checked against the raw trip instances and footpaths."""
+                            origins: list[tuple[str, int]], t0: int, extra: int,
+                            aboard: bool = False) -> list[str]:
+    """An engine journey checked against the raw trip instances and footpaths (`aboard`:
+    the rider is on the first leg's trip from the start, boarded before)."""
     ids, trip_ids = w.tt.strings("stop_id"), w.tt.strings("trip_id")
     access = dict(origins)
     out = []
@@ -1495,7 +1686,7 @@ def engine_journey_problems(w: World, ref: Reference, j: EngineJourney,
             out.append(f"{key}: not {a} {show(leg.departure, w.tz)} -> {b} "
                        f"{show(leg.arrival, w.tz)}")
         elif (not st[leg.alight_pos][4] and not seated_on) or (
-                not st[leg.board_pos][3] and not leg.stay_seated):
+                not st[leg.board_pos][3] and not leg.stay_seated and not (aboard and i == 0)):
             out.append(f"{key}: boards or alights where the feed forbids it")
         if prev is None:
             if leg.departure < t0 + access.get(a, 0):
@@ -1621,6 +1812,61 @@ def _depart_at_against_the_brute_force(worlds: list[World], seed0: int, per_worl
                     w, ref, j, origins, t0, extra)]
             problems += found
     assert n >= at_least
+    assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
+
+
+def test_from_trip_equals_the_brute_force_on_random_networks(ruled_worlds) -> None:
+    """A rider aboard a random trip instance under way (random networks with trip- and
+    route-specific transfers.txt rules, blocks, several service days): the earliest arrival
+    per number of trips equals the brute force's started aboard the same instance, the
+    answer is its Pareto set, and every journey is valid (the change off the trip ridden
+    included)."""
+    problems, n, changed = [], 0, 0
+    for seed, w in enumerate(ruled_worlds):
+        rng = random.Random(600 + seed)
+        stops = sorted(w.tt.stop_index)
+        asked = 0
+        while asked < 40:
+            d = rng.choice(RANDOM_DATES)
+            ref = w.ref(d)
+            midnight = int(datetime.combine(d, time(0), ZoneInfo(w.tz)).timestamp())
+            t0 = midnight + rng.randrange(4 * 3600, 26 * 3600, 60)
+            running = [x for x in ref.instances if x.stops[0][2] <= t0 < x.stops[-1][1]]
+            if not running:
+                continue
+            inst = rng.choice(running)
+            pos = max(p for p, x in enumerate(inst.stops[:-1]) if x[2] <= t0)
+            dd = rng.choice(stops)
+            dests = [(dd, 0)] if rng.random() < 0.7 else [(dd, 60)] + [
+                (q, 60 + x) for q, x in ref.footpaths.get(dd, [])]
+            k, extra = rng.randint(0, 3), rng.choice([0, 0, 60, 180])
+            n, asked = n + 1, asked + 1
+            trip_id, day = inst.key  # type: ignore[misc]
+            aboard = Seed(w.tt.trip_index[trip_id], w.tt.day_of(date.fromisoformat(day)), pos,
+                          np.array([x[1] for x in inst.stops], np.int64),
+                          np.array([x[2] for x in inst.stops], np.int64))
+            js = w.searcher.depart_aboard(w.query([], dests, t0, k, extra), aboard)
+            best = ref.earliest_by_trips([], dests, t0, k + 1, 24 * 3600, extra,
+                                         aboard=(inst.key, pos))
+            label = f"[net {seed}] aboard {inst.key} from {inst.stops[pos][0]} at " \
+                    f"{show(t0)} -> {dests} max_transfers={k} slack={extra}"
+            cap = t0 + 23 * 3600
+            found = _compare(w, label, best, engine_best(w, js, dests, k + 1), cap, ref, js)
+            egress = {w.tt.stop_index[s]: e for s, e in dests}
+            front = sorted((j.arrival + egress[j.last_stop], j.trips) for j in js)
+            want = sorted(x for x in pareto_front(best) if x[0] <= cap)
+            if not found and [x for x in front if x[0] <= cap] != want:
+                found.append(f"{label}: not the Pareto set: {[w.describe(j) for j in js]}, "
+                             f"brute force {[(show(a), b) for a, b in want]}")
+            for j in js:
+                first = j.legs[0]
+                if (first.trip, first.day, first.board_pos) != (aboard.trip, aboard.day, pos):
+                    found.append(f"{label}: does not start aboard: {w.describe(j)}")
+                found += [f"{label}: {m}" for m in engine_journey_problems(
+                    w, ref, j, [], inst.stops[pos][2], extra, aboard=True)]
+            changed += any(j.trips > 1 for j in js)
+            problems += found
+    assert changed >= 60, (n, changed)
     assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:12])
 
 

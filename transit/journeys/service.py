@@ -11,7 +11,7 @@ import numpy as np
 
 from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
 from transit.api.problems import invalid
-from transit.journeys import fares, transfer_rules
+from transit.journeys import fares
 from transit.journeys.onboard import Aboard, plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
@@ -187,8 +187,6 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         walk_to_destinations=not destination.is_coordinate and footpaths_ok,
         live=live_view)
     found = _search(searcher, tt, q, opt, arrive_by, aboard)
-    if aboard is not None:  # the change off the trip ridden is not searched under the rules
-        found = transfer_rules.allowed(tt, found)
     # walking instead of transit is one option, whenever one leaves: the direct walk (at the
     # rider's speed), else a footpath between the two stops (for stops without coordinates)
     walks = [j for j in found if j.trips == 0 and j.legs]
@@ -218,7 +216,7 @@ def _search(searcher: engine.Searcher, tt: Timetable, q: engine.Query, opt: Opti
     """The search the request asks for: from aboard a trip, through a place, arriving by,
     over a window of departures, or leaving at a time."""
     if aboard is not None:
-        return plan_aboard(searcher, tt, q, aboard)
+        return plan_aboard(searcher, q, aboard)
     if opt.via_stops:
         return plan_via(searcher, q, list(opt.via_stops), opt.via_min_stay_s, arrive_by)
     if arrive_by:

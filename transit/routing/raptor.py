@@ -134,6 +134,9 @@ def _enqueue(s, sp_offsets, sp_pattern, sp_pos, forward, at, queue,
 SP_ARR, SP_TRIP, SP_DAY, SP_BSTOP, SP_BPOS, SP_APOS, SP_PTRIP, SP_PBSTOP, SP_PBPOS, SP_SRC = \
     range(10)  # fields of a group label (`transfer_rules`), as the pt_* of a stop's label
 SP_FIELDS = 10
+(SEED_STOP, SEED_ARR, SEED_RULE_TRIP, SEED_TRIP, SEED_DAY, SEED_BSTOP, SEED_BPOS, SEED_APOS,
+ SEED_PTRIP, SEED_PBSTOP, SEED_PBPOS) = range(11)  # fields of a seed row (forward_rounds)
+SEED_FIELDS = 11
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -473,7 +476,7 @@ def forward_rounds(
     thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
     thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols, thr_pattern_classes,
     thr_trip_class, rules, trip_ids, thr_first_trip, extra, rt_trip, sp, sp_best,
-    pt_board_src, target_src,
+    pt_board_src, target_src, seeds,
 ):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
@@ -488,7 +491,12 @@ def forward_rounds(
     instead of their stop's; boarding from a group asks the rules for each trip;
     `pt_board_src` (and SP_SRC) keep the group source boarded from (-1: the stop's label),
     `target_src` the group of a round's best arrival when target_via is 3 (at the group's
-    stop) or 4 (walked from it to target_stop)."""
+    stop) or 4 (walked from it to target_stop).
+
+    `seeds` (rows of SEED_FIELDS) start a rider aboard a trip instance: each row is an
+    arrival of that trip (or of a block continuation, seated) at a stop where the rider may
+    get off, set as a round-1 trip label (its stop's, or its arrival group's under the
+    rules) before round 1's changes and walks; no origins then."""
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = arr_trip.shape[0]
     n_patterns = pattern_stop_offsets.shape[0] - 1
@@ -613,7 +621,7 @@ def forward_rounds(
             nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, True, first_pos, queue, nq)
             ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos, True, thr_first_pos,
                            thr_queue, ntq)
-        if not any_marked:
+        if not any_marked and not (k == 1 and seeds.shape[0] > 0):
             break
         n_imp = 0
         n_sp = 0
@@ -708,6 +716,44 @@ def forward_rounds(
             pat_boarded[queue[qi]] = False
         for i in range(n_was):
             was_marked[was_list[i]] = False
+        if k == 1:
+            # aboard a trip: its arrivals where the rider may get off, as round-1 labels
+            for i in range(seeds.shape[0]):
+                s = seeds[i, SEED_STOP]
+                a = seeds[i, SEED_ARR]
+                if a > horizon:
+                    continue
+                g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
+                    rules, s, seeds[i, SEED_RULE_TRIP])
+                if g >= 0:
+                    n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
+                                     seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
+                                     seeds[i, SEED_BSTOP], seeds[i, SEED_BPOS],
+                                     seeds[i, SEED_APOS], seeds[i, SEED_PTRIP],
+                                     seeds[i, SEED_PBSTOP], seeds[i, SEED_PBPOS], -1)
+                elif a < best_trip[s]:
+                    if not is_improved[s]:
+                        is_improved[s] = True
+                        improved[n_imp] = s
+                        n_imp += 1
+                    arr_trip[k, s] = a
+                    best_trip[s] = a
+                    if a < best_arr[s]:
+                        best_arr[s] = a
+                    pt_trip[k, s] = seeds[i, SEED_TRIP]
+                    pt_day[k, s] = seeds[i, SEED_DAY]
+                    pt_board_stop[k, s] = seeds[i, SEED_BSTOP]
+                    pt_board_pos[k, s] = seeds[i, SEED_BPOS]
+                    pt_alight_pos[k, s] = seeds[i, SEED_APOS]
+                    pt_prev_trip[k, s] = seeds[i, SEED_PTRIP]
+                    pt_prev_board_stop[k, s] = seeds[i, SEED_PBSTOP]
+                    pt_prev_board_pos[k, s] = seeds[i, SEED_PBPOS]
+                    pt_board_src[k, s] = -1
+                    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+                        target_best = a + egress_s[s]
+                        result[k] = target_best
+                        target_stop[k] = s
+                        target_via[k] = 0
         # change at the same stop, then walk
         for i in range(n_imp):
             s = improved[i]

@@ -8,12 +8,12 @@ seconds) lists and journeys into whatever they serve.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from transit.routing import indexes, raptor
-from transit.routing.live_trips import LiveTrips
+from transit.routing.live_trips import KEY_DAYS, LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
 from transit.routing.raptor import THR_BASE
@@ -77,6 +77,20 @@ class Footpaths:
         for a in arrays:
             a.setflags(write=False)
         return cls(*arrays)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A rider aboard a trip instance at the query time: the search starts as if the rider
+    had arrived by that trip at each later stop where it lets riders off (and, seated, at
+    those of its block continuations), so the change off it follows every rule a change
+    off that trip does (trip- and route-specific transfers.txt rules, change times)."""
+
+    trip: int
+    day: int
+    pos: int  # the last stop it left (the first leg boards there)
+    arr: np.ndarray  # per position of the trip: arrival, Unix seconds (live where known)
+    dep: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -208,11 +222,69 @@ class Searcher:
         self._trip_ids = _frozen(np.arange(net.n_trips, dtype=np.int64))
         self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
+        self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
         state = _State(self.net, q.max_transfers + 2)
         return self._run_forward(q, q.time, state)
+
+    def depart_aboard(self, q: Query, seed: Seed) -> list[Journey]:
+        """Pareto-optimal journeys (arrival, trips) from aboard `seed` at q.time to
+        q.destinations (q.origins are not used); the ride aboard is the first trip."""
+        trip_ok, stop_ok, _ = self._masks(q)
+        live = q.live or self._no_live
+        rows = self._seed_rows(seed, trip_ok, stop_ok, live)
+        state = _State(self.net, q.max_transfers + 2)
+        root = self._stop_at(seed.trip, seed.pos)
+        state.ready_via[0, root] = 2  # the journey starts where the rider boarded
+        q = replace(q, origins=[])
+        return [self._aboard_times(j, seed) for j in self._run_forward(q, q.time, state, rows)]
+
+    def _seed_rows(self, seed: Seed, trip_ok: np.ndarray, stop_ok: np.ndarray,
+                   live: LiveTrips) -> np.ndarray:
+        """The seed as the kernel reads it (rows of raptor.SEED_FIELDS): each stop after
+        seed.pos where the rider may get off, and those of the trips the vehicle runs next
+        in its block (seated, as the search follows a block: same day, while they run).
+        The filters (`trip_ok`) do not apply to the trip ridden, only to those after it."""
+        net = self.net
+        masked = set(live.masked.tolist())
+        rows: list[tuple[int, ...]] = []
+        t, d, root_pos = seed.trip, seed.day, seed.pos
+        root = self._stop_at(t, root_pos)
+        for k in range(root_pos + 1, self._last_pos(t) + 1):
+            s = self._stop_at(t, k)
+            if self._drops(t, k) and stop_ok[s]:
+                rows.append((s, int(seed.arr[k]), t, t, d, root, root_pos, k, -1, -1, -1))
+        t2, depth = int(net.trip_next_in_block[t]), 0
+        while t2 >= 0 and depth < raptor.MAX_BLOCK_CHAIN:
+            depth += 1
+            service = int(net.trip_service[t2])
+            if not trip_ok[t2] or not (int(net.service_days[service, d >> 3]) >> (d & 7)) & 1:
+                break
+            if live.trip_has_rt[t2] and t2 * KEY_DAYS + d in masked:
+                break
+            for k in range(1, self._last_pos(t2) + 1):
+                s = self._stop_at(t2, k)
+                if self._drops(t2, k) and stop_ok[s]:
+                    rows.append((s, self._trip_time(t2, d, k, True), t2, t2, d,
+                                 self._stop_at(t2, 0), 0, k, t, root, root_pos))
+            t2 = int(net.trip_next_in_block[t2])
+        out = np.array(rows, np.int64).reshape(-1, raptor.SEED_FIELDS)
+        return _frozen(np.ascontiguousarray(out))
+
+    def _drops(self, trip: int, pos: int) -> bool:
+        p = int(self.net.trip_pattern[trip])
+        return int(self.net.pattern_dropoff[self.net.pattern_stop_offsets[p] + pos]) != 1
+
+    def _aboard_times(self, j: Journey, seed: Seed) -> Journey:
+        """The ride aboard at the seed's times (live where known), walks after it moved
+        to match."""
+        legs = list(j.legs)
+        legs[0] = replace(legs[0], departure=int(seed.dep[seed.pos]),
+                          arrival=int(seed.arr[legs[0].alight_pos]))
+        legs = _settle_walks(legs)
+        return replace(j, legs=legs, departure=legs[0].departure, arrival=legs[-1].arrival)
 
     def depart_in_range(self, q: Query, window_s: int) -> list[Journey]:
         """Pareto-optimal journeys for every departure in [q.time, q.time + window_s],
@@ -376,7 +448,8 @@ class Searcher:
                 self._thr_no_rt, first, second,
                 *(self._thr_board_at if forward else self._thr_alight_at))
 
-    def _run_forward(self, q: Query, t_start: int, st: _State) -> list[Journey]:
+    def _run_forward(self, q: Query, t_start: int, st: _State,
+                     seeds: np.ndarray | None = None) -> list[Journey]:
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
         live, live_args = self._live(q, trip_ok)
@@ -403,7 +476,7 @@ class Searcher:
             self._cols, self._thr_cols, net.thr_pattern_next_classes, net.thr_trip_next_class,
             net.rules, self._trip_ids, self._thr_first, np.int64(q.extra_change_s),
             _frozen(np.asarray(live.trip, np.int64)), st.sp, st.sp_best, st.pt_board_src,
-            st.target_src)
+            st.target_src, self._no_seeds if seeds is None else seeds)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from transit.background import Worker
 from transit.clock import Clock
 from transit.commuters.decisions import Decisions, OpenAlert, alert_id, restore_open
 from transit.commuters.leg_state import LiveData
@@ -73,9 +74,8 @@ class Evaluator:
         self.live = LiveData(stale_after_s)  # the latest live data, by operator
         self.replanner = Replanner(self.live)
         self._queue: deque[tuple[Timetable, FeedResult, int]] = deque()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.worker = Worker("alert-evaluator", self._step, 1.0, wait_first=True,
+                             on_start=self._watch_saved, logger=log)
 
     @property
     def _subs(self) -> dict[str, Sub]:
@@ -162,20 +162,13 @@ class Evaluator:
     def observe(self, tt: Timetable, result: FeedResult, now: int) -> None:
         """The LiveState observer (called under its lock): enqueue only."""
         self._queue.append((tt, result, now))
-        self._wake.set()
+        self.worker.wake()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="alert-evaluator",
-                                            daemon=True)
-            self._thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self.worker.stop()
         release = getattr(self.leader, "release", None)
         if release is not None:  # another process takes over now, not after the lease
             release()
@@ -195,21 +188,18 @@ class Evaluator:
             self.leading = ok
             return ok
 
-    def _run(self) -> None:
+    def _watch_saved(self) -> None:
+        """In the worker, before its first step (off the startup path: it plans)."""
         tt = self.timetable() if self.timetable is not None else None
-        if tt is not None and self.loader is not None:  # off the startup path: it plans
-            try:
-                self.watch(tt, self.loader())
-            except Exception:
-                log.exception("saved commutes not watched at start")
-        while not self._stop.is_set():
-            self._wake.wait(1.0)
-            self._wake.clear()
-            try:
-                self.lead()  # renewed while alive: another takes over when it dies
-                self.process()
-            except Exception:  # one bad update never stops the evaluation of the next
-                log.exception("alert evaluation failed")
+        if tt is not None and self.loader is not None:
+            self.watch(tt, self.loader())
+
+    def _step(self) -> None:
+        """Each second or when an update comes: renew the lease (another process takes
+        over when this one dies) and evaluate what is queued. The worker logs a failure
+        and goes on: one bad update never stops the evaluation of the next."""
+        self.lead()
+        self.process()
 
     def process(self) -> list[AlertEvent]:
         """Evaluate every queued update; hand the events to the sink. Returns them."""

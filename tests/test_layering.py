@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent / "transit"
 
 # Lowest first. Peers in one layer do not import each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("clock", "errors", "settings", "redaction"),
+    ("clock", "errors", "settings", "redaction", "background"),
     ("secrets",),
     ("timetable",),
     ("routing", "fares", "tickets"),  # the engine

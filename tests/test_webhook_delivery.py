@@ -314,6 +314,80 @@ def test_the_same_events_recorded_twice_queue_once(db: Database, receiver: Recei
     assert receiver.ids() == ["msg_al_x_v1", "msg_al_x_v2"]
 
 
+def _statements(db: Database, action: object) -> int:
+    """How many statements (an executemany counts once) `action()` sends."""
+    from sqlalchemy import event as sa_event
+
+    count = [0]
+
+    def seen(*_: object) -> None:
+        count[0] += 1
+
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        action()  # type: ignore[operator]
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    return count[0]
+
+
+def test_record_writes_a_batch_in_a_fixed_number_of_statements(db: Database) -> None:
+    """The inbox and outbox rows of a batch go in bulk statements: 5 or 60 events, new or
+    updated, cost the same number of statements."""
+    at = datetime.now(UTC)
+    with db.session() as s:
+        s.add_all(CommuteRow(id=f"cm_{i}", user_id="u1", data={}, created_at=at,
+                             updated_at=at) for i in range(60))
+    hooks = [_hook(db, f"https://example.com/{i}") for i in range(2)]
+
+    def events(n: int, first: int, version: int) -> list[AlertEvent]:
+        return [AlertEvent(f"al_{first + i}", f"cm_{i}", "u1", "delay",
+                           "new" if version == 1 else "updated", version, 1780000000,
+                           "2026-06-01", {}, "A:T1", {"delay_s": 300 * version})
+                for i in range(n)]
+
+    written: list[int] = []
+    counts = [_statements(db, lambda e=e: written.append(outbox.record(db, e, time.time())))
+              for e in (events(5, 0, 1), events(60, 100, 1),  # new
+                        events(5, 0, 2), events(60, 100, 2))]  # updated
+    assert written == [10, 120, 10, 120]  # one message per event and webhook
+    assert counts[0] == counts[1] and counts[2] == counts[3], counts
+    assert counts[1] <= 7, counts
+    with db.session() as s:
+        rows = {r.id: (r.version, r.state, r.payload["detail"]["delay_s"], r.commute_id)
+                for r in s.scalars(select(AlertRow))}
+    assert len(rows) == 65
+    assert rows["al_3"] == (2, "updated", 600, "cm_3")
+    assert rows["al_159"] == (2, "updated", 600, "cm_59")
+    queued = [(r.webhook_id, r.message_id) for r in _rows(db)]
+    assert len(queued) == len(set(queued)) == 260
+    assert queued[:2] == [(hooks[0].id, "msg_al_0_v1"), (hooks[1].id, "msg_al_0_v1")]
+
+
+def test_record_a_batch_with_an_event_twice_and_a_deleted_commute(db: Database) -> None:
+    """An alert twice in one batch (two versions, or the same one again) queues each
+    version once and the inbox keeps the highest; events of a deleted commute are
+    dropped."""
+    hook = _hook(db, "https://example.com/h")
+    at = datetime.now(UTC)
+    with db.session() as s:
+        s.add(CommuteRow(id="cm_1", user_id="u1", data={}, created_at=at, updated_at=at))
+
+    def event(aid: str, cid: str, version: int) -> AlertEvent:
+        return AlertEvent(aid, cid, "u1", "delay", "new" if version == 1 else "updated",
+                          version, 1780000000, "2026-06-01", {}, "A:T1",
+                          {"delay_s": 300 * version})
+
+    batch = [event("al_a", "cm_1", 1), event("al_a", "cm_1", 2), event("al_a", "cm_1", 1),
+             event("al_gone", "cm_deleted", 1)]
+    assert outbox.record(db, batch, time.time()) == 2
+    assert [(r.webhook_id, r.message_id) for r in _rows(db)] == [
+        (hook.id, "msg_al_a_v1"), (hook.id, "msg_al_a_v2")]
+    with db.session() as s:
+        assert [(r.id, r.version, r.state) for r in s.scalars(select(AlertRow))] == [
+            ("al_a", 2, "updated")]
+
+
 class PushService:
     """A local Web Push endpoint (what a browser vendor's push service does for the
     service): checks the VAPID JWT (RFC 8292) against the key in the header, and decrypts

@@ -132,7 +132,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rig.state.publish(bart, msg)
     t_apply = time.perf_counter() - t0
-    replan_cpu = timed_cpu(ev, "_alternative")
+    replan_cpu = timed_cpu(ev.replanner, "alternative")
     t0, c0 = time.perf_counter(), time.thread_time()
     if args.profile:
         import cProfile

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from transit.clock import Clock
 from transit.commuters import commutes
-from transit.commuters.evaluation import Evaluator, OpenAlert
+from transit.commuters.decisions import OpenAlert
+from transit.commuters.evaluation import Evaluator
 from transit.commuters.rules import Commute
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow

@@ -53,6 +53,19 @@ class Plan:
     arrival: int
 
 
+def one_per_departure(found: list[engine.Journey]) -> list[engine.Journey]:
+    """By departure, one journey per departure instant: the earliest arrival, then the
+    fewest rides. An alert id names a watched journey by its departure (alert_id), so two
+    journeys leaving together (the same first train, then a change or not) would share
+    ids."""
+    best: dict[int, engine.Journey] = {}
+    for j in found:
+        was = best.get(j.departure)
+        if was is None or (j.arrival, j.trips) < (was.arrival, was.trips):
+            best[j.departure] = j
+    return [best[t] for t in sorted(best)]
+
+
 @lru_cache(maxsize=2)
 def searcher_of(tt: Timetable) -> engine.Searcher:
     return engine.Searcher(Network.of(tt))
@@ -136,9 +149,8 @@ class Planner:
                      if j.arrival >= t0]
         else:
             found = self.searcher.depart_in_range(self._query(c, t0, None), t1 - t0)
-        found = [j for j in found if j.trips > 0]
-        found.sort(key=lambda j: (j.departure, j.arrival, j.trips))
-        out = self._cache[key] = [self.plan_of(j, []) for j in found[:MAX_PLANS]]
+        chosen = one_per_departure([j for j in found if j.trips > 0])
+        out = self._cache[key] = [self.plan_of(j, []) for j in chosen[:MAX_PLANS]]
         return out
 
     def forget_before(self, d: date) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
+from transit.background import Worker
 from transit.db.engine import Database
 from transit.db.models import JobRow
 
@@ -131,38 +132,20 @@ class Runner:
         self.poll_s = poll_s
         self.on_failure = on_failure
         self.worker = f"{uuid.uuid4().hex[:12]}"
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # a job done: the next at once; none: poll again; the database away (or not
+        # migrated): logged once, polled again with a doubling pause up to 30 s
+        self.background = Worker("transit-jobs", self.run_once, poll_s, backoff=True,
+                                 max_pause_s=30.0, logger=log)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="transit-jobs", daemon=True)
-        self._thread.start()
+        self.background.start()
 
     def wake(self) -> None:
         """Look for work now (a job was just queued by this process)."""
-        self._wake.set()
+        self.background.wake()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once()
-                failures = 0
-            except Exception as exc:  # the database is away (or not migrated): later
-                if failures == 0:
-                    log.warning("job runner: %s: %s", type(exc).__name__, exc)
-                failures += 1
-                worked = False
-            if not worked:
-                self._wake.wait(min(self.poll_s * 2 ** min(failures, 6), 30.0))
-                self._wake.clear()
+        self.background.stop(timeout)
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was none."""

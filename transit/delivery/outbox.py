@@ -15,15 +15,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from transit.db.engine import Database
 from transit.db.models_alerts import AlertRow, CommuteRow, OutboxRow, WebhookRow
 from transit.delivery.alert_events import AlertEvent
 
 log = logging.getLogger("transit.delivery")
+IN_CHUNK = 900  # values of one IN list (SQLite builds before 3.32 allow 999 variables)
 
 
 @dataclass(frozen=True)
@@ -61,46 +64,81 @@ def record(db: Database, events: Iterable[AlertEvent], now: float) -> int:
 
 
 def _record(db: Database, events: list[AlertEvent], now: float) -> int:
+    """A batch in a handful of statements whatever its size: the lookups (commutes, webhooks,
+    inbox versions, queued messages) with IN lists, then one bulk insert of new inbox rows,
+    one bulk update of changed ones and one bulk insert of outbox rows."""
     if not events:
         return 0
     at = _utc(now)
-    written = 0
     with db.session() as s:
-        live = set(s.scalars(select(CommuteRow.id).where(
-            CommuteRow.id.in_({e.commute_id for e in events}))))
-        users = {e.user_id for e in events if e.commute_id in live}
+        live = set(_in(s, select(CommuteRow.id), CommuteRow.id, {e.commute_id for e in events}))
+        events = [e for e in events if e.commute_id in live]
+        if not events:
+            return 0
         hooks: dict[str, list[str]] = {}
-        for h in s.scalars(select(WebhookRow).where(WebhookRow.user_id.in_(users),
-                                                    WebhookRow.disabled_at.is_(None))):
-            hooks.setdefault(h.user_id, []).append(h.id)
-        wanted = {f"msg_{e.id}_v{e.version}" for e in events}
-        queued = {(r[0], r[1]) for r in s.execute(select(
-            OutboxRow.webhook_id, OutboxRow.message_id).where(
-            OutboxRow.message_id.in_(wanted)))}  # recorded before (a restart)
+        for h_id, user in _in_rows(s, select(WebhookRow.id, WebhookRow.user_id).where(
+                WebhookRow.disabled_at.is_(None)), WebhookRow.user_id,
+                {e.user_id for e in events}):
+            hooks.setdefault(user, []).append(h_id)
+        latest: dict[str, AlertEvent] = {}  # the highest version of each alert
         for e in events:
-            if e.commute_id not in live:
-                continue
-            payload = e.as_dict()
-            row = s.get(AlertRow, e.id)
-            if row is None:
-                s.add(AlertRow(id=e.id, user_id=e.user_id, commute_id=e.commute_id,
-                               kind=e.kind, state=e.state, version=e.version, payload=payload,
-                               created_at=at, updated_at=at, read_at=None))
-            elif row.version < e.version:
-                row.state, row.version, row.payload = e.state, e.version, payload
-                row.updated_at, row.read_at = at, None  # unread again once it changed
-            body = json.dumps({"type": f"alert.{e.state}", "timestamp": at.isoformat(),
-                               "data": payload}, separators=(",", ":"))
-            message_id = f"msg_{e.id}_v{e.version}"
+            if e.id not in latest or latest[e.id].version < e.version:
+                latest[e.id] = e
+        versions = dict(_in_rows(s, select(AlertRow.id, AlertRow.version), AlertRow.id,
+                                 set(latest)))
+        payloads = {id(e): e.as_dict() for e in events}
+        _write_inbox(s, latest, versions, payloads, at)
+        queued = set(_in_rows(s, select(OutboxRow.webhook_id, OutboxRow.message_id),
+                              OutboxRow.message_id,
+                              {f"msg_{e.id}_v{e.version}" for e in events}))
+        rows = []
+        for e in events:
+            message_id = f"msg_{e.id}_v{e.version}"  # every attempt of a message keeps it
+            body: str | None = None
             for hook in hooks.get(e.user_id, []):
                 if (hook, message_id) in queued:
                     continue
-                # one message per alert version and webhook: retries keep this id
-                s.add(OutboxRow(webhook_id=hook, message_id=message_id,
-                                payload=body, attempts=0,
-                                created_at=at, next_attempt_at=at))
-                written += 1
-    return written
+                queued.add((hook, message_id))  # the same event twice in a batch: once
+                if body is None:
+                    body = json.dumps({"type": f"alert.{e.state}",
+                                       "timestamp": at.isoformat(),
+                                       "data": payloads[id(e)]}, separators=(",", ":"))
+                rows.append({"webhook_id": hook, "message_id": message_id, "payload": body,
+                             "attempts": 0, "created_at": at, "next_attempt_at": at})
+        if rows:
+            s.execute(insert(OutboxRow), rows)
+    return len(rows)
+
+
+def _write_inbox(s: Session, latest: dict[str, AlertEvent], versions: dict[str, int],
+                 payloads: dict[int, dict], at: datetime) -> None:
+    """Insert the alerts not in the inbox; update those recorded at a lower version (unread
+    again once changed)."""
+    new = [{"id": e.id, "user_id": e.user_id, "commute_id": e.commute_id, "kind": e.kind,
+            "state": e.state, "version": e.version, "payload": payloads[id(e)],
+            "created_at": at, "updated_at": at, "read_at": None}
+           for e in latest.values() if e.id not in versions]
+    changed = [{"id": e.id, "state": e.state, "version": e.version,
+                "payload": payloads[id(e)], "updated_at": at, "read_at": None}
+               for e in latest.values() if e.id in versions and versions[e.id] < e.version]
+    if new:
+        s.execute(insert(AlertRow), new)
+    if changed:
+        s.execute(update(AlertRow), changed)  # by primary key: one executemany
+
+
+def _in_rows(s: Session, query: Select, column: Any, values: set[str]) -> list[tuple]:
+    """Rows of `query` where `column` is one of `values`, in chunks of IN_CHUNK values."""
+    ordered = sorted(values)
+    out: list[tuple] = []
+    for k in range(0, len(ordered), IN_CHUNK):
+        out.extend(tuple(r) for r in s.execute(
+            query.where(column.in_(ordered[k:k + IN_CHUNK]))))
+    return out
+
+
+def _in(s: Session, query: Select, column: Any, values: set[str]) -> list[Any]:
+    return [r[0] for r in _in_rows(s, query, column, values)]
 
 
 def enqueue(db: Database, webhook_id: str, message_id: str, body: str, now: float) -> None:

@@ -13,12 +13,12 @@ import json
 import logging
 import random
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from transit.background import Worker
 from transit.db.engine import Database
 from transit.delivery import outbox
 from transit.delivery.signing import headers
@@ -69,10 +69,10 @@ class Deliverer:
         self.worker = f"w_{secrets.token_hex(6)}"
         self._client: httpx.Client | None = None  # made on first send (`client`)
         self._rng = random.Random()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self.sent = 0
+        # a batch found: the next one at once; none: wait for the interval or a wake. The
+        # database away: logged, tried again after the interval
+        self.background = Worker("webhook-deliverer", self.run_once, interval_s, logger=log)
 
     @property
     def client(self) -> httpx.Client:
@@ -153,30 +153,12 @@ class Deliverer:
 
     # -- background thread
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="webhook-deliverer",
-                                            daemon=True)
-            self._thread.start()
+        self.background.start()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # the database away: try again later
-                log.exception("webhook delivery failed")
-                busy = 0
-            if not busy:
-                self._wake.wait(self.interval_s)
-                self._wake.clear()
+        self.background.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self.background.stop()
         if self._client is not None:
             self._client.close()

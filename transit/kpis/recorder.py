@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from transit.background import Worker
 from transit.clock import Clock
 from transit.kpis.definitions import (
     EARLY_LIMIT_S,
@@ -99,9 +100,11 @@ class KpiRecorder:
         self._scheduled_seen: set[tuple[str, date, str]] = set()
         self._scheduled: list[Row] = []
         self._pending_demand: dict[tuple[str, date, str], int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.flushes = 0
+        # a flush every interval; the database away: logged, everything stays pending for
+        # the next one
+        self.worker = Worker("kpi-recorder", self._flush_step, interval_s, wait_first=True,
+                             logger=log)
 
     # -- the hot side: called by the realtime state and by requests
     def observe(self, tt: Timetable, result: FeedResult, now: int) -> None:
@@ -119,23 +122,14 @@ class KpiRecorder:
 
     # -- the background thread
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="kpi-recorder", daemon=True)
-            self._thread.start()
+        self.worker.start()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.flush()
-            except Exception:  # the database away: keep aggregating, retry next time
-                log.exception("KPI flush failed; retrying in %.0f s", self.interval_s)
+    def _flush_step(self) -> None:
+        self.flush()  # rows written or not, the next flush waits for the interval
 
     def stop(self) -> None:
         """Stop the thread and write what is left (shutdown loses nothing)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self.worker.stop()
         try:
             self.flush()
         except Exception:  # the database away at shutdown: say what is lost, stop anyway

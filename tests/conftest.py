@@ -19,6 +19,9 @@ from transit.ingest.pipeline import IngestReport, ingest
 from transit.settings import Settings
 from transit.timetable.store import Store
 
+# fixtures of the journey tests (a planner over feeds written in a test; random worlds)
+pytest_plugins = ["tests.journey_support", "tests.journey_worlds"]
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 PEER_CASES = ROOT.parent / "shared" / "peer-cases"

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from tests.journey_support import TZ
+from tests.journey_worlds import random_feeds, reference_of
 from tests.routing_reference import INF, RawFeed, Reference, days_around
-from tests.test_journeys import TZ, random_feeds, reference_of
 from transit.catalog import Catalog, Operator
 from transit.ingest.pipeline import ingest
 from transit.routing import indexes

@@ -79,6 +79,9 @@ class TablePricing:
     def default_category(self, operator: str) -> str | None:
         return None
 
+    def zones(self, legs: Sequence[FareLeg]) -> tuple[str, ...]:
+        return ()  # valid in every zone of its operators
+
 
 @dataclass
 class Shop:

@@ -35,8 +35,8 @@ def inspect(request: Request, body: InspectionIn, credentials: Credentials) -> J
     state = request.app.state
     now = state.clock.now()
     keys = keyring_of(request).jwks(int(now.timestamp()))
-    scan = inspections.Scan(body.text.strip(), operator, body.vehicle_id, body.zone,
-                            principal.prefix)
+    scan = inspections.Scan(body.text.strip(), operator, body.vehicle_id,
+                            inspections.zone_id(body.zone, operator), principal.prefix)
     out = inspections.inspect(state.db, verify_text, keys, scan, now,
                               state.settings.inspection_overlap_s)
     return JSONResponse(out, headers=PRIVATE)

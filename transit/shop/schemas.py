@@ -134,6 +134,11 @@ class OrderOut(BaseModel):
     completed_at: str | None
 
 
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+    next: str | None = Field(description="The next page, None on the last")
+
+
 class TicketOut(BaseModel):
     id: str
     order_id: str

@@ -163,11 +163,12 @@ class TestProvider:
             time.sleep(self.delay_s)
         with self._lock:
             self.calls += 1
-        done = self._get(idempotency_key)
-        if done is not None:
-            return _result(done)
         if token == "tok_timeout":
+            done = self._get(idempotency_key)
+            if done is not None:  # a retry of a key charged already answers that charge
+                return _result(done)
             raise PaymentTimeout("the test provider did not answer (tok_timeout)")
+        # first entry per key wins: a retry (or a concurrent call) answers the first's result
         if token in ("tok_decline", "tok_late_decline"):
             entry = _Entry("charge", "declined", None, amount, f"card declined ({token})")
         else:

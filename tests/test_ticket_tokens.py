@@ -199,6 +199,25 @@ def test_arbitrary_input_is_invalid_never_an_error(raw: bytes, text: str) -> Non
     with pytest.raises(RevocationError):
         verify_revocations(raw, keys)
 
+B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(text=st.text(alphabet=B45, max_size=40), raw=st.binary(max_size=60))
+def test_the_base45_decoder_is_the_reference_one(text: str, raw: bytes) -> None:
+    """qrtext.b45decode (fast) answers what base45.b45decode does, valid or not."""
+    from transit.tickets.qrtext import b45decode
+
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    assert b45decode(text) == expected
+    assert b45decode(base45.b45encode(raw).decode()) == raw
+    for bad in ("0", "GGW", "ZZZ", ":::", "::", "00::", "A" * 4):  # 3n+1, >65535, >255
+        assert b45decode(bad) is None, bad
+
+
 def test_resigned_with_another_key_of_the_same_kid_is_a_bad_signature() -> None:
     forged = text_of(sign(sample(travellers=4), fixed_key(2, kid=KEY.kid)))
     got = verify_text(forged, keys_of(KEY), T0)

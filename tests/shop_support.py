@@ -79,6 +79,9 @@ class TablePricing:
     def default_category(self, operator: str) -> str | None:
         return None
 
+    def zones(self, legs: Sequence[FareLeg]) -> tuple[str, ...]:
+        return ()  # valid in every zone of its operators
+
 
 @dataclass
 class Shop:
@@ -130,10 +133,13 @@ class Shop:
 
 def shop_app(data: Path, db_url: str, clock: MovableClock, table_prices: bool = True,
              **settings: Any) -> TestClient:
-    """The app over `data`; `table_prices`: TablePricing in place of the fares engine."""
+    """The app over `data`; `table_prices`: TablePricing in place of the fares engine. No
+    background payment settler unless `payment_settle_interval_s` is given (the tests
+    settle when they choose: transit.shop.settlement.settle_due)."""
     values: dict[str, Any] = {"data_dir": data, "rate_limit_per_minute": 0,
                               "database_url": db_url, "realtime_poll": False,
-                              "secret_key": "s" * 40, **FAST_HASH, **settings}
+                              "secret_key": "s" * 40, "payment_settle_interval_s": 0,
+                              **FAST_HASH, **settings}
     app = create_app(Settings(**values), clock=clock)
     if table_prices:
         app.state.pricing_for = lambda tt: TablePricing()

@@ -23,9 +23,9 @@ TABLES = {"operators", "api_keys", "audit_log", "feed_versions", "jobs", "kpi_tr
           "kpi_scheduled", "kpi_feeds", "kpi_rejections", "kpi_demand", "users",
           "user_tokens", "sign_in_failures", "favourites", "commutes", "commute_alerts",
           "webhooks", "alert_outbox", "offers", "idempotency_keys", "orders", "tickets",
-          "ticket_revocations", "sales", "inspections"}
+          "ticket_revocations", "sales", "inspections", "test_payments"}
 SHOP_TABLES = {"offers", "idempotency_keys", "orders", "tickets", "ticket_revocations",
-               "sales", "inspections"}
+               "sales", "inspections", "test_payments"}
 ALERT_TABLES = {"commutes", "commute_alerts", "webhooks", "alert_outbox"}
 USER_TABLES = {"users", "user_tokens", "sign_in_failures", "favourites", *ALERT_TABLES,
                *SHOP_TABLES}
@@ -46,7 +46,9 @@ def test_upgrade_from_empty_to_head_and_back_to_base(db_url: str) -> None:
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, Base.metadata) == []
-        assert migrate.head() == "0006"
+        assert migrate.head() == "0007"
+        migrate.downgrade(db, "0006")  # the test payment provider's ledger goes
+        assert _tables(db) == TABLES - {"test_payments"}
         migrate.downgrade(db, "0005")  # the shop's tables go
         assert _tables(db) == TABLES - SHOP_TABLES
         migrate.downgrade(db, "0004")  # the commutes' and alerts' tables go

@@ -145,6 +145,8 @@ GET_URLS = {
     "/v1/me/tickets/{ticket_id}/qr.svg": "/v1/me/tickets/tkt_x/qr.svg",
     "/v1/me/tickets/{ticket_id}/qr.png": "/v1/me/tickets/tkt_x/qr.png",
     "/v1/orders/{order_id}": "/v1/orders/ord_x",  # the commuter's: 401 without a token
+    "/v1/me/orders": "/v1/me/orders",
+    "/v1/me/orders/{order_id}": "/v1/me/orders/ord_x",
     "/v1/operators/{operator_id}/sales": "/v1/operators/RR/sales",
     "/v1/tickets/revoked": "/v1/tickets/revoked?since=0",
     "/v1/fares/products": "/v1/fares/products",
@@ -312,7 +314,7 @@ def operations(client: TestClient) -> dict[tuple[str, str], dict]:
 
 def test_routes_declare_the_problems_they_can_answer(client: TestClient) -> None:
     ops = operations(client)
-    assert len(ops) == 71
+    assert len(ops) == 73
     for (method, path), op in ops.items():
         declared = {int(s) for s in op["responses"]}
         assert {422, 429} <= declared, (method, path)
@@ -442,7 +444,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(live_url: 
                 assert mode == GenerationMode.NEGATIVE
             except (Exception, BaseExceptionGroup) as exc:  # every operation's, then fail
                 failures.append(f"{op.method.upper()} {op.path} ({mode.value}): {exc}")
-    assert len(tested) == 71
+    assert len(tested) == 73
     assert not failures, "\n\n".join(failures)
 
 

@@ -535,6 +535,33 @@ def test_who_may_inspect(shop: Shop) -> None:
     assert _inspect(shop, admin, text, operator="A").json()["valid"] is True
 
 
+def test_inspecting_needs_the_inspect_tickets_permission(shop: Shop) -> None:
+    """Decided by the require_permission dependency before the body is read: a key whose
+    role may not inspect is 403 naming the roles that may, whatever it sent."""
+    from transit.accounts.roles import Permission
+    from transit.api.auth import require_permission
+    from transit.shop.inspections_router import Inspector
+
+    assert Inspector.__metadata__[0].dependency.__qualname__ == \
+        require_permission(Permission.INSPECT_TICKETS).__qualname__
+    token = shop.user()
+    tid = shop.bought(token)["tickets"][0]["id"]
+    text = shop.call("GET", f"/v1/me/tickets/{tid}", token).json()["token"]
+    for role in ("viewer", "realtime"):
+        key = _key(shop, "A", role)
+        for body in ({"text": text}, {"text": ""}, {"text": text, "evil": 1}):
+            r = shop.client.post("/v1/inspections", json=body,
+                                 headers={"Authorization": f"Bearer {key}"})
+            assert problem(r) == (403, None, f"a {role} key may not inspect tickets; roles "
+                                  "that may: admin, publisher, inspector"), (role, body)
+    r = shop.client.post("/v1/inspections", json={"text": ""})
+    assert (r.status_code, r.headers["www-authenticate"]) == (401, 'Bearer realm="transit"')
+    inspector = _key(shop, "A", "inspector")
+    assert _inspect(shop, inspector, "").status_code == 422  # its input is then checked
+    ok = _inspect(shop, inspector, text)
+    assert (ok.status_code, ok.json()["valid"], ok.json()["ticket_id"]) == (200, True, tid)
+
+
 @pytest.mark.parametrize(("content", "status"), [
     (b"{", 422), (b'{"text": ""}', 422), (b'{"text": "x", "vehicle_id": 5}', 422),
     (b'{"text": "' + b"T" * 5000 + b'"}', 422), (b'{"text": "x", "evil": 1}', 422),

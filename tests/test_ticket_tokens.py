@@ -199,6 +199,25 @@ def test_arbitrary_input_is_invalid_never_an_error(raw: bytes, text: str) -> Non
     with pytest.raises(RevocationError):
         verify_revocations(raw, keys)
 
+B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(text=st.text(alphabet=B45, max_size=40), raw=st.binary(max_size=60))
+def test_the_base45_decoder_is_the_reference_one(text: str, raw: bytes) -> None:
+    """qrtext.b45decode (fast) answers what base45.b45decode does, valid or not."""
+    from transit.tickets.qrtext import b45decode
+
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    assert b45decode(text) == expected
+    assert b45decode(base45.b45encode(raw).decode()) == raw
+    for bad in ("0", "GGW", "ZZZ", ":::", "::", "00::", "A" * 4):  # 3n+1, >65535, >255
+        assert b45decode(bad) is None, bad
+
+
 def test_resigned_with_another_key_of_the_same_kid_is_a_bad_signature() -> None:
     forged = text_of(sign(sample(travellers=4), fixed_key(2, kid=KEY.kid)))
     got = verify_text(forged, keys_of(KEY), T0)
@@ -320,22 +339,96 @@ def test_a_key_rotated_before_it_signed_anything_retires_at_once(tmp_path: Path)
         (second, "active", None), (first, "retired", T0 + 10)]
 
 
+class _Locks:
+    """Counts the key ring's file locks (each is a read, and maybe a write, of its state)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import fcntl
+
+        from transit.tickets import keyring
+
+        self.count = 0
+        real = fcntl.flock
+
+        def flock(fd: int, op: int) -> None:
+            self.count += 1
+            real(fd, op)
+
+        monkeypatch.setattr(keyring.fcntl, "flock", flock)
+
+
+def test_signing_is_bound_per_hour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first ticket of an hour reads the ring and reserves its validity rounded up to
+    the hour; the tickets after it in that hour that the reservation covers are signed
+    without the lock, and write nothing."""
+    ring = KeyRing(tmp_path / "keys")
+    locks = _Locks(monkeypatch)
+    hour = T0 - 3600  # issued at T0 - 2000: the hour from 14:00Z
+    first = issue_text(sample(valid_until=T0 + 1800), ring)
+    assert locks.count == 1
+    [key] = ring.keys(T0)
+    assert key.last_valid_until == T0 + 3600  # 15:30Z reserved up to 16:00Z
+    state = (tmp_path / "keys" / "keyring.json").read_bytes()
+    locks.count = 0
+    texts = [issue_text(sample(ticket_id=f"tkt_{i}", valid_until=T0 + 1800 + i,
+                               issued_at=hour + 1 + i), ring) for i in range(1800)]
+    assert locks.count == 0 and (tmp_path / "keys" / "keyring.json").read_bytes() == state
+    jwks = ring.jwks(T0)
+    assert {verify_text(t, jwks, T0).kid for t in (first, *texts)} == {key.kid}
+    locks.count = 0
+    issue_text(sample(valid_until=T0 + 3601, issued_at=hour + 5), ring)  # beyond: reserve
+    issue_text(sample(valid_until=T0 + 3602, issued_at=T0), ring)  # the next hour: bind
+    assert locks.count == 2
+    assert [k.last_valid_until for k in ring.keys(T0)] == [T0 + 7200]
+    locks.count = 0
+    issue_text(sample(valid_until=T0 + 7000, issued_at=T0 - 1), ring)  # an earlier hour
+    assert locks.count == 1
+
+
+def test_a_rotation_is_followed_at_once_here_and_within_the_hour_elsewhere(
+        tmp_path: Path) -> None:
+    ring, other = KeyRing(tmp_path / "keys"), KeyRing(tmp_path / "keys")
+    issue_text(sample(valid_until=T0 + 600, issued_at=T0), other)  # bound for 15:00Z
+    [old] = ring.keys(T0)
+    new_kid = ring.rotate(T0 + 10)
+    # the rotating process signs with the new key at once
+    here = issue_text(sample(valid_until=T0 + 900, issued_at=T0 + 20), ring)
+    # the other one keeps its bound key for tickets its reservation covers...
+    there = issue_text(sample(valid_until=T0 + 900, issued_at=T0 + 20), other)
+    jwks = ring.jwks(T0 + 20)
+    assert (verify_text(here, jwks, T0 + 20).kid, verify_text(there, jwks, T0 + 20).kid) \
+        == (new_kid, old.kid)
+    # ...which the old key's published validity covers: it verifies as long as the ticket
+    assert [(k["kid"], k["not_after"]) for k in jwks["keys"]] == [
+        (new_kid, None), (old.kid, T0 + 3600)]
+    assert verify_text(there, ring.jwks(T0 + 900), T0 + 900).valid
+    # a ticket beyond the reservation, or the next hour, binds the new key
+    longer = issue_text(sample(valid_until=T0 + 3601, issued_at=T0 + 30), other)
+    assert verify_text(longer, ring.jwks(T0 + 30), T0 + 30).kid == new_kid
+    other2 = KeyRing(tmp_path / "keys")
+    issue_text(sample(valid_until=T0 + 600, issued_at=T0 + 40), other2)
+    ring.rotate(T0 + 50)
+    later = issue_text(sample(valid_until=T0 + 7300, issued_at=T0 + 3600), other2)
+    assert verify_text(later, ring.jwks(T0 + 3600), T0 + 3600).kid == ring.keys(T0)[0].kid
+
+
 def _issue_many(directory: str, worker: int) -> list[str]:
     ring = KeyRing(Path(directory))
     return [issue_text(sample(ticket_id=f"tkt_{worker}_{i}",
-                              valid_until=T0 + 100 * worker + i), ring) for i in range(25)]
+                              valid_until=T0 + 3600 * worker + i), ring) for i in range(25)]
 
 
 def test_processes_issuing_at_once_share_one_key(tmp_path: Path) -> None:
     """Four processes start on an empty directory: one key is made, every ticket is signed
-    by it, and it records the latest validity any of them signed."""
+    by it, and it records the latest validity any of them signed (rounded up to the
+    hour: worker 3's last ticket, valid until T0 + 3 h 24 s)."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         texts = [t for batch in pool.starmap(_issue_many, [(str(tmp_path / "k"), w)
                                                           for w in range(4)]) for t in batch]
     ring = KeyRing(tmp_path / "k")
     [key] = ring.keys(T0)
-    assert key.last_valid_until == T0 + 300 + 24
+    assert key.last_valid_until == T0 + 4 * 3600
     jwks = ring.jwks(T0)
     assert {verify_text(t, jwks, T0).kid for t in texts} == {key.kid}
     assert len(texts) == 100

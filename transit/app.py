@@ -59,8 +59,10 @@ from transit.realtime.validate import Limits
 from transit.settings import Settings, get_settings
 from transit.shop.inspections_router import router as inspections_router
 from transit.shop.keys_router import router as ticket_keys_router
+from transit.shop.settlement import Settler
 from transit.shop.shop_router import router as shop_router
 from transit.shop.tickets_router import router as tickets_router
+from transit.shop.wiring import shop_for
 from transit.stops.router import router as stops_router
 from transit.tickets.keyring import keyring_for
 from transit.timetable.departures import warm_up
@@ -178,6 +180,17 @@ def _start_alerting(settings: Settings, db: Database, clock: Clock, holder: Time
     return alerting
 
 
+def _start_settler(app: FastAPI, settings: Settings) -> Settler | None:
+    """Orders whose payment outcome nobody waited for, settled in the background."""
+    if not settings.payment_settle_interval_s:
+        return None
+    settler = app.state.settler = Settler(lambda: shop_for(app.state),
+                                          settings.payment_settle_after_s,
+                                          settings.payment_settle_interval_s)
+    settler.start()
+    return settler
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database went away (PostgreSQL down, SQLite file unreadable): the endpoints that
     need it answer 503 and the rest of the API keeps serving."""
@@ -251,9 +264,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
         live.add_observer(alerting.evaluator.observe)
         poller = _start_poller(settings, live, backend)
+        settler = _start_settler(app, settings)
         try:
             yield
         finally:
+            if settler is not None:
+                settler.stop()
             if poller is not None:
                 await poller.stop()
             if runner is not None:

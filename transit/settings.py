@@ -160,6 +160,13 @@ class Settings(BaseSettings):
     ticket_retention_days: int = Field(
         3653, ge=1, description="How long orders, tickets and receipts are kept after the "
         "sale (accounting records operators must keep), also when the account is erased.")
+    payment_settle_after_s: int = Field(
+        60, ge=1, le=86400, description="An order still waiting for its payment this long "
+        "after its last change is settled in the background: the provider is asked what "
+        "the charge became (captured: the tickets are issued; declined or none: failed).")
+    payment_settle_interval_s: float = Field(
+        15.0, ge=0, description="How often each API process looks for such orders "
+        "(0: never; then only a look at the order settles it).")
     inspection_overlap_s: int = Field(
         600, ge=0, le=86400, description="One ticket inspected on two different vehicles "
         "within this many seconds is reported as shared.")

@@ -75,6 +75,20 @@ def operator_access(permission: Permission) -> Callable[..., Principal]:
     return dependency
 
 
+def require_permission(permission: Permission) -> Callable[..., Principal]:
+    """Dependency for endpoints that act for the key's own operator (an admin key names
+    the operator in the request; the endpoint checks it): the key's role must grant
+    `permission`. 401 without a valid key; 403 naming the roles that may, decided before
+    the request's body is read."""
+
+    def dependency(request: Request, credentials: Credentials) -> Principal:
+        principal = authenticate(request, credentials)
+        _check(principal, principal.operator_id, permission)
+        return principal
+
+    return dependency
+
+
 def admin_access(permission: Permission) -> Callable[..., Principal]:
     """Dependency for actions on no single operator (only admin keys)."""
 

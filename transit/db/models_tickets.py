@@ -75,6 +75,7 @@ class OrderRow(Base):
 
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+                      Index("ix_orders_status_updated_at", "status", "updated_at"),
                       {"info": {"retention": RETAINED}})
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -168,3 +169,21 @@ class InspectionRow(Base):
     at: Mapped[datetime]
     valid: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class TestPaymentRow(Base):
+    """The ledger of the built-in test payment provider (transit.shop.payments.TestProvider):
+    one row per idempotency key of a charge (`charge`) or a refund (`refund`), so that a
+    capture outlives the process that made it, as a real provider's would."""
+
+    __tablename__ = "test_payments"
+    __test__ = False  # not a pytest class
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # the idempotency key
+    kind: Mapped[str] = mapped_column(String(8))  # charge, refund
+    status: Mapped[str] = mapped_column(String(16))  # captured, declined, refunded
+    payment_id: Mapped[str | None] = mapped_column(String(100))  # pay_... or re_...
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]

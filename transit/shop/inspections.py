@@ -28,6 +28,15 @@ class Scan:
     inspector: str  # key prefix
 
 
+def zone_id(zone: str | None, operator: str) -> str | None:
+    """The merged id of the zone an inspector gives: tickets name zones namespaced
+    (`N:A`); a bare id (`A`) is one of the inspecting operator's fares data."""
+    if zone is None or not zone.strip():
+        return None
+    zone = zone.strip()
+    return zone if ":" in zone else f"{operator}:{zone}"
+
+
 def _iso(t: int | datetime) -> str:
     at = datetime.fromtimestamp(t, UTC) if isinstance(t, int) else t.astimezone(UTC)
     return at.isoformat()

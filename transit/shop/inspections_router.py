@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from transit.accounts.roles import Permission
 from transit.accounts.scope import Principal
-from transit.api.auth import Credentials, _check, authenticate, operator_access
+from transit.api.auth import operator_access, require_permission
 from transit.api.problems import invalid, problems
 from transit.shop import inspections, sales
 from transit.shop.schemas import InspectionIn, InspectionOut, SalesOut
@@ -20,23 +20,22 @@ from transit.tickets.verify import verify_text
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 Viewer = Annotated[Principal, Depends(operator_access(Permission.READ_REPORTS))]
+Inspector = Annotated[Principal, Depends(require_permission(Permission.INSPECT_TICKETS))]
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 @router.post("/inspections", response_model=InspectionOut,
              responses=problems(400, 401, 403, 413),
              summary="Check a scanned ticket: valid or not, with the reasons (inspector key)")
-def inspect(request: Request, body: InspectionIn, credentials: Credentials) -> JSONResponse:
-    principal = authenticate(request, credentials)
+def inspect(request: Request, principal: Inspector, body: InspectionIn) -> JSONResponse:
     operator = principal.operator_id or body.operator
     if operator is None:
         raise invalid("operator", "an admin key names the operator inspecting")
-    _check(principal, operator, Permission.INSPECT_TICKETS)
     state = request.app.state
     now = state.clock.now()
     keys = keyring_of(request).jwks(int(now.timestamp()))
-    scan = inspections.Scan(body.text.strip(), operator, body.vehicle_id, body.zone,
-                            principal.prefix)
+    scan = inspections.Scan(body.text.strip(), operator, body.vehicle_id,
+                            inspections.zone_id(body.zone, operator), principal.prefix)
     out = inspections.inspect(state.db, verify_text, keys, scan, now,
                               state.settings.inspection_overlap_s)
     return JSONResponse(out, headers=PRIVATE)

@@ -166,6 +166,34 @@ def tickets_of(db: Database, order_id: str) -> list[TicketRow]:
         return _tickets(s, order_id)
 
 
+class BadCursor(ValueError):
+    """A `before` cursor that is not an order of the caller."""
+
+
+def list_orders(db: Database, user_id: str, limit: int, before: str | None = None
+                ) -> tuple[list[Settled], bool]:
+    """The user's orders, newest first (created_at, then id), with their tickets: at most
+    `limit`, those after the order `before` in that order; and whether more follow."""
+    q = select(OrderRow).where(OrderRow.user_id == user_id)
+    with db.session() as s:
+        if before is not None:
+            cursor = s.get(OrderRow, before)
+            if cursor is None or cursor.user_id != user_id:
+                raise BadCursor(f"{before[:60]!r} is not one of your orders")
+            q = q.where((OrderRow.created_at < cursor.created_at)
+                        | ((OrderRow.created_at == cursor.created_at)
+                           & (OrderRow.id < cursor.id)))
+        rows = list(s.scalars(q.order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+                              .limit(limit + 1)))
+        page = rows[:limit]
+        by_order: dict[str, list[TicketRow]] = {o.id: [] for o in page}
+        if page:
+            for t in s.scalars(select(TicketRow).where(TicketRow.order_id.in_(list(by_order)))
+                               .order_by(TicketRow.order_id, TicketRow.line)):
+                by_order[t.order_id].append(t)
+    return [(o, by_order[o.id]) for o in page], len(rows) > limit
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at is not None else None
 

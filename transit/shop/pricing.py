@@ -31,16 +31,21 @@ class Pricing(Protocol):
         """The category an operator prices a rider who names none (None: no category)."""
         ...
 
+    def zones(self, legs: Sequence[FareLeg]) -> tuple[str, ...]:
+        """The fare zones the legs pass (transit.fares.zones), for the ticket."""
+        ...
+
 
 class FaresPricing:
     """transit.fares over one timetable version (its compiled fares)."""
 
     def __init__(self, tt: Timetable) -> None:
         try:
-            from transit.fares import pricing, store  # type: ignore[attr-defined]
+            from transit.fares import pricing, store, zones  # type: ignore[attr-defined]
         except ImportError as exc:
             raise PricingUnavailable("the fares engine is not installed") from exc
         self._pricing: Any = pricing
+        self._zones: Any = zones
         self._fares = store.fares_for(tt)
 
     def price_journey(self, legs: Sequence[FareLeg], rider_category: str | None
@@ -56,6 +61,9 @@ class FaresPricing:
     def default_category(self, operator: str) -> str | None:
         of = self._fares.operators.get(operator)
         return of.default_category if of is not None else None
+
+    def zones(self, legs: Sequence[FareLeg]) -> tuple[str, ...]:
+        return tuple(self._zones.journey_zones(self._fares, legs))
 
 
 PricingFactory = Callable[[Timetable], Pricing]

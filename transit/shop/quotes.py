@@ -164,6 +164,7 @@ def quote_journey(tt: Timetable, pricing: Pricing | None, ref: JourneyRef,
         total=total, unpriced_reason=reason,
         valid_from=ref.first_departure - BEFORE_DEPARTURE_S,
         valid_until=ref.last_arrival + extra,
+        zones=list(pricing.zones(legs)) if pricing is not None else [],
         legs=[{"trip_id": leg.trip_id, "operator": leg.operator, "route_id": leg.route_id,
                "from": leg.from_stop, "to": leg.to_stop, "departure": leg.departure,
                "arrival": leg.arrival} for leg in legs])

@@ -97,7 +97,7 @@ class PaymentIn(BaseModel):
     provider: str = Field("test", max_length=32)
     token: str = Field(min_length=1, max_length=200, description="The payment method "
                        "token from the provider's client SDK (test: tok_ok, tok_decline, "
-                       "tok_timeout, tok_late)")
+                       "tok_timeout, tok_late, tok_late_decline)")
 
 
 class OrderRequest(BaseModel):
@@ -132,6 +132,11 @@ class OrderOut(BaseModel):
                                            "sellers, lines, total, payment")
     created_at: str | None
     completed_at: str | None
+
+
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+    next: str | None = Field(description="The next page, None on the last")
 
 
 class TicketOut(BaseModel):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from transit.api.auth import get_db
@@ -17,7 +17,7 @@ from transit.api.users import CurrentUser
 from transit.journeys import ids
 from transit.journeys.journey_ids import journey_key
 from transit.shop import idempotency, offers, orders, quotes
-from transit.shop.schemas import OfferList, OfferRequest, OrderOut, OrderRequest
+from transit.shop.schemas import OfferList, OfferRequest, OrderList, OrderOut, OrderRequest
 from transit.shop.wiring import pricing_of, shop_of
 
 router = APIRouter(prefix="/v1", tags=["tickets"], responses=problems(401))
@@ -29,7 +29,11 @@ IdempotencyKey = Annotated[str | None, Header(
     "and body answers the first answer (Idempotent-Replayed: true); another body is 422; "
     "while the first is in flight, 409")]
 OrderId = Annotated[str, Path(max_length=60, description="An order's id (opaque)")]
+ORDER_ID = r"^ord_[A-Za-z0-9_-]{1,56}$"
+MyOrderId = Annotated[str, Path(max_length=60, pattern=ORDER_ID,
+                                description="An order's id (`ord_...`)")]
 MAX_ACTIVATION = timedelta(days=30)
+MAX_PAGE = 100
 
 
 def _travellers(body: OfferRequest, user: Any) -> list[quotes.Traveller]:
@@ -176,3 +180,27 @@ def get_order(request: Request, order_id: OrderId, user: CurrentUser) -> JSONRes
         raise Problem(exc.status, exc.detail) from None
     order, tickets = orders.reconcile(shop, order_id)
     return JSONResponse(orders.view(order, tickets), headers=PRIVATE)
+
+
+@router.get("/me/orders", response_model=OrderList, responses=problems(422),
+            summary="The caller's orders, newest first, with their state, amount and tickets")
+def list_my_orders(
+    request: Request, user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Orders per page")] = 20,
+    before: Annotated[str | None, Query(max_length=60, pattern=ORDER_ID, description=
+                                        "The page after this order (`next` of a page)")
+                      ] = None,
+) -> JSONResponse:
+    try:
+        page, more = orders.list_orders(get_db(request), user.id, limit, before)
+    except orders.BadCursor as exc:
+        raise invalid("before", str(exc)) from None
+    nxt = f"/v1/me/orders?limit={limit}&before={page[-1][0].id}" if more else None
+    return JSONResponse({"orders": [orders.view(o, t) for o, t in page], "next": nxt},
+                        headers=PRIVATE)
+
+
+@router.get("/me/orders/{order_id}", response_model=OrderOut, responses=problems(404, 422),
+            summary="One order of the caller (a pending payment is settled first)")
+def get_my_order(request: Request, order_id: MyOrderId, user: CurrentUser) -> JSONResponse:
+    return get_order(request, order_id, user)

@@ -4,7 +4,9 @@ first request: `app.state.payment_provider`, `app.state.ticket_issuer`,
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 
@@ -15,6 +17,8 @@ from transit.tickets.issuing import KeyRingIssuer
 from transit.tickets.keyring import KeyRing
 from transit.timetable.timetable import Timetable
 
+_lock = threading.Lock()
+
 
 def keyring_of(request: Request) -> KeyRing:
     """The ticket key ring of the app (transit.tickets.keyring.keyring_for)."""
@@ -22,14 +26,25 @@ def keyring_of(request: Request) -> KeyRing:
 
 
 def shop_of(request: Request) -> Shop:
-    state = request.app.state
+    return shop_for(request.app.state)
+
+
+def shop_for(state: Any) -> Shop:
+    """The app's shop (`app.state`), built on first use. The built-in test provider keeps
+    its ledger in the app's database."""
     shop: Shop | None = getattr(state, "shop", None)
     if shop is None:
-        settings = state.settings
-        provider = getattr(state, "payment_provider", None) or TestProvider()
-        issuer = getattr(state, "ticket_issuer", None) or KeyRingIssuer(keyring_of(request))
-        shop = state.shop = Shop(state.db, state.clock, provider, issuer,
-                                 timedelta(days=settings.ticket_retention_days))
+        with _lock:
+            shop = getattr(state, "shop", None)
+            if shop is None:
+                settings = state.settings
+                provider = getattr(state, "payment_provider", None) or TestProvider()
+                if isinstance(provider, TestProvider):
+                    provider.use_database(state.db)
+                issuer = getattr(state, "ticket_issuer", None) \
+                    or KeyRingIssuer(state.ticket_keys)
+                shop = state.shop = Shop(state.db, state.clock, provider, issuer,
+                                         timedelta(days=settings.ticket_retention_days))
     return shop
 
 

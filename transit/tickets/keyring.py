@@ -7,9 +7,18 @@ DATA_DIR/ticket-keys), never in the database.
     .lock          flock: every process that signs, rotates or creates takes it
 
 One key is active and signs. `rotate()` makes a new active key; the old one stops signing
-at once (signing holds the lock and reads which key is active) and keeps verifying until
-the last ticket it signed expires (`not_after`, published with it); after that it is
-retired: dropped from the JWKS and its private half deleted.
+(at once in the rotating process, within the hour in the others: see below) and keeps
+verifying until the last ticket it signed expires (`not_after`, published with it); after
+that it is retired: dropped from the JWKS and its private half deleted.
+
+Signing is bound per clock hour: the first ticket of an hour takes the lock, reads which
+key is active and records how long its tickets may be valid, rounded up to the next full
+hour (a reservation); every later ticket of that hour valid no longer than the reservation
+is signed from memory, without the lock or a file read or write. A ticket valid longer
+takes the lock again (and extends the reservation). So a process signs with the key that
+was active when it bound, until the hour ends or a ticket needs a longer reservation, and
+every ticket it signed is still covered by the key's recorded validity: a rotated key
+verifies at most until the end of the hour of its last ticket's validity.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +42,22 @@ from transit.tickets.cose import SigningKey
 from transit.tickets.verify import TrustedKey, trusted_keys
 
 STATE = "keyring.json"
+BIND_S = 3600  # a process binds the active key for the clock hour it signs in
+
+
+def _ceil_hour(t: int) -> int:
+    return -(-t // BIND_S) * BIND_S
+
+
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """The active key as bound for [start, until): tickets valid to `covered` need no
+    lock (None: nothing recorded yet, only revocation lists)."""
+
+    key: SigningKey
+    start: int
+    until: int
+    covered: int | None
 
 
 def b64url(raw: bytes) -> str:
@@ -78,6 +104,8 @@ class KeyRing:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._private: dict[str, Ed25519PrivateKey] = {}
+        self._binding: _Binding | None = None
+        self._bind_lock = threading.Lock()  # one thread binds; the others wait for it
 
     # -- files ---------------------------------------------------------------------------
     @contextmanager
@@ -137,25 +165,39 @@ class KeyRing:
               now: int) -> bytes:
         """`sign` with the active key (made at `now` if there is none), recording that this
         key has signed something valid until `valid_until` (None: nothing to record, as
-        for a revocation list)."""
+        for a revocation list). Within the hour of `now` bound already and a reservation
+        that covers `valid_until`, from memory (see the module's doc)."""
+        b = self._binding
+        if b is not None and b.start <= now < b.until and (
+                valid_until is None or (b.covered is not None and valid_until <= b.covered)):
+            return sign(b.key)
+        with self._bind_lock:
+            return sign(self._bind(valid_until, now))
+
+    def _bind(self, valid_until: int | None, now: int) -> SigningKey:
+        """Under the lock: the active key, its reservation extended to `valid_until`
+        (rounded up to the hour), bound for the hour of `now`."""
         with self._locked() as state:
             kid = state["active"]
             changed = kid is None
             if kid is None:
                 kid = self._create(state, now)
-            signed = sign(SigningKey(kid, self._load_private(kid)))
+            key = SigningKey(kid, self._load_private(kid))
             meta = state["keys"][kid]
             if valid_until is not None and (meta["last_valid_until"] is None
                                             or valid_until > meta["last_valid_until"]):
-                meta["last_valid_until"] = valid_until
+                meta["last_valid_until"] = _ceil_hour(valid_until)
                 changed = True
             if changed:
                 self._write(state)
-            return signed
+            start = now - now % BIND_S
+            self._binding = _Binding(key, start, start + BIND_S, meta["last_valid_until"])
+            return key
 
     def rotate(self, now: int) -> str:
         """Make a new active key; the old one only verifies from now on. Returns the kid."""
         with self._locked() as state:
+            self._binding = None  # this process signs with the new key from now on
             old = state["active"]
             if old is not None:
                 state["keys"][old]["rotated_at"] = now
@@ -174,6 +216,8 @@ class KeyRing:
                 meta["retired"] = True
                 (self.directory / f"{kid}.pem").unlink(missing_ok=True)
                 self._private.pop(kid, None)
+                if self._binding is not None and self._binding.key.kid == kid:
+                    self._binding = None
                 changed = True
         return changed
 

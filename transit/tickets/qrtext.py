@@ -6,14 +6,18 @@ Standalone (stdlib, base45): the offline verifier embeds this module.
 
 from __future__ import annotations
 
+import sys
 import zlib
+from array import array
 
 import base45
 
 PREFIX = "TX1:"
 MAX_TEXT = 4296  # the most alphanumeric characters a QR code holds (version 40, level L)
 MAX_COSE = 8192  # a ticket decompresses to a few hundred bytes; more is a zip bomb
-_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_ALPHABET = frozenset(_CHARSET)
+_VALUES = bytes.maketrans(_CHARSET.encode("ascii"), bytes(range(45)))
 
 
 class TextError(ValueError):
@@ -33,11 +37,33 @@ def decode(text: str) -> bytes:
     body = text[len(PREFIX):]
     if not _ALPHABET.issuperset(body):
         raise TextError("bad base45: a character outside the base45 alphabet")
-    try:
-        compressed = base45.b45decode(body)
-    except ValueError:
-        raise TextError("bad base45: not a valid base45 string") from None
+    compressed = b45decode(body)
+    if compressed is None:
+        raise TextError("bad base45: not a valid base45 string")
     return inflate(compressed)
+
+
+def b45decode(body: str) -> bytes | None:
+    """RFC 9285 decoding of a text of base45 characters (checked by the caller); None when
+    it is not valid base45 (a length of 3n + 1, a triple above 65535, a pair above 255).
+    The same as base45.b45decode, several times faster: the triples are summed by a list
+    comprehension and packed by an array of unsigned shorts, which refuses what is too big."""
+    v = body.encode("ascii").translate(_VALUES)
+    full = len(v) - len(v) % 3
+    if len(v) - full == 1:
+        return None
+    try:
+        out = array("H", [a + b * 45 + c * 2025
+                          for a, b, c in zip(v[0:full:3], v[1:full:3], v[2:full:3],
+                                             strict=True)])
+    except OverflowError:
+        return None
+    if sys.byteorder == "little":
+        out.byteswap()  # big-endian: the first byte is the high one
+    if len(v) == full:
+        return out.tobytes()
+    last = v[full] + v[full + 1] * 45
+    return out.tobytes() + bytes([last]) if last <= 0xFF else None
 
 
 def _inflate_once(data: bytes) -> bytes | None:

@@ -9,22 +9,28 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests import databases
 from tests.commuters_support import compile_ab
 from tests.shop_support import T0, MovableClock, Shop, shop_app
-from transit.db.models_tickets import OrderRow, SaleRow, TestPaymentRow, TicketRow
+from transit.db.models_tickets import (
+    IdempotencyKeyRow,
+    OrderRow,
+    SaleRow,
+    TestPaymentRow,
+    TicketRow,
+)
 from transit.fares.model import Money
 from transit.settings import Settings
-from transit.shop import orders
+from transit.shop import idempotency, orders
 from transit.shop.payments import TestProvider
-from transit.shop.settlement import Settler, settle_due
+from transit.shop.settlement import Settler, SettleReport, settle_due
 from transit.shop.wiring import shop_for
 from transit.tickets.issuing import KeyRingIssuer
 from transit.tickets.keyring import keyring_for
@@ -144,30 +150,102 @@ def test_a_timeout_that_charged_nothing_fails_in_the_background(setup: Setup, sh
                                      "charge for this order); nothing was charged")
 
 
+def _booked(shop: Shop, key: str, lease_s: float = -1
+            ) -> tuple[str, orders.OrderRow, orders.Shop]:
+    """(access token, order) of an order booked under `key` whose request then died
+    (its key's lease `lease_s` from now: run out by default), never charged."""
+    app_shop = shop_for(shop.client.app.state)  # type: ignore[attr-defined]
+    token = shop.user()
+    offer = shop.offer(token, journey_id=shop.journey_id())
+    me = shop.call("GET", "/v1/me", token).json()["id"]
+    claim = idempotency.begin(shop.db, me, key, "print", lease_s=lease_s)
+    return token, orders.book(app_shop, me, offer["id"], claim.row_id), app_shop
+
+
 def test_a_pending_order_whose_request_died(setup: Setup, shop: Shop) -> None:
     """Booked, charged at the provider, then the process died before settling: completed
-    in the background. Booked and never charged: left pending (nothing taken; a retry of
-    its request takes it over)."""
-    from transit.shop import idempotency
-
-    app_shop = shop_for(shop.client.app.state)  # type: ignore[attr-defined]
-    booked = []
-    for name in ("charged", "never"):
-        token = shop.user()
-        offer = shop.offer(token, journey_id=shop.journey_id())
-        me = shop.call("GET", "/v1/me", token).json()["id"]
-        claim = idempotency.begin(shop.db, me, name, "print", lease_s=-1)
-        booked.append(orders.book(app_shop, me, offer["id"], claim.row_id))
-    charged, never = booked
+    in the background. Booked and never charged: left pending while its offer can be
+    ordered (nothing taken; a retry of its request takes it over), then failed with
+    nothing charged and its key released: the same key orders a new offer."""
+    _, charged, app_shop = _booked(shop, "charged")
+    token, never, _ = _booked(shop, "never")
     app_shop.provider.charge(charged.id, Money(charged.amount, charged.currency), "tok_ok",
                              "transit order")
     shop.later(seconds=AFTER_S)
-    report = settle_due(restarted(shop, setup.data), AFTER_S)
+    other = restarted(shop, setup.data)
+    report = settle_due(other, AFTER_S)
     assert (report.completed, report.failed, report.waiting) == (
         [charged.id], [], [never.id])
     assert count(shop, TicketRow, order_id=charged.id) == 1
     with shop.db.session() as s:
         assert s.get(OrderRow, never.id).status == "pending"  # type: ignore[union-attr]
+    shop.later(minutes=30, seconds=-AFTER_S - 1)  # the offer expires 30 min after T0
+    assert settle_due(other, AFTER_S).waiting == [never.id]
+    shop.later(seconds=1)
+    report = settle_due(other, AFTER_S)
+    assert (report.completed, report.failed, report.waiting) == ([], [never.id], [])
+    assert settle_due(other, AFTER_S) == SettleReport([], [], [])
+    assert count(shop, IdempotencyKeyRow, order_id=never.id) == 0
+    assert count(shop, TestPaymentRow, key=never.id) == 0  # nothing charged
+    assert count(shop, TicketRow, order_id=never.id) == 0
+    listed = shop.call("GET", "/v1/me/orders", token).json()["orders"]
+    assert [(o["id"], o["status"], o["tickets"], o["failure_reason"], o["payment"])
+            for o in listed] == [(never.id, "failed", [], orders.NEVER_CHARGED,
+                                  {"provider": "test", "payment_id": None})]
+    assert orders.NEVER_CHARGED == ("the order was never charged and its offer has "
+                                    "expired; nothing was charged: order again from a new "
+                                    "offer")
+    offer = shop.offer(token, product={"operator": "A", "product_id": "A:day"})
+    again = shop.order(token, offer["id"], key="never")
+    assert (again.status_code, again.json()["status"], len(again.json()["tickets"])) == (
+        201, "completed", 1)
+    assert again.json()["id"] != never.id
+
+
+def test_an_expired_order_whose_key_is_held_is_left_pending(setup: Setup, shop: Shop
+                                                             ) -> None:
+    """A request holding the key (in flight within its lease) may be charging the order:
+    the settler leaves it and its key alone, also past the offer's expiry; once the lease
+    has run out (the request died), the order is failed."""
+    _, held, _ = _booked(shop, "held", lease_s=600)
+    shop.later(minutes=30)
+    other = restarted(shop, setup.data)
+    report = settle_due(other, AFTER_S)
+    assert (report.completed, report.failed, report.waiting) == ([], [], [held.id])
+    assert count(shop, IdempotencyKeyRow, order_id=held.id) == 1
+    with shop.db.session() as s:
+        assert s.get(OrderRow, held.id).status == "pending"  # type: ignore[union-attr]
+        s.execute(update(IdempotencyKeyRow).where(IdempotencyKeyRow.order_id == held.id)
+                  .values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    report = settle_due(other, AFTER_S)
+    assert (report.completed, report.failed, report.waiting) == ([], [held.id], [])
+    assert count(shop, IdempotencyKeyRow, order_id=held.id) == 0
+
+
+def test_the_list_settles_waiting_payments_as_a_look_does(setup: Setup, shop: Shop,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """GET /v1/me/orders settles the waiting orders of its page like GET of one order,
+    at most orders.LIST_SETTLE of them (the first listed, newest first)."""
+    monkeypatch.setattr(orders, "LIST_SETTLE", 2)
+    token = shop.user()
+    made = []
+    for pay in ("tok_late", "tok_late_decline", "tok_late"):
+        offer = shop.offer(token, journey_id=shop.journey_id())
+        r = shop.order(token, offer["id"], pay=pay)
+        assert (r.status_code, r.json()["status"]) == (202, "payment_pending")
+        made.append(r.json()["id"])
+        shop.later(seconds=1)  # created_at orders the list
+    listed = shop.call("GET", "/v1/me/orders", token).json()["orders"]
+    assert [(o["id"], o["status"], len(o["tickets"])) for o in listed] == [
+        (made[2], "completed", 1), (made[1], "failed", 0), (made[0], "payment_pending", 0)]
+    assert count(shop, TicketRow, order_id=made[2]) == 1
+    listed = shop.call("GET", "/v1/me/orders", token).json()["orders"]
+    assert [(o["id"], o["status"], len(o["tickets"])) for o in listed] == [
+        (made[2], "completed", 1), (made[1], "failed", 0), (made[0], "completed", 1)]
+    assert [count(shop, TicketRow, order_id=i) for i in made] == [1, 0, 1]
+    one = shop.call("GET", f"/v1/me/orders/{made[0]}", token).json()
+    assert one == listed[2]
 
 
 def test_the_settler_thread_of_a_restarted_app_issues_the_ticket(setup: Setup, shop: Shop

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from transit.db.engine import Database
@@ -107,3 +107,18 @@ def release(db: Database, row_id: int) -> None:
     with db.session() as s:
         s.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.id == row_id,
                                                   IdempotencyKeyRow.order_id.is_(None)))
+
+
+def release_abandoned(db: Database, order_id: str) -> bool:
+    """Forget the key of an order whose request died and that will never be charged (the
+    settler expires it), so the client can use the key again for a new order. False, with
+    the key kept, while a request holds it (in flight within its lease: it may be charging
+    the order right now). The delete and a retry taking the key over (`begin`) both need
+    the lease run out, so only one of them gets the key."""
+    with db.session() as s:
+        s.execute(delete(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.order_id == order_id,
+            or_(IdempotencyKeyRow.state != IN_FLIGHT, IdempotencyKeyRow.locked_until < _now())))
+        held = s.scalar(select(func.count()).select_from(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.order_id == order_id))
+    return not held

@@ -4,7 +4,9 @@ The provider's idempotency key is the order id: a retry, a crashed request taken
 reconciliation never charges twice. An order is `pending` until charged, then `completed`
 (tickets issued), `failed` (declined: nothing charged, no ticket) or `payment_pending`
 (the provider did not answer: the next look at the order asks the provider what became of
-the charge, and completes or fails it)."""
+the charge, and completes or fails it). A `pending` order whose request died before any
+charge reached the provider is failed by the settler once its offer has expired
+(`expire`): there is no `expired` state, a failure with nothing charged says it all."""
 
 from __future__ import annotations
 
@@ -22,12 +24,16 @@ from transit.db.engine import Database
 from transit.db.models_tickets import IdempotencyKeyRow, OfferRow, OrderRow, TicketRow
 from transit.fares.model import Money
 from transit.shop.fulfilment import fulfil
+from transit.shop.idempotency import release_abandoned
 from transit.shop.payments import PaymentProvider, PaymentResult, PaymentTimeout
 from transit.tickets.issuing import Issuer
 
 PENDING, PAYMENT_PENDING = "pending", "payment_pending"
 COMPLETED, FAILED, REFUNDED = "completed", "failed", "refunded"
 FINAL = (COMPLETED, FAILED, REFUNDED)
+NEVER_CHARGED = ("the order was never charged and its offer has expired; nothing was "
+                 "charged: order again from a new offer")
+LIST_SETTLE = 5  # waiting orders settled per page of a list (each asks the provider)
 
 
 class OrderError(Exception):
@@ -143,6 +149,30 @@ def settle(shop: Shop, order_id: str, result: PaymentResult) -> Settled:
         return order, []
 
 
+def offer_expired(shop: Shop, order_id: str) -> bool:
+    """Whether the order's offer can no longer be ordered (expired, or removed after it
+    expired: `offers.save` prunes expired offers)."""
+    with shop.db.session() as s:
+        offer_id = s.scalar(select(OrderRow.offer_id).where(OrderRow.id == order_id))
+        expires_at = s.scalar(select(OfferRow.expires_at).where(OfferRow.id == offer_id))
+    return expires_at is None or shop.clock.now() >= expires_at
+
+
+def expire(shop: Shop, order_id: str) -> Settled | None:
+    """A `pending` order whose request died, failed with nothing charged once its offer
+    has expired (a retry could no longer book it anew either), its idempotency key
+    released so the client may use it for a new order. The key is released first: from
+    then on no request can take the order over and charge it, so the provider's answer
+    asked next is final (a charge that did land settles the order as usual). None (left
+    pending) while the offer is orderable or a request holds the key."""
+    if not offer_expired(shop, order_id) or not release_abandoned(shop.db, order_id):
+        return None
+    result = shop.provider.lookup(order_id)
+    if result is not None:
+        return settle(shop, order_id, result)
+    return _set_status(shop, order_id, FAILED, NEVER_CHARGED)
+
+
 def _set_status(shop: Shop, order_id: str, status: str, reason: str | None) -> Settled:
     with shop.db.session() as s:
         order = s.get(OrderRow, order_id, with_for_update=True)
@@ -192,6 +222,22 @@ def list_orders(db: Database, user_id: str, limit: int, before: str | None = Non
                                .order_by(TicketRow.order_id, TicketRow.line)):
                 by_order[t.order_id].append(t)
     return [(o, by_order[o.id]) for o in page], len(rows) > limit
+
+
+def settle_listed(shop: Shop, page: list[Settled]) -> list[Settled]:
+    """A page of a list with its orders waiting for their payment (`payment_pending`)
+    settled as a look at one order settles them (`reconcile`), so the list and the order
+    agree. At most LIST_SETTLE of them, the first in the page: each asks the provider, and
+    a page of 100 waiting orders must not make 100 provider calls in one request; the
+    others are shown as they are until the settler or a look at them settles them.
+    `pending` orders (no charge was made) are shown as they are, as by a look."""
+    out, budget = [], LIST_SETTLE
+    for order, tickets in page:
+        if order.status == PAYMENT_PENDING and budget > 0:
+            budget -= 1
+            order, tickets = reconcile(shop, order.id)
+        out.append((order, tickets))
+    return out
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -7,8 +7,12 @@ last change and asks the provider what became of their charge (the order id is i
 idempotency key): an order `payment_pending` (the charge timed out) is completed with its
 tickets on a capture and failed on a decline or when the provider has no charge (nothing
 taken); an order still `pending` (the request charging it died) is settled the same way
-when the provider has a charge for it, and otherwise left as it is: no money was taken, and
-a retry of its request takes it over. Settling locks the order row and changes only a
+when the provider has a charge for it; without one it is left as it is while its offer can
+still be ordered (no money was taken, and a retry of its request takes it over), then
+failed with nothing charged and its idempotency key released, so the client may retry with
+a new order (transit.shop.orders.expire; an offer can be ordered for 30 minutes of the
+service clock, so such an order is failed 30 minutes after its offer was made at the
+latest plus one round). Settling locks the order row and changes only a
 waiting order (transit.shop.orders.settle), so settlers in several processes, a retry and a
 look at the order settle it once: one charge, one set of tickets.
 
@@ -33,6 +37,7 @@ from transit.shop.orders import (
     PAYMENT_PENDING,
     PENDING,
     Shop,
+    expire,
     reconcile,
     settle,
 )
@@ -45,7 +50,8 @@ BATCH = 200  # orders per round (the oldest first); the next round takes the res
 class SettleReport:
     completed: list[str]  # order ids
     failed: list[str]
-    waiting: list[str]  # still pending: the provider has no charge for them
+    waiting: list[str]  # still pending: no charge at the provider, the offer still orderable
+    # (or a request holding the key)
 
 
 def due(shop: Shop, after_s: float) -> list[tuple[str, str]]:
@@ -66,10 +72,12 @@ def settle_due(shop: Shop, after_s: float) -> SettleReport:
             order, _ = reconcile(shop, order_id)
         else:
             result = shop.provider.lookup(order_id)
-            if result is None:
+            settled = settle(shop, order_id, result) if result is not None else \
+                expire(shop, order_id)
+            if settled is None:
                 report.waiting.append(order_id)
                 continue
-            order, _ = settle(shop, order_id, result)
+            order, _ = settled
         if order.status == COMPLETED:
             report.completed.append(order_id)
         elif order.status == FAILED:

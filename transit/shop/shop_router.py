@@ -183,7 +183,8 @@ def get_order(request: Request, order_id: OrderId, user: CurrentUser) -> JSONRes
 
 
 @router.get("/me/orders", response_model=OrderList, responses=problems(422),
-            summary="The caller's orders, newest first, with their state, amount and tickets")
+            summary="The caller's orders, newest first, with their state, amount and tickets "
+            "(pending payments settled first, a few per page)")
 def list_my_orders(
     request: Request, user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Orders per page")] = 20,
@@ -191,10 +192,12 @@ def list_my_orders(
                                         "The page after this order (`next` of a page)")
                       ] = None,
 ) -> JSONResponse:
+    shop = shop_of(request)
     try:
-        page, more = orders.list_orders(get_db(request), user.id, limit, before)
+        page, more = orders.list_orders(shop.db, user.id, limit, before)
     except orders.BadCursor as exc:
         raise invalid("before", str(exc)) from None
+    page = orders.settle_listed(shop, page)
     nxt = f"/v1/me/orders?limit={limit}&before={page[-1][0].id}" if more else None
     return JSONResponse({"orders": [orders.view(o, t) for o, t in page], "next": nxt},
                         headers=PRIVATE)

@@ -163,7 +163,8 @@ class Settings(BaseSettings):
     payment_settle_after_s: int = Field(
         60, ge=1, le=86400, description="An order still waiting for its payment this long "
         "after its last change is settled in the background: the provider is asked what "
-        "the charge became (captured: the tickets are issued; declined or none: failed).")
+        "the charge became (captured: the tickets are issued; declined or none: failed; "
+        "a `pending` order never charged: failed once its offer has expired).")
     payment_settle_interval_s: float = Field(
         15.0, ge=0, description="How often each API process looks for such orders "
         "(0: never; then only a look at the order settles it).")

@@ -28,6 +28,8 @@ from transit.realtime.propagate import (
     REL_SKIPPED,
     STOP_NOT_GIVEN,
     STOP_UNKNOWN,
+    Schedule,
+    Updates,
     propagate_all,
 )
 from transit.realtime.validate import (
@@ -404,12 +406,13 @@ def _propagate_pending(tt: Timetable, op: str, pending: _Pending, ts: int,
     u_offsets = np.array(pending.offsets, np.int64)
     times = np.array(pending.times, np.int64).reshape(-1, 4)
     implausible = _implausible(tt, trips, days, np.diff(u_offsets), times, limits)
+    sched = Schedule(tt.pattern_stop_offsets, tt.trip_pattern, tt.trip_st_start, tt.st_arr,
+                     tt.st_dep, tt.st_seq, tt.pattern_stops, tt.stop_parent, tt.trip_tz,
+                     tt.tz_reference_utc)
+    upd = Updates(u_offsets, np.array(pending.seq, np.int64), np.array(pending.stop, np.int64),
+                  np.array(pending.assigned, np.int64), np.array(pending.rel, np.int8), times)
     errors, warned, offsets, stops, s_arr, s_dep, r_arr, r_dep, st = propagate_all(
-        trips, days, tt.pattern_stop_offsets, tt.trip_pattern, tt.trip_st_start, tt.st_arr,
-        tt.st_dep, tt.st_seq, tt.pattern_stops, tt.stop_parent, tt.trip_tz,
-        tt.tz_reference_utc, u_offsets, np.array(pending.seq, np.int64),
-        np.array(pending.stop, np.int64), np.array(pending.assigned, np.int64),
-        np.array(pending.rel, np.int8), times)
+        trips, days, sched, upd)
     # a delay beyond the bound, also one that a time implies or that propagation carries
     diff = np.maximum(np.where(r_dep != NO_TIME, np.abs(r_dep - s_dep), 0),
                       np.where(r_arr != NO_TIME, np.abs(r_arr - s_arr), 0))

@@ -52,74 +52,89 @@ class _UnionFind:
         return True
 
 
-def build_registry(
-    names: list[str],
-    lat: np.ndarray,
-    lon: np.ndarray,
-    location_type: np.ndarray,
-    parent: np.ndarray,
-    operator: np.ndarray,
-    rules: StationRules,
-) -> Registry:
-    n = len(names)
-    top = np.flatnonzero(parent < 0)
-    # a place's rank: stations (location_type 1) anchor before plain stops, then catalog order
-    rank = np.lexsort((top, location_type[top] != 1))
-    places = top[rank]
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[places] = np.arange(len(places))
-    plat, plon = lat[places], lon[places]
-    uf = _UnionFind(len(places), plat, plon, rules.max_radius_m)
-    rule_of = np.full(len(places), RULE_CODE["anchor"], dtype=np.int8)
+class _Joiner:
+    """Places joined into stations across operators: a union-find bounded by the radius,
+    and the rule that joined each place (the anchor keeps `anchor`)."""
 
-    def join(a: int, b: int, rule: str) -> None:
-        if operator[places[a]] == operator[places[b]]:
+    def __init__(self, places: np.ndarray, plat: np.ndarray, plon: np.ndarray,
+                 operator: np.ndarray, radius: float) -> None:
+        self.places, self.operator = places, operator
+        self.uf = _UnionFind(len(places), plat, plon, radius)
+        self.rule_of = np.full(len(places), RULE_CODE["anchor"], dtype=np.int8)
+
+    def join(self, a: int, b: int, rule: str) -> None:
+        """Places a and b (positions in `places`) into one station by `rule`, unless they
+        are of one operator (its own grouping is parent_station's business) or the group
+        would grow too wide."""
+        if self.operator[self.places[a]] == self.operator[self.places[b]]:
             return
-        ra, rb = uf.find(a), uf.find(b)
-        if uf.union(a, b):
-            loser = max(ra, rb)
+        ra, rb = self.uf.find(a), self.uf.find(b)
+        if self.uf.union(a, b):
             # the place that joined (not the anchor) records the rule
-            rule_of[loser] = RULE_CODE[rule]
+            self.rule_of[max(ra, rb)] = RULE_CODE[rule]
 
-    located = np.flatnonzero(np.isfinite(plat) & np.isfinite(plon))
-    if len(located) > 1:
-        # ingest-time libraries (gtfs-kit pulls in pandas, geopandas, shapely, pyproj):
-        # imported here so that serving, which reads RULES, never loads them
-        import pandas as pd
-        from gtfs_kit.combiner import find_stop_matches
 
-        frame = pd.DataFrame(
-            {
-                "stop_id": [str(i) for i in located],
-                "stop_name": [names[places[i]] for i in located],
-                "stop_lat": plat[located],
-                "stop_lon": plon[located],
-            }
-        )
-        matches = find_stop_matches(frame, frame, largest_stop_distance=rules.same_name_m)
-        for s, c in zip(
-            matches["source_id"].astype(int), matches["canonical_id"].astype(int), strict=True
-        ):
-            if s != c:
-                join(min(s, c), max(s, c), "same_name")
-        a, b, d = pairs_within(plat, plon, located, rules.far_m)
-        keep = a < b
-        a, b, d = a[keep], b[keep], d[keep]
-        order = np.argsort(d, kind="stable")
-        for i in order:
-            x, y = int(a[i]), int(b[i])
-            if d[i] <= rules.near_m:
-                join(x, y, "distance")
-            elif containment(names[places[x]], names[places[y]]) >= rules.min_name_share:
-                join(x, y, "similar_name")
+def _ranked_places(location_type: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """The top-level stops (no parent) in the order they may anchor a station: stations
+    (location_type 1) before plain stops, then catalog order; the earlier place anchors."""
+    top = np.flatnonzero(parent < 0)
+    return top[np.lexsort((top, location_type[top] != 1))]
 
-    roots = np.array([uf.find(i) for i in range(len(places))], dtype=np.int64)
+
+def _join_same_names(j: _Joiner, names: list[str], plat: np.ndarray, plon: np.ndarray,
+                     located: np.ndarray, rules: StationRules) -> None:
+    """Rule 2 (same_name) through gtfs-kit's `find_stop_matches`, first, so a same-named
+    place wins over a merely near one."""
+    # ingest-time libraries (gtfs-kit pulls in pandas, geopandas, shapely, pyproj):
+    # imported here so that serving, which reads RULES, never loads them
+    import pandas as pd
+    from gtfs_kit.combiner import find_stop_matches
+
+    places = j.places
+    frame = pd.DataFrame(
+        {
+            "stop_id": [str(i) for i in located],
+            "stop_name": [names[places[i]] for i in located],
+            "stop_lat": plat[located],
+            "stop_lon": plon[located],
+        }
+    )
+    matches = find_stop_matches(frame, frame, largest_stop_distance=rules.same_name_m)
+    for s, c in zip(
+        matches["source_id"].astype(int), matches["canonical_id"].astype(int), strict=True
+    ):
+        if s != c:
+            j.join(min(s, c), max(s, c), "same_name")
+
+
+def _join_near(j: _Joiner, names: list[str], plat: np.ndarray, plon: np.ndarray,
+               located: np.ndarray, rules: StationRules) -> None:
+    """Rules 3 and 4 over the pairs within `far_m`, nearest first (so a group is anchored
+    by its closest places before its radius fills): `distance` within `near_m`, else
+    `similar_name` when the names share enough words."""
+    places = j.places
+    a, b, d = pairs_within(plat, plon, located, rules.far_m)
+    keep = a < b
+    a, b, d = a[keep], b[keep], d[keep]
+    for i in np.argsort(d, kind="stable"):
+        x, y = int(a[i]), int(b[i])
+        if d[i] <= rules.near_m:
+            j.join(x, y, "distance")
+        elif containment(names[places[x]], names[places[y]]) >= rules.min_name_share:
+            j.join(x, y, "similar_name")
+
+
+def _registry(n: int, j: _Joiner, parent: np.ndarray) -> Registry:
+    """The stations of the joined places, numbered by anchor, with the platforms of each
+    place following it (rule parent_station)."""
+    places = j.places
+    roots = np.array([j.uf.find(i) for i in range(len(places))], dtype=np.int64)
     station_roots, place_station = np.unique(roots, return_inverse=True)
     anchor = places[station_roots].astype(np.int32)
     stop_station = np.full(n, -1, dtype=np.int32)
     stop_station[places] = place_station
     stop_rule = np.full(n, RULE_CODE["parent_station"], dtype=np.int8)
-    stop_rule[places] = rule_of
+    stop_rule[places] = j.rule_of
     child = np.flatnonzero(parent >= 0)
     # platforms follow their parent (parents of parents are not allowed by GTFS)
     top_of = parent[child]
@@ -136,3 +151,23 @@ def build_registry(
         members=order.astype(np.int32),
         member_rule=stop_rule[order],
     )
+
+
+def build_registry(
+    names: list[str],
+    lat: np.ndarray,
+    lon: np.ndarray,
+    location_type: np.ndarray,
+    parent: np.ndarray,
+    operator: np.ndarray,
+    rules: StationRules,
+) -> Registry:
+    """The stations of the stops (the rules above, in their order), per stop arrays."""
+    places = _ranked_places(location_type, parent)
+    plat, plon = lat[places], lon[places]
+    j = _Joiner(places, plat, plon, operator, rules.max_radius_m)
+    located = np.flatnonzero(np.isfinite(plat) & np.isfinite(plon))
+    if len(located) > 1:
+        _join_same_names(j, names, plat, plon, located, rules)
+        _join_near(j, names, plat, plon, located, rules)
+    return _registry(len(names), j, parent)

@@ -7,7 +7,9 @@ the same key with another body is refused (422); while the first request is in f
 duplicate is told so (409); once it is done its answer is stored and replayed. An answer
 that is not final (an order waiting for its payment) is not stored: a replay looks at the
 order again. A request that crashed leaves its key in flight until the lease runs out,
-then a retry takes it over (the order it started is found again by its key)."""
+then a retry takes it over (the order it started is found again by its key), unless the
+settler has failed that order, never charged, after its offer expired: it releases the key
+then (`release_abandoned`), and the key may be used for a new order."""
 
 from __future__ import annotations
 

@@ -10,11 +10,11 @@ taken); an order still `pending` (the request charging it died) is settled the s
 when the provider has a charge for it; without one it is left as it is while its offer can
 still be ordered (no money was taken, and a retry of its request takes it over), then
 failed with nothing charged and its idempotency key released, so the client may retry with
-a new order (transit.shop.orders.expire; an offer can be ordered for 30 minutes of the
-service clock, so such an order is failed 30 minutes after its offer was made at the
-latest plus one round). Settling locks the order row and changes only a
-waiting order (transit.shop.orders.settle), so settlers in several processes, a retry and a
-look at the order settle it once: one charge, one set of tickets.
+a new order (transit.shop.orders.expire: within one round after its offer's expiry, 30
+minutes of the service clock after the offer was made, and `after_s` after its last change;
+later only while a live request still holds its key). Settling locks the order row and
+changes only a waiting order (transit.shop.orders.settle), so settlers in several
+processes, a retry and a look at the order settle it once: one charge, one set of tickets.
 
 `Settler` runs `settle_due` every `interval_s` seconds on a daemon thread of the API
 process (TRANSIT_PAYMENT_SETTLE_AFTER_S, TRANSIT_PAYMENT_SETTLE_INTERVAL_S).

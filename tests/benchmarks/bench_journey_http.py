@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -109,6 +110,8 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--dump", type=Path, help="write every answer's body here (one a line, "
+                    "to compare two checkouts' answers byte for byte) and stop")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
@@ -120,7 +123,59 @@ def main() -> None:
         if args.profile:
             profile(tt, pairs)
             return
-        asyncio.run(run(build(data_dir, name, Path(tmp)), pairs, args.rounds))
+        app = build(data_dir, name, Path(tmp))
+        if args.dump:
+            asyncio.run(dump(app, pairs, args.dump))
+            return
+        asyncio.run(run(app, pairs, args.rounds))
+
+
+async def dump(app: FastAPI, pairs: list[tuple[str, str, str]], out: Path) -> None:
+    """Each pair's answer (and arriving by, with a window, from and to coordinates, in
+    French), one body a line."""
+    ctx = app.router.lifespan_context(app)
+    await ctx.__aenter__()
+    tt = app.state.holder.get()
+    lat, lon = np.asarray(tt.stop_lat), np.asarray(tt.stop_lon)
+    queries = []
+    for k, (a, b, w) in enumerate(pairs):
+        queries.append({"from": a, "to": b, "depart_at": w})
+        if k % 5 == 1:
+            queries.append({"from": a, "to": b, "arrive_by": w, "max_transfers": 2})
+        if k % 5 == 2:
+            queries.append({"from": a, "to": b, "depart_at": w, "window": 30})
+        if k % 5 == 3:
+            sa, sb = tt.stop_index[a], tt.stop_index[b]
+            queries.append({"from": f"{lat[sa] + 0.001:.5f},{lon[sa]:.5f}",
+                            "to": f"{lat[sb]:.5f},{lon[sb] - 0.001:.5f}", "depart_at": w})
+    with out.open("wb") as f:
+        for n, q in enumerate(queries):
+            status, body = await fetch(app, "/v1/journeys", urlencode(q).encode(), n % 2 == 0)
+            f.write(b"%d " % status + body + b"\n")
+    await ctx.__aexit__(None, None, None)
+
+
+async def fetch(app: FastAPI, path: str, query: bytes, french: bool) -> tuple[int, bytes]:
+    headers = [(b"host", b"127.0.0.1")] + ([(b"accept-language", b"fr")] if french else [])
+    scope: dict[str, Any] = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+        "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
+        "headers": headers}
+    status, body = 0, b""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, body
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            body += message.get("body", b"")
+
+    await app(scope, receive, send)
+    return status, body
 
 
 async def run(app: FastAPI, pairs: list[tuple[str, str, str]], rounds: int) -> None:

@@ -446,24 +446,49 @@ def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
 
 
 def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
+    """The trip's shape from the point nearest its first stop to the point nearest its last
+    one after that (the stops' own line without a shape). The coordinates are a numpy array
+    (n, 2) of rounded lon, lat: thousands of points, written out by orjson without a Python
+    float or list each (answer_json)."""
     shape = int(tt.trip_shape[trip])
-    pts = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
-    if shape < 0:
-        return _line(pts)  # type: ignore[arg-type]
-    lo, hi = int(tt.shape_pt_offsets[shape]), int(tt.shape_pt_offsets[shape + 1])
-    lat = np.asarray(tt.shape_pt_lat[lo:hi], dtype=np.float64)
-    lon = np.asarray(tt.shape_pt_lon[lo:hi], dtype=np.float64)
-    if len(lat) < 2:
-        return _line(pts)  # type: ignore[arg-type]
-    start = int(np.argmin(haversine_m(pts[0][0], pts[0][1], lat, lon)))
-    rest = haversine_m(pts[-1][0], pts[-1][1], lat[start:], lon[start:])
-    end = start + int(np.argmin(rest))
+    if shape < 0 or int(tt.shape_pt_offsets[shape + 1]) - int(tt.shape_pt_offsets[shape]) < 2:
+        return _stops_line(tt, stops)
+    start = _nearest_shape_point(tt, shape, stops[0])
+    end = _nearest_shape_point(tt, shape, stops[-1])
+    if end < start:  # the nearest point is behind the leg's start: the nearest after it
+        lat, lon = _shape_points(tt, shape)
+        s = stops[-1]
+        rest = haversine_m(float(tt.stop_lat[s]), float(tt.stop_lon[s]), lat[start:],
+                           lon[start:])
+        end = start + int(np.argmin(rest))
     if end <= start:
-        return _line(pts)  # type: ignore[arg-type]
-    # whole arrays at once: a shape has thousands of points, and rounding them one by one
-    # in Python was two fifths of a journey request
+        return _stops_line(tt, stops)
+    lat, lon = _shape_points(tt, shape)
     coords = np.round(np.column_stack((lon[start:end + 1], lat[start:end + 1])), 6)
-    return {"type": "LineString", "coordinates": coords.tolist()}
+    return {"type": "LineString", "coordinates": coords}
+
+
+def _stops_line(tt: Timetable, stops: list[int]) -> dict:
+    return _line([(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops])
+
+
+def _shape_points(tt: Timetable, shape: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = int(tt.shape_pt_offsets[shape]), int(tt.shape_pt_offsets[shape + 1])
+    return (np.asarray(tt.shape_pt_lat[lo:hi], dtype=np.float64),
+            np.asarray(tt.shape_pt_lon[lo:hi], dtype=np.float64))
+
+
+def _nearest_shape_point(tt: Timetable, shape: int, stop: int) -> int:
+    """The position of the shape's point nearest the stop (the first of equals), cached per
+    worker and version: at most one entry per pattern stop, each a haversine over the whole
+    shape (thousands of points) computed once instead of on every leg."""
+    key = ("shape_stop_point", shape, stop)
+    hit = tt.cache.get(key)
+    if hit is None:
+        lat, lon = _shape_points(tt, shape)
+        hit = tt.cache[key] = int(np.argmin(haversine_m(
+            float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), lat, lon)))
+    return hit  # type: ignore[return-value]
 
 
 def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
@@ -526,8 +551,7 @@ def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) ->
                                       departure=iso(int(dep[k]), _tz(tt, s))))
     route = route_ref(tt, lv.route, langs) if lv.route >= 0 else None
     headsign = lv.headsign if lv.trip < 0 else tt.translated("trip_headsign", lv.trip, langs)
-    geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _line(
-        [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops])
+    geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _stops_line(tt, stops)
     return Leg.model_validate({
         "mode": route.mode if route else "other", "from": _stop_place(tt, leg.from_stop, langs),
         "to": _stop_place(tt, leg.to_stop, langs),

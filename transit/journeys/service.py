@@ -9,7 +9,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
+from transit.api.common import (
+    alert_refs,
+    instant_in_period,
+    iso,
+    route_ref,
+    service_date_text,
+    stop_display,
+    trip_display,
+)
 from transit.api.problems import invalid
 from transit.journeys import fares
 from transit.journeys.onboard import Aboard, plan_aboard
@@ -410,11 +418,23 @@ def _tz(tt: Timetable, stop: int) -> str:
 
 def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
                 ) -> LegPlace:
-    lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
-    return LegPlace(stop_id=tt.strings("stop_id")[s], name=tt.translated("stop_name", s, langs),
-                    platform=platform or tt.strings("stop_platform")[s] or None,
-                    lat=None if math.isnan(lat) else round(lat, 7),
-                    lon=None if math.isnan(lon) else round(lon, 7))
+    sid, name, plat, lat, lon = _stop_fields(tt, s, tt.known_languages(langs))
+    return LegPlace.model_construct(stop_id=sid, name=name, platform=platform or plat,
+                                    lat=lat, lon=lon)
+
+
+def _stop_fields(tt: Timetable, s: int, known: tuple[str, ...]
+                 ) -> tuple[str, str, str | None, float | None, float | None]:
+    """(id, name, platform, lat, lon) of a stop as legs show it, cached per version and
+    languages (`known`: tt.known_languages of the request)."""
+    key = ("leg_place", s, known)
+    hit = tt.cache.get(key)
+    if hit is None:
+        sid, name, plat, _ = stop_display(tt, s, known)
+        lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
+        hit = tt.cache[key] = (sid, name, plat, None if math.isnan(lat) else round(lat, 7),
+                               None if math.isnan(lon) else round(lon, 7))
+    return hit  # type: ignore[return-value]
 
 
 def _point_place(place: Place) -> LegPlace:
@@ -429,10 +449,10 @@ def _line(points: list[tuple[float | None, float | None]]) -> dict:
 
 
 def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: str) -> Leg:
-    return Leg.model_validate({
-        "mode": "walk", "from": a, "to": b, "departure": iso(dep, tz), "arrival": iso(arr, tz),
-        "duration_s": arr - dep, "distance_m": round(metres, 1),
-        "geometry": _line([(a.lat, a.lon), (b.lat, b.lon)])})
+    return Leg.model_construct(
+        mode="walk", from_=a, to=b, departure=iso(dep, tz), arrival=iso(arr, tz),
+        duration_s=int(arr - dep), distance_m=float(round(metres, 1)),
+        geometry=_line([(a.lat, a.lon), (b.lat, b.lon)]))
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
@@ -493,38 +513,39 @@ def _nearest_shape_point(tt: Timetable, shape: int, stop: int) -> int:
 
 def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     t = leg.trip
+    known = tt.known_languages(langs)
     lo, _ = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
     base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), leg.day])
     b, a = leg.board_pos, leg.alight_pos
     stops = np.asarray(tt.pattern_stops[lo + b:lo + a + 1]).tolist()
-    # the calls in between, read as slices (a leg passes dozens of stops): dicts that the
-    # Leg's validation turns into IntermediateStop
+    # the calls in between, read as slices (a leg passes dozens of stops); the models built
+    # without validation from what the timetable's caches hold (already of the schema's types)
     arrivals = (base + np.asarray(tt.st_arr[st0 + b + 1:st0 + a], np.int64)).tolist()
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
-    ids, platforms = tt.strings("stop_id"), tt.strings("stop_platform")
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
     inter = []
     for k, s, arr, dep in zip(range(b + 1, a), stops[1:-1], arrivals, departures, strict=True):
-        tz = _tz(tt, s)
-        platform = tt.call_platform(t, k, leg.day) if overrides else platforms[s] or None
-        inter.append({"stop_id": ids[s], "name": tt.translated("stop_name", s, langs),
-                      "platform": platform or platforms[s] or None,
-                      "arrival": iso(arr, tz), "departure": iso(dep, tz)})
-    r = int(tt.trip_route[t])
+        sid, name, plat, tz = stop_display(tt, s, known)
+        if overrides:
+            plat = tt.call_platform(t, k, leg.day) or plat
+        inter.append(IntermediateStop.model_construct(
+            stop_id=sid, name=name, platform=plat, arrival=iso(arr, tz),
+            departure=iso(dep, tz)))
+    trip_id, r, _, operator, headsign, _ = trip_display(tt, t, known)
     route = route_ref(tt, r, langs)
-    return Leg.model_validate({
-        "mode": route.mode,
-        "from": _stop_place(tt, leg.from_stop, langs,
-                            tt.call_platform(t, leg.board_pos, leg.day)),
-        "to": _stop_place(tt, leg.to_stop, langs, tt.call_platform(t, leg.alight_pos, leg.day)),
-        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
-        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
-        "duration_s": leg.arrival - leg.departure, "trip_id": tt.strings("trip_id")[t],
-        "route": route, "operator": operator_id(tt, int(tt.route_operator[r])),
-        "headsign": tt.translated("trip_headsign", t, langs),
-        "service_date": tt.service_date(leg.day).isoformat(), "stay_seated": leg.stay_seated,
-        "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
+    return Leg.model_construct(
+        mode=route.mode,
+        from_=_stop_place(tt, leg.from_stop, langs,
+                          tt.call_platform(t, b, leg.day) if overrides else None),
+        to=_stop_place(tt, leg.to_stop, langs,
+                       tt.call_platform(t, a, leg.day) if overrides else None),
+        departure=iso(leg.departure, _tz(tt, leg.from_stop)),
+        arrival=iso(leg.arrival, _tz(tt, leg.to_stop)),
+        duration_s=int(leg.arrival - leg.departure), trip_id=trip_id, route=route,
+        operator=operator, headsign=headsign, service_date=service_date_text(tt, leg.day),
+        stay_seated=bool(leg.stay_seated), intermediate_stops=inter,
+        geometry=_shape_between(tt, t, stops))
 
 
 def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, alerts: list[Alert],

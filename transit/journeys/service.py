@@ -452,7 +452,13 @@ def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: s
     return Leg.model_construct(
         mode="walk", from_=a, to=b, departure=iso(dep, tz), arrival=iso(arr, tz),
         duration_s=int(arr - dep), distance_m=float(round(metres, 1)),
-        geometry=_line([(a.lat, a.lon), (b.lat, b.lon)]))
+        geometry=_line([(a.lat, a.lon), (b.lat, b.lon)]), **_no_lists())
+
+
+def _no_lists() -> dict[str, list[str]]:
+    """A Leg's list fields, given to model_construct: their default factories would cost an
+    inspect.signature each (pydantic asks whether they take the validated data)."""
+    return {"alerts": [], "wheelchair_unknown": []}
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
@@ -545,7 +551,7 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
         duration_s=int(leg.arrival - leg.departure), trip_id=trip_id, route=route,
         operator=operator, headsign=headsign, service_date=service_date_text(tt, leg.day),
         stay_seated=bool(leg.stay_seated), intermediate_stops=inter,
-        geometry=_shape_between(tt, t, stops))
+        geometry=_shape_between(tt, t, stops), **_no_lists())
 
 
 def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, alerts: list[Alert],

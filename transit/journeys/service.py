@@ -419,8 +419,7 @@ def _tz(tt: Timetable, stop: int) -> str:
 def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
                 ) -> LegPlace:
     sid, name, plat, lat, lon = _stop_fields(tt, s, tt.known_languages(langs))
-    return LegPlace.model_construct(stop_id=sid, name=name, platform=platform or plat,
-                                    lat=lat, lon=lon)
+    return LegPlace(stop_id=sid, name=name, platform=platform or plat, lat=lat, lon=lon)
 
 
 def _stop_fields(tt: Timetable, s: int, known: tuple[str, ...]
@@ -449,16 +448,10 @@ def _line(points: list[tuple[float | None, float | None]]) -> dict:
 
 
 def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: str) -> Leg:
-    return Leg.model_construct(
-        mode="walk", from_=a, to=b, departure=iso(dep, tz), arrival=iso(arr, tz),
-        duration_s=int(arr - dep), distance_m=float(round(metres, 1)),
-        geometry=_line([(a.lat, a.lon), (b.lat, b.lon)]), **_no_lists())
-
-
-def _no_lists() -> dict[str, list[str]]:
-    """A Leg's list fields, given to model_construct: their default factories would cost an
-    inspect.signature each (pydantic asks whether they take the validated data)."""
-    return {"alerts": [], "wheelchair_unknown": []}
+    return Leg.model_validate({
+        "mode": "walk", "from": a, "to": b, "departure": iso(dep, tz), "arrival": iso(arr, tz),
+        "duration_s": arr - dep, "distance_m": round(metres, 1),
+        "geometry": _line([(a.lat, a.lon), (b.lat, b.lon)])})
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
@@ -525,8 +518,9 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), leg.day])
     b, a = leg.board_pos, leg.alight_pos
     stops = np.asarray(tt.pattern_stops[lo + b:lo + a + 1]).tolist()
-    # the calls in between, read as slices (a leg passes dozens of stops); the models built
-    # without validation from what the timetable's caches hold (already of the schema's types)
+    # the calls in between, read as slices (a leg passes dozens of stops): dicts that the
+    # Leg's validation turns into IntermediateStop (in one call: faster than constructing
+    # each model in Python)
     arrivals = (base + np.asarray(tt.st_arr[st0 + b + 1:st0 + a], np.int64)).tolist()
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
@@ -535,23 +529,22 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
         sid, name, plat, tz = stop_display(tt, s, known)
         if overrides:
             plat = tt.call_platform(t, k, leg.day) or plat
-        inter.append(IntermediateStop.model_construct(
-            stop_id=sid, name=name, platform=plat, arrival=iso(arr, tz),
-            departure=iso(dep, tz)))
+        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": iso(arr, tz),
+                      "departure": iso(dep, tz)})
     trip_id, r, _, operator, headsign, _ = trip_display(tt, t, known)
     route = route_ref(tt, r, langs)
-    return Leg.model_construct(
-        mode=route.mode,
-        from_=_stop_place(tt, leg.from_stop, langs,
-                          tt.call_platform(t, b, leg.day) if overrides else None),
-        to=_stop_place(tt, leg.to_stop, langs,
-                       tt.call_platform(t, a, leg.day) if overrides else None),
-        departure=iso(leg.departure, _tz(tt, leg.from_stop)),
-        arrival=iso(leg.arrival, _tz(tt, leg.to_stop)),
-        duration_s=int(leg.arrival - leg.departure), trip_id=trip_id, route=route,
-        operator=operator, headsign=headsign, service_date=service_date_text(tt, leg.day),
-        stay_seated=bool(leg.stay_seated), intermediate_stops=inter,
-        geometry=_shape_between(tt, t, stops), **_no_lists())
+    return Leg.model_validate({
+        "mode": route.mode,
+        "from": _stop_place(tt, leg.from_stop, langs,
+                            tt.call_platform(t, b, leg.day) if overrides else None),
+        "to": _stop_place(tt, leg.to_stop, langs,
+                          tt.call_platform(t, a, leg.day) if overrides else None),
+        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
+        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
+        "duration_s": leg.arrival - leg.departure, "trip_id": trip_id, "route": route,
+        "operator": operator, "headsign": headsign,
+        "service_date": service_date_text(tt, leg.day), "stay_seated": leg.stay_seated,
+        "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
 
 
 def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, alerts: list[Alert],

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
+import orjson
 
 from transit.api.common import (
     alert_refs,
@@ -466,9 +469,10 @@ def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
 
 def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
     """The trip's shape from the point nearest its first stop to the point nearest its last
-    one after that (the stops' own line without a shape). The coordinates are a numpy array
-    (n, 2) of rounded lon, lat: thousands of points, written out by orjson without a Python
-    float or list each (answer_json)."""
+    one after that (the stops' own line without a shape). The coordinates are JSON text
+    (an orjson.Fragment) cut from the shape's: thousands of points, without a Python float
+    or list each, nor formatting them again on every answer (the router writes the answer
+    with orjson)."""
     shape = int(tt.trip_shape[trip])
     if shape < 0 or int(tt.shape_pt_offsets[shape + 1]) - int(tt.shape_pt_offsets[shape]) < 2:
         return _stops_line(tt, stops)
@@ -482,9 +486,39 @@ def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
         end = start + int(np.argmin(rest))
     if end <= start:
         return _stops_line(tt, stops)
-    lat, lon = _shape_points(tt, shape)
-    coords = np.round(np.column_stack((lon[start:end + 1], lat[start:end + 1])), 6)
+    text, begins, ends = _shape_text(tt, shape)
+    coords = orjson.Fragment(b"[" + text[int(begins[start]):int(ends[end])] + b"]")
     return {"type": "LineString", "coordinates": coords}
+
+
+_SHAPE_TEXTS = 512  # shapes whose JSON text a worker keeps (a median shape: about 15 kB)
+_shape_texts_lock = threading.Lock()
+
+
+def _shape_text(tt: Timetable, shape: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """A shape's points as JSON text, `[lon,lat],[lon,lat],...` rounded to 6 decimals (as
+    orjson writes them), with where each point's text begins and ends: a leg's coordinates
+    are a slice of it. Kept for the _SHAPE_TEXTS shapes used last."""
+    key = ("shape_texts",)
+    with _shape_texts_lock:
+        texts = tt.cache.get(key)
+        if texts is None:
+            texts = tt.cache[key] = OrderedDict()
+        hit = texts.get(shape)  # type: ignore[union-attr]
+        if hit is not None:
+            texts.move_to_end(shape)  # type: ignore[union-attr]
+            return hit  # type: ignore[no-any-return]
+    lat, lon = _shape_points(tt, shape)
+    coords = np.round(np.column_stack((lon, lat)), 6)
+    text = orjson.dumps(coords, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == ord("]")) + 1
+    begins = np.concatenate(([0], ends[:-1] + 1))
+    hit = (text, begins, ends)
+    with _shape_texts_lock:
+        texts[shape] = hit  # type: ignore[index]
+        while len(texts) > _SHAPE_TEXTS:  # type: ignore[arg-type]
+            texts.popitem(last=False)  # type: ignore[union-attr]
+    return hit
 
 
 def _stops_line(tt: Timetable, stops: list[int]) -> dict:

@@ -12,12 +12,14 @@ from pydantic import BaseModel
 def cached_json(request: Request, model: BaseModel | dict[str, object], max_age: int,
                 private: bool = False) -> Response:
     """`model` is a pydantic model, or (on hot paths) a dict already in the schema's shape.
+    The dict may hold numpy arrays (written as JSON arrays) and orjson.Fragment (JSON text
+    written as is: journeys' shapes, thousands of points without a Python float each).
     `private`: the answer depends on the caller (a commuter's profile): no shared cache may
     keep it."""
     if isinstance(model, BaseModel):
         body = model.model_dump_json(by_alias=True).encode()
     else:
-        body = orjson.dumps(model)
+        body = orjson.dumps(model, option=orjson.OPT_SERIALIZE_NUMPY)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     # Authorization: a commuter's token changes the answer (their profile applies)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",

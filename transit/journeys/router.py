@@ -83,7 +83,9 @@ def journeys(
     result.applied_profile = applied
     journey_ids.attach(result, journey_key(request))
     fixed = at.depart_at is not None or at.arrive_by is not None
-    return cached_json(request, result, 60 if fixed else 15, private=applied is not None)
+    # as a dict: the legs' shapes are JSON text (orjson.Fragment), which orjson writes as is
+    return cached_json(request, result.model_dump(by_alias=True), 60 if fixed else 15,
+                       private=applied is not None)
 
 
 def _check_together(at: PlaceAndTime, more: ViaAboardFares) -> None:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
+import orjson
 
-from transit.api.common import alert_refs, instant_in_period, iso, operator_id, route_ref
+from transit.api.common import (
+    alert_refs,
+    instant_in_period,
+    iso,
+    route_ref,
+    service_date_text,
+    stop_display,
+    trip_display,
+)
 from transit.api.problems import invalid
 from transit.journeys import fares
 from transit.journeys.onboard import Aboard, plan_aboard
@@ -410,11 +421,22 @@ def _tz(tt: Timetable, stop: int) -> str:
 
 def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
                 ) -> LegPlace:
-    lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
-    return LegPlace(stop_id=tt.strings("stop_id")[s], name=tt.translated("stop_name", s, langs),
-                    platform=platform or tt.strings("stop_platform")[s] or None,
-                    lat=None if math.isnan(lat) else round(lat, 7),
-                    lon=None if math.isnan(lon) else round(lon, 7))
+    sid, name, plat, lat, lon = _stop_fields(tt, s, tt.known_languages(langs))
+    return LegPlace(stop_id=sid, name=name, platform=platform or plat, lat=lat, lon=lon)
+
+
+def _stop_fields(tt: Timetable, s: int, known: tuple[str, ...]
+                 ) -> tuple[str, str, str | None, float | None, float | None]:
+    """(id, name, platform, lat, lon) of a stop as legs show it, cached per version and
+    languages (`known`: tt.known_languages of the request)."""
+    key = ("leg_place", s, known)
+    hit = tt.cache.get(key)
+    if hit is None:
+        sid, name, plat, _ = stop_display(tt, s, known)
+        lat, lon = float(tt.stop_lat[s]), float(tt.stop_lon[s])
+        hit = tt.cache[key] = (sid, name, plat, None if math.isnan(lat) else round(lat, 7),
+                               None if math.isnan(lon) else round(lon, 7))
+    return hit  # type: ignore[return-value]
 
 
 def _point_place(place: Place) -> LegPlace:
@@ -446,59 +468,116 @@ def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
 
 
 def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
+    """The trip's shape from the point nearest its first stop to the point nearest its last
+    one after that (the stops' own line without a shape). The coordinates are JSON text
+    (an orjson.Fragment) cut from the shape's: thousands of points, without a Python float
+    or list each, nor formatting them again on every answer (the router writes the answer
+    with orjson)."""
     shape = int(tt.trip_shape[trip])
-    pts = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
-    if shape < 0:
-        return _line(pts)  # type: ignore[arg-type]
-    lo, hi = int(tt.shape_pt_offsets[shape]), int(tt.shape_pt_offsets[shape + 1])
-    lat = np.asarray(tt.shape_pt_lat[lo:hi], dtype=np.float64)
-    lon = np.asarray(tt.shape_pt_lon[lo:hi], dtype=np.float64)
-    if len(lat) < 2:
-        return _line(pts)  # type: ignore[arg-type]
-    start = int(np.argmin(haversine_m(pts[0][0], pts[0][1], lat, lon)))
-    rest = haversine_m(pts[-1][0], pts[-1][1], lat[start:], lon[start:])
-    end = start + int(np.argmin(rest))
+    if shape < 0 or int(tt.shape_pt_offsets[shape + 1]) - int(tt.shape_pt_offsets[shape]) < 2:
+        return _stops_line(tt, stops)
+    start = _nearest_shape_point(tt, shape, stops[0])
+    end = _nearest_shape_point(tt, shape, stops[-1])
+    if end < start:  # the nearest point is behind the leg's start: the nearest after it
+        lat, lon = _shape_points(tt, shape)
+        s = stops[-1]
+        rest = haversine_m(float(tt.stop_lat[s]), float(tt.stop_lon[s]), lat[start:],
+                           lon[start:])
+        end = start + int(np.argmin(rest))
     if end <= start:
-        return _line(pts)  # type: ignore[arg-type]
-    # whole arrays at once: a shape has thousands of points, and rounding them one by one
-    # in Python was two fifths of a journey request
-    coords = np.round(np.column_stack((lon[start:end + 1], lat[start:end + 1])), 6)
-    return {"type": "LineString", "coordinates": coords.tolist()}
+        return _stops_line(tt, stops)
+    text, begins, ends = _shape_text(tt, shape)
+    coords = orjson.Fragment(b"[" + text[int(begins[start]):int(ends[end])] + b"]")
+    return {"type": "LineString", "coordinates": coords}
+
+
+_SHAPE_TEXTS = 512  # shapes whose JSON text a worker keeps (a median shape: about 15 kB)
+_shape_texts_lock = threading.Lock()
+
+
+def _shape_text(tt: Timetable, shape: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """A shape's points as JSON text, `[lon,lat],[lon,lat],...` rounded to 6 decimals (as
+    orjson writes them), with where each point's text begins and ends: a leg's coordinates
+    are a slice of it. Kept for the _SHAPE_TEXTS shapes used last."""
+    key = ("shape_texts",)
+    with _shape_texts_lock:
+        texts = tt.cache.get(key)
+        if texts is None:
+            texts = tt.cache[key] = OrderedDict()
+        hit = texts.get(shape)  # type: ignore[union-attr]
+        if hit is not None:
+            texts.move_to_end(shape)  # type: ignore[union-attr]
+            return hit  # type: ignore[no-any-return]
+    lat, lon = _shape_points(tt, shape)
+    coords = np.round(np.column_stack((lon, lat)), 6)
+    text = orjson.dumps(coords, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == ord("]")) + 1
+    begins = np.concatenate(([0], ends[:-1] + 1))
+    hit = (text, begins, ends)
+    with _shape_texts_lock:
+        texts[shape] = hit  # type: ignore[index]
+        while len(texts) > _SHAPE_TEXTS:  # type: ignore[arg-type]
+            texts.popitem(last=False)  # type: ignore[union-attr]
+    return hit
+
+
+def _stops_line(tt: Timetable, stops: list[int]) -> dict:
+    return _line([(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops])
+
+
+def _shape_points(tt: Timetable, shape: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = int(tt.shape_pt_offsets[shape]), int(tt.shape_pt_offsets[shape + 1])
+    return (np.asarray(tt.shape_pt_lat[lo:hi], dtype=np.float64),
+            np.asarray(tt.shape_pt_lon[lo:hi], dtype=np.float64))
+
+
+def _nearest_shape_point(tt: Timetable, shape: int, stop: int) -> int:
+    """The position of the shape's point nearest the stop (the first of equals), cached per
+    worker and version: at most one entry per pattern stop, each a haversine over the whole
+    shape (thousands of points) computed once instead of on every leg."""
+    key = ("shape_stop_point", shape, stop)
+    hit = tt.cache.get(key)
+    if hit is None:
+        lat, lon = _shape_points(tt, shape)
+        hit = tt.cache[key] = int(np.argmin(haversine_m(
+            float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), lat, lon)))
+    return hit  # type: ignore[return-value]
 
 
 def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     t = leg.trip
+    known = tt.known_languages(langs)
     lo, _ = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
     base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), leg.day])
     b, a = leg.board_pos, leg.alight_pos
     stops = np.asarray(tt.pattern_stops[lo + b:lo + a + 1]).tolist()
     # the calls in between, read as slices (a leg passes dozens of stops): dicts that the
-    # Leg's validation turns into IntermediateStop
+    # Leg's validation turns into IntermediateStop (in one call: faster than constructing
+    # each model in Python)
     arrivals = (base + np.asarray(tt.st_arr[st0 + b + 1:st0 + a], np.int64)).tolist()
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
-    ids, platforms = tt.strings("stop_id"), tt.strings("stop_platform")
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
     inter = []
     for k, s, arr, dep in zip(range(b + 1, a), stops[1:-1], arrivals, departures, strict=True):
-        tz = _tz(tt, s)
-        platform = tt.call_platform(t, k, leg.day) if overrides else platforms[s] or None
-        inter.append({"stop_id": ids[s], "name": tt.translated("stop_name", s, langs),
-                      "platform": platform or platforms[s] or None,
-                      "arrival": iso(arr, tz), "departure": iso(dep, tz)})
-    r = int(tt.trip_route[t])
+        sid, name, plat, tz = stop_display(tt, s, known)
+        if overrides:
+            plat = tt.call_platform(t, k, leg.day) or plat
+        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": iso(arr, tz),
+                      "departure": iso(dep, tz)})
+    trip_id, r, _, operator, headsign, _ = trip_display(tt, t, known)
     route = route_ref(tt, r, langs)
     return Leg.model_validate({
         "mode": route.mode,
         "from": _stop_place(tt, leg.from_stop, langs,
-                            tt.call_platform(t, leg.board_pos, leg.day)),
-        "to": _stop_place(tt, leg.to_stop, langs, tt.call_platform(t, leg.alight_pos, leg.day)),
+                            tt.call_platform(t, b, leg.day) if overrides else None),
+        "to": _stop_place(tt, leg.to_stop, langs,
+                          tt.call_platform(t, a, leg.day) if overrides else None),
         "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
         "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
-        "duration_s": leg.arrival - leg.departure, "trip_id": tt.strings("trip_id")[t],
-        "route": route, "operator": operator_id(tt, int(tt.route_operator[r])),
-        "headsign": tt.translated("trip_headsign", t, langs),
-        "service_date": tt.service_date(leg.day).isoformat(), "stay_seated": leg.stay_seated,
+        "duration_s": leg.arrival - leg.departure, "trip_id": trip_id, "route": route,
+        "operator": operator, "headsign": headsign,
+        "service_date": service_date_text(tt, leg.day), "stay_seated": leg.stay_seated,
         "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
 
 
@@ -526,8 +605,7 @@ def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) ->
                                       departure=iso(int(dep[k]), _tz(tt, s))))
     route = route_ref(tt, lv.route, langs) if lv.route >= 0 else None
     headsign = lv.headsign if lv.trip < 0 else tt.translated("trip_headsign", lv.trip, langs)
-    geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _line(
-        [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops])
+    geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _stops_line(tt, stops)
     return Leg.model_validate({
         "mode": route.mode if route else "other", "from": _stop_place(tt, leg.from_stop, langs),
         "to": _stop_place(tt, leg.to_stop, langs),

@@ -23,8 +23,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from transit.routing.kernel_args import Work
 from transit.routing.lower_bounds import shortest_times
-from transit.routing.rule_kernels import earliest_ruled, group_of, source_ready
+from transit.routing.rule_kernels import group_of, source_ready
 
 # The helpers called from the hot loops, and the scans, are compiled with `_nrt=False`: they
 # allocate nothing, and without it numba counts references to every array argument at every
@@ -57,50 +58,59 @@ def _replaced(rt_masked, trip, day):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _earliest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip_service,
-                   dep_col, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
-                   rt_masked, limit):  # pragma: no cover
-    """Earliest trip instance of pattern p leaving position pos at or after tau, and
-    before `limit` (leaving later could not help). `dep_col` holds each pattern's times
-    position by position (see `indexes.time_columns`), so the search reads one short run."""
-    lo = pattern_trip_offsets[p]
-    hi = pattern_trip_offsets[p + 1]
-    c = col_offsets[p] + pos * (hi - lo) - lo  # c + t: trip t's time at pos
-    tz = trip_tz[lo]
-    n_days = tz_ref.shape[1]
+def _find_trip(fwd, xs, p, pos, tau, limit, st, e, q, change_s,
+               extra):  # pragma: no cover - compiled
+    """The first trip instance of pattern p at position pos in the search's direction:
+    forward the earliest leaving at or after tau, backward the latest arriving at or before
+    tau; strictly better than `limit` (a later departure, an earlier arrival could not help).
+    `e` >= 0: source e (an arrival group's, at stop q) boards under the transfer rules.
+    Times are read position by position (`indexes.time_columns`): one short run."""
+    lo = xs.trip_offsets[p]
+    hi = xs.trip_offsets[p + 1]
+    col = xs.dep_col if fwd else xs.arr_col
+    c = xs.col_offsets[p] + pos * (hi - lo) - lo  # c + t: trip t's time at pos
+    sgn = 1 if fwd else -1  # keys sgn * time: smaller is better
+    first = lo if fwd else hi - 1  # each day's best trip, and its worst
+    last = hi - 1 if fwd else lo
+    tz = xs.tz[lo]
+    tz_ref = st.tz_ref
     d0 = (tau - tz_ref[tz, 0]) // 86400
-    d_first = max(d0 - max_days_back - 1, 0)
-    d_last = min(d0 + 1, n_days - 1)
+    d_first = max(d0 - st.max_days_back - 1, 0)
+    d_last = min(d0 + 1, tz_ref.shape[1] - 1)
     best_t = -1
     best_d = -1
     best_time = limit
-    for d in range(d_first, d_last + 1):
+    for i in range(d_last - d_first + 1):
+        d = d_first + i if fwd else d_last - i
         base = tz_ref[tz, d]
         local = tau - base
-        if dep_col[c + hi - 1] < local:
-            continue  # even this day's last trip has left
-        if base + dep_col[c + lo] >= best_time:
-            break  # this day's first trip is no better than what an earlier day gave
+        if sgn * col[c + last] < sgn * local:
+            continue  # even this day's last trip (in the search's order) is too soon
+        if sgn * (base + col[c + first]) >= sgn * best_time:
+            break  # this day's first trip is no better than what another day gave
         a = lo
         b = hi
-        while a < b:
+        bound = local if fwd else local + 1
+        while a < b:  # the first trip at or after local (forward), after it (backward)
             m = (a + b) >> 1
-            if dep_col[c + m] < local:
+            if col[c + m] < bound:
                 a = m + 1
             else:
                 b = m
-        t = a
-        while t < hi:
-            when = base + dep_col[c + t]
-            if when >= best_time:
+        t = a if fwd else a - 1
+        while lo <= t < hi:
+            when = base + col[c + t]
+            if sgn * when >= sgn * best_time:
                 break
-            if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
-                    trip_has_rt[t] and _replaced(rt_masked, t, d)):
+            if xs.ok[t] and _active(st.service_days, xs.service, t, d) and not (
+                    xs.has_rt[t] and _replaced(xs.masked, t, d)) and (
+                    e < 0 or source_ready(st.rules, e, tau, q, xs.trip_of[t], change_s,
+                                          extra) <= when):
                 best_t = t
                 best_d = d
                 best_time = when
                 break
-            t += 1
+            t += sgn
     return best_t, best_d, best_time
 
 
@@ -165,97 +175,43 @@ def _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, trip, day, bstop, bpos
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _scan_forward_set(
-    k,
-    through,
-    was_marked,
-    pat_boarded,
-    thr_pattern_base,
-    x_queue,
-    x_first,
-    x_nq,
-    x_pso,
-    x_stops,
-    x_pick,
-    x_drop,
-    x_pto,
-    x_st0,
-    x_arr,
-    x_dep,
-    x_tz,
-    x_service,
-    x_ok,
-    x_has_rt,
-    x_masked,
-    ready,
-    arr_trip,
-    best_trip,
-    best_arr,
-    target_best,
-    horizon,
-    egress_s,
-    result,
-    target_stop,
-    target_via,
-    pt_trip,
-    pt_day,
-    pt_board_stop,
-    pt_board_pos,
-    pt_alight_pos,
-    pt_prev_trip,
-    pt_prev_board_stop,
-    pt_prev_board_pos,
-    improved,
-    is_improved,
-    n_imp,
-    stop_ok,
-    service_days,
-    tz_ref,
-    max_days_back,
-    boarded_t,
-    boarded_d,
-    boarded_stop,
-    boarded_pos,
-    trip_next_in_block,
-    thr_first,
-    thr_second,
-    thr_pattern_join,
-    pattern_stop_offsets,
-    trip_pattern,
-    trip_ok,
-    trip_service,
-    trip_has_rt,
-    rt_masked,
-    pattern_stops,
-    pattern_dropoff,
-    st_arr,
-    trip_tz,
-    trip_st_start,
-    lb,
-    x_cols,
-    classes,
-    rules,
-    trip_of,
-    change_s,
-    extra,
-    sp,
-    sp_best,
-    sp_list,
-    sp_is,
-    n_sp,
-    pt_board_src,
-    boarded_src,
-):  # pragma: no cover - compiled
+def _scan_forward_set(k, through, xs, tt, x_queue, x_first, x_nq, lab, wk, q, st, lb, target_best,
+                      n_imp, n_sp):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
     returns the updated count of improved stops and the best arrival at the target (and
     the count of improved arrival groups: arrivals some trip-specific rule concerns, whose
     labels are kept apart, see `transfer_rules`; `trip_of` maps the set's trips to the
     timetable's, for boarding).
-    `lb` bounds from below the time from each stop to a destination; `x_cols` holds the
-    set's (column offsets, departure columns, arrival columns); `classes` the through
-    trips' chain classes (classes per pattern, class per trip, a scratch array)."""
-    x_col_offsets, x_dep_col, _ = x_cols
-    n_classes, trip_class, class_seen = classes
+    `xs` is the set scanned, `tt` the timetable (blocks are followed on its trips); `lb`
+    bounds from below the time from each stop to a destination."""
+    x_pso, x_stops, x_pick, x_drop = xs.stop_offsets, xs.stops, xs.pickup, xs.dropoff
+    x_pto, x_st0, x_arr, x_dep = xs.trip_offsets, xs.st_start, xs.st_arr, xs.st_dep
+    x_tz, x_service, x_ok, trip_of = xs.tz, xs.service, xs.ok, xs.trip_of
+    thr_pattern_join, thr_pattern_base = xs.join, xs.base
+    thr_first, thr_second, n_classes, trip_class = xs.first, xs.second, xs.n_classes, \
+        xs.trip_class
+    pattern_stop_offsets, pattern_stops, pattern_dropoff = tt.stop_offsets, tt.stops, \
+        tt.dropoff
+    trip_pattern, trip_ok, trip_service, trip_tz = tt.trip_pattern, tt.ok, tt.service, tt.tz
+    trip_has_rt, rt_masked, st_arr, trip_st_start = tt.has_rt, tt.masked, tt.st_arr, \
+        tt.st_start
+    trip_next_in_block = tt.chain
+    ready, arr_trip, best_trip, best_arr = lab.ready, lab.arr_trip, lab.best_trip, lab.best_arr
+    result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
+    pt_trip, pt_day, pt_board_stop, pt_board_pos = lab.pt_trip, lab.pt_day, \
+        lab.pt_board_stop, lab.pt_board_pos
+    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_alight_pos, lab.pt_prev_trip, \
+        lab.pt_board_src
+    pt_prev_board_stop, pt_prev_board_pos = lab.pt_prev_board_stop, lab.pt_prev_board_pos
+    sp, sp_best = lab.sp, lab.sp_best
+    improved, is_improved, was_marked, pat_boarded = wk.improved, wk.is_improved, \
+        wk.was_marked, wk.pat_boarded
+    boarded_t, boarded_d, boarded_stop, boarded_pos, boarded_src = wk.held_t, wk.held_d, \
+        wk.held_stop, wk.held_pos, wk.held_src
+    class_seen, sp_list, sp_is = wk.class_seen, wk.sp_list, wk.sp_is
+    stop_ok, egress_s, horizon, change_s, extra = q.stop_ok, q.end_s, q.horizon, q.change_s, \
+        q.extra
+    service_days, tz_ref, rules = st.service_days, st.tz_ref, st.rules
     in_offsets = rules[12]
     g_offsets = rules[8]  # checked here: a call passing `rules` costs at every stop
     for qi in range(x_nq):
@@ -327,9 +283,8 @@ def _scan_forward_set(
             new_d = -1
             new_src = -1
             if can_board and r + lb[s] < target_best and r <= cur_dep:
-                t, d, when = _earliest_trip(
-                    p, pos, r, x_pto, x_col_offsets, x_tz, x_service, x_dep_col, service_days,
-                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best - lb[s])
+                t, d, when = _find_trip(True, xs, p, pos, r, target_best - lb[s], st, -1, s,
+                                        change_s, extra)
                 if t >= 0 and when < cur_dep:
                     new_t = t
                     new_d = d
@@ -340,10 +295,9 @@ def _scan_forward_set(
                     ga = sp[SP_ARR, k - 1, rules[13][e]]
                     if ga >= cur_dep or ga + lb[s] >= target_best:
                         continue
-                    t, d, when = earliest_ruled(
-                        p, pos, s, e, ga, x_pto, x_col_offsets, x_tz, x_service, x_dep_col,
-                        service_days, tz_ref, x_ok, max_days_back, x_has_rt, x_masked,
-                        min(cur_dep, target_best - lb[s]), rules, trip_of, change_s, extra)
+                    t, d, when = _find_trip(True, xs, p, pos, ga,
+                                            min(cur_dep, target_best - lb[s]), st, e, s,
+                                            change_s, extra)
                     if t >= 0 and when < cur_dep:
                         new_t = t
                         new_d = d
@@ -457,27 +411,25 @@ def _scan_forward_set(
 
 
 @njit(cache=True, nogil=True)
-def forward_rounds(
-    pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
-    pattern_trip_offsets, trip_st_start, trip_tz, trip_service, trip_next_in_block,
-    st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
-    fp_offsets, fp_to, fp_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    origins, access_s, t_start, walk_from_origins, walk_to_destinations, egress_s, horizon,
-    trip_pattern,
-    arr_trip, arr_walk, ready, best_arr, best_trip, best_ready,
-    pt_trip, pt_day, pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip,
-    pt_prev_board_stop, pt_prev_board_pos, pw_from, ready_via, target_stop, target_via,
-    trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep, rt_board_ok, rt_alight_ok,
-    rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
-    thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_pattern_join, thr_pattern_base, thr_trip_st_start,
-    thr_st_arr, thr_st_dep,
-    thr_tz,
-    thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_in_offsets, lb_in_from, lb_in_w, cols, thr_cols, thr_pattern_classes,
-    thr_trip_class, rules, trip_ids, thr_first_trip, extra, rt_trip, sp, sp_best,
-    pt_board_src, target_src, seeds,
-):  # pragma: no cover - compiled
+def _work(n_stops, n_patterns, thr, n_groups):  # pragma: no cover - compiled
+    """Scratch buffers of a search (`kernel_args.Work`)."""
+    n_thr = thr.stop_offsets.shape[0] - 1
+    max_len = 1
+    max_classes = 1
+    for p in range(n_thr):
+        max_len = max(max_len, thr.stop_offsets[p + 1] - thr.stop_offsets[p])
+        max_classes = max(max_classes, thr.n_classes[p])
+    max_len += max_classes  # trips boarded along a pattern, and one per other class
+    return Work(np.empty(n_stops, np.int64), np.zeros(n_stops, np.bool_),
+                np.zeros(n_stops, np.bool_), np.zeros(n_patterns, np.bool_),
+                np.empty(max_len, np.int64), np.empty(max_len, np.int64),
+                np.empty(max_len, np.int64), np.empty(max_len, np.int64),
+                np.empty(max_len, np.int64), np.zeros(max_classes, np.bool_),
+                np.empty(n_groups, np.int64), np.zeros(n_groups, np.bool_))
+
+
+@njit(cache=True, nogil=True)
+def forward_rounds(tt, thr, live, qry, fp, bounds, st, lab, seeds):  # pragma: no cover - compiled
     """One forward search from `t_start`. Fills the state arrays; returns per round the best
     arrival at a destination (stops with egress_s >= 0), INF where none improved.
     `sp_*` and `thr_sp_*` list the places where each stop may be boarded
@@ -497,11 +449,33 @@ def forward_rounds(
     arrival of that trip (or of a block continuation, seated) at a stop where the rider may
     get off, set as a round-1 trip label (its stop's, or its arrival group's under the
     rules) before round 1's changes and walks; no origins then."""
+    sp_offsets, sp_pattern, sp_pos = tt.sp_offsets, tt.sp_pattern, tt.sp_pos
+    thr_sp_offsets, thr_sp_pattern, thr_sp_pos = thr.sp_offsets, thr.sp_pattern, thr.sp_pos
+    fp_offsets, fp_to, fp_duration_s = fp.offsets, fp.other, fp.duration_s
+    lb_in_offsets, lb_in_from, lb_in_w = bounds.offsets, bounds.other, bounds.w
+    origins, access_s, t_start, egress_s, horizon = qry.starts, qry.start_s, qry.time, qry.end_s, \
+        qry.horizon
+    walk_from_origins, walk_to_destinations = qry.walk_from_starts, qry.walk_to_ends
+    change_s, stop_ok, extra = qry.change_s, qry.stop_ok, qry.extra
+    rt_offsets, rt_stops, rt_arr, rt_dep = live.offsets, live.stops, live.arr, live.dep
+    rt_board_ok, rt_alight_ok, rt_ok, rt_trip = live.board_ok, live.alight_ok, live.ok, \
+        live.trip
+    rt_sp_offsets, rt_sp_inst, rt_sp_pos = live.sp_offsets, live.sp_inst, live.sp_pos
+    arr_trip, arr_walk, ready, best_arr = lab.arr_trip, lab.arr_walk, lab.ready, lab.best_arr
+    best_trip, best_ready, pw_from, ready_via = lab.best_trip, lab.best_ready, lab.pw_from, \
+        lab.ready_via
+    pt_trip, pt_day, pt_board_stop, pt_board_pos = lab.pt_trip, lab.pt_day, \
+        lab.pt_board_stop, lab.pt_board_pos
+    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_alight_pos, lab.pt_prev_trip, \
+        lab.pt_board_src
+    pt_prev_board_stop, pt_prev_board_pos = lab.pt_prev_board_stop, lab.pt_prev_board_pos
+    target_stop, target_via, target_src = lab.target_stop, lab.target_via, lab.target_src
+    sp, sp_best, result = lab.sp, lab.sp_best, lab.result
+    rules = st.rules
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = arr_trip.shape[0]
-    n_patterns = pattern_stop_offsets.shape[0] - 1
+    n_patterns = tt.stop_offsets.shape[0] - 1
     marked = np.zeros(n_stops, np.bool_)
-    result = np.full(n_rounds, INF, np.int64)
     target_best = INF
     for s in range(n_stops):
         if egress_s[s] >= 0 and best_arr[s] < INF:
@@ -554,34 +528,17 @@ def forward_rounds(
                         target_via[0] = 1
     first_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    n_thr = thr_pattern_stop_offsets.shape[0] - 1
+    n_thr = thr.stop_offsets.shape[0] - 1
     thr_first_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
-    improved = np.empty(n_stops, np.int64)
-    is_improved = np.zeros(n_stops, np.bool_)
-    was_marked = np.zeros(n_stops, np.bool_)  # improved in the previous round
-    pat_boarded = np.zeros(n_patterns, np.bool_)  # a trip was boarded in this round
+    wk = _work(n_stops, n_patterns, thr, sp_best.shape[0])
+    improved, is_improved, was_marked, pat_boarded = wk.improved, wk.is_improved, \
+        wk.was_marked, wk.pat_boarded
+    sp_list, sp_is = wk.sp_list, wk.sp_is
     was_list = np.empty(n_stops, np.int64)
-    max_len = 1
-    for p in range(n_thr):
-        max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
-    max_classes = 1
-    for p in range(n_thr):
-        max_classes = max(max_classes, thr_pattern_classes[p])
-    classes = (thr_pattern_classes, thr_trip_class, np.zeros(max_classes, np.bool_))
-    max_len += max_classes  # trips boarded along a pattern, and one per other class
-    boarded_t = np.empty(max_len, np.int64)
-    boarded_d = np.empty(max_len, np.int64)
-    boarded_stop = np.empty(max_len, np.int64)
-    boarded_pos = np.empty(max_len, np.int64)
-    no_masked = np.zeros(0, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_first = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
-    n_groups = sp_best.shape[0]
-    sp_list = np.empty(n_groups, np.int64)
-    sp_is = np.zeros(n_groups, np.bool_)
-    boarded_src = np.empty(max_len, np.int64)
     in_offsets = rules[12]
     out_offsets, out_stop = rules[15], rules[16]
     g_stop = rules[11]
@@ -627,31 +584,10 @@ def forward_rounds(
         n_sp = 0
         # the timetable's patterns, then the through trips (a trip and the next of its block)
         n_imp, target_best, n_sp = _scan_forward_set(
-            k, False, was_marked, pat_boarded, thr_pattern_base, queue, first_pos, nq,
-            pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
-            pattern_trip_offsets, trip_st_start, st_arr, st_dep, trip_tz, trip_service, trip_ok,
-            trip_has_rt, rt_masked, ready, arr_trip, best_trip, best_arr, target_best, horizon,
-            egress_s, result, target_stop, target_via, pt_trip, pt_day, pt_board_stop, pt_board_pos,
-            pt_alight_pos, pt_prev_trip, pt_prev_board_stop, pt_prev_board_pos, improved,
-            is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, boarded_t, boarded_d,
-            boarded_stop, boarded_pos, trip_next_in_block, thr_first, thr_second, thr_pattern_join,
-            pattern_stop_offsets, trip_pattern, trip_ok, trip_service, trip_has_rt, rt_masked,
-            pattern_stops, pattern_dropoff, st_arr, trip_tz, trip_st_start, lb, cols, classes,
-            rules, trip_ids, change_s, extra, sp, sp_best, sp_list, sp_is, n_sp, pt_board_src,
-            boarded_src)
+            k, False, tt, tt, queue, first_pos, nq, lab, wk, qry, st, lb, target_best, n_imp, n_sp)
         n_imp, target_best, n_sp = _scan_forward_set(
-            k, True, was_marked, pat_boarded, thr_pattern_base, thr_queue, thr_first_pos, ntq,
-            thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-            thr_pattern_trip_offsets, thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz,
-            thr_service, thr_ok, thr_has_rt, no_masked, ready, arr_trip, best_trip, best_arr,
-            target_best, horizon, egress_s, result, target_stop, target_via, pt_trip, pt_day,
-            pt_board_stop, pt_board_pos, pt_alight_pos, pt_prev_trip, pt_prev_board_stop,
-            pt_prev_board_pos, improved, is_improved, n_imp, stop_ok, service_days, tz_ref,
-            max_days_back, boarded_t, boarded_d, boarded_stop, boarded_pos, trip_next_in_block,
-            thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
-            trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_dropoff, st_arr, trip_tz,
-            trip_st_start, lb, thr_cols, classes, rules, thr_first_trip, change_s, extra, sp,
-            sp_best, sp_list, sp_is, n_sp, pt_board_src, boarded_src)
+            k, True, thr, tt, thr_queue, thr_first_pos, ntq, lab, wk, qry, st, lb, target_best,
+            n_imp, n_sp)
         # trip instances as live data has them (delayed, added): each its own pattern
         for qi in range(nrq):
             inst = rt_queue[qi]
@@ -814,125 +750,34 @@ def forward_rounds(
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _latest_trip(p, pos, tau, pattern_trip_offsets, col_offsets, trip_tz, trip_service,
-                 arr_col, service_days, tz_ref, trip_ok, max_days_back, trip_has_rt,
-                 rt_masked, limit):  # pragma: no cover
-    """Latest trip instance of pattern p reaching position pos at or before tau, and
-    after `limit` (times read by position, as in _earliest_trip)."""
-    lo = pattern_trip_offsets[p]
-    hi = pattern_trip_offsets[p + 1]
-    c = col_offsets[p] + pos * (hi - lo) - lo
-    tz = trip_tz[lo]
-    n_days = tz_ref.shape[1]
-    d0 = (tau - tz_ref[tz, 0]) // 86400
-    d_first = max(d0 - max_days_back - 1, 0)
-    d_last = min(d0 + 1, n_days - 1)
-    best_t = -1
-    best_d = -1
-    best_time = limit
-    for d in range(d_last, d_first - 1, -1):
-        base = tz_ref[tz, d]
-        local = tau - base
-        if arr_col[c + lo] > local:
-            continue  # even this day's first trip arrives too late
-        if base + arr_col[c + hi - 1] <= best_time:
-            break  # this day's last trip is no better than what a later day gave
-        a = lo
-        b = hi
-        while a < b:  # first trip arriving after local
-            m = (a + b) >> 1
-            if arr_col[c + m] <= local:
-                a = m + 1
-            else:
-                b = m
-        t = a - 1
-        while t >= lo:
-            when = base + arr_col[c + t]
-            if when <= best_time:
-                break
-            if trip_ok[t] and _active(service_days, trip_service, t, d) and not (
-                    trip_has_rt[t] and _replaced(rt_masked, t, d)):
-                best_t = t
-                best_d = d
-                best_time = when
-                break
-            t -= 1
-    return best_t, best_d, best_time
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _scan_backward_set(
-    k,
-    through,
-    was_marked,
-    x_queue,
-    x_last,
-    x_nq,
-    x_pso,
-    x_stops,
-    x_pick,
-    x_drop,
-    x_pto,
-    x_st0,
-    x_arr,
-    x_dep,
-    x_tz,
-    x_service,
-    x_ok,
-    x_has_rt,
-    x_masked,
-    latest,
-    dep_trip,
-    best_dep_trip,
-    best_dep,
-    target_best,
-    horizon,
-    access_s,
-    result,
-    target_stop,
-    target_via,
-    pt_trip,
-    pt_day,
-    pt_alight_stop,
-    pt_alight_pos,
-    pt_board_pos,
-    pt_next_trip,
-    pt_next_alight_stop,
-    pt_next_alight_pos,
-    improved,
-    is_improved,
-    n_imp,
-    stop_ok,
-    service_days,
-    tz_ref,
-    max_days_back,
-    alighted_t,
-    alighted_d,
-    alighted_stop,
-    alighted_pos,
-    trip_prev_in_block,
-    thr_first,
-    thr_second,
-    thr_pattern_join,
-    pattern_stop_offsets,
-    trip_pattern,
-    trip_ok,
-    trip_service,
-    trip_has_rt,
-    rt_masked,
-    pattern_stops,
-    pattern_pickup,
-    st_dep,
-    trip_tz,
-    trip_st_start,
-    lb,
-    x_cols,
-    classes,
-):  # pragma: no cover - compiled
+def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st, lb, target_best,
+                       n_imp):  # pragma: no cover - compiled
     """Scan one set of patterns backwards in round k (mirror of _scan_forward_set); `lb`
     bounds from below the time from an origin to each stop."""
-    x_col_offsets, _, x_arr_col = x_cols
-    n_classes, trip_class, class_seen = classes
+    x_pso, x_stops, x_pick, x_drop = xs.stop_offsets, xs.stops, xs.pickup, xs.dropoff
+    x_pto, x_st0, x_arr, x_dep = xs.trip_offsets, xs.st_start, xs.st_arr, xs.st_dep
+    x_tz, x_service, x_ok = xs.tz, xs.service, xs.ok
+    thr_pattern_join, thr_first, thr_second = xs.join, xs.first, xs.second
+    n_classes, trip_class = xs.n_classes, xs.trip_class
+    pattern_stop_offsets, pattern_stops, pattern_pickup = tt.stop_offsets, tt.stops, \
+        tt.pickup
+    trip_pattern, trip_ok, trip_service, trip_tz = tt.trip_pattern, tt.ok, tt.service, tt.tz
+    trip_has_rt, rt_masked, st_dep, trip_st_start = tt.has_rt, tt.masked, tt.st_dep, \
+        tt.st_start
+    trip_prev_in_block = tt.chain
+    latest, dep_trip, best_dep_trip, best_dep = lab.latest, lab.dep_trip, lab.best_dep_trip, \
+        lab.best_dep
+    result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
+    pt_trip, pt_day, pt_alight_stop, pt_alight_pos = lab.pt_trip, lab.pt_day, \
+        lab.pt_alight_stop, lab.pt_alight_pos
+    pt_board_pos, pt_next_trip = lab.pt_board_pos, lab.pt_next_trip
+    pt_next_alight_stop, pt_next_alight_pos = lab.pt_next_alight_stop, lab.pt_next_alight_pos
+    improved, is_improved, was_marked = wk.improved, wk.is_improved, wk.was_marked
+    alighted_t, alighted_d, alighted_stop, alighted_pos = wk.held_t, wk.held_d, \
+        wk.held_stop, wk.held_pos
+    class_seen = wk.class_seen
+    stop_ok, access_s, horizon = q.stop_ok, q.end_s, q.horizon
+    service_days, tz_ref = st.service_days, st.tz_ref
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_last[p, 0]
@@ -983,9 +828,8 @@ def _scan_backward_set(
             can_alight = was_marked[s] and x_drop[ps0 + pos] != 1 and stop_ok[s]
             if can_alight and r - lb[s] > target_best and (
                     cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
-                t, dd, when = _latest_trip(
-                    p, pos, r, x_pto, x_col_offsets, x_tz, x_service, x_arr_col, service_days,
-                    tz_ref, x_ok, max_days_back, x_has_rt, x_masked, target_best + lb[s])
+                t, dd, when = _find_trip(False, xs, p, pos, r, target_best + lb[s], st, -1, s,
+                                         q.change_s, q.extra)
                 if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
                     cur = t
                     cur_day = dd
@@ -1075,36 +919,34 @@ def _scan_backward_set(
 
 
 @njit(cache=True, nogil=True)
-def backward_rounds(
-    pattern_stop_offsets, pattern_stops, pattern_pickup, pattern_dropoff,
-    pattern_trip_offsets, trip_st_start, trip_tz, trip_service,
-    st_arr, st_dep, service_days, tz_ref, sp_offsets, sp_pattern, sp_pos,
-    fpi_offsets, fpi_from, fpi_duration_s, change_s, trip_ok, stop_ok, max_days_back,
-    destinations, egress_s, t_end, walk_to_destinations, walk_from_origins, access_s,
-    horizon, trip_pattern,
-    dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
-    pt_trip, pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pw_to, latest_via,
-    target_stop, target_via, trip_prev_in_block, pt_next_trip, pt_next_alight_stop,
-    pt_next_alight_pos, trip_has_rt, rt_masked, rt_offsets, rt_stops, rt_arr, rt_dep,
-    rt_board_ok, rt_alight_ok, rt_ok, rt_sp_offsets, rt_sp_inst, rt_sp_pos,
-    thr_pattern_stop_offsets, thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff,
-    thr_pattern_trip_offsets, thr_pattern_join, thr_pattern_base, thr_trip_st_start,
-    thr_st_arr, thr_st_dep,
-    thr_tz,
-    thr_service, thr_ok, thr_has_rt, thr_first, thr_second, thr_sp_offsets, thr_sp_pattern,
-    thr_sp_pos, lb_out_offsets, lb_out_to, lb_out_w, cols, thr_cols, thr_pattern_classes,
-    thr_trip_class,
-):  # pragma: no cover - compiled
+def backward_rounds(tt, thr, live, qry, fp, bounds, st, lab):  # pragma: no cover - compiled
     """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
     departures; returns per round the latest departure from an origin (access_s >= 0).
     `sp_*` and `thr_sp_*` list the places where each stop may be alighted at
     (`indexes.stop_places`).
     Once an origin is reached, lower bounds from the origins (the `lb_out_*` graph) prune."""
+    sp_offsets, sp_pattern, sp_pos = tt.sp_offsets, tt.sp_pattern, tt.sp_pos
+    thr_sp_offsets, thr_sp_pattern, thr_sp_pos = thr.sp_offsets, thr.sp_pattern, thr.sp_pos
+    fpi_offsets, fpi_from, fpi_duration_s = fp.offsets, fp.other, fp.duration_s
+    lb_out_offsets, lb_out_to, lb_out_w = bounds.offsets, bounds.other, bounds.w
+    destinations, egress_s, t_end = qry.starts, qry.start_s, qry.time
+    access_s, horizon = qry.end_s, qry.horizon
+    walk_to_destinations, walk_from_origins = qry.walk_from_starts, qry.walk_to_ends
+    change_s, stop_ok = qry.change_s, qry.stop_ok
+    rt_offsets, rt_stops, rt_arr, rt_dep = live.offsets, live.stops, live.arr, live.dep
+    rt_board_ok, rt_alight_ok, rt_ok = live.board_ok, live.alight_ok, live.ok
+    rt_sp_offsets, rt_sp_inst, rt_sp_pos = live.sp_offsets, live.sp_inst, live.sp_pos
+    dep_trip, dep_walk, latest, best_dep = lab.dep_trip, lab.dep_walk, lab.latest, lab.best_dep
+    best_dep_trip, best_latest, pw_to, latest_via = lab.best_dep_trip, lab.best_latest, \
+        lab.pw_to, lab.latest_via
+    pt_trip, pt_day, pt_alight_stop, pt_alight_pos = lab.pt_trip, lab.pt_day, \
+        lab.pt_alight_stop, lab.pt_alight_pos
+    pt_board_pos, pt_next_trip = lab.pt_board_pos, lab.pt_next_trip
+    target_stop, target_via, result = lab.target_stop, lab.target_via, lab.result
     n_stops = sp_offsets.shape[0] - 1
     n_rounds = dep_trip.shape[0]
-    n_patterns = pattern_stop_offsets.shape[0] - 1
+    n_patterns = tt.stop_offsets.shape[0] - 1
     marked = np.zeros(n_stops, np.bool_)
-    result = np.full(n_rounds, -INF, np.int64)
     target_best = -INF
     orig = np.flatnonzero(access_s >= 0)
     orig_s = access_s[orig]
@@ -1151,26 +993,12 @@ def backward_rounds(
                         target_via[0] = 1
     last_pos = np.full((n_patterns, 2), -1, np.int64)
     queue = np.empty(n_patterns, np.int64)
-    n_thr = thr_pattern_stop_offsets.shape[0] - 1
+    n_thr = thr.stop_offsets.shape[0] - 1
     thr_last_pos = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
-    improved = np.empty(n_stops, np.int64)
-    is_improved = np.zeros(n_stops, np.bool_)
-    was_marked = np.zeros(n_stops, np.bool_)  # improved in the previous round
+    wk = _work(n_stops, n_patterns, thr, 0)
+    improved, is_improved, was_marked = wk.improved, wk.is_improved, wk.was_marked
     was_list = np.empty(n_stops, np.int64)
-    max_len = 1
-    for p in range(n_thr):
-        max_len = max(max_len, thr_pattern_stop_offsets[p + 1] - thr_pattern_stop_offsets[p])
-    max_classes = 1
-    for p in range(n_thr):
-        max_classes = max(max_classes, thr_pattern_classes[p])
-    classes = (thr_pattern_classes, thr_trip_class, np.zeros(max_classes, np.bool_))
-    max_len += max_classes  # trips boarded along a pattern, and one per other class
-    alighted_t = np.empty(max_len, np.int64)
-    alighted_d = np.empty(max_len, np.int64)
-    alighted_stop = np.empty(max_len, np.int64)
-    alighted_pos = np.empty(max_len, np.int64)
-    no_masked = np.zeros(0, np.int64)
     n_rt = rt_offsets.shape[0] - 1
     rt_last = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
@@ -1213,28 +1041,10 @@ def backward_rounds(
             break
         n_imp = 0
         n_imp, target_best = _scan_backward_set(
-            k, False, was_marked, queue, last_pos, nq, pattern_stop_offsets, pattern_stops,
-            pattern_pickup, pattern_dropoff, pattern_trip_offsets, trip_st_start, st_arr, st_dep,
-            trip_tz, trip_service, trip_ok, trip_has_rt, rt_masked, latest, dep_trip, best_dep_trip,
-            best_dep, target_best, horizon, access_s, result, target_stop, target_via, pt_trip,
-            pt_day, pt_alight_stop, pt_alight_pos, pt_board_pos, pt_next_trip, pt_next_alight_stop,
-            pt_next_alight_pos, improved, is_improved, n_imp, stop_ok, service_days, tz_ref,
-            max_days_back, alighted_t, alighted_d, alighted_stop, alighted_pos, trip_prev_in_block,
-            thr_first, thr_second, thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok,
-            trip_service, trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz,
-            trip_st_start, lb, cols, classes)
+            k, False, tt, tt, queue, last_pos, nq, lab, wk, qry, st, lb, target_best, n_imp)
         n_imp, target_best = _scan_backward_set(
-            k, True, was_marked, thr_queue, thr_last_pos, ntq, thr_pattern_stop_offsets,
-            thr_pattern_stops, thr_pattern_pickup, thr_pattern_dropoff, thr_pattern_trip_offsets,
-            thr_trip_st_start, thr_st_arr, thr_st_dep, thr_tz, thr_service, thr_ok, thr_has_rt,
-            no_masked, latest, dep_trip, best_dep_trip, best_dep, target_best, horizon, access_s,
-            result, target_stop, target_via, pt_trip, pt_day, pt_alight_stop, pt_alight_pos,
-            pt_board_pos, pt_next_trip, pt_next_alight_stop, pt_next_alight_pos, improved,
-            is_improved, n_imp, stop_ok, service_days, tz_ref, max_days_back, alighted_t,
-            alighted_d, alighted_stop, alighted_pos, trip_prev_in_block, thr_first, thr_second,
-            thr_pattern_join, pattern_stop_offsets, trip_pattern, trip_ok, trip_service,
-            trip_has_rt, rt_masked, pattern_stops, pattern_pickup, st_dep, trip_tz, trip_st_start,
-            lb, thr_cols, classes)
+            k, True, thr, tt, thr_queue, thr_last_pos, ntq, lab, wk, qry, st, lb, target_best,
+            n_imp)
         for qi in range(nrq):
             inst = rt_queue[qi]
             start = rt_last[inst]

@@ -114,55 +114,33 @@ def empty_like_set(a: np.ndarray) -> np.ndarray:
 
 
 class Labels(NamedTuple):
-    """A forward search's labels per round (and the parents of each, to rebuild journeys)."""
+    """A search's labels per round, and the parents of each to rebuild journeys. Forward:
+    arrivals, and a ride's "from" is where it was boarded; backward: departures, and its
+    "from" is where it was left (the search runs from the end)."""
 
-    arr_trip: np.ndarray
-    arr_walk: np.ndarray
-    ready: np.ndarray
-    best_arr: np.ndarray
+    by_trip: np.ndarray  # per round and stop: reached by a trip
+    by_walk: np.ndarray  # reached by a walk (or at a start, round 0)
+    ready: np.ndarray  # ready for the next trip (after the change, or the walk)
+    best: np.ndarray  # per stop, over the rounds: by_trip or by_walk
     best_trip: np.ndarray
     best_ready: np.ndarray
-    pt_trip: np.ndarray
+    pt_trip: np.ndarray  # the trip ridden (THR_BASE - i: through trip i; -2 - i: live i)
     pt_day: np.ndarray
-    pt_board_stop: np.ndarray
-    pt_board_pos: np.ndarray
-    pt_alight_pos: np.ndarray
-    pt_prev_trip: np.ndarray
-    pt_prev_board_stop: np.ndarray
-    pt_prev_board_pos: np.ndarray
-    pw_from: np.ndarray
-    ready_via: np.ndarray
-    target_stop: np.ndarray
+    pt_from_stop: np.ndarray
+    pt_from_pos: np.ndarray
+    pt_to_pos: np.ndarray
+    pt_chain_trip: np.ndarray  # seated along a block: the trip it started on (ends on)
+    pt_chain_stop: np.ndarray
+    pt_chain_pos: np.ndarray
+    pw: np.ndarray  # the stop walked from (to)
+    via: np.ndarray  # ready: 0 changed after a trip, 1 walked, 2 a start
+    target_stop: np.ndarray  # per round, the end stop of its best journey
     target_via: np.ndarray
-    sp: np.ndarray
+    sp: np.ndarray  # arrival groups' labels (forward, transfer rules)
     sp_best: np.ndarray
     pt_board_src: np.ndarray
     target_src: np.ndarray
-    result: np.ndarray  # per round, the best arrival at a destination (INF: none better)
-
-
-class BackLabels(NamedTuple):
-    """A backward search's labels per round (latest departures) and their parents."""
-
-    dep_trip: np.ndarray
-    dep_walk: np.ndarray
-    latest: np.ndarray
-    best_dep: np.ndarray
-    best_dep_trip: np.ndarray
-    best_latest: np.ndarray
-    pt_trip: np.ndarray
-    pt_day: np.ndarray
-    pt_alight_stop: np.ndarray
-    pt_alight_pos: np.ndarray
-    pt_board_pos: np.ndarray
-    pw_to: np.ndarray
-    latest_via: np.ndarray
-    target_stop: np.ndarray
-    target_via: np.ndarray
-    pt_next_trip: np.ndarray
-    pt_next_alight_stop: np.ndarray
-    pt_next_alight_pos: np.ndarray
-    result: np.ndarray  # per round, the latest departure from an origin (-INF: none)
+    result: np.ndarray  # per round, the best time at an end (+-INF: none better)
 
 
 class Work(NamedTuple):

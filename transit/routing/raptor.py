@@ -145,7 +145,7 @@ SP_ARR, SP_TRIP, SP_DAY, SP_BSTOP, SP_BPOS, SP_APOS, SP_PTRIP, SP_PBSTOP, SP_PBP
     range(10)  # fields of a group label (`transfer_rules`), as the pt_* of a stop's label
 SP_FIELDS = 10
 (SEED_STOP, SEED_ARR, SEED_RULE_TRIP, SEED_TRIP, SEED_DAY, SEED_BSTOP, SEED_BPOS, SEED_APOS,
- SEED_PTRIP, SEED_PBSTOP, SEED_PBPOS) = range(11)  # fields of a seed row (forward_rounds)
+ SEED_PTRIP, SEED_PBSTOP, SEED_PBPOS) = range(11)  # fields of a seed row (rounds)
 SEED_FIELDS = 11
 
 
@@ -196,13 +196,13 @@ def _scan_forward_set(k, through, xs, tt, x_queue, x_first, x_nq, lab, wk, q, st
     trip_has_rt, rt_masked, st_arr, trip_st_start = tt.has_rt, tt.masked, tt.st_arr, \
         tt.st_start
     trip_next_in_block = tt.chain
-    ready, arr_trip, best_trip, best_arr = lab.ready, lab.arr_trip, lab.best_trip, lab.best_arr
+    ready, arr_trip, best_trip, best_arr = lab.ready, lab.by_trip, lab.best_trip, lab.best
     result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
     pt_trip, pt_day, pt_board_stop, pt_board_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_board_stop, lab.pt_board_pos
-    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_alight_pos, lab.pt_prev_trip, \
+        lab.pt_from_stop, lab.pt_from_pos
+    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_to_pos, lab.pt_chain_trip, \
         lab.pt_board_src
-    pt_prev_board_stop, pt_prev_board_pos = lab.pt_prev_board_stop, lab.pt_prev_board_pos
+    pt_prev_board_stop, pt_prev_board_pos = lab.pt_chain_stop, lab.pt_chain_pos
     sp, sp_best = lab.sp, lab.sp_best
     improved, is_improved, was_marked, pat_boarded = wk.improved, wk.is_improved, \
         wk.was_marked, wk.pat_boarded
@@ -428,327 +428,6 @@ def _work(n_stops, n_patterns, thr, n_groups):  # pragma: no cover - compiled
                 np.empty(n_groups, np.int64), np.zeros(n_groups, np.bool_))
 
 
-@njit(cache=True, nogil=True)
-def forward_rounds(tt, thr, live, qry, fp, bounds, st, lab, seeds):  # pragma: no cover - compiled
-    """One forward search from `t_start`. Fills the state arrays; returns per round the best
-    arrival at a destination (stops with egress_s >= 0), INF where none improved.
-    `sp_*` and `thr_sp_*` list the places where each stop may be boarded
-    (`indexes.stop_places`).
-
-    Once a destination is reached, labels that cannot beat it even at the lower-bound time
-    from their stop (the `lb_in_*` graph) are dropped.
-
-    Trip- and route-specific transfer rules (`rules`, see `transfer_rules`): arrivals they
-    may concern set the labels of their arrival group (`sp`, fields SP_*, and `sp_best`)
-    instead of their stop's; boarding from a group asks the rules for each trip;
-    `pt_board_src` (and SP_SRC) keep the group source boarded from (-1: the stop's label),
-    `target_src` the group of a round's best arrival when target_via is 3 (at the group's
-    stop) or 4 (walked from it to target_stop).
-
-    `seeds` (rows of SEED_FIELDS) start a rider aboard a trip instance: each row is an
-    arrival of that trip (or of a block continuation, seated) at a stop where the rider may
-    get off, set as a round-1 trip label (its stop's, or its arrival group's under the
-    rules) before round 1's changes and walks; no origins then."""
-    sp_offsets, sp_pattern, sp_pos = tt.sp_offsets, tt.sp_pattern, tt.sp_pos
-    thr_sp_offsets, thr_sp_pattern, thr_sp_pos = thr.sp_offsets, thr.sp_pattern, thr.sp_pos
-    fp_offsets, fp_to, fp_duration_s = fp.offsets, fp.other, fp.duration_s
-    lb_in_offsets, lb_in_from, lb_in_w = bounds.offsets, bounds.other, bounds.w
-    origins, access_s, t_start, egress_s, horizon = qry.starts, qry.start_s, qry.time, qry.end_s, \
-        qry.horizon
-    walk_from_origins, walk_to_destinations = qry.walk_from_starts, qry.walk_to_ends
-    change_s, stop_ok, extra = qry.change_s, qry.stop_ok, qry.extra
-    rt_offsets, rt_stops, rt_arr, rt_dep = live.offsets, live.stops, live.arr, live.dep
-    rt_board_ok, rt_alight_ok, rt_ok, rt_trip = live.board_ok, live.alight_ok, live.ok, \
-        live.trip
-    rt_sp_offsets, rt_sp_inst, rt_sp_pos = live.sp_offsets, live.sp_inst, live.sp_pos
-    arr_trip, arr_walk, ready, best_arr = lab.arr_trip, lab.arr_walk, lab.ready, lab.best_arr
-    best_trip, best_ready, pw_from, ready_via = lab.best_trip, lab.best_ready, lab.pw_from, \
-        lab.ready_via
-    pt_trip, pt_day, pt_board_stop, pt_board_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_board_stop, lab.pt_board_pos
-    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_alight_pos, lab.pt_prev_trip, \
-        lab.pt_board_src
-    pt_prev_board_stop, pt_prev_board_pos = lab.pt_prev_board_stop, lab.pt_prev_board_pos
-    target_stop, target_via, target_src = lab.target_stop, lab.target_via, lab.target_src
-    sp, sp_best, result = lab.sp, lab.sp_best, lab.result
-    rules = st.rules
-    n_stops = sp_offsets.shape[0] - 1
-    n_rounds = arr_trip.shape[0]
-    n_patterns = tt.stop_offsets.shape[0] - 1
-    marked = np.zeros(n_stops, np.bool_)
-    target_best = INF
-    for s in range(n_stops):
-        if egress_s[s] >= 0 and best_arr[s] < INF:
-            v = best_arr[s] + egress_s[s]
-            if v < target_best:
-                target_best = v
-    dest = np.flatnonzero(egress_s >= 0)
-    dest_s = egress_s[dest]
-    lb = np.zeros(n_stops, np.int64)  # no bound until a destination is reached
-    lb_known = False
-    # round 0: at the origins
-    for i in range(origins.shape[0]):
-        o = origins[i]
-        t = t_start + access_s[i]
-        if t < best_ready[o]:
-            ready[0, o] = t
-            ready_via[0, o] = 2
-            arr_walk[0, o] = t
-            best_ready[o] = t
-            pw_from[0, o] = -1
-            if t < best_arr[o]:
-                best_arr[o] = t
-            marked[o] = True
-            if egress_s[o] >= 0 and t + egress_s[o] < target_best:
-                target_best = t + egress_s[o]
-                result[0] = target_best
-                target_stop[0] = o
-                target_via[0] = 1
-    if walk_from_origins:
-        for o in origins:
-            if not marked[o] or ready_via[0, o] != 2:
-                continue
-            for f in range(fp_offsets[o], fp_offsets[o + 1]):
-                q = fp_to[f]
-                w = arr_walk[0, o] + fp_duration_s[f]
-                if w < best_ready[q] and w < target_best:
-                    ready[0, q] = w
-                    ready_via[0, q] = 1
-                    arr_walk[0, q] = w
-                    best_ready[q] = w
-                    pw_from[0, q] = o
-                    if w < best_arr[q]:
-                        best_arr[q] = w
-                    marked[q] = True
-                    if walk_to_destinations and egress_s[q] >= 0 and \
-                            w + egress_s[q] < target_best:
-                        target_best = w + egress_s[q]
-                        result[0] = target_best
-                        target_stop[0] = q
-                        target_via[0] = 1
-    first_pos = np.full((n_patterns, 2), -1, np.int64)
-    queue = np.empty(n_patterns, np.int64)
-    n_thr = thr.stop_offsets.shape[0] - 1
-    thr_first_pos = np.full((n_thr, 2), -1, np.int64)
-    thr_queue = np.empty(n_thr, np.int64)
-    wk = _work(n_stops, n_patterns, thr, sp_best.shape[0])
-    improved, is_improved, was_marked, pat_boarded = wk.improved, wk.is_improved, \
-        wk.was_marked, wk.pat_boarded
-    sp_list, sp_is = wk.sp_list, wk.sp_is
-    was_list = np.empty(n_stops, np.int64)
-    n_rt = rt_offsets.shape[0] - 1
-    rt_first = np.full(n_rt, -1, np.int64)
-    rt_queue = np.empty(n_rt, np.int64)
-    in_offsets = rules[12]
-    out_offsets, out_stop = rules[15], rules[16]
-    g_stop = rules[11]
-    for k in range(1, n_rounds):
-        if not lb_known and target_best < INF:  # bounds once a destination is reached
-            lb = shortest_times(lb_in_offsets, lb_in_from, lb_in_w, dest, dest_s, True,
-                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
-                                rt_sp_pos, target_best - t_start)
-            lb_known = True
-        # patterns to scan, from their first improved stop
-        nq = 0
-        ntq = 0
-        nrq = 0
-        n_was = 0
-        any_marked = False
-        for s in range(n_stops):
-            if not marked[s]:
-                continue
-            any_marked = True
-            marked[s] = False
-            was_marked[s] = True
-            n_was += 1
-            was_list[n_was - 1] = s
-            if not stop_ok[s]:
-                continue
-            for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
-                inst = rt_sp_inst[e]
-                pos = rt_sp_pos[e]
-                if not rt_ok[inst] or not rt_board_ok[rt_offsets[inst] + pos]:
-                    continue
-                if rt_first[inst] < 0:
-                    rt_queue[nrq] = inst
-                    nrq += 1
-                    rt_first[inst] = pos
-                elif pos < rt_first[inst]:
-                    rt_first[inst] = pos
-            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, True, first_pos, queue, nq)
-            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos, True, thr_first_pos,
-                           thr_queue, ntq)
-        if not any_marked and not (k == 1 and seeds.shape[0] > 0):
-            break
-        n_imp = 0
-        n_sp = 0
-        # the timetable's patterns, then the through trips (a trip and the next of its block)
-        n_imp, target_best, n_sp = _scan_forward_set(
-            k, False, tt, tt, queue, first_pos, nq, lab, wk, qry, st, lb, target_best, n_imp, n_sp)
-        n_imp, target_best, n_sp = _scan_forward_set(
-            k, True, thr, tt, thr_queue, thr_first_pos, ntq, lab, wk, qry, st, lb, target_best,
-            n_imp, n_sp)
-        # trip instances as live data has them (delayed, added): each its own pattern
-        for qi in range(nrq):
-            inst = rt_queue[qi]
-            start = rt_first[inst]
-            rt_first[inst] = -1
-            o = rt_offsets[inst]
-            n_pos = rt_offsets[inst + 1] - o
-            on = False
-            board_stop = -1
-            board_pos = -1
-            board_src = -1
-            for pos in range(start, n_pos):
-                s = rt_stops[o + pos]
-                if on and rt_alight_ok[o + pos] and stop_ok[s]:
-                    a = rt_arr[o + pos]
-                    g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
-                        rules, s, rt_trip[inst])
-                    if g >= 0:
-                        if a + lb[s] < target_best and a <= horizon:
-                            n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
-                                             -2 - inst, -1, board_stop, board_pos, pos, -1, -1,
-                                             -1, board_src)
-                    elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        arr_trip[k, s] = a
-                        best_trip[s] = a
-                        if a < best_arr[s]:
-                            best_arr[s] = a
-                        pt_trip[k, s] = -2 - inst
-                        pt_day[k, s] = -1
-                        pt_board_stop[k, s] = board_stop
-                        pt_board_pos[k, s] = board_pos
-                        pt_alight_pos[k, s] = pos
-                        pt_prev_trip[k, s] = -1
-                        pt_board_src[k, s] = board_src
-                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                            target_best = a + egress_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                if not on and rt_board_ok[o + pos] and stop_ok[s]:
-                    r = ready[k - 1, s]
-                    if r < INF and r <= rt_dep[o + pos] and r + lb[s] < target_best:
-                        on = True
-                        board_stop = s
-                        board_pos = pos
-                        continue
-                    for e in range(in_offsets[s], in_offsets[s + 1]):
-                        ga = sp[SP_ARR, k - 1, rules[13][e]]
-                        if ga < INF and ga + lb[s] < target_best and source_ready(
-                                rules, e, ga, s, rt_trip[inst], change_s, extra) <= \
-                                rt_dep[o + pos]:
-                            on = True
-                            board_stop = s
-                            board_pos = pos
-                            board_src = e
-                            break
-        for qi in range(nq):
-            pat_boarded[queue[qi]] = False
-        for i in range(n_was):
-            was_marked[was_list[i]] = False
-        if k == 1:
-            # aboard a trip: its arrivals where the rider may get off, as round-1 labels
-            for i in range(seeds.shape[0]):
-                s = seeds[i, SEED_STOP]
-                a = seeds[i, SEED_ARR]
-                if a > horizon:
-                    continue
-                g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
-                    rules, s, seeds[i, SEED_RULE_TRIP])
-                if g >= 0:
-                    n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
-                                     seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
-                                     seeds[i, SEED_BSTOP], seeds[i, SEED_BPOS],
-                                     seeds[i, SEED_APOS], seeds[i, SEED_PTRIP],
-                                     seeds[i, SEED_PBSTOP], seeds[i, SEED_PBPOS], -1)
-                elif a < best_trip[s]:
-                    if not is_improved[s]:
-                        is_improved[s] = True
-                        improved[n_imp] = s
-                        n_imp += 1
-                    arr_trip[k, s] = a
-                    best_trip[s] = a
-                    if a < best_arr[s]:
-                        best_arr[s] = a
-                    pt_trip[k, s] = seeds[i, SEED_TRIP]
-                    pt_day[k, s] = seeds[i, SEED_DAY]
-                    pt_board_stop[k, s] = seeds[i, SEED_BSTOP]
-                    pt_board_pos[k, s] = seeds[i, SEED_BPOS]
-                    pt_alight_pos[k, s] = seeds[i, SEED_APOS]
-                    pt_prev_trip[k, s] = seeds[i, SEED_PTRIP]
-                    pt_prev_board_stop[k, s] = seeds[i, SEED_PBSTOP]
-                    pt_prev_board_pos[k, s] = seeds[i, SEED_PBPOS]
-                    pt_board_src[k, s] = -1
-                    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                        target_best = a + egress_s[s]
-                        result[k] = target_best
-                        target_stop[k] = s
-                        target_via[k] = 0
-        # change at the same stop, then walk
-        for i in range(n_imp):
-            s = improved[i]
-            is_improved[s] = False
-            a = arr_trip[k, s]
-            rr = a + change_s[s]
-            if rr < best_ready[s] and rr + lb[s] < target_best:
-                ready[k, s] = rr
-                ready_via[k, s] = 0
-                best_ready[s] = rr
-                marked[s] = True
-            for f in range(fp_offsets[s], fp_offsets[s + 1]):
-                q = fp_to[f]
-                w = a + fp_duration_s[f]
-                # a walk arriving no sooner than a trip did may still be ready sooner than
-                # that trip's arrival plus the change time (best_arr <= best_ready)
-                if w < best_ready[q] and w + lb[q] < target_best:
-                    arr_walk[k, q] = w
-                    pw_from[k, q] = s
-                    ready[k, q] = w
-                    ready_via[k, q] = 1
-                    best_ready[q] = w
-                    marked[q] = True
-                    if w < best_arr[q]:
-                        best_arr[q] = w
-                        if walk_to_destinations and egress_s[q] >= 0 and \
-                                w + egress_s[q] < target_best:
-                            target_best = w + egress_s[q]
-                            result[k] = target_best
-                            target_stop[k] = q
-                            target_via[k] = 1
-        # arrival groups: the destination reached at or from their stop; the stops where
-        # they may board next round
-        for i in range(n_sp):
-            g = sp_list[i]
-            sp_is[g] = False
-            a = sp[SP_ARR, k, g]
-            s = g_stop[g]
-            if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                target_best = a + egress_s[s]
-                result[k] = target_best
-                target_stop[k] = s
-                target_via[k] = 3
-                target_src[k] = g
-            if walk_to_destinations:
-                for f in range(fp_offsets[s], fp_offsets[s + 1]):
-                    q = fp_to[f]
-                    w = a + fp_duration_s[f]
-                    if egress_s[q] >= 0 and w + egress_s[q] < target_best:
-                        target_best = w + egress_s[q]
-                        result[k] = target_best
-                        target_stop[k] = q
-                        target_via[k] = 4
-                        target_src[k] = g
-            for j in range(out_offsets[g], out_offsets[g + 1]):
-                marked[out_stop[j]] = True
-    return result
-
-
 @njit(cache=True, nogil=True, _nrt=False)
 def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st, lb, target_best,
                        n_imp):  # pragma: no cover - compiled
@@ -765,13 +444,12 @@ def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st
     trip_has_rt, rt_masked, st_dep, trip_st_start = tt.has_rt, tt.masked, tt.st_dep, \
         tt.st_start
     trip_prev_in_block = tt.chain
-    latest, dep_trip, best_dep_trip, best_dep = lab.latest, lab.dep_trip, lab.best_dep_trip, \
-        lab.best_dep
+    latest, dep_trip, best_dep_trip, best_dep = lab.ready, lab.by_trip, lab.best_trip, lab.best
     result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
     pt_trip, pt_day, pt_alight_stop, pt_alight_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_alight_stop, lab.pt_alight_pos
-    pt_board_pos, pt_next_trip = lab.pt_board_pos, lab.pt_next_trip
-    pt_next_alight_stop, pt_next_alight_pos = lab.pt_next_alight_stop, lab.pt_next_alight_pos
+        lab.pt_from_stop, lab.pt_from_pos
+    pt_board_pos, pt_next_trip = lab.pt_to_pos, lab.pt_chain_trip
+    pt_next_alight_stop, pt_next_alight_pos = lab.pt_chain_stop, lab.pt_chain_pos
     improved, is_improved, was_marked = wk.improved, wk.is_improved, wk.was_marked
     alighted_t, alighted_d, alighted_stop, alighted_pos = wk.held_t, wk.held_d, \
         wk.held_stop, wk.held_pos
@@ -919,199 +597,404 @@ def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st
 
 
 @njit(cache=True, nogil=True)
-def backward_rounds(tt, thr, live, qry, fp, bounds, st, lab):  # pragma: no cover - compiled
-    """One backward search arriving by `t_end` (mirror of forward_rounds): labels are latest
-    departures; returns per round the latest departure from an origin (access_s >= 0).
-    `sp_*` and `thr_sp_*` list the places where each stop may be alighted at
-    (`indexes.stop_places`).
-    Once an origin is reached, lower bounds from the origins (the `lb_out_*` graph) prune."""
-    sp_offsets, sp_pattern, sp_pos = tt.sp_offsets, tt.sp_pattern, tt.sp_pos
-    thr_sp_offsets, thr_sp_pattern, thr_sp_pos = thr.sp_offsets, thr.sp_pattern, thr.sp_pos
-    fpi_offsets, fpi_from, fpi_duration_s = fp.offsets, fp.other, fp.duration_s
-    lb_out_offsets, lb_out_to, lb_out_w = bounds.offsets, bounds.other, bounds.w
-    destinations, egress_s, t_end = qry.starts, qry.start_s, qry.time
-    access_s, horizon = qry.end_s, qry.horizon
-    walk_to_destinations, walk_from_origins = qry.walk_from_starts, qry.walk_to_ends
-    change_s, stop_ok = qry.change_s, qry.stop_ok
-    rt_offsets, rt_stops, rt_arr, rt_dep = live.offsets, live.stops, live.arr, live.dep
-    rt_board_ok, rt_alight_ok, rt_ok = live.board_ok, live.alight_ok, live.ok
-    rt_sp_offsets, rt_sp_inst, rt_sp_pos = live.sp_offsets, live.sp_inst, live.sp_pos
-    dep_trip, dep_walk, latest, best_dep = lab.dep_trip, lab.dep_walk, lab.latest, lab.best_dep
-    best_dep_trip, best_latest, pw_to, latest_via = lab.best_dep_trip, lab.best_latest, \
-        lab.pw_to, lab.latest_via
-    pt_trip, pt_day, pt_alight_stop, pt_alight_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_alight_stop, lab.pt_alight_pos
-    pt_board_pos, pt_next_trip = lab.pt_board_pos, lab.pt_next_trip
-    target_stop, target_via, result = lab.target_stop, lab.target_via, lab.result
-    n_stops = sp_offsets.shape[0] - 1
-    n_rounds = dep_trip.shape[0]
+def rounds(fwd, tt, thr, live, qry, fp, bounds, st, lab, seeds):  # pragma: no cover - compiled
+    """One search in either direction. Forward from `qry.time`: labels are earliest
+    arrivals; backward (arrive_by) to it: latest departures, patterns scanned backwards,
+    incoming footpaths (`fp`), bounds from the origins. Keys `sgn * time` are smaller when
+    better in both. Fills `lab`; returns per round the best time at an end (`qry.end_s` >= 0),
+    +-INF where none improved. `tt.sp_*` and `thr.sp_*` list the places where each stop may
+    be boarded (forward) or alighted at (`indexes.stop_places`).
+
+    Once an end is reached, labels that cannot beat it even at the lower-bound time from
+    their stop (the `bounds` graph) are dropped.
+
+    Trip- and route-specific transfer rules (forward only; `st.rules`, see
+    `transfer_rules`): arrivals they may concern set the labels of their arrival group
+    (`lab.sp`, fields SP_*, and `lab.sp_best`) instead of their stop's; boarding from a group
+    asks the rules for each trip; `lab.pt_board_src` (and SP_SRC) keep the group source
+    boarded from (-1: the stop's label), `lab.target_src` the group of a round's best arrival
+    when target_via is 3 (at the group's stop) or 4 (walked from it to target_stop).
+
+    `seeds` (forward; rows of SEED_FIELDS) start a rider aboard a trip instance: each row is
+    an arrival of that trip (or of a block continuation, seated) at a stop where the rider
+    may get off, set as a round-1 trip label (its stop's, or its arrival group's under the
+    rules) before round 1's changes and walks; no origins then."""
+    sgn = 1 if fwd else -1
+    n_stops = tt.sp_offsets.shape[0] - 1
     n_patterns = tt.stop_offsets.shape[0] - 1
-    marked = np.zeros(n_stops, np.bool_)
-    target_best = -INF
-    orig = np.flatnonzero(access_s >= 0)
-    orig_s = access_s[orig]
-    lb = np.zeros(n_stops, np.int64)  # no bound until an origin is reached
-    lb_known = False
-    for i in range(destinations.shape[0]):
-        d = destinations[i]
-        t = t_end - egress_s[i]
-        if t > best_latest[d]:
-            latest[0, d] = t
-            latest_via[0, d] = 2
-            dep_walk[0, d] = t
-            best_latest[d] = t
-            pw_to[0, d] = -1
-            if t > best_dep[d]:
-                best_dep[d] = t
-            marked[d] = True
-            if access_s[d] >= 0 and t - access_s[d] > target_best:
-                target_best = t - access_s[d]
-                result[0] = target_best
-                target_stop[0] = d
-                target_via[0] = 1
-    if walk_to_destinations:
-        for d in destinations:
-            if not marked[d] or latest_via[0, d] != 2:
-                continue
-            for f in range(fpi_offsets[d], fpi_offsets[d + 1]):
-                q = fpi_from[f]
-                w = dep_walk[0, d] - fpi_duration_s[f]
-                if w > best_latest[q] and w > target_best:
-                    latest[0, q] = w
-                    latest_via[0, q] = 1
-                    dep_walk[0, q] = w
-                    best_latest[q] = w
-                    pw_to[0, q] = d
-                    if w > best_dep[q]:
-                        best_dep[q] = w
-                    marked[q] = True
-                    if walk_from_origins and access_s[q] >= 0 and \
-                            w - access_s[q] > target_best:
-                        target_best = w - access_s[q]
-                        result[0] = target_best
-                        target_stop[0] = q
-                        target_via[0] = 1
-    last_pos = np.full((n_patterns, 2), -1, np.int64)
-    queue = np.empty(n_patterns, np.int64)
     n_thr = thr.stop_offsets.shape[0] - 1
-    thr_last_pos = np.full((n_thr, 2), -1, np.int64)
+    n_rt = live.offsets.shape[0] - 1
+    marked = np.zeros(n_stops, np.bool_)
+    ends = np.flatnonzero(qry.end_s >= 0)
+    ends_s = qry.end_s[ends]
+    lb = np.zeros(n_stops, np.int64)  # no bound until an end is reached
+    lb_known = False
+    target_best = _start(sgn, lab, qry, fp, marked)
+    at = np.full((n_patterns, 2), -1, np.int64)
+    queue = np.empty(n_patterns, np.int64)
+    thr_at = np.full((n_thr, 2), -1, np.int64)
     thr_queue = np.empty(n_thr, np.int64)
-    wk = _work(n_stops, n_patterns, thr, 0)
-    improved, is_improved, was_marked = wk.improved, wk.is_improved, wk.was_marked
-    was_list = np.empty(n_stops, np.int64)
-    n_rt = rt_offsets.shape[0] - 1
-    rt_last = np.full(n_rt, -1, np.int64)
+    rt_at = np.full(n_rt, -1, np.int64)
     rt_queue = np.empty(n_rt, np.int64)
-    for k in range(1, n_rounds):
-        if not lb_known and target_best > -INF:  # bounds once an origin is reached
-            lb = shortest_times(lb_out_offsets, lb_out_to, lb_out_w, orig, orig_s, False,
-                                rt_offsets, rt_stops, rt_arr, rt_dep, rt_sp_offsets, rt_sp_inst,
-                                rt_sp_pos, t_end - target_best)
+    was_list = np.empty(n_stops, np.int64)
+    wk = _work(n_stops, n_patterns, thr, lab.sp_best.shape[0])
+    for k in range(1, lab.by_trip.shape[0]):
+        if not lb_known and target_best != sgn * INF:  # bounds once an end is reached
+            lb = shortest_times(bounds.offsets, bounds.other, bounds.w, ends, ends_s, fwd,
+                                live.offsets, live.stops, live.arr, live.dep, live.sp_offsets,
+                                live.sp_inst, live.sp_pos, sgn * (target_best - qry.time))
             lb_known = True
-        nq = 0
-        ntq = 0
-        nrq = 0
-        n_was = 0
-        any_marked = False
-        for s in range(n_stops):
-            if not marked[s]:
-                continue
-            any_marked = True
-            marked[s] = False
-            was_marked[s] = True
-            n_was += 1
-            was_list[n_was - 1] = s
-            if not stop_ok[s]:
-                continue
-            for e in range(rt_sp_offsets[s], rt_sp_offsets[s + 1]):
-                inst = rt_sp_inst[e]
-                pos = rt_sp_pos[e]
-                if not rt_ok[inst] or not rt_alight_ok[rt_offsets[inst] + pos]:
-                    continue
-                if rt_last[inst] < 0:
-                    rt_queue[nrq] = inst
-                    nrq += 1
-                    rt_last[inst] = pos
-                elif pos > rt_last[inst]:
-                    rt_last[inst] = pos
-            nq = _enqueue(s, sp_offsets, sp_pattern, sp_pos, False, last_pos, queue, nq)
-            ntq = _enqueue(s, thr_sp_offsets, thr_sp_pattern, thr_sp_pos, False, thr_last_pos,
-                           thr_queue, ntq)
-        if not any_marked:
+        nq, ntq, nrq, n_was = _queue_patterns(fwd, tt, thr, live, qry.stop_ok, marked, wk,
+                                              was_list, at, queue, thr_at, thr_queue, rt_at,
+                                              rt_queue)
+        if n_was == 0 and not (k == 1 and seeds.shape[0] > 0):
             break
         n_imp = 0
-        n_imp, target_best = _scan_backward_set(
-            k, False, tt, tt, queue, last_pos, nq, lab, wk, qry, st, lb, target_best, n_imp)
-        n_imp, target_best = _scan_backward_set(
-            k, True, thr, tt, thr_queue, thr_last_pos, ntq, lab, wk, qry, st, lb, target_best,
-            n_imp)
-        for qi in range(nrq):
-            inst = rt_queue[qi]
-            start = rt_last[inst]
-            rt_last[inst] = -1
-            o = rt_offsets[inst]
-            on = False
-            alight_stop = -1
-            alight_pos = -1
-            for pos in range(start, -1, -1):
-                s = rt_stops[o + pos]
-                if on and rt_board_ok[o + pos] and stop_ok[s]:
-                    d = rt_dep[o + pos]
-                    if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        dep_trip[k, s] = d
-                        best_dep_trip[s] = d
-                        if d > best_dep[s]:
-                            best_dep[s] = d
-                        pt_trip[k, s] = -2 - inst
-                        pt_day[k, s] = -1
-                        pt_next_trip[k, s] = -1
-                        pt_alight_stop[k, s] = alight_stop
-                        pt_alight_pos[k, s] = alight_pos
-                        pt_board_pos[k, s] = pos
-                        if access_s[s] >= 0 and d - access_s[s] > target_best:
-                            target_best = d - access_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                if not on and rt_alight_ok[o + pos] and stop_ok[s]:
-                    r = latest[k - 1, s]
-                    if r > -INF and r >= rt_arr[o + pos] and r - lb[s] > target_best:
-                        on = True
-                        alight_stop = s
-                        alight_pos = pos
+        n_sp = 0
+        if fwd:  # the timetable's patterns, then the through trips, then live instances
+            n_imp, target_best, n_sp = _scan_forward_set(
+                k, False, tt, tt, queue, at, nq, lab, wk, qry, st, lb, target_best, n_imp, n_sp)
+            n_imp, target_best, n_sp = _scan_forward_set(
+                k, True, thr, tt, thr_queue, thr_at, ntq, lab, wk, qry, st, lb, target_best,
+                n_imp, n_sp)
+            n_imp, target_best, n_sp = _scan_live_forward(
+                k, live, rt_queue, rt_at, nrq, lab, wk, qry, st, lb, target_best, n_imp, n_sp)
+        else:
+            n_imp, target_best = _scan_backward_set(
+                k, False, tt, tt, queue, at, nq, lab, wk, qry, st, lb, target_best, n_imp)
+            n_imp, target_best = _scan_backward_set(
+                k, True, thr, tt, thr_queue, thr_at, ntq, lab, wk, qry, st, lb, target_best,
+                n_imp)
+            n_imp, target_best = _scan_live_backward(
+                k, live, rt_queue, rt_at, nrq, lab, wk, qry, lb, target_best, n_imp)
+        for qi in range(nq):
+            wk.pat_boarded[queue[qi]] = False
         for i in range(n_was):
-            was_marked[was_list[i]] = False
-        for i in range(n_imp):
-            s = improved[i]
-            is_improved[s] = False
-            d = dep_trip[k, s]
-            rr = d - change_s[s]
-            if rr > best_latest[s] and rr - lb[s] > target_best:
-                latest[k, s] = rr
-                latest_via[k, s] = 0
-                best_latest[s] = rr
-                marked[s] = True
-            for f in range(fpi_offsets[s], fpi_offsets[s + 1]):
-                q = fpi_from[f]
-                w = d - fpi_duration_s[f]
-                # mirror of the forward case: best_dep >= best_latest
-                if w > best_latest[q] and w - lb[q] > target_best:
-                    dep_walk[k, q] = w
-                    pw_to[k, q] = s
-                    latest[k, q] = w
-                    latest_via[k, q] = 1
-                    best_latest[q] = w
-                    marked[q] = True
-                    if w > best_dep[q]:
-                        best_dep[q] = w
-                        if walk_from_origins and access_s[q] >= 0 and \
-                                w - access_s[q] > target_best:
-                            target_best = w - access_s[q]
-                            result[k] = target_best
-                            target_stop[k] = q
-                            target_via[k] = 1
-    return result
+            wk.was_marked[was_list[i]] = False
+        if k == 1 and seeds.shape[0] > 0:
+            n_imp, target_best, n_sp = _seed_labels(seeds, lab, wk, qry, st, target_best,
+                                                    n_imp, n_sp)
+        target_best = _relax(sgn, k, lab, wk, qry, fp, lb, marked, target_best, n_imp)
+        target_best = _group_ends(k, lab, wk, qry, fp, st, marked, target_best, n_sp)
+    return lab.result
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _start(sgn, lab, qry, fp, marked):  # pragma: no cover - compiled
+    """Round 0: at the starts, and a footpath away from them. Returns the best key so far
+    at an end (labels kept from an earlier search count)."""
+    best, best_ready, ready, walk = lab.best, lab.best_ready, lab.ready, lab.by_walk
+    end_s, result = qry.end_s, lab.result
+    target_best = sgn * INF
+    for s in range(end_s.shape[0]):
+        if end_s[s] >= 0 and sgn * best[s] < INF:
+            v = best[s] + sgn * end_s[s]
+            if sgn * v < sgn * target_best:
+                target_best = v
+    for i in range(qry.starts.shape[0]):
+        o = qry.starts[i]
+        t = qry.time + sgn * qry.start_s[i]
+        if sgn * t < sgn * best_ready[o]:
+            ready[0, o] = t
+            lab.via[0, o] = 2
+            walk[0, o] = t
+            best_ready[o] = t
+            lab.pw[0, o] = -1
+            if sgn * t < sgn * best[o]:
+                best[o] = t
+            marked[o] = True
+            if end_s[o] >= 0 and sgn * t + end_s[o] < sgn * target_best:
+                target_best = t + sgn * end_s[o]
+                result[0] = target_best
+                lab.target_stop[0] = o
+                lab.target_via[0] = 1
+    if not qry.walk_from_starts:
+        return target_best
+    for o in qry.starts:
+        if not marked[o] or lab.via[0, o] != 2:
+            continue
+        for f in range(fp.offsets[o], fp.offsets[o + 1]):
+            q = fp.other[f]
+            w = walk[0, o] + sgn * fp.duration_s[f]
+            if sgn * w < sgn * best_ready[q] and sgn * w < sgn * target_best:
+                ready[0, q] = w
+                lab.via[0, q] = 1
+                walk[0, q] = w
+                best_ready[q] = w
+                lab.pw[0, q] = o
+                if sgn * w < sgn * best[q]:
+                    best[q] = w
+                marked[q] = True
+                if qry.walk_to_ends and end_s[q] >= 0 and \
+                        sgn * w + end_s[q] < sgn * target_best:
+                    target_best = w + sgn * end_s[q]
+                    result[0] = target_best
+                    lab.target_stop[0] = q
+                    lab.target_via[0] = 1
+    return target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _queue_patterns(fwd, tt, thr, live, stop_ok, marked, wk, was_list, at, queue, thr_at,
+                    thr_queue, rt_at, rt_queue):  # pragma: no cover - compiled
+    """The patterns (and live instances) to scan in a round, from their first (forward) or
+    last marked stop; the marked stops become `wk.was_marked`. Returns the queue lengths and
+    the count of stops marked."""
+    sgn = 1 if fwd else -1
+    enter_ok = live.board_ok if fwd else live.alight_ok
+    nq = 0
+    ntq = 0
+    nrq = 0
+    n_was = 0
+    for s in range(marked.shape[0]):
+        if not marked[s]:
+            continue
+        marked[s] = False
+        wk.was_marked[s] = True
+        was_list[n_was] = s
+        n_was += 1
+        if not stop_ok[s]:
+            continue
+        for e in range(live.sp_offsets[s], live.sp_offsets[s + 1]):
+            inst = live.sp_inst[e]
+            pos = live.sp_pos[e]
+            if not live.ok[inst] or not enter_ok[live.offsets[inst] + pos]:
+                continue
+            if rt_at[inst] < 0:
+                rt_queue[nrq] = inst
+                nrq += 1
+                rt_at[inst] = pos
+            elif sgn * pos < sgn * rt_at[inst]:
+                rt_at[inst] = pos
+        nq = _enqueue(s, tt.sp_offsets, tt.sp_pattern, tt.sp_pos, fwd, at, queue, nq)
+        ntq = _enqueue(s, thr.sp_offsets, thr.sp_pattern, thr.sp_pos, fwd, thr_at, thr_queue,
+                       ntq)
+    return nq, ntq, nrq, n_was
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _relax(sgn, k, lab, wk, qry, fp, lb, marked, target_best,
+           n_imp):  # pragma: no cover - compiled
+    """Change at each stop a trip improved in round k, then walk from it."""
+    by_trip, best, best_ready, ready = lab.by_trip, lab.best, lab.best_ready, lab.ready
+    end_s = qry.end_s
+    for i in range(n_imp):
+        s = wk.improved[i]
+        wk.is_improved[s] = False
+        a = by_trip[k, s]
+        rr = a + sgn * qry.change_s[s]
+        if sgn * rr < sgn * best_ready[s] and sgn * rr + lb[s] < sgn * target_best:
+            ready[k, s] = rr
+            lab.via[k, s] = 0
+            best_ready[s] = rr
+            marked[s] = True
+        for f in range(fp.offsets[s], fp.offsets[s + 1]):
+            q = fp.other[f]
+            w = a + sgn * fp.duration_s[f]
+            # a walk arriving no sooner than a trip did may still be ready sooner than
+            # that trip's arrival plus the change time (best <= best_ready, in keys)
+            if sgn * w < sgn * best_ready[q] and sgn * w + lb[q] < sgn * target_best:
+                lab.by_walk[k, q] = w
+                lab.pw[k, q] = s
+                ready[k, q] = w
+                lab.via[k, q] = 1
+                best_ready[q] = w
+                marked[q] = True
+                if sgn * w < sgn * best[q]:
+                    best[q] = w
+                    if qry.walk_to_ends and end_s[q] >= 0 and \
+                            sgn * w + end_s[q] < sgn * target_best:
+                        target_best = w + sgn * end_s[q]
+                        lab.result[k] = target_best
+                        lab.target_stop[k] = q
+                        lab.target_via[k] = 1
+    return target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _group_ends(k, lab, wk, qry, fp, st, marked, target_best,
+                n_sp):  # pragma: no cover - compiled
+    """Arrival groups improved in round k (forward): the destination reached at or from
+    their stop; the stops where they may board next round."""
+    rules = st.rules
+    out_offsets, out_stop, g_stop = rules[15], rules[16], rules[11]
+    egress_s = qry.end_s
+    for i in range(n_sp):
+        g = wk.sp_list[i]
+        wk.sp_is[g] = False
+        a = lab.sp[SP_ARR, k, g]
+        s = g_stop[g]
+        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+            target_best = a + egress_s[s]
+            lab.result[k] = target_best
+            lab.target_stop[k] = s
+            lab.target_via[k] = 3
+            lab.target_src[k] = g
+        if qry.walk_to_ends:
+            for f in range(fp.offsets[s], fp.offsets[s + 1]):
+                q = fp.other[f]
+                w = a + fp.duration_s[f]
+                if egress_s[q] >= 0 and w + egress_s[q] < target_best:
+                    target_best = w + egress_s[q]
+                    lab.result[k] = target_best
+                    lab.target_stop[k] = q
+                    lab.target_via[k] = 4
+                    lab.target_src[k] = g
+        for j in range(out_offsets[g], out_offsets[g + 1]):
+            marked[out_stop[j]] = True
+    return target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _trip_label(k, s, a, lab, wk, egress_s, target_best, n_imp, trip, day, from_stop,
+                from_pos, to_pos, src):  # pragma: no cover - compiled
+    """A forward trip label: stop s reached at `a` in round k (not chained seated); returns
+    the count of improved stops and the best arrival at a destination."""
+    if not wk.is_improved[s]:
+        wk.is_improved[s] = True
+        wk.improved[n_imp] = s
+        n_imp += 1
+    lab.by_trip[k, s] = a
+    lab.best_trip[s] = a
+    if a < lab.best[s]:
+        lab.best[s] = a
+    lab.pt_trip[k, s] = trip
+    lab.pt_day[k, s] = day
+    lab.pt_from_stop[k, s] = from_stop
+    lab.pt_from_pos[k, s] = from_pos
+    lab.pt_to_pos[k, s] = to_pos
+    lab.pt_chain_trip[k, s] = -1
+    lab.pt_board_src[k, s] = src
+    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
+        target_best = a + egress_s[s]
+        lab.result[k] = target_best
+        lab.target_stop[k] = s
+        lab.target_via[k] = 0
+    return n_imp, target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _scan_live_forward(k, live, rt_queue, rt_first, nrq, lab, wk, qry, st, lb, target_best,
+                       n_imp, n_sp):  # pragma: no cover - compiled
+    """Trip instances as live data has them (delayed, added): each its own pattern."""
+    rules = st.rules
+    in_offsets = rules[12]
+    stop_ok, horizon, change_s, extra = qry.stop_ok, qry.horizon, qry.change_s, qry.extra
+    sp, ready = lab.sp, lab.ready
+    for qi in range(nrq):
+        inst = rt_queue[qi]
+        start = rt_first[inst]
+        rt_first[inst] = -1
+        o = live.offsets[inst]
+        n_pos = live.offsets[inst + 1] - o
+        on = False
+        board_stop = -1
+        board_pos = -1
+        board_src = -1
+        for pos in range(start, n_pos):
+            s = live.stops[o + pos]
+            if on and live.alight_ok[o + pos] and stop_ok[s]:
+                a = live.arr[o + pos]
+                g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
+                    rules, s, live.trip[inst])
+                if g >= 0:
+                    if a + lb[s] < target_best and a <= horizon:
+                        n_sp = _sp_label(sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
+                                         -2 - inst, -1, board_stop, board_pos, pos, -1, -1,
+                                         -1, board_src)
+                elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= horizon:
+                    n_imp, target_best = _trip_label(k, s, a, lab, wk, qry.end_s, target_best,
+                                                     n_imp, -2 - inst, -1, board_stop,
+                                                     board_pos, pos, board_src)
+            if not on and live.board_ok[o + pos] and stop_ok[s]:
+                r = ready[k - 1, s]
+                if r < INF and r <= live.dep[o + pos] and r + lb[s] < target_best:
+                    on = True
+                    board_stop = s
+                    board_pos = pos
+                    continue
+                for e in range(in_offsets[s], in_offsets[s + 1]):
+                    ga = sp[SP_ARR, k - 1, rules[13][e]]
+                    if ga < INF and ga + lb[s] < target_best and source_ready(
+                            rules, e, ga, s, live.trip[inst], change_s, extra) <= \
+                            live.dep[o + pos]:
+                        on = True
+                        board_stop = s
+                        board_pos = pos
+                        board_src = e
+                        break
+    return n_imp, target_best, n_sp
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _scan_live_backward(k, live, rt_queue, rt_last, nrq, lab, wk, qry, lb, target_best,
+                        n_imp):  # pragma: no cover - compiled
+    """Live trip instances, backwards (mirror of _scan_live_forward, rules aside)."""
+    stop_ok, access_s, horizon = qry.stop_ok, qry.end_s, qry.horizon
+    for qi in range(nrq):
+        inst = rt_queue[qi]
+        start = rt_last[inst]
+        rt_last[inst] = -1
+        o = live.offsets[inst]
+        on = False
+        alight_stop = -1
+        alight_pos = -1
+        for pos in range(start, -1, -1):
+            s = live.stops[o + pos]
+            if on and live.board_ok[o + pos] and stop_ok[s]:
+                d = live.dep[o + pos]
+                if d > lab.best_trip[s] and d - lb[s] > target_best and d >= horizon:
+                    if not wk.is_improved[s]:
+                        wk.is_improved[s] = True
+                        wk.improved[n_imp] = s
+                        n_imp += 1
+                    lab.by_trip[k, s] = d
+                    lab.best_trip[s] = d
+                    if d > lab.best[s]:
+                        lab.best[s] = d
+                    lab.pt_trip[k, s] = -2 - inst
+                    lab.pt_day[k, s] = -1
+                    lab.pt_chain_trip[k, s] = -1
+                    lab.pt_from_stop[k, s] = alight_stop
+                    lab.pt_from_pos[k, s] = alight_pos
+                    lab.pt_to_pos[k, s] = pos
+                    if access_s[s] >= 0 and d - access_s[s] > target_best:
+                        target_best = d - access_s[s]
+                        lab.result[k] = target_best
+                        lab.target_stop[k] = s
+                        lab.target_via[k] = 0
+            if not on and live.alight_ok[o + pos] and stop_ok[s]:
+                r = lab.ready[k - 1, s]
+                if r > -INF and r >= live.arr[o + pos] and r - lb[s] > target_best:
+                    on = True
+                    alight_stop = s
+                    alight_pos = pos
+    return n_imp, target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _seed_labels(seeds, lab, wk, qry, st, target_best, n_imp,
+                 n_sp):  # pragma: no cover - compiled
+    """Aboard a trip: its arrivals where the rider may get off, as round-1 labels."""
+    rules = st.rules
+    for i in range(seeds.shape[0]):
+        s = seeds[i, SEED_STOP]
+        a = seeds[i, SEED_ARR]
+        if a > qry.horizon:
+            continue
+        g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
+            rules, s, seeds[i, SEED_RULE_TRIP])
+        if g >= 0:
+            n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, 1, g, a,
+                             seeds[i, SEED_TRIP], seeds[i, SEED_DAY], seeds[i, SEED_BSTOP],
+                             seeds[i, SEED_BPOS], seeds[i, SEED_APOS], seeds[i, SEED_PTRIP],
+                             seeds[i, SEED_PBSTOP], seeds[i, SEED_PBPOS], -1)
+        elif a < lab.best_trip[s]:
+            n_imp, target_best = _trip_label(1, s, a, lab, wk, qry.end_s, target_best, n_imp,
+                                             seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
+                                             seeds[i, SEED_BSTOP], seeds[i, SEED_BPOS],
+                                             seeds[i, SEED_APOS], -1)
+            lab.pt_chain_trip[1, s] = seeds[i, SEED_PTRIP]
+            lab.pt_chain_stop[1, s] = seeds[i, SEED_PBSTOP]
+            lab.pt_chain_pos[1, s] = seeds[i, SEED_PBPOS]
+    return n_imp, target_best, n_sp

@@ -158,7 +158,13 @@ class _State:
         self.result = np.full(rounds, INF, np.int64)
 
     def labels(self) -> ka.Labels:
-        return ka.Labels(*(getattr(self, f) for f in ka.Labels._fields))
+        return ka.Labels(
+            self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
+            self.best_ready, self.pt_trip, self.pt_day, self.pt_board_stop, self.pt_board_pos,
+            self.pt_alight_pos, self.pt_prev_trip, self.pt_prev_board_stop,
+            self.pt_prev_board_pos, self.pw_from, self.ready_via, self.target_stop,
+            self.target_via, self.sp, self.sp_best, self.pt_board_src, self.target_src,
+            self.result)
 
 
 @dataclass(frozen=True)
@@ -231,6 +237,10 @@ class Searcher:
         self._static = ka.Static(net.service_days, net.tz_reference_utc,
                                  np.int64(net.max_days_back), net.rules)
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
+        # the arrival groups' labels of a backward search (which keeps none)
+        self._no_groups = (np.full((raptor.SP_FIELDS, 1, 1), INF, np.int64),
+                           np.zeros(0, np.int64), np.empty((1, 1), np.int64),
+                           np.empty(1, np.int64))
 
     def _pattern_sets(self, fwd: bool) -> tuple[ka.PatternSet, ka.PatternSet]:
         """The timetable's and the through trips' pattern sets for one direction (the
@@ -386,12 +396,13 @@ class Searcher:
                          q.walk_from_origins, access, np.int64(q.time - q.max_duration_s),
                          change, stop_ok, np.int64(q.extra_change_s))
         result = np.full(rounds, -INF, np.int64)
-        lab = ka.BackLabels(dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
-                            pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
-                            pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
-                            pt["next_trip"], pt["next_alight_stop"], pt["next_alight_pos"],
-                            result)
-        raptor.backward_rounds(tt, thr, lv, query, fp, bounds, self._static, lab)
+        lab = ka.Labels(dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
+                        pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
+                        pt["board_pos"], pt["next_trip"], pt["next_alight_stop"],
+                        pt["next_alight_pos"], pt["walk_to"], latest_via, target_stop,
+                        target_via, *self._no_groups, result)
+        raptor.rounds(False, tt, thr, lv, query, fp, bounds, self._static, lab,
+                      self._no_seeds)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -499,8 +510,8 @@ class Searcher:
         query = ka.Query(origins, access, np.int64(t_start), q.walk_from_origins,
                          q.walk_to_destinations, egress, np.int64(t_start + q.max_duration_s),
                          change, stop_ok, np.int64(q.extra_change_s))
-        result = raptor.forward_rounds(tt, thr, lv, query, fp, bounds, self._static,
-                                       st.labels(), self._no_seeds if seeds is None else seeds)
+        result = raptor.rounds(True, tt, thr, lv, query, fp, bounds, self._static, st.labels(),
+                               self._no_seeds if seeds is None else seeds)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

@@ -175,238 +175,227 @@ def _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, trip, day, bstop, bpos
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _scan_forward_set(k, through, xs, tt, x_queue, x_first, x_nq, lab, wk, q, st, lb, target_best,
-                      n_imp, n_sp):  # pragma: no cover - compiled
+def _scan_forward_set(k, through, xs, tt, x_queue, x_first, x_nq, lab, wk, q, st, lb,
+                      target_best, n_imp, n_sp):  # pragma: no cover - compiled
     """Scan one set of patterns (the timetable's, or the through trips) in round k;
     returns the updated count of improved stops and the best arrival at the target (and
     the count of improved arrival groups: arrivals some trip-specific rule concerns, whose
-    labels are kept apart, see `transfer_rules`; `trip_of` maps the set's trips to the
+    labels are kept apart, see `transfer_rules`; `xs.trip_of` maps the set's trips to the
     timetable's, for boarding).
     `xs` is the set scanned, `tt` the timetable (blocks are followed on its trips); `lb`
     bounds from below the time from each stop to a destination."""
-    x_pso, x_stops, x_pick, x_drop = xs.stop_offsets, xs.stops, xs.pickup, xs.dropoff
-    x_pto, x_st0, x_arr, x_dep = xs.trip_offsets, xs.st_start, xs.st_arr, xs.st_dep
-    x_tz, x_service, x_ok, trip_of = xs.tz, xs.service, xs.ok, xs.trip_of
-    thr_pattern_join, thr_pattern_base = xs.join, xs.base
-    thr_first, thr_second, n_classes, trip_class = xs.first, xs.second, xs.n_classes, \
-        xs.trip_class
-    pattern_stop_offsets, pattern_stops, pattern_dropoff = tt.stop_offsets, tt.stops, \
-        tt.dropoff
-    trip_pattern, trip_ok, trip_service, trip_tz = tt.trip_pattern, tt.ok, tt.service, tt.tz
-    trip_has_rt, rt_masked, st_arr, trip_st_start = tt.has_rt, tt.masked, tt.st_arr, \
-        tt.st_start
-    trip_next_in_block = tt.chain
-    ready, arr_trip, best_trip, best_arr = lab.ready, lab.by_trip, lab.best_trip, lab.best
-    result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
-    pt_trip, pt_day, pt_board_stop, pt_board_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_from_stop, lab.pt_from_pos
-    pt_alight_pos, pt_prev_trip, pt_board_src = lab.pt_to_pos, lab.pt_chain_trip, \
-        lab.pt_board_src
-    pt_prev_board_stop, pt_prev_board_pos = lab.pt_chain_stop, lab.pt_chain_pos
-    sp, sp_best = lab.sp, lab.sp_best
-    improved, is_improved, was_marked, pat_boarded = wk.improved, wk.is_improved, \
-        wk.was_marked, wk.pat_boarded
-    boarded_t, boarded_d, boarded_stop, boarded_pos, boarded_src = wk.held_t, wk.held_d, \
-        wk.held_stop, wk.held_pos, wk.held_src
-    class_seen, sp_list, sp_is = wk.class_seen, wk.sp_list, wk.sp_is
-    stop_ok, egress_s, horizon, change_s, extra = q.stop_ok, q.end_s, q.horizon, q.change_s, \
-        q.extra
-    service_days, tz_ref, rules = st.service_days, st.tz_ref, st.rules
-    in_offsets = rules[12]
-    g_offsets = rules[8]  # checked here: a call passing `rules` costs at every stop
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_first[p, 0]
         until = x_first[p, 1]  # no stop to board at after it
         x_first[p, 0] = -1
-        if through and not pat_boarded[thr_pattern_base[p]]:
+        if through and not wk.pat_boarded[xs.base[p]]:
             continue  # no trip of its first trips' pattern could be boarded this round
-        ps0 = x_pso[p]
-        n_pos = x_pso[p + 1] - ps0
-        join = thr_pattern_join[p] if through else -1
-        cur = -1
-        cur_day = -1
-        cur_base = np.int64(0)
-        board_stop = -1
-        board_pos = -1
-        board_src = -1
-        nb = 0
-        for pos in range(start, n_pos):
-            if cur < 0 and pos > until:
-                break  # riding nothing, and nowhere left to board
-            s = x_stops[ps0 + pos]
-            if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
-                a = cur_base + x_arr[x_st0[cur] + pos]
-                g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(
-                    rules, s, thr_second[cur] if through else cur)
-                if g >= 0:
-                    if a + lb[s] < target_best and a <= horizon:
-                        n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a,
-                                         THR_BASE - cur if through else cur, cur_day,
-                                         board_stop, board_pos, pos, -1, -1, -1, board_src)
-                elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
-                    if not is_improved[s]:
-                        is_improved[s] = True
-                        improved[n_imp] = s
-                        n_imp += 1
-                    arr_trip[k, s] = a
-                    best_trip[s] = a
-                    if a < best_arr[s]:
-                        best_arr[s] = a
-                    pt_trip[k, s] = THR_BASE - cur if through else cur
-                    pt_day[k, s] = cur_day
-                    pt_board_stop[k, s] = board_stop
-                    pt_board_pos[k, s] = board_pos
-                    pt_alight_pos[k, s] = pos
-                    pt_prev_trip[k, s] = -1
-                    pt_board_src[k, s] = board_src
-                    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                        target_best = a + egress_s[s]
-                        result[k] = target_best
-                        target_stop[k] = s
-                        target_via[k] = 0
-            if pos == n_pos - 1:
-                break  # boarding at the last stop goes nowhere
-            if through and pos >= join:
-                if cur < 0:
-                    break  # nothing boarded before the joint: nothing to ride on
-                continue  # past the joint: only riding on
-            r = ready[k - 1, s]
-            # only labels improved in the last round: an older one was boarded from before
-            board_ok = x_pick[ps0 + pos] != 1 and stop_ok[s]
-            can_board = was_marked[s] and board_ok
-            ruled = board_ok and in_offsets[s + 1] > in_offsets[s]
-            if not ruled and not (can_board and r + lb[s] < target_best):
-                continue
-            cur_dep = cur_base + x_dep[x_st0[cur] + pos] if cur >= 0 else INF
-            new_t = -1
-            new_d = -1
-            new_src = -1
-            if can_board and r + lb[s] < target_best and r <= cur_dep:
-                t, d, when = _find_trip(True, xs, p, pos, r, target_best - lb[s], st, -1, s,
-                                        change_s, extra)
-                if t >= 0 and when < cur_dep:
-                    new_t = t
-                    new_d = d
-                    cur_dep = when
-            if ruled:
-                # arrivals a trip-specific rule concerns: each group's own earliest trip
-                for e in range(in_offsets[s], in_offsets[s + 1]):
-                    ga = sp[SP_ARR, k - 1, rules[13][e]]
-                    if ga >= cur_dep or ga + lb[s] >= target_best:
-                        continue
-                    t, d, when = _find_trip(True, xs, p, pos, ga,
-                                            min(cur_dep, target_best - lb[s]), st, e, s,
-                                            change_s, extra)
-                    if t >= 0 and when < cur_dep:
-                        new_t = t
-                        new_d = d
-                        new_src = e
-                        cur_dep = when
-            if new_t >= 0:
-                t = new_t
-                d = new_d
-                cur = t
-                cur_day = d
-                cur_base = tz_ref[x_tz[t], d]
-                board_stop = s
-                board_pos = pos
-                board_src = new_src
-                if not through:
-                    pat_boarded[p] = True
-                if through and trip_next_in_block[thr_second[t]] >= 0:
-                    boarded_t[nb] = t
-                    boarded_d[nb] = d
-                    boarded_stop[nb] = s
-                    boarded_pos[nb] = pos
-                    boarded_src[nb] = board_src
-                    nb += 1
-        if through and cur >= 0 and n_classes[p] > 1:
-            # the first member after it of each other chain class rides on elsewhere
-            for c in range(n_classes[p]):
-                class_seen[c] = False
-            class_seen[trip_class[cur]] = True
-            left = n_classes[p] - 1
-            for t2 in range(cur + 1, x_pto[p + 1]):
-                c = trip_class[t2]
-                if class_seen[c] or not x_ok[t2] or \
-                        _active(service_days, x_service, t2, cur_day) == 0:
-                    continue
-                if board_src >= 0 and source_ready(
-                        rules, board_src, sp[SP_ARR, k - 1, rules[13][board_src]],
-                        board_stop, trip_of[t2], change_s, extra) > tz_ref[x_tz[t2], cur_day] \
-                        + x_dep[x_st0[t2] + board_pos]:
-                    continue  # the rules forbid boarding this one where the rider was
-                class_seen[c] = True
-                if trip_next_in_block[thr_second[t2]] >= 0:
-                    boarded_t[nb] = t2
-                    boarded_d[nb] = cur_day
-                    boarded_stop[nb] = board_stop
-                    boarded_pos[nb] = board_pos
-                    boarded_src[nb] = board_src
-                    nb += 1
-                left -= 1
-                if left == 0:
-                    break
-        # seated on along the block, from the second trip of each through trip boarded
+        n_imp, target_best, n_sp, nb, cur, cur_day, board_stop, board_pos, board_src = \
+            _ride_forward(k, through, xs, tt, p, start, until, lab, wk, q, st, lb,
+                          target_best, n_imp, n_sp)
+        if through and cur >= 0 and xs.n_classes[p] > 1:
+            nb = _other_classes_forward(k, xs, tt, p, cur, cur_day, board_stop, board_pos,
+                                        board_src, lab, wk, q, st, nb)
         for bi in range(nb):
-            thr = boarded_t[bi]
-            day = boarded_d[bi]
-            join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
-                pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
-            if boarded_pos[bi] < join:
-                root = thr_first[thr]
-                root_pos = boarded_pos[bi]
-            else:
-                root = thr_second[thr]
-                root_pos = boarded_pos[bi] - join
-            t2 = trip_next_in_block[thr_second[thr]]
-            depth = 0
-            while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
-                depth += 1
-                if not trip_ok[t2] or not _active(service_days, trip_service, t2, day):
-                    break
-                if trip_has_rt[t2] and _replaced(rt_masked, t2, day):
-                    break
-                p2 = trip_pattern[t2]
-                ps2 = pattern_stop_offsets[p2]
-                n2 = pattern_stop_offsets[p2 + 1] - ps2
-                base2 = tz_ref[trip_tz[t2], day]
-                for pos2 in range(1, n2):
-                    s = pattern_stops[ps2 + pos2]
-                    if pattern_dropoff[ps2 + pos2] == 1 or not stop_ok[s]:
-                        continue
-                    a = base2 + st_arr[trip_st_start[t2] + pos2]
-                    g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(rules, s, t2)
-                    if g >= 0:
-                        if a + lb[s] < target_best and a <= horizon:
-                            n_sp = _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, t2,
-                                             day, pattern_stops[ps2], 0, pos2, root,
-                                             boarded_stop[bi], root_pos, boarded_src[bi])
-                    elif a < best_trip[s] and a + lb[s] < target_best and a <= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        arr_trip[k, s] = a
-                        best_trip[s] = a
-                        if a < best_arr[s]:
-                            best_arr[s] = a
-                        pt_trip[k, s] = t2
-                        pt_day[k, s] = day
-                        pt_board_stop[k, s] = pattern_stops[ps2]
-                        pt_board_pos[k, s] = 0
-                        pt_alight_pos[k, s] = pos2
-                        pt_prev_trip[k, s] = root
-                        pt_prev_board_stop[k, s] = boarded_stop[bi]
-                        pt_prev_board_pos[k, s] = root_pos
-                        pt_board_src[k, s] = boarded_src[bi]
-                        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-                            target_best = a + egress_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                t2 = trip_next_in_block[t2]
+            n_imp, target_best, n_sp = _ride_block_forward(k, bi, xs, tt, lab, wk, q, st, lb,
+                                                           target_best, n_imp, n_sp)
+    return n_imp, target_best, n_sp
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ride_forward(k, through, xs, tt, p, start, until, lab, wk, q, st, lb, target_best, n_imp,
+                  n_sp):  # pragma: no cover - compiled
+    """Ride pattern p from position `start` (boarding up to `until`): label the stops
+    reached, board the earliest catchable trip at each stop. Returns the counts, the best
+    arrival and the last trip ridden (and where it was boarded); through trips boarded
+    whose second trip runs on along its block are kept in `wk.held_*` (their count first)."""
+    x_stops, x_pick, x_drop, x_st0 = xs.stops, xs.pickup, xs.dropoff, xs.st_start
+    stop_ok, rules, ready = q.stop_ok, st.rules, lab.ready
+    in_offsets = rules[12]
+    g_offsets = rules[8]  # checked here: a call passing `rules` costs at every stop
+    ps0 = xs.stop_offsets[p]
+    n_pos = xs.stop_offsets[p + 1] - ps0
+    join = xs.join[p] if through else -1
+    cur = -1
+    cur_day = -1
+    cur_base = np.int64(0)
+    board_stop = -1
+    board_pos = -1
+    board_src = -1
+    nb = 0
+    for pos in range(start, n_pos):
+        if cur < 0 and pos > until:
+            break  # riding nothing, and nowhere left to board
+        s = x_stops[ps0 + pos]
+        if cur >= 0 and pos > join and x_drop[ps0 + pos] != 1 and stop_ok[s]:
+            a = cur_base + xs.st_arr[x_st0[cur] + pos]
+            g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(
+                rules, s, xs.second[cur] if through else cur)
+            if g >= 0:
+                if a + lb[s] < target_best and a <= q.horizon:
+                    n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
+                                     THR_BASE - cur if through else cur, cur_day,
+                                     board_stop, board_pos, pos, -1, -1, -1, board_src)
+            elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= q.horizon:
+                n_imp, target_best = _trip_label(1, k, s, a, lab, wk, q.end_s, target_best, n_imp,
+                                                 THR_BASE - cur if through else cur, cur_day,
+                                                 board_stop, board_pos, pos, board_src)
+        if pos == n_pos - 1:
+            break  # boarding at the last stop goes nowhere
+        if through and pos >= join:
+            if cur < 0:
+                break  # nothing boarded before the joint: nothing to ride on
+            continue  # past the joint: only riding on
+        r = ready[k - 1, s]
+        # only labels improved in the last round: an older one was boarded from before
+        board_ok = x_pick[ps0 + pos] != 1 and stop_ok[s]
+        can_board = wk.was_marked[s] and board_ok
+        ruled = board_ok and in_offsets[s + 1] > in_offsets[s]
+        if not ruled and not (can_board and r + lb[s] < target_best):
+            continue
+        cur_dep = cur_base + xs.st_dep[x_st0[cur] + pos] if cur >= 0 else INF
+        new_t, new_d, new_src = _board_forward(k, xs, p, pos, s, can_board, ruled, cur_dep,
+                                               lab, q, st, lb, target_best)
+        if new_t >= 0:
+            cur = new_t
+            cur_day = new_d
+            cur_base = st.tz_ref[xs.tz[cur], cur_day]
+            board_stop = s
+            board_pos = pos
+            board_src = new_src
+            if not through:
+                wk.pat_boarded[p] = True
+            if through and tt.chain[xs.second[cur]] >= 0:
+                nb = _hold(wk, nb, cur, cur_day, s, pos, board_src)
+    return n_imp, target_best, n_sp, nb, cur, cur_day, board_stop, board_pos, board_src
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _board_forward(k, xs, p, pos, s, can_board, ruled, cur_dep, lab, q, st, lb,
+                   target_best):  # pragma: no cover - compiled
+    """The trip of pattern p to board at position pos (stop s) if it leaves before
+    `cur_dep` (the one ridden): from the stop's label, or from an arrival group's under the
+    transfer rules (`ruled`). Returns (trip, day, group source), trip -1 if none."""
+    rules = st.rules
+    in_offsets = rules[12]
+    r = lab.ready[k - 1, s]
+    new_t = -1
+    new_d = -1
+    new_src = -1
+    if can_board and r + lb[s] < target_best and r <= cur_dep:
+        t, d, when = _find_trip(True, xs, p, pos, r, target_best - lb[s], st, -1, s,
+                                q.change_s, q.extra)
+        if t >= 0 and when < cur_dep:
+            new_t = t
+            new_d = d
+            cur_dep = when
+    if ruled:
+        # arrivals a trip-specific rule concerns: each group's own earliest trip
+        for e in range(in_offsets[s], in_offsets[s + 1]):
+            ga = lab.sp[SP_ARR, k - 1, rules[13][e]]
+            if ga >= cur_dep or ga + lb[s] >= target_best:
+                continue
+            t, d, when = _find_trip(True, xs, p, pos, ga, min(cur_dep, target_best - lb[s]),
+                                    st, e, s, q.change_s, q.extra)
+            if t >= 0 and when < cur_dep:
+                new_t = t
+                new_d = d
+                new_src = e
+                cur_dep = when
+    return new_t, new_d, new_src
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _hold(wk, n, t, d, stop, pos, src):  # pragma: no cover - compiled
+    """Keep a through trip ridden (boarded, or alighted from backwards) whose block runs on
+    beyond it; returns the new count."""
+    wk.held_t[n] = t
+    wk.held_d[n] = d
+    wk.held_stop[n] = stop
+    wk.held_pos[n] = pos
+    wk.held_src[n] = src
+    return n + 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _other_classes_forward(k, xs, tt, p, cur, cur_day, board_stop, board_pos, board_src, lab,
+                           wk, q, st, nb):  # pragma: no cover - compiled
+    """The first member after trip `cur` of each other chain class of through pattern p
+    rides on elsewhere: keep it too (`wk.held_*`); returns the new count."""
+    n_classes, trip_class, class_seen = xs.n_classes, xs.trip_class, wk.class_seen
+    rules = st.rules
+    for c in range(n_classes[p]):
+        class_seen[c] = False
+    class_seen[trip_class[cur]] = True
+    left = n_classes[p] - 1
+    for t2 in range(cur + 1, xs.trip_offsets[p + 1]):
+        c = trip_class[t2]
+        if class_seen[c] or not xs.ok[t2] or \
+                _active(st.service_days, xs.service, t2, cur_day) == 0:
+            continue
+        if board_src >= 0 and source_ready(
+                rules, board_src, lab.sp[SP_ARR, k - 1, rules[13][board_src]],
+                board_stop, xs.trip_of[t2], q.change_s, q.extra) > \
+                st.tz_ref[xs.tz[t2], cur_day] + xs.st_dep[xs.st_start[t2] + board_pos]:
+            continue  # the rules forbid boarding this one where the rider was
+        class_seen[c] = True
+        if tt.chain[xs.second[t2]] >= 0:
+            nb = _hold(wk, nb, t2, cur_day, board_stop, board_pos, board_src)
+        left -= 1
+        if left == 0:
+            break
+    return nb
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ride_block_forward(k, bi, xs, tt, lab, wk, q, st, lb, target_best, n_imp,
+                        n_sp):  # pragma: no cover - compiled
+    """Seated on along the block, from the second trip of the through trip held at `bi`."""
+    thr = wk.held_t[bi]
+    day = wk.held_d[bi]
+    rules = st.rules
+    g_offsets = rules[8]
+    first = xs.first[thr]
+    join = tt.stop_offsets[tt.trip_pattern[first] + 1] - \
+        tt.stop_offsets[tt.trip_pattern[first]] - 1
+    if wk.held_pos[bi] < join:
+        root = first
+        root_pos = wk.held_pos[bi]
+    else:
+        root = xs.second[thr]
+        root_pos = wk.held_pos[bi] - join
+    t2 = tt.chain[xs.second[thr]]
+    depth = 0
+    while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
+        depth += 1
+        if not tt.ok[t2] or not _active(st.service_days, tt.service, t2, day):
+            break
+        if tt.has_rt[t2] and _replaced(tt.masked, t2, day):
+            break
+        p2 = tt.trip_pattern[t2]
+        ps2 = tt.stop_offsets[p2]
+        n2 = tt.stop_offsets[p2 + 1] - ps2
+        base2 = st.tz_ref[tt.tz[t2], day]
+        for pos2 in range(1, n2):
+            s = tt.stops[ps2 + pos2]
+            if tt.dropoff[ps2 + pos2] == 1 or not q.stop_ok[s]:
+                continue
+            a = base2 + tt.st_arr[tt.st_start[t2] + pos2]
+            g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(rules, s, t2)
+            if g >= 0:
+                if a + lb[s] < target_best and a <= q.horizon:
+                    n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
+                                     t2, day, tt.stops[ps2], 0, pos2, root, wk.held_stop[bi],
+                                     root_pos, wk.held_src[bi])
+            elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= q.horizon:
+                n_imp, target_best = _trip_label(1, k, s, a, lab, wk, q.end_s, target_best, n_imp,
+                                                 t2, day, tt.stops[ps2], 0, pos2,
+                                                 wk.held_src[bi])
+                lab.pt_chain_trip[k, s] = root
+                lab.pt_chain_stop[k, s] = wk.held_stop[bi]
+                lab.pt_chain_pos[k, s] = root_pos
+        t2 = tt.chain[t2]
     return n_imp, target_best, n_sp
 
 
@@ -429,170 +418,139 @@ def _work(n_stops, n_patterns, thr, n_groups):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st, lb, target_best,
-                       n_imp):  # pragma: no cover - compiled
+def _scan_backward_set(k, through, xs, tt, x_queue, x_last, x_nq, lab, wk, q, st, lb,
+                       target_best, n_imp):  # pragma: no cover - compiled
     """Scan one set of patterns backwards in round k (mirror of _scan_forward_set); `lb`
     bounds from below the time from an origin to each stop."""
-    x_pso, x_stops, x_pick, x_drop = xs.stop_offsets, xs.stops, xs.pickup, xs.dropoff
-    x_pto, x_st0, x_arr, x_dep = xs.trip_offsets, xs.st_start, xs.st_arr, xs.st_dep
-    x_tz, x_service, x_ok = xs.tz, xs.service, xs.ok
-    thr_pattern_join, thr_first, thr_second = xs.join, xs.first, xs.second
-    n_classes, trip_class = xs.n_classes, xs.trip_class
-    pattern_stop_offsets, pattern_stops, pattern_pickup = tt.stop_offsets, tt.stops, \
-        tt.pickup
-    trip_pattern, trip_ok, trip_service, trip_tz = tt.trip_pattern, tt.ok, tt.service, tt.tz
-    trip_has_rt, rt_masked, st_dep, trip_st_start = tt.has_rt, tt.masked, tt.st_dep, \
-        tt.st_start
-    trip_prev_in_block = tt.chain
-    latest, dep_trip, best_dep_trip, best_dep = lab.ready, lab.by_trip, lab.best_trip, lab.best
-    result, target_stop, target_via = lab.result, lab.target_stop, lab.target_via
-    pt_trip, pt_day, pt_alight_stop, pt_alight_pos = lab.pt_trip, lab.pt_day, \
-        lab.pt_from_stop, lab.pt_from_pos
-    pt_board_pos, pt_next_trip = lab.pt_to_pos, lab.pt_chain_trip
-    pt_next_alight_stop, pt_next_alight_pos = lab.pt_chain_stop, lab.pt_chain_pos
-    improved, is_improved, was_marked = wk.improved, wk.is_improved, wk.was_marked
-    alighted_t, alighted_d, alighted_stop, alighted_pos = wk.held_t, wk.held_d, \
-        wk.held_stop, wk.held_pos
-    class_seen = wk.class_seen
-    stop_ok, access_s, horizon = q.stop_ok, q.end_s, q.horizon
-    service_days, tz_ref = st.service_days, st.tz_ref
     for qi in range(x_nq):
         p = x_queue[qi]
         start = x_last[p, 0]
         until = x_last[p, 1]  # no stop to alight at before it
         x_last[p, 0] = -1
-        ps0 = x_pso[p]
-        cur = -1
-        cur_day = -1
-        cur_base = np.int64(0)
-        alight_stop = -1
-        alight_pos = -1
-        na = 0
-        join = thr_pattern_join[p] if through else (1 << 30)
-        for pos in range(start, -1, -1):
-            if cur < 0 and pos < until:
-                break  # riding nothing, and nowhere left to alight
-            s = x_stops[ps0 + pos]
-            if cur >= 0 and pos < join and x_pick[ps0 + pos] != 1 and stop_ok[s]:
-                d = cur_base + x_dep[x_st0[cur] + pos]
-                if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
-                    if not is_improved[s]:
-                        is_improved[s] = True
-                        improved[n_imp] = s
-                        n_imp += 1
-                    dep_trip[k, s] = d
-                    best_dep_trip[s] = d
-                    if d > best_dep[s]:
-                        best_dep[s] = d
-                    pt_trip[k, s] = THR_BASE - cur if through else cur
-                    pt_day[k, s] = cur_day
-                    pt_alight_stop[k, s] = alight_stop
-                    pt_alight_pos[k, s] = alight_pos
-                    pt_board_pos[k, s] = pos
-                    pt_next_trip[k, s] = -1
-                    if access_s[s] >= 0 and d - access_s[s] > target_best:
-                        target_best = d - access_s[s]
-                        result[k] = target_best
-                        target_stop[k] = s
-                        target_via[k] = 0
-            if pos == 0:
-                break  # alighting at the first stop comes from nowhere
-            if through and pos <= join:
-                if cur < 0:
-                    break  # nothing to alight from after the joint
-                continue  # before the joint: only riding on (backwards)
-            r = latest[k - 1, s]
-            # only labels improved in the last round: an older one was used before
-            can_alight = was_marked[s] and x_drop[ps0 + pos] != 1 and stop_ok[s]
-            if can_alight and r - lb[s] > target_best and (
-                    cur < 0 or r >= cur_base + x_arr[x_st0[cur] + pos]):
-                t, dd, when = _find_trip(False, xs, p, pos, r, target_best + lb[s], st, -1, s,
-                                         q.change_s, q.extra)
-                if t >= 0 and (cur < 0 or when > cur_base + x_arr[x_st0[cur] + pos]):
-                    cur = t
-                    cur_day = dd
-                    cur_base = tz_ref[x_tz[t], dd]
-                    alight_stop = s
-                    alight_pos = pos
-                    if through and trip_prev_in_block[thr_first[t]] >= 0:
-                        alighted_t[na] = t
-                        alighted_d[na] = dd
-                        alighted_stop[na] = s
-                        alighted_pos[na] = pos
-                        na += 1
-        if through and cur >= 0 and n_classes[p] > 1:
-            # the last member before it of each other chain class came from elsewhere
-            for c in range(n_classes[p]):
-                class_seen[c] = False
-            class_seen[trip_class[cur]] = True
-            left = n_classes[p] - 1
-            for t2 in range(cur - 1, x_pto[p] - 1, -1):
-                c = trip_class[t2]
-                if class_seen[c] or not x_ok[t2] or \
-                        _active(service_days, x_service, t2, cur_day) == 0:
-                    continue
-                class_seen[c] = True
-                if trip_prev_in_block[thr_first[t2]] >= 0:
-                    alighted_t[na] = t2
-                    alighted_d[na] = cur_day
-                    alighted_stop[na] = alight_stop
-                    alighted_pos[na] = alight_pos
-                    na += 1
-                left -= 1
-                if left == 0:
-                    break
-        # seated from earlier trips of the block, before each through trip alighted
+        n_imp, target_best, na, cur, cur_day, alight_stop, alight_pos = _ride_backward(
+            k, through, xs, tt, p, start, until, lab, wk, q, st, lb, target_best, n_imp)
+        if through and cur >= 0 and xs.n_classes[p] > 1:
+            na = _other_classes_backward(xs, tt, p, cur, cur_day, alight_stop, alight_pos, wk,
+                                         st, na)
         for ai in range(na):
-            thr = alighted_t[ai]
-            day = alighted_d[ai]
-            join = pattern_stop_offsets[trip_pattern[thr_first[thr]] + 1] - \
-                pattern_stop_offsets[trip_pattern[thr_first[thr]]] - 1
-            if alighted_pos[ai] > join:
-                end = thr_second[thr]
-                end_pos = alighted_pos[ai] - join
-            else:
-                end = thr_first[thr]
-                end_pos = alighted_pos[ai]
-            t0 = trip_prev_in_block[thr_first[thr]]
-            depth = 0
-            while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
-                depth += 1
-                if not trip_ok[t0] or not _active(service_days, trip_service, t0, day):
-                    break
-                if trip_has_rt[t0] and _replaced(rt_masked, t0, day):
-                    break
-                p2 = trip_pattern[t0]
-                ps2 = pattern_stop_offsets[p2]
-                n2 = pattern_stop_offsets[p2 + 1] - ps2
-                base2 = tz_ref[trip_tz[t0], day]
-                for pos2 in range(n2 - 2, -1, -1):
-                    s = pattern_stops[ps2 + pos2]
-                    if pattern_pickup[ps2 + pos2] == 1 or not stop_ok[s]:
-                        continue
-                    d = base2 + st_dep[trip_st_start[t0] + pos2]
-                    if d > best_dep_trip[s] and d - lb[s] > target_best and d >= horizon:
-                        if not is_improved[s]:
-                            is_improved[s] = True
-                            improved[n_imp] = s
-                            n_imp += 1
-                        dep_trip[k, s] = d
-                        best_dep_trip[s] = d
-                        if d > best_dep[s]:
-                            best_dep[s] = d
-                        pt_trip[k, s] = t0
-                        pt_day[k, s] = day
-                        pt_alight_stop[k, s] = pattern_stops[ps2 + n2 - 1]
-                        pt_alight_pos[k, s] = n2 - 1
-                        pt_board_pos[k, s] = pos2
-                        pt_next_trip[k, s] = end
-                        pt_next_alight_stop[k, s] = alighted_stop[ai]
-                        pt_next_alight_pos[k, s] = end_pos
-                        if access_s[s] >= 0 and d - access_s[s] > target_best:
-                            target_best = d - access_s[s]
-                            result[k] = target_best
-                            target_stop[k] = s
-                            target_via[k] = 0
-                t0 = trip_prev_in_block[t0]
+            n_imp, target_best = _ride_block_backward(k, ai, xs, tt, lab, wk, q, st, lb,
+                                                      target_best, n_imp)
+    return n_imp, target_best
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ride_backward(k, through, xs, tt, p, start, until, lab, wk, q, st, lb, target_best,
+                   n_imp):  # pragma: no cover - compiled
+    """Ride pattern p backwards from position `start` (alighting down to `until`), as
+    _ride_forward."""
+    x_stops, x_pick, x_drop, x_st0 = xs.stops, xs.pickup, xs.dropoff, xs.st_start
+    stop_ok = q.stop_ok
+    ps0 = xs.stop_offsets[p]
+    cur = -1
+    cur_day = -1
+    cur_base = np.int64(0)
+    alight_stop = -1
+    alight_pos = -1
+    na = 0
+    join = xs.join[p] if through else (1 << 30)
+    for pos in range(start, -1, -1):
+        if cur < 0 and pos < until:
+            break  # riding nothing, and nowhere left to alight
+        s = x_stops[ps0 + pos]
+        if cur >= 0 and pos < join and x_pick[ps0 + pos] != 1 and stop_ok[s]:
+            d = cur_base + xs.st_dep[x_st0[cur] + pos]
+            if d > lab.best_trip[s] and d - lb[s] > target_best and d >= q.horizon:
+                n_imp, target_best = _trip_label(-1, k, s, d, lab, wk, q.end_s, target_best,
+                                                 n_imp, THR_BASE - cur if through else cur,
+                                                 cur_day, alight_stop, alight_pos, pos, -1)
+        if pos == 0:
+            break  # alighting at the first stop comes from nowhere
+        if through and pos <= join:
+            if cur < 0:
+                break  # nothing to alight from after the joint
+            continue  # before the joint: only riding on (backwards)
+        r = lab.ready[k - 1, s]
+        # only labels improved in the last round: an older one was used before
+        can_alight = wk.was_marked[s] and x_drop[ps0 + pos] != 1 and stop_ok[s]
+        if can_alight and r - lb[s] > target_best and (
+                cur < 0 or r >= cur_base + xs.st_arr[x_st0[cur] + pos]):
+            t, dd, when = _find_trip(False, xs, p, pos, r, target_best + lb[s], st, -1, s,
+                                     q.change_s, q.extra)
+            if t >= 0 and (cur < 0 or when > cur_base + xs.st_arr[x_st0[cur] + pos]):
+                cur = t
+                cur_day = dd
+                cur_base = st.tz_ref[xs.tz[t], dd]
+                alight_stop = s
+                alight_pos = pos
+                if through and tt.chain[xs.first[t]] >= 0:
+                    na = _hold(wk, na, t, dd, s, pos, -1)
+    return n_imp, target_best, na, cur, cur_day, alight_stop, alight_pos
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _other_classes_backward(xs, tt, p, cur, cur_day, alight_stop, alight_pos, wk, st,
+                            na):  # pragma: no cover - compiled
+    """The last member before trip `cur` of each other chain class of through pattern p
+    came from elsewhere: keep it too (`wk.held_*`); returns the new count."""
+    n_classes, trip_class, class_seen = xs.n_classes, xs.trip_class, wk.class_seen
+    for c in range(n_classes[p]):
+        class_seen[c] = False
+    class_seen[trip_class[cur]] = True
+    left = n_classes[p] - 1
+    for t2 in range(cur - 1, xs.trip_offsets[p] - 1, -1):
+        c = trip_class[t2]
+        if class_seen[c] or not xs.ok[t2] or \
+                _active(st.service_days, xs.service, t2, cur_day) == 0:
+            continue
+        class_seen[c] = True
+        if tt.chain[xs.first[t2]] >= 0:
+            na = _hold(wk, na, t2, cur_day, alight_stop, alight_pos, -1)
+        left -= 1
+        if left == 0:
+            break
+    return na
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ride_block_backward(k, ai, xs, tt, lab, wk, q, st, lb, target_best,
+                         n_imp):  # pragma: no cover - compiled
+    """Seated from earlier trips of the block, before the through trip held at `ai`."""
+    thr = wk.held_t[ai]
+    day = wk.held_d[ai]
+    first = xs.first[thr]
+    join = tt.stop_offsets[tt.trip_pattern[first] + 1] - \
+        tt.stop_offsets[tt.trip_pattern[first]] - 1
+    if wk.held_pos[ai] > join:
+        end = xs.second[thr]
+        end_pos = wk.held_pos[ai] - join
+    else:
+        end = first
+        end_pos = wk.held_pos[ai]
+    t0 = tt.chain[first]
+    depth = 0
+    while t0 >= 0 and depth < MAX_BLOCK_CHAIN:
+        depth += 1
+        if not tt.ok[t0] or not _active(st.service_days, tt.service, t0, day):
+            break
+        if tt.has_rt[t0] and _replaced(tt.masked, t0, day):
+            break
+        p2 = tt.trip_pattern[t0]
+        ps2 = tt.stop_offsets[p2]
+        n2 = tt.stop_offsets[p2 + 1] - ps2
+        base2 = st.tz_ref[tt.tz[t0], day]
+        for pos2 in range(n2 - 2, -1, -1):
+            s = tt.stops[ps2 + pos2]
+            if tt.pickup[ps2 + pos2] == 1 or not q.stop_ok[s]:
+                continue
+            d = base2 + tt.st_dep[tt.st_start[t0] + pos2]
+            if d > lab.best_trip[s] and d - lb[s] > target_best and d >= q.horizon:
+                n_imp, target_best = _trip_label(-1, k, s, d, lab, wk, q.end_s, target_best,
+                                                 n_imp, t0, day, tt.stops[ps2 + n2 - 1],
+                                                 n2 - 1, pos2, -1)
+                lab.pt_chain_trip[k, s] = end
+                lab.pt_chain_stop[k, s] = wk.held_stop[ai]
+                lab.pt_chain_pos[k, s] = end_pos
+        t0 = tt.chain[t0]
     return n_imp, target_best
 
 
@@ -846,17 +804,18 @@ def _group_ends(k, lab, wk, qry, fp, st, marked, target_best,
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _trip_label(k, s, a, lab, wk, egress_s, target_best, n_imp, trip, day, from_stop,
+def _trip_label(sgn, k, s, a, lab, wk, end_s, target_best, n_imp, trip, day, from_stop,
                 from_pos, to_pos, src):  # pragma: no cover - compiled
-    """A forward trip label: stop s reached at `a` in round k (not chained seated); returns
-    the count of improved stops and the best arrival at a destination."""
+    """A trip label (the caller checked that it improves): stop s reached at `a` in round
+    k (not chained seated); returns the count of improved stops and the best key at an
+    end. `src` (forward): the arrival group's source boarded from."""
     if not wk.is_improved[s]:
         wk.is_improved[s] = True
         wk.improved[n_imp] = s
         n_imp += 1
     lab.by_trip[k, s] = a
     lab.best_trip[s] = a
-    if a < lab.best[s]:
+    if sgn * a < sgn * lab.best[s]:
         lab.best[s] = a
     lab.pt_trip[k, s] = trip
     lab.pt_day[k, s] = day
@@ -864,9 +823,10 @@ def _trip_label(k, s, a, lab, wk, egress_s, target_best, n_imp, trip, day, from_
     lab.pt_from_pos[k, s] = from_pos
     lab.pt_to_pos[k, s] = to_pos
     lab.pt_chain_trip[k, s] = -1
-    lab.pt_board_src[k, s] = src
-    if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-        target_best = a + egress_s[s]
+    if sgn > 0:
+        lab.pt_board_src[k, s] = src
+    if end_s[s] >= 0 and sgn * a + end_s[s] < sgn * target_best:
+        target_best = a + sgn * end_s[s]
         lab.result[k] = target_best
         lab.target_stop[k] = s
         lab.target_via[k] = 0
@@ -903,7 +863,7 @@ def _scan_live_forward(k, live, rt_queue, rt_first, nrq, lab, wk, qry, st, lb, t
                                          -2 - inst, -1, board_stop, board_pos, pos, -1, -1,
                                          -1, board_src)
                 elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= horizon:
-                    n_imp, target_best = _trip_label(k, s, a, lab, wk, qry.end_s, target_best,
+                    n_imp, target_best = _trip_label(1, k, s, a, lab, wk, qry.end_s, target_best,
                                                      n_imp, -2 - inst, -1, board_stop,
                                                      board_pos, pos, board_src)
             if not on and live.board_ok[o + pos] and stop_ok[s]:
@@ -944,25 +904,9 @@ def _scan_live_backward(k, live, rt_queue, rt_last, nrq, lab, wk, qry, lb, targe
             if on and live.board_ok[o + pos] and stop_ok[s]:
                 d = live.dep[o + pos]
                 if d > lab.best_trip[s] and d - lb[s] > target_best and d >= horizon:
-                    if not wk.is_improved[s]:
-                        wk.is_improved[s] = True
-                        wk.improved[n_imp] = s
-                        n_imp += 1
-                    lab.by_trip[k, s] = d
-                    lab.best_trip[s] = d
-                    if d > lab.best[s]:
-                        lab.best[s] = d
-                    lab.pt_trip[k, s] = -2 - inst
-                    lab.pt_day[k, s] = -1
-                    lab.pt_chain_trip[k, s] = -1
-                    lab.pt_from_stop[k, s] = alight_stop
-                    lab.pt_from_pos[k, s] = alight_pos
-                    lab.pt_to_pos[k, s] = pos
-                    if access_s[s] >= 0 and d - access_s[s] > target_best:
-                        target_best = d - access_s[s]
-                        lab.result[k] = target_best
-                        lab.target_stop[k] = s
-                        lab.target_via[k] = 0
+                    n_imp, target_best = _trip_label(-1, k, s, d, lab, wk, access_s,
+                                                     target_best, n_imp, -2 - inst, -1,
+                                                     alight_stop, alight_pos, pos, -1)
             if not on and live.alight_ok[o + pos] and stop_ok[s]:
                 r = lab.ready[k - 1, s]
                 if r > -INF and r >= live.arr[o + pos] and r - lb[s] > target_best:
@@ -990,8 +934,8 @@ def _seed_labels(seeds, lab, wk, qry, st, target_best, n_imp,
                              seeds[i, SEED_BPOS], seeds[i, SEED_APOS], seeds[i, SEED_PTRIP],
                              seeds[i, SEED_PBSTOP], seeds[i, SEED_PBPOS], -1)
         elif a < lab.best_trip[s]:
-            n_imp, target_best = _trip_label(1, s, a, lab, wk, qry.end_s, target_best, n_imp,
-                                             seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
+            n_imp, target_best = _trip_label(1, 1, s, a, lab, wk, qry.end_s, target_best,
+                                             n_imp, seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
                                              seeds[i, SEED_BSTOP], seeds[i, SEED_BPOS],
                                              seeds[i, SEED_APOS], -1)
             lab.pt_chain_trip[1, s] = seeds[i, SEED_PTRIP]

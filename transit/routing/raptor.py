@@ -15,8 +15,11 @@ What keeps it fast:
 - a pattern scan stops past its last boarding stop while riding nothing.
 
 Times are Unix seconds (int64). A trip instance is (trip, service day); its times are
-`tz_reference_utc[trip_tz, day] + st_*`. The reverse search (arrive_by) mirrors it: latest
-departures, patterns scanned backwards, incoming footpaths, bounds from the origins.
+`tz_reference_utc[trip_tz, day] + st_*`. The reverse search (arrive_by) runs the same round
+loop (`rounds` with fwd False): latest departures, patterns scanned backwards, incoming
+footpaths, bounds from the origins; keys `sgn * time` are smaller when better both ways. The
+kernels take named tuples of arrays (`kernel_args`); direction-specific arrays are chosen in
+Python.
 """
 from __future__ import annotations
 

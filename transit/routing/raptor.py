@@ -153,10 +153,11 @@ SEED_FIELDS = 11
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _sp_label(sp, sp_best, sp_list, sp_is, n_sp, k, g, a, trip, day, bstop, bpos, apos, ptrip,
-              pbstop, pbpos, src):  # pragma: no cover - compiled
+def _sp_label(lab, wk, n_sp, k, g, a, trip, day, bstop, bpos, apos, ptrip, pbstop, pbpos,
+              src):  # pragma: no cover - compiled
     """Set group g's label of round k to an arrival at `a` (when it beats the group's
     best); returns the count of groups improved in this round."""
+    sp, sp_best, sp_list, sp_is = lab.sp, lab.sp_best, wk.sp_list, wk.sp_is
     if a >= sp_best[g]:
         return n_sp
     sp_best[g] = a
@@ -237,9 +238,8 @@ def _ride_forward(k, through, xs, tt, p, start, until, lab, wk, q, st, lb, targe
                 rules, s, xs.second[cur] if through else cur)
             if g >= 0:
                 if a + lb[s] < target_best and a <= q.horizon:
-                    n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
-                                     THR_BASE - cur if through else cur, cur_day,
-                                     board_stop, board_pos, pos, -1, -1, -1, board_src)
+                    n_sp = _sp_label(lab, wk, n_sp, k, g, a, THR_BASE - cur if through else cur,
+                                     cur_day, board_stop, board_pos, pos, -1, -1, -1, board_src)
             elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= q.horizon:
                 n_imp, target_best = _trip_label(1, k, s, a, lab, wk, q.end_s, target_best, n_imp,
                                                  THR_BASE - cur if through else cur, cur_day,
@@ -388,9 +388,8 @@ def _ride_block_forward(k, bi, xs, tt, lab, wk, q, st, lb, target_best, n_imp,
             g = -1 if g_offsets[s + 1] == g_offsets[s] else group_of(rules, s, t2)
             if g >= 0:
                 if a + lb[s] < target_best and a <= q.horizon:
-                    n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
-                                     t2, day, tt.stops[ps2], 0, pos2, root, wk.held_stop[bi],
-                                     root_pos, wk.held_src[bi])
+                    n_sp = _sp_label(lab, wk, n_sp, k, g, a, t2, day, tt.stops[ps2], 0, pos2,
+                                     root, wk.held_stop[bi], root_pos, wk.held_src[bi])
             elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= q.horizon:
                 n_imp, target_best = _trip_label(1, k, s, a, lab, wk, q.end_s, target_best, n_imp,
                                                  t2, day, tt.stops[ps2], 0, pos2,
@@ -862,9 +861,8 @@ def _scan_live_forward(k, live, rt_queue, rt_first, nrq, lab, wk, qry, st, lb, t
                     rules, s, live.trip[inst])
                 if g >= 0:
                     if a + lb[s] < target_best and a <= horizon:
-                        n_sp = _sp_label(sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, k, g, a,
-                                         -2 - inst, -1, board_stop, board_pos, pos, -1, -1,
-                                         -1, board_src)
+                        n_sp = _sp_label(lab, wk, n_sp, k, g, a, -2 - inst, -1, board_stop,
+                                         board_pos, pos, -1, -1, -1, board_src)
                 elif a < lab.best_trip[s] and a + lb[s] < target_best and a <= horizon:
                     n_imp, target_best = _trip_label(1, k, s, a, lab, wk, qry.end_s, target_best,
                                                      n_imp, -2 - inst, -1, board_stop,
@@ -932,8 +930,8 @@ def _seed_labels(seeds, lab, wk, qry, st, target_best, n_imp,
         g = -1 if rules[8][s + 1] == rules[8][s] else group_of(
             rules, s, seeds[i, SEED_RULE_TRIP])
         if g >= 0:
-            n_sp = _sp_label(lab.sp, lab.sp_best, wk.sp_list, wk.sp_is, n_sp, 1, g, a,
-                             seeds[i, SEED_TRIP], seeds[i, SEED_DAY], seeds[i, SEED_BSTOP],
+            n_sp = _sp_label(lab, wk, n_sp, 1, g, a, seeds[i, SEED_TRIP], seeds[i, SEED_DAY],
+                             seeds[i, SEED_BSTOP],
                              seeds[i, SEED_BPOS], seeds[i, SEED_APOS], seeds[i, SEED_PTRIP],
                              seeds[i, SEED_PBSTOP], seeds[i, SEED_PBPOS], -1)
         elif a < lab.best_trip[s]:

@@ -7,6 +7,7 @@ seconds) lists and journeys into whatever they serve.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -157,6 +158,17 @@ class _State:
         self.target_src = np.full(rounds, -1, np.int64)
         self.result = np.full(rounds, INF, np.int64)
 
+    def reset(self) -> _State:
+        """The labels as a new state's (buffers reused across queries, see Searcher._state;
+        the parents need no fill: they are only read where a label was set)."""
+        for a in (self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
+                  self.best_ready, self.sp_best, self.result):
+            a.fill(INF)
+        self.sp[raptor.SP_ARR] = INF
+        for b in (self.target_stop, self.target_via, self.target_src):
+            b.fill(-1)
+        return self
+
     def labels(self) -> ka.Labels:
         return ka.Labels(
             self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
@@ -198,9 +210,9 @@ class _Label:
 
 class Searcher:
     """Runs searches on one network. Built once per timetable version (it derives the
-    indexes the kernels read) and shared by all requests: each call allocates its own labels;
-    the only state kept between calls is the through-trip mask of unfiltered queries, per
-    live snapshot, which any thread may replace with an equal one."""
+    indexes the kernels read) and shared by all requests. State kept between calls: each
+    thread's forward label buffers (reset by each search), and the through-trip mask of
+    unfiltered queries, per live snapshot, which any thread may replace with an equal one."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -234,6 +246,7 @@ class Searcher:
         self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
         self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
+        self._buffers = threading.local()  # per thread: label buffers reused by its queries
         self._static = ka.Static(net.service_days, net.tz_reference_utc,
                                  np.int64(net.max_days_back), net.rules)
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
@@ -282,9 +295,21 @@ class Searcher:
             lb.out_offsets, lb.out_to, lb.out_w)
         return tt, thr, lv, ka.Footpaths(*self._footpaths(q, fwd)), bounds
 
+    def _state(self, rounds: int) -> _State:
+        """This thread's forward labels for `rounds` rounds, reset: allocated once per thread
+        and reused by its queries (a search's journeys are built before it returns)."""
+        states: dict[int, _State] | None = getattr(self._buffers, "states", None)
+        if states is None:
+            states = self._buffers.states = {}
+        st = states.get(rounds)
+        if st is None:
+            st = states[rounds] = _State(self.net, rounds)
+            return st
+        return st.reset()
+
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
-        state = _State(self.net, q.max_transfers + 2)
+        state = self._state(q.max_transfers + 2)
         return self._run_forward(q, q.time, state)
 
     def depart_aboard(self, q: Query, seed: Seed) -> list[Journey]:
@@ -293,7 +318,7 @@ class Searcher:
         trip_ok, stop_ok, _ = self._masks(q)
         live = q.live or self._no_live
         rows = self._seed_rows(seed, trip_ok, stop_ok, live)
-        state = _State(self.net, q.max_transfers + 2)
+        state = self._state(q.max_transfers + 2)
         root = self._stop_at(seed.trip, seed.pos)
         state.ready_via[0, root] = 2  # the journey starts where the rider boarded
         q = replace(q, origins=[])
@@ -352,7 +377,7 @@ class Searcher:
         for t in sorted(starts, reverse=True):
             # a fresh search per departure: labels kept from a later departure would prune
             # by arrival across rounds and lose journeys with fewer transfers
-            found.extend(self._run_forward(q, t, _State(self.net, q.max_transfers + 2)))
+            found.extend(self._run_forward(q, t, self._state(q.max_transfers + 2)))
         out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))

@@ -103,7 +103,7 @@ def test_trip_specific_rules_compile_nothing_after_the_warm_up(tmp_path: Path,
     # (forward, arrive_by's lenient search and its confirmations, windows, the tie-break
     # search that B's recommended transfer point asks for) add no compiled variant
     p = ruled(tmp_path, planner, "a", "X,X,3,,,,T1,T2\nX,X,1,,,,T1,T5\nB,B,0,,,,\n")
-    kernels = [raptor.forward_rounds, raptor.backward_rounds, _departures]
+    kernels = [raptor.rounds, _departures]
     before = [len(k.signatures) for k in kernels]
     assert all(before)
     for params in (AT_0755, by_trip("08:35"), {**AT_0755, "window": 30},

@@ -1,5 +1,5 @@
 """The compiled side of `transfer_rules`: which arrival group an arrival falls in, the time a
-change needs under the rules, and the earliest trip of a pattern such a change catches.
+change needs under the rules (the trip search that asks them is `raptor._find_trip`).
 
 `rules` is the tuple of `transfer_rules.TABLE_FIELDS`, read-only int64 arrays.
 """
@@ -77,72 +77,3 @@ def source_ready(rules, e, arrival, q, b, change_s, extra):  # pragma: no cover 
             return INF
         return arrival + walk
     return arrival + gap + (extra if walk < 0 else 0)
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def earliest_ruled(p, pos, q, e, arrival, pattern_trip_offsets, col_offsets, trip_tz,
-                   trip_service, dep_col, service_days, tz_ref, trip_ok, max_days_back,
-                   trip_has_rt, rt_masked, limit, rules, trip_of, change_s,
-                   extra):  # pragma: no cover - compiled
-    """Earliest trip instance of pattern p leaving position pos (at stop q) that source e
-    may board under the rules, before `limit` (as `raptor._earliest_trip`; `trip_of` maps
-    the pattern set's trips to timetable trips)."""
-    lo = pattern_trip_offsets[p]
-    hi = pattern_trip_offsets[p + 1]
-    c = col_offsets[p] + pos * (hi - lo) - lo
-    tz = trip_tz[lo]
-    n_days = tz_ref.shape[1]
-    d0 = (arrival - tz_ref[tz, 0]) // 86400
-    d_first = max(d0 - max_days_back - 1, 0)
-    d_last = min(d0 + 1, n_days - 1)
-    best_t = -1
-    best_d = -1
-    best_time = limit
-    for d in range(d_first, d_last + 1):
-        base = tz_ref[tz, d]
-        local = arrival - base
-        if dep_col[c + hi - 1] < local:
-            continue
-        if base + dep_col[c + lo] >= best_time:
-            break
-        a = lo
-        b = hi
-        while a < b:
-            m = (a + b) >> 1
-            if dep_col[c + m] < local:
-                a = m + 1
-            else:
-                b = m
-        for t in range(a, hi):
-            when = base + dep_col[c + t]
-            if when >= best_time:
-                break
-            if not trip_ok[t] or _inactive(service_days, trip_service, t, d) or (
-                    trip_has_rt[t] and _masked(rt_masked, t, d)):
-                continue
-            if source_ready(rules, e, arrival, q, trip_of[t], change_s, extra) <= when:
-                best_t = t
-                best_d = d
-                best_time = when
-                break
-    return best_t, best_d, best_time
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _inactive(service_days, trip_service, trip, day):  # pragma: no cover - compiled
-    s = trip_service[trip]
-    return ((service_days[s, day >> 3] >> (day & 7)) & 1) == 0
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _masked(rt_masked, trip, day):  # pragma: no cover - compiled
-    key = trip * 65536 + day
-    a = 0
-    b = rt_masked.shape[0]
-    while a < b:
-        m = (a + b) >> 1
-        if rt_masked[m] < key:
-            a = m + 1
-        else:
-            b = m
-    return a < rt_masked.shape[0] and rt_masked[a] == key

@@ -7,12 +7,14 @@ seconds) lists and journeys into whatever they serve.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from transit.routing import indexes, raptor
+from transit.routing import kernel_args as ka
 from transit.routing.live_trips import KEY_DAYS, LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
@@ -154,6 +156,27 @@ class _State:
         self.sp_best = np.full(len(net.rules[11]), INF, np.int64)
         self.pt_board_src = np.empty(shape, np.int64)
         self.target_src = np.full(rounds, -1, np.int64)
+        self.result = np.full(rounds, INF, np.int64)
+
+    def reset(self) -> _State:
+        """The labels as a new state's (buffers reused across queries, see Searcher._state;
+        the parents need no fill: they are only read where a label was set)."""
+        for a in (self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
+                  self.best_ready, self.sp_best, self.result):
+            a.fill(INF)
+        self.sp[raptor.SP_ARR] = INF
+        for b in (self.target_stop, self.target_via, self.target_src):
+            b.fill(-1)
+        return self
+
+    def labels(self) -> ka.Labels:
+        return ka.Labels(
+            self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
+            self.best_ready, self.pt_trip, self.pt_day, self.pt_board_stop, self.pt_board_pos,
+            self.pt_alight_pos, self.pt_prev_trip, self.pt_prev_board_stop,
+            self.pt_prev_board_pos, self.pw_from, self.ready_via, self.target_stop,
+            self.target_via, self.sp, self.sp_best, self.pt_board_src, self.target_src,
+            self.result)
 
 
 @dataclass(frozen=True)
@@ -187,9 +210,9 @@ class _Label:
 
 class Searcher:
     """Runs searches on one network. Built once per timetable version (it derives the
-    indexes the kernels read) and shared by all requests: each call allocates its own labels;
-    the only state kept between calls is the through-trip mask of unfiltered queries, per
-    live snapshot, which any thread may replace with an equal one."""
+    indexes the kernels read) and shared by all requests. State kept between calls: each
+    thread's forward label buffers (reset by each search), and the through-trip mask of
+    unfiltered queries, per live snapshot, which any thread may replace with an equal one."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -223,10 +246,70 @@ class Searcher:
         self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
         self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
+        self._buffers = threading.local()  # per thread: label buffers reused by its queries
+        self._static = ka.Static(net.service_days, net.tz_reference_utc,
+                                 np.int64(net.max_days_back), net.rules)
+        self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
+        # the arrival groups' labels of a backward search (which keeps none)
+        self._no_groups = (np.full((raptor.SP_FIELDS, 1, 1), INF, np.int64),
+                           np.zeros(0, np.int64), np.empty((1, 1), np.int64),
+                           np.empty(1, np.int64))
+
+    def _pattern_sets(self, fwd: bool) -> tuple[ka.PatternSet, ka.PatternSet]:
+        """The timetable's and the through trips' pattern sets for one direction (the
+        per-query fields, `ok`, `has_rt` and `masked`, are filled in by `_run_*`)."""
+        net = self.net
+        no = ka.empty_like_set
+        tt = ka.PatternSet(
+            net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
+            net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.st_arr,
+            net.st_dep, net.trip_tz, net.trip_service, self._all_trips,
+            self._no_live.trip_has_rt, self._no_live.masked, *self._cols,
+            *(self._board_at if fwd else self._alight_at), self._trip_ids, net.trip_pattern,
+            net.trip_next_in_block if fwd else self._prev_in_block,
+            no(net.thr_pattern_join), no(net.thr_pattern_base), no(net.thr_trip_first),
+            no(net.thr_trip_second), no(net.thr_pattern_next_classes),
+            no(net.thr_trip_next_class))
+        thr = ka.PatternSet(
+            net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
+            net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
+            net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, self._all_trips,
+            self._thr_no_rt, _frozen(np.zeros(0, np.int64)), *self._thr_cols,
+            *(self._thr_board_at if fwd else self._thr_alight_at), self._thr_first,
+            no(net.trip_pattern), no(self._prev_in_block), net.thr_pattern_join,
+            net.thr_pattern_base, net.thr_trip_first, net.thr_trip_second,
+            net.thr_pattern_next_classes if fwd else net.thr_pattern_prev_classes,
+            net.thr_trip_next_class if fwd else net.thr_trip_prev_class)
+        return tt, thr
+
+    def _kernel_sets(self, q: Query, fwd: bool, trip_ok: np.ndarray, live: LiveTrips,
+                     live_args: tuple[np.ndarray, ...]
+                     ) -> tuple[ka.PatternSet, ka.PatternSet, ka.Live, ka.Footpaths, ka.Bounds]:
+        """The pattern sets, live trips, footpaths and bounds of a query's search."""
+        tt, thr = self._sets[fwd]
+        tt = tt._replace(ok=trip_ok, has_rt=live_args[0], masked=live_args[1])
+        thr = thr._replace(ok=self._thr_ok(trip_ok, live))
+        lv = ka.Live(*live_args, _frozen(np.asarray(live.trip, np.int64)))
+        lb = self.lower_bounds
+        bounds = ka.Bounds(lb.in_offsets, lb.in_from, lb.in_w) if fwd else ka.Bounds(
+            lb.out_offsets, lb.out_to, lb.out_w)
+        return tt, thr, lv, ka.Footpaths(*self._footpaths(q, fwd)), bounds
+
+    def _state(self, rounds: int) -> _State:
+        """This thread's forward labels for `rounds` rounds, reset: allocated once per thread
+        and reused by its queries (a search's journeys are built before it returns)."""
+        states: dict[int, _State] | None = getattr(self._buffers, "states", None)
+        if states is None:
+            states = self._buffers.states = {}
+        st = states.get(rounds)
+        if st is None:
+            st = states[rounds] = _State(self.net, rounds)
+            return st
+        return st.reset()
 
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
-        state = _State(self.net, q.max_transfers + 2)
+        state = self._state(q.max_transfers + 2)
         return self._run_forward(q, q.time, state)
 
     def depart_aboard(self, q: Query, seed: Seed) -> list[Journey]:
@@ -235,7 +318,7 @@ class Searcher:
         trip_ok, stop_ok, _ = self._masks(q)
         live = q.live or self._no_live
         rows = self._seed_rows(seed, trip_ok, stop_ok, live)
-        state = _State(self.net, q.max_transfers + 2)
+        state = self._state(q.max_transfers + 2)
         root = self._stop_at(seed.trip, seed.pos)
         state.ready_via[0, root] = 2  # the journey starts where the rider boarded
         q = replace(q, origins=[])
@@ -294,7 +377,7 @@ class Searcher:
         for t in sorted(starts, reverse=True):
             # a fresh search per departure: labels kept from a later departure would prune
             # by arrival across rounds and lose journeys with fewer transfers
-            found.extend(self._run_forward(q, t, _State(self.net, q.max_transfers + 2)))
+            found.extend(self._run_forward(q, t, self._state(q.max_transfers + 2)))
         out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
@@ -333,21 +416,18 @@ class Searcher:
             access[s] = a if access[s] < 0 else min(access[s], a)
         dests = np.array([d for d, _ in q.destinations], np.int64)
         egress = np.array([e for _, e in q.destinations], np.int64)
-        result = raptor.backward_rounds(
-            net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
-            net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
-            net.trip_service, net.st_arr, net.st_dep, net.service_days, net.tz_reference_utc,
-            *self._alight_at, *self._footpaths(q, False), change, trip_ok, stop_ok,
-            np.int64(net.max_days_back),
-            dests, egress, np.int64(q.time), q.walk_to_destinations, q.walk_from_origins,
-            access,
-            np.int64(q.time - q.max_duration_s), net.trip_pattern, dep_trip, dep_walk, latest,
-            best_dep, best_dep_trip, best_latest, pt["trip"], pt["day"], pt["alight_stop"],
-            pt["alight_pos"], pt["board_pos"], pt["walk_to"], latest_via, target_stop, target_via,
-            self._prev_in_block, pt["next_trip"], pt["next_alight_stop"],
-            pt["next_alight_pos"], *live_args, *self._through(trip_ok, live, False),
-            self.lower_bounds.out_offsets, self.lower_bounds.out_to, self.lower_bounds.out_w,
-            self._cols, self._thr_cols, net.thr_pattern_prev_classes, net.thr_trip_prev_class)
+        tt, thr, lv, fp, bounds = self._kernel_sets(q, False, trip_ok, live, live_args)
+        query = ka.Query(dests, egress, np.int64(q.time), q.walk_to_destinations,
+                         q.walk_from_origins, access, np.int64(q.time - q.max_duration_s),
+                         change, stop_ok, np.int64(q.extra_change_s))
+        result = np.full(rounds, -INF, np.int64)
+        lab = ka.Labels(dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
+                        pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
+                        pt["board_pos"], pt["next_trip"], pt["next_alight_stop"],
+                        pt["next_alight_pos"], pt["walk_to"], latest_via, target_stop,
+                        target_via, *self._no_groups, result)
+        raptor.rounds(False, tt, thr, lv, query, fp, bounds, self._static, lab,
+                      self._no_seeds)
         journeys = []
         for k in range(rounds):
             if result[k] <= -INF:
@@ -426,27 +506,19 @@ class Searcher:
                          np.bool_)
         return live, live.kernel_args(rt_ok)
 
-    def _through(self, trip_ok: np.ndarray, live: LiveTrips, forward: bool
-                 ) -> tuple[np.ndarray, ...]:
-        """Through-trip arrays for the kernels; a through trip runs when both its trips pass
-        the filters and neither is replaced by live data."""
+    def _thr_ok(self, trip_ok: np.ndarray, live: LiveTrips) -> np.ndarray:
+        """Through trips that run: both trips pass the filters and neither is replaced by
+        live data."""
         net = self.net
         first, second = net.thr_trip_first, net.thr_trip_second
         cached = self._thr_ok_unfiltered
         if trip_ok is self._all_trips and cached is not None and cached[0] is live:
-            ok = cached[1]
-        else:
-            ok = _frozen(trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] &
-                         ~live.trip_has_rt[second])
-            if trip_ok is self._all_trips:  # the same for every unfiltered query on `live`
-                self._thr_ok_unfiltered = (live, ok)
-        return (net.thr_pattern_stop_offsets, net.thr_pattern_stops, net.thr_pattern_pickup,
-                net.thr_pattern_dropoff, net.thr_pattern_trip_offsets, net.thr_pattern_join,
-                net.thr_pattern_base,
-                net.thr_trip_st_start,
-                net.thr_st_arr, net.thr_st_dep, net.thr_tz, net.thr_service, ok,
-                self._thr_no_rt, first, second,
-                *(self._thr_board_at if forward else self._thr_alight_at))
+            return cached[1]
+        ok = _frozen(trip_ok[first] & trip_ok[second] & ~live.trip_has_rt[first] &
+                     ~live.trip_has_rt[second])
+        if trip_ok is self._all_trips:  # the same for every unfiltered query on `live`
+            self._thr_ok_unfiltered = (live, ok)
+        return ok
 
     def _run_forward(self, q: Query, t_start: int, st: _State,
                      seeds: np.ndarray | None = None) -> list[Journey]:
@@ -458,25 +530,13 @@ class Searcher:
         egress = np.full(net.n_stops, -1, np.int64)
         for s, e in q.destinations:
             egress[s] = e if egress[s] < 0 else min(egress[s], e)
-        result = raptor.forward_rounds(
-            net.pattern_stop_offsets, net.pattern_stops, net.pattern_pickup,
-            net.pattern_dropoff, net.pattern_trip_offsets, net.trip_st_start, net.trip_tz,
-            net.trip_service, net.trip_next_in_block, net.st_arr, net.st_dep,
-            net.service_days, net.tz_reference_utc, *self._board_at,
-            *self._footpaths(q, True), change, trip_ok, stop_ok,
-            np.int64(net.max_days_back), origins, access, np.int64(t_start),
-            q.walk_from_origins, q.walk_to_destinations, egress,
-            np.int64(t_start + q.max_duration_s), net.trip_pattern,
-            st.arr_trip, st.arr_walk, st.ready, st.best_arr, st.best_trip, st.best_ready,
-            st.pt_trip,
-            st.pt_day, st.pt_board_stop, st.pt_board_pos, st.pt_alight_pos, st.pt_prev_trip,
-            st.pt_prev_board_stop, st.pt_prev_board_pos, st.pw_from, st.ready_via,
-            st.target_stop, st.target_via, *live_args, *self._through(trip_ok, live, True),
-            self.lower_bounds.in_offsets, self.lower_bounds.in_from, self.lower_bounds.in_w,
-            self._cols, self._thr_cols, net.thr_pattern_next_classes, net.thr_trip_next_class,
-            net.rules, self._trip_ids, self._thr_first, np.int64(q.extra_change_s),
-            _frozen(np.asarray(live.trip, np.int64)), st.sp, st.sp_best, st.pt_board_src,
-            st.target_src, self._no_seeds if seeds is None else seeds)
+        tt, thr, lv, fp, bounds = self._kernel_sets(q, True, trip_ok, live,
+                                                          live_args)
+        query = ka.Query(origins, access, np.int64(t_start), q.walk_from_origins,
+                         q.walk_to_destinations, egress, np.int64(t_start + q.max_duration_s),
+                         change, stop_ok, np.int64(q.extra_change_s))
+        result = raptor.rounds(True, tt, thr, lv, query, fp, bounds, self._static, st.labels(),
+                               self._no_seeds if seeds is None else seeds)
         journeys = []
         for k in range(len(result)):
             if result[k] >= INF:

@@ -181,7 +181,9 @@ def keep_for_workers(tt: Timetable, directory: Path) -> None:
 
 
 def _load(directory: Path) -> Timetable:
-    kept = _kept.get(directory.resolve())
+    # taken out, not looked up: once the holder moves to a newer version nothing here pins
+    # the old one (a worker forked later gets the parent's dict, entry included)
+    kept = _kept.pop(directory.resolve(), None)
     return kept if kept is not None else Timetable.load(directory)
 
 

@@ -132,6 +132,24 @@ def build(feeds: dict[str, Path], data_dir: Path) -> IngestReport:
     return ingest(catalog_of(feeds), Store(data_dir))
 
 
+def compile_demo_whole(data: Path) -> Path:
+    """The demo network compiled into `data` whole (its six years, whatever today's date: the
+    default horizon would cut it around the day the tests run)."""
+    from transit.catalog import load_catalog
+    from transit.ingest.limits import IngestLimits
+    from transit.timetable.calendar import ServiceHorizon
+
+    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
+    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
+    return data
+
+
+@pytest.fixture(scope="module")
+def demo_whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the demo network compiled whole, one per test module."""
+    return compile_demo_whole(tmp_path_factory.mktemp("demo"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Compile the numba kernels into their on-disk cache once, before any test runs.
@@ -141,13 +159,8 @@ def compiled_kernels(tmp_path_factory: pytest.TempPathFactory) -> None:
     readiness deadline. Compiled here once, every later process loads them from the cache.
     """
     from transit.app import prepare
-    from transit.catalog import load_catalog
-    from transit.ingest.limits import IngestLimits
-    from transit.timetable.calendar import ServiceHorizon
 
-    data = tmp_path_factory.mktemp("kernels")
-    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
-    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
+    data = compile_demo_whole(tmp_path_factory.mktemp("kernels"))
     tt = Store(data).load_current()
     assert tt is not None, "the demo network did not compile"
     prepare(tt)

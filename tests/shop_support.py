@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from tests import databases
 from tests.commuters_support import FAST_HASH, compile_ab
@@ -159,3 +160,19 @@ def module_shop(request: pytest.FixtureRequest, factory: pytest.TempPathFactory
             shop_app(data, url, clock) as client:
         app: Any = client.app
         yield Shop(client, app.state.db, clock, app.state.payment_provider)
+
+
+def problem(r: Any) -> tuple[int, str | None, str]:
+    """(status, parameter, detail) of a problem+json answer."""
+    assert r.headers["content-type"] == "application/problem+json", r.text
+    body = r.json()
+    return body["status"], body.get("parameter"), body["detail"]
+
+
+def count(shop: Shop, table: Any, **where: Any) -> int:
+    """Rows of `table` in the shop's database with the given column values."""
+    with shop.db.session() as s:
+        q = select(func.count()).select_from(table)
+        for k, v in where.items():
+            q = q.where(getattr(table, k) == v)
+        return int(s.scalar(q) or 0)

@@ -21,10 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import DEMO_CATALOG, ROOT, client_for
-from transit.catalog import load_catalog
-from transit.ingest.pipeline import IngestLimits, ingest
-from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.store import Store
 
 NOW = "2026-11-26T08:00:00+01:00"  # a Thursday morning
 PERIOD = "the timetable's service period 2025-01-01 to 2030-12-31 (a day either side is " \
@@ -32,18 +28,8 @@ PERIOD = "the timetable's service period 2025-01-01 to 2030-12-31 (a day either 
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo compiled whole (its six years, whatever today's date: the default horizon
-    would cut it around the day the tests run)."""
-    data = tmp_path_factory.mktemp("demo")
-    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
-    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
-    return data
-
-
-@pytest.fixture(scope="module")
-def client(demo_dir: Path) -> Iterator[TestClient]:
-    with client_for(demo_dir, NOW) as c:
+def client(demo_whole: Path) -> Iterator[TestClient]:
+    with client_for(demo_whole, NOW) as c:
         yield c
 
 
@@ -207,8 +193,8 @@ def test_security_headers_on_every_answer(client: TestClient, url: str) -> None:
     assert "access-control-allow-origin" not in r.headers  # CORS is off by default
 
 
-def test_security_headers_on_a_rate_limited_answer(demo_dir: Path) -> None:
-    with client_for(demo_dir, NOW, rate_limit_per_minute=60,
+def test_security_headers_on_a_rate_limited_answer(demo_whole: Path) -> None:
+    with client_for(demo_whole, NOW, rate_limit_per_minute=60,
                     cors_origins=["https://app.example.org"]) as c:
         origin = {"Origin": "https://app.example.org"}
         codes = [c.get("/v1/operators", headers=origin) for _ in range(11)]
@@ -218,10 +204,10 @@ def test_security_headers_on_a_rate_limited_answer(demo_dir: Path) -> None:
         assert codes[-1].headers["access-control-allow-origin"] == "https://app.example.org"
 
 
-def test_cors_for_configured_origins_only(demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+def test_cors_for_configured_origins_only(demo_whole: Path, monkeypatch: pytest.MonkeyPatch
                                           ) -> None:
     monkeypatch.setenv("TRANSIT_CORS_ORIGINS", "https://app.example.org, https://b.example/")
-    with client_for(demo_dir, NOW) as c:
+    with client_for(demo_whole, NOW) as c:
         assert c.app.state.settings.cors_origins == [  # type: ignore[attr-defined]
             "https://app.example.org", "https://b.example"]
         ok = c.get("/v1/stops/RR:CEN1", headers={"Origin": "https://b.example"})
@@ -365,7 +351,7 @@ def test_time_parameters_have_a_format(client: TestClient) -> None:
 # -- a live server: what uvicorn adds, and schemathesis against the contract ------------------
 
 @pytest.fixture(scope="module")
-def live_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_url(demo_whole: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`transit serve` of the demo network on a free port, as a user starts it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -375,7 +361,7 @@ def live_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
            "TRANSIT_PUSH_KEYS": '{"RR": "rr-secret"}'}
     log = (workdir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "transit", "serve", "--data-dir", str(demo_dir), "--port",
+        [sys.executable, "-m", "transit", "serve", "--data-dir", str(demo_whole), "--port",
          str(port), "--catalog", str(DEMO_CATALOG), "--clock", NOW],
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -454,8 +440,8 @@ NIGHT = "2026-11-26T02:13:07.123456+00:00"  # 03:13:07 in Riverton, microseconds
 
 
 @pytest.fixture(scope="module")
-def night(demo_dir: Path) -> Iterator[TestClient]:
-    with client_for(demo_dir, NIGHT) as c:
+def night(demo_whole: Path) -> Iterator[TestClient]:
+    with client_for(demo_whole, NIGHT) as c:
         yield c
 
 

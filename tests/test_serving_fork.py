@@ -21,21 +21,9 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG
 from tests.realtime_support import _clean_env, free_port
-from transit.catalog import load_catalog
-from transit.ingest.pipeline import IngestLimits, ingest
-from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.store import Store
 
 NOW = "2026-11-26T08:00:00+01:00"  # a Thursday morning
 BOARD = "/v1/stops/RR:CEN1/departures"
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("demo")
-    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
-    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
-    return data
 
 
 def _children(pid: int) -> list[int]:
@@ -50,13 +38,13 @@ def _ready(url: str) -> bool:
 
 
 @pytest.fixture
-def server(demo_dir: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+def server(demo_whole: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     port = free_port()
     env = _clean_env({"TRANSIT_RATE_LIMIT_PER_MINUTE": "0", "TRANSIT_REALTIME_POLL": "false"})
     log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "transit", "serve", "--data-dir", str(demo_dir),
+            [sys.executable, "-m", "transit", "serve", "--data-dir", str(demo_whole),
              "--catalog", str(DEMO_CATALOG), "--clock", NOW, "--workers", "2",
              "--port", str(port)], cwd=tmp_path, env=env, stdout=out, stderr=out, text=True)
     url = f"http://127.0.0.1:{port}"

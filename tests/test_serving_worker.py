@@ -24,10 +24,6 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG
 from tests.realtime_support import _clean_env, feed, free_port, stu, trip_update
-from transit.catalog import load_catalog
-from transit.ingest.pipeline import IngestLimits, ingest
-from transit.timetable.calendar import ServiceHorizon
-from transit.timetable.store import Store
 
 NOW = "2026-11-26T08:00:00+01:00"  # a Thursday morning
 INGEST_ONLY = ("gtfs_kit", "pandas", "geopandas", "shapely", "pyproj", "folium", "pyarrow")
@@ -49,14 +45,6 @@ SERVER = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("demo")
-    whole = IngestLimits(horizon=ServiceHorizon(days_before=4000, days_after=4000))
-    ingest(load_catalog(DEMO_CATALOG), Store(data), limits=whole)
-    return data
-
-
 def _ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
@@ -65,14 +53,14 @@ def _ready(url: str) -> bool:
 
 
 @contextmanager
-def serving(demo_dir: Path, workdir: Path, **env: str
+def serving(demo_whole: Path, workdir: Path, **env: str
             ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A uvicorn server of the demo network in a subprocess (stderr, where uvicorn logs, to
     workdir/server.log; the access log goes to stdout); writing a line to its stdin makes
     it print its sys.modules as its last line and stop."""
     port = free_port()
     full_env = _clean_env({
-        "TRANSIT_DATA_DIR": str(demo_dir), "TRANSIT_CATALOG": str(DEMO_CATALOG),
+        "TRANSIT_DATA_DIR": str(demo_whole), "TRANSIT_CATALOG": str(DEMO_CATALOG),
         "TRANSIT_CLOCK": NOW, "TRANSIT_RATE_LIMIT_PER_MINUTE": "0",
         "TRANSIT_REALTIME_POLL": "false", "TRANSIT_PUSH_KEYS": '{"RR": "rr-secret"}', **env})
     with (workdir / "server.log").open("w") as log:
@@ -93,8 +81,8 @@ def serving(demo_dir: Path, workdir: Path, **env: str
             proc.wait(timeout=10)
 
 
-def test_serving_imports_no_ingest_library(demo_dir: Path, tmp_path: Path) -> None:
-    with serving(demo_dir, tmp_path) as (proc, url):
+def test_serving_imports_no_ingest_library(demo_whole: Path, tmp_path: Path) -> None:
+    with serving(demo_whole, tmp_path) as (proc, url):
         _serve_requests(url)
         out, _ = proc.communicate("go\n", timeout=60)
     loaded = set(json.loads(out.splitlines()[-1]))
@@ -137,11 +125,11 @@ def _serve_requests(url: str) -> None:
 
 
 @pytest.mark.parametrize(("setting", "lines"), [(None, 0), ("false", 0), ("true", 2)])
-def test_access_log_is_a_setting(demo_dir: Path, tmp_path: Path, setting: str | None,
+def test_access_log_is_a_setting(demo_whole: Path, tmp_path: Path, setting: str | None,
                                  lines: int) -> None:
     """Off unless TRANSIT_ACCESS_LOG=true: then one line per request, with its status."""
     env = {} if setting is None else {"TRANSIT_ACCESS_LOG": setting}
-    with serving(demo_dir, tmp_path, **env) as (proc, url):
+    with serving(demo_whole, tmp_path, **env) as (proc, url):
         assert httpx.get(f"{url}/v1/stops/RR:CEN1").status_code == 200
         assert httpx.get(f"{url}/v1/stops/RR:NOPE").status_code == 404
         out, _ = proc.communicate("go\n", timeout=60)

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.operator_support import NOW
-from tests.shop_support import T0, Shop, module_shop
+from tests.shop_support import T0, Shop, count, module_shop, problem
 from transit.db.models_tickets import OrderRow, SaleRow, TicketRow
 from transit.shop import idempotency
 
@@ -28,20 +28,6 @@ def shop(module: Shop) -> Iterator[Shop]:
     module.clock.at = T0
     yield module
     module.clock.at = T0
-
-
-def problem(r: Any) -> tuple[int, str | None, str]:
-    assert r.headers["content-type"] == "application/problem+json", r.text
-    body = r.json()
-    return body["status"], body.get("parameter"), body["detail"]
-
-
-def count(shop: Shop, table: Any, **where: Any) -> int:
-    with shop.db.session() as s:
-        q = select(func.count()).select_from(table)
-        for k, v in where.items():
-            q = q.where(getattr(table, k) == v)
-        return int(s.scalar(q) or 0)
 
 
 # -- journey ids and offers -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.shop_support import T0, Shop, module_shop
+from tests.shop_support import T0, Shop, module_shop, problem
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -24,12 +24,6 @@ def shop(module: Shop) -> Iterator[Shop]:
     module.clock.at = T0
     yield module
     module.clock.at = T0
-
-
-def problem(r: Any) -> tuple[int, str | None, str]:
-    assert r.headers["content-type"] == "application/problem+json", r.text
-    body = r.json()
-    return body["status"], body.get("parameter"), body["detail"]
 
 
 def _three_orders(shop: Shop, token: str) -> list[dict[str, Any]]:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from tests import databases
 from tests.commuters_support import compile_ab
-from tests.shop_support import T0, MovableClock, Shop, shop_app
+from tests.shop_support import T0, MovableClock, Shop, count, shop_app
 from transit.db.models_tickets import (
     IdempotencyKeyRow,
     OrderRow,
@@ -65,14 +65,6 @@ def shop(setup: Setup) -> Iterator[Shop]:
     setup.shop.clock.at = T0
     yield setup.shop
     setup.shop.clock.at = T0
-
-
-def count(shop: Shop, table: Any, **where: Any) -> int:
-    with shop.db.session() as s:
-        q = select(func.count()).select_from(table)
-        for k, v in where.items():
-            q = q.where(getattr(table, k) == v)
-        return int(s.scalar(q) or 0)
 
 
 def restarted(shop: Shop, data: Path) -> orders.Shop:

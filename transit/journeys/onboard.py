@@ -21,11 +21,9 @@ from transit.realtime.overlay import NO_TIME
 from transit.routing import search as engine
 from transit.timetable.timetable import Timetable
 
-Aboard = engine.Seed  # a trip instance ridden, where it is, and its times (Unix seconds)
-
 
 def locate(tt: Timetable, trip_id: str, service_date: date | None, t: int,
-           live: LiveContext | None) -> Aboard:
+           live: LiveContext | None) -> engine.Seed:
     """The instance of `trip_id` running at t (on `service_date`'s when given)."""
     trip = tt.trip_index.get(trip_id)
     if trip is None:
@@ -57,7 +55,7 @@ def locate(tt: Timetable, trip_id: str, service_date: date | None, t: int,
         raise invalid("from_trip", f"trip {trip_id!r} of {tt.service_date(day).isoformat()} "
                       "is not under way at depart_at")
     pos = int(np.flatnonzero(dep[:-1] <= t)[-1])
-    return Aboard(trip, day, pos, arr, dep)
+    return engine.Seed(trip, day, pos, arr, dep)
 
 
 def _times(tt: Timetable, trip: int, day: int, live: LiveContext | None
@@ -75,7 +73,7 @@ def _times(tt: Timetable, trip: int, day: int, live: LiveContext | None
     return arr, dep
 
 
-def plan_aboard(searcher: engine.Searcher, q: engine.Query, a: Aboard
+def plan_aboard(searcher: engine.Searcher, q: engine.Query, a: engine.Seed
                 ) -> list[engine.Journey]:
     """Journeys from aboard `a` at q.time to q.destinations (q.origins are ignored)."""
     return searcher.depart_aboard(q, a)

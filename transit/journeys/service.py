@@ -23,7 +23,7 @@ from transit.api.common import (
 )
 from transit.api.problems import invalid
 from transit.journeys import fares
-from transit.journeys.onboard import Aboard, plan_aboard
+from transit.journeys.onboard import plan_aboard
 from transit.journeys.places import Place
 from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
 from transit.journeys.via import plan_via
@@ -160,7 +160,7 @@ def _trips_calling_at(tt: Timetable, stops: frozenset[int]) -> np.ndarray:
 
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
          opt: Options, langs: list[str], live: LiveContext | None = None,
-         aboard: Aboard | None = None) -> JourneyList:
+         aboard: engine.Seed | None = None) -> JourneyList:
     """The journeys between two places (or from aboard a trip instance: `aboard`)."""
     searcher = searcher_for(tt)
     trip_ok, stop_ok = _masks(tt, opt)
@@ -223,7 +223,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
 
 
 def _search(searcher: engine.Searcher, tt: Timetable, q: engine.Query, opt: Options,
-            arrive_by: bool, aboard: Aboard | None) -> list[engine.Journey]:
+            arrive_by: bool, aboard: engine.Seed | None) -> list[engine.Journey]:
     """The search the request asks for: from aboard a trip, through a place, arriving by,
     over a window of departures, or leaving at a time."""
     if aboard is not None:

@@ -33,10 +33,6 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: MASK for name in headers}
-
-
 def secrets_of(url: str, headers: Mapping[str, str] | None = None) -> frozenset[str]:
     """The values to hunt for in free text: query values, user info, header values (also
     percent-decoded, as an error message may show them)."""

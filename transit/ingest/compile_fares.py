@@ -297,10 +297,6 @@ def compile_fares(feed: GtfsFeed) -> tuple[dict[str, Column], dict[str, Any]]:
     return b.columns(), meta
 
 
-def is_fare_column(name: str) -> bool:
-    return name.startswith("fare_")
-
-
 def _table_of(name: str) -> str:
     return name.split("_")[1]
 

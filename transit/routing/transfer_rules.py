@@ -147,8 +147,3 @@ def _sources(groups: list[tuple[int, int, int]], e: np.ndarray,
     out.sort()
     return out
 
-
-def empty_rules(n_stops: int, n_trips: int, trip_route: np.ndarray) -> tuple[np.ndarray, ...]:
-    z = np.zeros(0, np.int64)
-    return _frozen(np.zeros(n_stops + 1), z, z, z, z, z, z, z, np.zeros(n_stops + 1), z, z, z,
-                   np.zeros(n_stops + 1), z, z, np.zeros(1), z, trip_route)

@@ -88,12 +88,6 @@ def begin(db: Database, user_id: str, key: str, print_: str, lease_s: float = LE
         return Claim(row.id, order_id=row.order_id)
 
 
-def attach_order(db: Database, row_id: int, order_id: str) -> None:
-    with db.session() as s:
-        s.execute(update(IdempotencyKeyRow).where(IdempotencyKeyRow.id == row_id)
-                  .values(order_id=order_id))
-
-
 def finish(db: Database, row_id: int, status: int, body: dict[str, Any], final: bool) -> None:
     """Store the final answer (replayed from now on), or mark the key pending (a replay
     looks at its order again)."""

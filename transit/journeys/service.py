@@ -458,13 +458,17 @@ def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: s
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
-    lo, hi = int(tt.fp_offsets[a]), int(tt.fp_offsets[a + 1])
-    to = np.asarray(tt.fp_to[lo:hi])
-    hit = np.flatnonzero(to == b)
-    if len(hit):
-        return float(tt.fp_distance_m[lo + hit[0]]) * detour
-    return float(haversine_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b])) \
-        * detour
+    """The walking metres of a footpath leg, its straight metres cached per worker and
+    version (at most one entry per footpath; a lookup instead of a numpy search on every
+    walk leg)."""
+    key = ("footpath_m", a, b)
+    straight = tt.cache.get(key)
+    if straight is None:
+        lo, hi = int(tt.fp_offsets[a]), int(tt.fp_offsets[a + 1])
+        hit = np.flatnonzero(np.asarray(tt.fp_to[lo:hi]) == b)
+        straight = tt.cache[key] = float(tt.fp_distance_m[lo + hit[0]]) if len(hit) else \
+            float(haversine_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]))
+    return straight * detour  # type: ignore[operator]
 
 
 def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:

@@ -261,7 +261,11 @@ def _prefer_transfer_points(searcher: engine.Searcher, tt: Timetable, q: engine.
     it runs only when the answer changes elsewhere and the feeds name such points."""
     stop_pref = np.asarray(tt.stop_transfer_preferred)
     fp_pref = np.asarray(tt.fp_preferred)
-    if not (stop_pref.any() or fp_pref.any()):
+    named = tt.cache.get(("names_preferred_transfers",))
+    if named is None:  # once per version, not two scans of every stop and footpath
+        named = tt.cache[("names_preferred_transfers",)] = bool(stop_pref.any()
+                                                                 or fp_pref.any())
+    if not named:
         return found
     off, to = np.asarray(tt.fp_offsets), np.asarray(tt.fp_to)
 

@@ -11,8 +11,13 @@ falls on both alike. Prints p50 of each and the ratio of medians (b / a).
     .venv/bin/python tests/benchmarks/bench_journey_http.py [--data-dir /work/ba]
         [--network NAME] [--pairs 100] [--rounds 5] [--profile]
 
---profile: instead, cProfile around service.plan (the sync endpoint runs in a threadpool,
-out of the main thread's profiler) and print the top functions by cumulative time.
+--profile: instead, cProfile around service.plan and the answer's JSON, and print the top
+functions by cumulative time. For the whole request (FastAPI, middleware, the endpoint on
+the event loop), sample the benchmark with py-spy (`py-spy record --format raw -- ...`).
+
+--dump FILE: every answer's body (160 of them for 100 pairs: leaving at, arriving by, with a
+window, from and to coordinates, in English and French), one a line; `cmp` two checkouts'
+files to show a change keeps the answers byte for byte.
 """
 
 from __future__ import annotations

@@ -261,7 +261,11 @@ def _prefer_transfer_points(searcher: engine.Searcher, tt: Timetable, q: engine.
     it runs only when the answer changes elsewhere and the feeds name such points."""
     stop_pref = np.asarray(tt.stop_transfer_preferred)
     fp_pref = np.asarray(tt.fp_preferred)
-    if not (stop_pref.any() or fp_pref.any()):
+    named = tt.cache.get(("names_preferred_transfers",))
+    if named is None:  # once per version, not two scans of every stop and footpath
+        named = tt.cache[("names_preferred_transfers",)] = bool(stop_pref.any()
+                                                                 or fp_pref.any())
+    if not named:
         return found
     off, to = np.asarray(tt.fp_offsets), np.asarray(tt.fp_to)
 
@@ -458,13 +462,17 @@ def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: s
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
-    lo, hi = int(tt.fp_offsets[a]), int(tt.fp_offsets[a + 1])
-    to = np.asarray(tt.fp_to[lo:hi])
-    hit = np.flatnonzero(to == b)
-    if len(hit):
-        return float(tt.fp_distance_m[lo + hit[0]]) * detour
-    return float(haversine_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b])) \
-        * detour
+    """The walking metres of a footpath leg, its straight metres cached per worker and
+    version (at most one entry per footpath; a lookup instead of a numpy search on every
+    walk leg)."""
+    key = ("footpath_m", a, b)
+    straight = tt.cache.get(key)
+    if straight is None:
+        lo, hi = int(tt.fp_offsets[a]), int(tt.fp_offsets[a + 1])
+        hit = np.flatnonzero(np.asarray(tt.fp_to[lo:hi]) == b)
+        straight = tt.cache[key] = float(tt.fp_distance_m[lo + hit[0]]) if len(hit) else \
+            float(haversine_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]))
+    return straight * detour  # type: ignore[operator]
 
 
 def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:

@@ -117,7 +117,7 @@ async def departures_near(request: Request, ctx: ReadDep,
     cand, dist = cand[keep][:200], dist[keep][:200]
     tz = tt.timezones[int(tt.stop_tz[int(cand[0])])] if len(cand) else "UTC"
     start = service.resolve_instant(tt, at, ctx.now, tz)
-    distances = {int(s): float(d) for s, d in zip(cand, dist, strict=True)}
+    distances = dict(zip(cand.tolist(), dist.tolist(), strict=True))
     board = service.board(tt, cand.astype(np.int64), start, window, limit, me.langs,
                           distances, live=ctx.live, exclude=me.exclude)
     if not len(cand):

@@ -18,6 +18,7 @@ gives medians over the rounds and each round's values (the spread is the noise).
 
     .venv/bin/python tests/benchmarks/bench_wrk.py [--base ../base] [--rounds 3]
         [--duration 10] [--data-dir DIR] [--env TRANSIT_ACCESS_LOG=true]
+        [--catalog /work/main/feeds/bayarea-2018.toml]
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks import bench_worker  # noqa: E402
 from tests.benchmarks.bench_worker import (  # noqa: E402
     CATALOG,
     CLOCK,
@@ -185,7 +187,13 @@ def main() -> None:
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for our server")
     ap.add_argument("--base-env", action="append", default=[], help="NAME=VALUE for base")
     ap.add_argument("--no-journeys", action="store_true")
+    ap.add_argument("--catalog", type=Path, help="the Bay Area catalog file (default: this "
+                    "checkout's); a compiled network is named after the catalog's absolute "
+                    "path, so a data directory compiled from another checkout needs its file")
     args = ap.parse_args()
+    if args.catalog:
+        global CATALOG
+        CATALOG = bench_worker.CATALOG = args.catalog.resolve()
     data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="bench-wrk-"))).resolve()
     ensure_compiled(data_dir)
     ids, lat, lon, busy = busy_stops(data_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -52,6 +53,9 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # (route, status) -> the metrics' children: `labels()` validates and locks on every
+        # call; route templates and statuses are few
+        self.children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,5 +75,9 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            REQUESTS.labels(name, str(status)).inc()
-            LATENCY.labels(name).observe(time.perf_counter() - start)
+            children = self.children.get((name, status))
+            if children is None:
+                children = self.children[(name, status)] = (
+                    REQUESTS.labels(name, str(status)), LATENCY.labels(name))
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)

@@ -1,25 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
 
 from transit.accounts.users import User
-from transit.api import deps
 from transit.api.common import parse_modes, parse_operators
 from transit.api.deps import (
     PREVIEW_PROBLEMS,
-    LangParam,
     LanguagesDep,
     LiveDep,
     NowDep,
     PreviewableTimetableDep,
-    PreviewParam,
 )
+from transit.api.lean import LeanRoute
 from transit.api.problems import invalid, problems
 from transit.api.responses import cached_json
 from transit.api.users import OptionalUser
@@ -35,50 +30,13 @@ from transit.journeys.params import (
     ViaAboardFares,
     ViaAboardFaresDep,
 )
-from transit.journeys.plain_query import Param, PlainQuery
 from transit.journeys.schemas import JourneyList
 from transit.profiles import apply
 from transit.realtime.context import LiveContext
 from transit.timetable.timetable import Timetable
 
-# the route's query parameters, for requests read without FastAPI's dependencies
-_PLAIN = PlainQuery([PlaceAndTime, Limits, Filters, ViaAboardFares],
-                    [Param.of("lang", LangParam, None), Param.of("preview", PreviewParam, None)])
-
-
-class _JourneysRoute(APIRoute):
-    """The route, with a shortcut past FastAPI's dependencies for a plain query (see
-    transit.journeys.plain_query): the same answer and the same OpenAPI document; any other
-    request (a preview, a commuter's token, a value FastAPI must judge) takes the whole way."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        whole = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            answer = await _plain(request)
-            return answer if answer is not None else await whole(request)
-
-        return handler
-
-
-async def _plain(request: Request) -> Response | None:
-    """The answer of a request whose dependencies need no FastAPI, else None."""
-    if "authorization" in request.headers or request.app.dependency_overrides:
-        return None
-    read = _PLAIN.read(request.query_params)
-    if read is None or read[1]["preview"] is not None:
-        return None
-    (at, limits, filters, more), extra = read
-    tt = await deps.get_timetable(request)
-    now = await deps.now(request.app.state.clock)
-    langs = await deps.languages(request, extra["lang"])  # type: ignore[arg-type]
-    live = await deps.live_context(request, now)
-    return _answer(at, limits, filters, more, request, tt, now, langs,  # type: ignore[arg-type]
-                   live, None)
-
-
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS),
-                   route_class=_JourneysRoute)
+                   route_class=LeanRoute)
 
 
 @router.get("/journeys", response_model=JourneyList, summary="Journeys between two places",

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 
-from transit.accounts.users import User
 from transit.api.common import parse_modes, parse_operators
 from transit.api.deps import (
     PREVIEW_PROBLEMS,
@@ -21,9 +19,7 @@ from transit.api.users import OptionalUser
 from transit.journeys import journey_ids, onboard, places, ranking, service
 from transit.journeys.journey_ids import journey_key
 from transit.journeys.params import (
-    Filters,
     FiltersDep,
-    Limits,
     LimitsDep,
     PlaceAndTime,
     PlaceAndTimeDep,
@@ -32,8 +28,6 @@ from transit.journeys.params import (
 )
 from transit.journeys.schemas import JourneyList
 from transit.profiles import apply
-from transit.realtime.context import LiveContext
-from transit.timetable.timetable import Timetable
 
 router = APIRouter(prefix="/v1", tags=["journeys"], responses=problems(*PREVIEW_PROBLEMS),
                    route_class=LeanRoute)
@@ -49,12 +43,6 @@ async def journeys(
     # (the parameters' dependencies come first: the OpenAPI document lists them in order)
     # on the event loop, as the departures endpoints: a thread hop costs more than it gives
     # (the search is a few milliseconds of a nogil kernel)
-    return _answer(at, limits, filters, more, request, tt, now, langs, live, user)
-
-
-def _answer(at: PlaceAndTime, limits: Limits, filters: Filters, more: ViaAboardFares,
-            request: Request, tt: Timetable, now: datetime, langs: list[str],
-            live: LiveContext, user: User | None) -> Response:
     _check_together(at, more)
     given = {"max_walk_m": limits.max_walk_m, "walk_speed": limits.walk_speed,
              "min_transfer_s": limits.min_transfer_s, "wheelchair": filters.wheelchair}

@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.journey_support import via_network
+from tests.lean_support import answer
 
 J = "/v1/journeys"
 Q = f"{J}?from=Q:A&to=Q:B&depart_at=2026-05-05T07:55:00%2B02:00"
-KEPT = ("content-type", "etag", "cache-control", "vary", "www-authenticate", "retry-after")
 
 OK = [
     Q, f"{Q}&window=30", f"{J}?from=Q:A&to=Q:B&arrive_by=2026-05-05T08:45:00%2B02:00",
@@ -73,20 +73,6 @@ def client(tmp_path: Path, planner: Any) -> TestClient:
     return planner(via_network(tmp_path), "2026-05-05T07:00:00+02:00").client  # type: ignore[no-any-return]
 
 
-def _never() -> None:  # pragma: no cover - only its override is looked at
-    raise AssertionError
-
-
-def answer(client: TestClient, url: str, slow: bool = False,
-           headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    app: Any = client.app
-    if slow:
-        app.dependency_overrides[_never] = _never
-    try:
-        r = client.get(url, headers=headers)
-    finally:
-        app.dependency_overrides.clear()
-    return r.status_code, {k: r.headers[k] for k in KEPT if k in r.headers}, r.content
 
 
 def test_the_lean_path_answers_as_fastapi_does(client: TestClient) -> None:

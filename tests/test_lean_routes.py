@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import DEMO_CATALOG, client_for
+from tests.lean_support import answer
 from transit.catalog import load_catalog
 from transit.ingest.pipeline import ingest
 from transit.timetable.store import Store
@@ -21,7 +22,6 @@ NOW = "2026-11-26T08:00:00+01:00"
 STOP = "/v1/stops/RR:CEN1/departures"
 NEAR = "/v1/departures"
 STATION = "/v1/stations/RR:CEN/departures"
-KEPT = ("content-type", "etag", "cache-control", "vary", "www-authenticate", "retry-after")
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +32,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
-def _never() -> None:  # pragma: no cover - only its override is looked at
-    raise AssertionError
-
-
-def answer(client: TestClient, url: str, slow: bool = False,
-           headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    app: Any = client.app
-    if slow:
-        app.dependency_overrides[_never] = _never
-    try:
-        r = client.get(url, headers=headers)
-    finally:
-        app.dependency_overrides.clear()
-    return r.status_code, {k: r.headers[k] for k in KEPT if k in r.headers}, r.content
 
 
 VALID = [

@@ -57,64 +57,34 @@ def build(data_dir: Path, db: Path) -> Any:
     return create_app(settings, clock=FixedClock(datetime.fromisoformat(CLOCK)))
 
 
-def caller(app: Any) -> Any:
-    async def call(path: str, query: bytes) -> int:
-        scope: dict[str, Any] = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000), "app": app,
-            "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"),
-                        (b"accept", b"*/*")]}
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
-
-    return call
-
-
-async def measure(call: Any, path: str, query: bytes, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        t = time.thread_time()
-        status = await call(path, query)
-        times.append(time.thread_time() - t)
-        assert status == 200, (path, status)
-    return times
+# what wrk sends
+WRK_HEADERS = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
 
 
 async def serve_rounds(data_dir: Path, requests: int, profile: Path | None) -> None:
     """Worker side: reads a line per round from stdin, answers JSON {label: [seconds]}."""
+    from tests.benchmarks.report import asgi_caller, asgi_times
     with tempfile.TemporaryDirectory() as tmp:
         app = build(data_dir, Path(tmp) / "accounts.db")
         paths = targets(data_dir)
         ctx = app.router.lifespan_context(app)
         await ctx.__aenter__()
-        call = caller(app)
+        call = asgi_caller(app, WRK_HEADERS)
         for path, query in paths.values():
-            await measure(call, path, query, 300)
+            await asgi_times(call, path, query, 300, time.thread_time)
         if profile is not None:
             import cProfile
 
             prof = cProfile.Profile()
             prof.enable()
             for path, query in paths.values():
-                await measure(call, path, query, requests)
+                await asgi_times(call, path, query, requests, time.thread_time)
             prof.disable()
             prof.dump_stats(profile)
         for line in sys.stdin:
             if not line.strip():
                 break
-            out = {label: await measure(call, path, query, requests)
+            out = {label: await asgi_times(call, path, query, requests, time.thread_time)
                    for label, (path, query) in paths.items()}
             print(json.dumps(out), flush=True)
         await ctx.__aexit__(None, None, None)

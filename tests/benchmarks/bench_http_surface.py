@@ -17,17 +17,14 @@ import asyncio
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from fastapi import FastAPI  # noqa: E402
 
-from tests.benchmarks.report import Table  # noqa: E402
+from tests.benchmarks.report import Table, asgi_caller, asgi_times  # noqa: E402
 from tests.conftest import DEMO_CATALOG  # noqa: E402
 from transit.api.surface import HttpSurface  # noqa: E402
 from transit.app import create_app  # noqa: E402
@@ -41,7 +38,7 @@ from transit.timetable.store import Store  # noqa: E402
 NOW = "2026-11-26T08:00:00+01:00"
 PATHS = {"healthz": ("/healthz", b""),
          "departures": ("/v1/stops/RR:CEN1/departures", b"limit=10")}
-Call = Callable[[str, bytes], Awaitable[int]]
+HEADERS = [(b"host", b"127.0.0.1"), (b"origin", b"https://app.example.org")]
 
 
 def build(data: Path, surface: bool, cors: bool) -> FastAPI:
@@ -56,40 +53,6 @@ def build(data: Path, surface: bool, cors: bool) -> FastAPI:
     return app
 
 
-def caller(app: FastAPI) -> Call:
-    async def call(path: str, query: bytes) -> int:
-        scope: dict[str, Any] = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-            "headers": [(b"host", b"127.0.0.1"), (b"origin", b"https://app.example.org")]}
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
-
-    return call
-
-
-async def measure(call: Call, path: str, query: bytes, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        status = await call(path, query)
-        times.append(time.perf_counter() - t)
-        assert status == 200, status
-    return times
-
-
 async def run(data: Path, requests: int, rounds: int) -> None:
     variants = {"without HttpSurface": build(data, False, False),
                 "HttpSurface (as shipped)": build(data, True, False),
@@ -99,17 +62,17 @@ async def run(data: Path, requests: int, rounds: int) -> None:
         ctx = app.router.lifespan_context(app)
         await ctx.__aenter__()
         contexts.append(ctx)
-    calls = {name: caller(app) for name, app in variants.items()}
+    calls = {name: asgi_caller(app, HEADERS) for name, app in variants.items()}
     for call in calls.values():  # warm up: caches, compiled kernels, the middleware stack
         for path, query in PATHS.values():
-            await measure(call, path, query, 200)
+            await asgi_times(call, path, query, 200)
     samples: dict[tuple[str, str], list[float]] = {
         (v, p): [] for v in variants for p in PATHS}
     per_round = max(1, requests // rounds)
     for _ in range(rounds):
         for name, call in calls.items():
             for label, (path, query) in PATHS.items():
-                samples[(name, label)] += await measure(call, path, query, per_round)
+                samples[(name, label)] += await asgi_times(call, path, query, per_round)
     table = Table(f"HTTP surface middleware, in-process ASGI, {per_round * rounds} requests "
                   "per cell (mean / p50 µs per request, p50 difference)")
     for label in PATHS:

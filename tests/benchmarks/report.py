@@ -6,7 +6,8 @@ from __future__ import annotations
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -75,3 +76,43 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: fl
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"{what} did not start")
         time.sleep(poll_s)
+
+
+AsgiCall = Callable[[str, bytes], Awaitable[int]]
+
+
+def asgi_caller(app: Any, headers: list[tuple[bytes, bytes]]) -> AsgiCall:
+    """A GET of `path?query` straight into the ASGI app (no socket, no client), answering
+    the status: what an in-process benchmark times is the server's own path."""
+    async def call(path: str, query: bytes) -> int:
+        scope: dict[str, Any] = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
+            "client": ("127.0.0.1", 50000), "app": app, "headers": headers}
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    return call
+
+
+async def asgi_times(call: AsgiCall, path: str, query: bytes, n: int,
+                     clock: Callable[[], float] = time.perf_counter) -> list[float]:
+    """`n` timings of one request by `clock` (time.thread_time for CPU), each a 200."""
+    times = []
+    for _ in range(n):
+        t = clock()
+        status = await call(path, query)
+        times.append(clock() - t)
+        assert status == 200, (path, status)
+    return times

@@ -20,7 +20,18 @@ def cached_json(request: Request, model: BaseModel | dict[str, object], max_age:
         body = model.model_dump_json(by_alias=True).encode()
     else:
         body = orjson.dumps(model, option=orjson.OPT_SERIALIZE_NUMPY)
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    return body_response(request, body, etag_of(body), max_age, private)
+
+
+def etag_of(body: bytes) -> str:
+    """The strong ETag of a response body."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def body_response(request: Request, body: bytes, etag: str, max_age: int,
+                  private: bool = False) -> Response:
+    """A JSON body already written (and its etag_of), with cached_json's headers: 304 when
+    the request's If-None-Match names it."""
     # Authorization: a commuter's token changes the answer (their profile applies)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",
                "Vary": "Accept-Language, Authorization"}

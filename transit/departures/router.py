@@ -4,15 +4,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from transit.api.common import DATE_TIME
 from transit.api.deps import PREVIEW_PROBLEMS, ReadContext, ReadDep
 from transit.api.lean import LeanRoute
 from transit.api.problems import problems
-from transit.api.responses import cached_json
+from transit.api.responses import body_response, etag_of
 from transit.api.users import COMMUTER_SECURITY
 from transit.departures import service
+from transit.departures.cache import BoardCache, Body
 from transit.departures.schemas import DepartureBoard
 from transit.profiles import apply
 from transit.stops import service as stops
@@ -54,11 +56,29 @@ def _personal(request: Request, ctx: ReadContext,
     return Personal(langs, apply.exclusions(ctx.tt, avoid), applied)
 
 
-def _respond(request: Request, board: dict[str, object], at: str | None,
-             personal: Personal) -> Response:
+# boards answered in the service clock's current second (anonymous callers only)
+BOARDS = BoardCache()
+
+
+def _cached(ctx: ReadContext, key: tuple[object, ...]) -> Body | None:
+    """The body already answered to this query in this generation (cache.py), if any."""
+    return None if ctx.user is not None else BOARDS.get(ctx.tt, ctx.live, key)
+
+
+def _respond(request: Request, ctx: ReadContext, key: tuple[object, ...],
+             board: dict[str, object], at: str | None, personal: Personal) -> Response:
+    """The board as JSON with cached_json's headers; kept for `key` when anonymous."""
     board["applied_profile"] = personal.applied
-    return cached_json(request, board, LIVE_MAX_AGE if at is None else 300,
-                       private=personal.applied is not None)
+    body = orjson.dumps(board, option=orjson.OPT_SERIALIZE_NUMPY)
+    found = Body(body, etag_of(body))
+    if ctx.user is None:
+        BOARDS.put(ctx.tt, ctx.live, key, found)
+    return _answer(request, found, at, personal.applied is not None)
+
+
+def _answer(request: Request, found: Body, at: str | None, private: bool) -> Response:
+    return body_response(request, found.body, found.etag, LIVE_MAX_AGE if at is None else 300,
+                         private=private)
 
 
 @router.get("/stops/{stop_id}/departures", response_model=DepartureBoard,
@@ -69,6 +89,9 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep,
                           at: At = None, window: Window = 120, limit: Limit = 10,
                           exclude_modes: ExcludeModes = None,
                           exclude_operators: ExcludeOperators = None) -> Response:
+    key = ("stop", stop_id, at, window, limit, exclude_modes, exclude_operators, *ctx.langs)
+    if (hit := _cached(ctx, key)) is not None:
+        return _answer(request, hit, at, False)
     tt = ctx.tt
     me = _personal(request, ctx, exclude_modes, exclude_operators)
     s = stops.stop_index(tt, stop_id)
@@ -78,7 +101,7 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep,
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
     board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
                           exclude=me.exclude)
-    return _respond(request, board, at, me)
+    return _respond(request, ctx, key, board, at, me)
 
 
 @router.get("/stations/{station_id}/departures", response_model=DepartureBoard,
@@ -89,6 +112,10 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep,
                              at: At = None, window: Window = 120,
                              limit: Limit = 10, exclude_modes: ExcludeModes = None,
                              exclude_operators: ExcludeOperators = None) -> Response:
+    key = ("station", station_id, at, window, limit, exclude_modes, exclude_operators,
+           *ctx.langs)
+    if (hit := _cached(ctx, key)) is not None:
+        return _answer(request, hit, at, False)
     tt = ctx.tt
     me = _personal(request, ctx, exclude_modes, exclude_operators)
     st = stops.station_of(tt, station_id)
@@ -97,7 +124,7 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep,
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
     board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
                           exclude=me.exclude)
-    return _respond(request, board, at, me)
+    return _respond(request, ctx, key, board, at, me)
 
 
 @router.get("/departures", response_model=DepartureBoard, summary="Departures near a point",
@@ -110,6 +137,11 @@ async def departures_near(request: Request, ctx: ReadDep,
                           at: At = None, window: Window = 60, limit: Limit = 20,
                           exclude_modes: ExcludeModes = None,
                           exclude_operators: ExcludeOperators = None) -> Response:
+    # str: -0.0 == 0.0, but the reason of an empty board writes the point as given
+    key = ("near", str(lat), str(lon), str(radius), at, window, limit, exclude_modes,
+           exclude_operators, *ctx.langs)
+    if (hit := _cached(ctx, key)) is not None:
+        return _answer(request, hit, at, False)
     tt = ctx.tt
     me = _personal(request, ctx, exclude_modes, exclude_operators)
     cand, dist = tt.grid.within(lat, lon, radius)
@@ -122,4 +154,4 @@ async def departures_near(request: Request, ctx: ReadDep,
                           distances, live=ctx.live, exclude=me.exclude)
     if not len(cand):
         board["reason"] = f"no stop within {radius:g} m of {lat},{lon}"
-    return _respond(request, board, at, me)
+    return _respond(request, ctx, key, board, at, me)

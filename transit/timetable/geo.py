@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -24,6 +26,11 @@ def _cell_rc(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     row = np.floor((np.asarray(lat) + 90.0) / CELL_DEG).astype(np.int64)
     col = np.floor((np.asarray(lon) + 180.0) / CELL_DEG).astype(np.int64)
     return row, col
+
+
+def _cell_of(lat: float, lon: float) -> tuple[int, int]:
+    """_cell_rc of one point (the same IEEE operations, on Python floats)."""
+    return math.floor((lat + 90.0) / CELL_DEG), math.floor((lon + 180.0) / CELL_DEG)
 
 
 def build_grid(lat: np.ndarray, lon: np.ndarray, members: np.ndarray
@@ -51,12 +58,13 @@ class Grid:
             return np.zeros(0, np.int32), np.zeros(0)
         dlat = radius_m / 111_000.0
         dlon = radius_m / (111_000.0 * max(np.cos(np.radians(lat)), 0.01))
-        r0, c0 = _cell_rc(lat - dlat, lon - dlon)
-        r1, c1 = _cell_rc(lat + dlat, lon + dlon)
+        # a scalar's cell in plain floats: _cell_rc's arithmetic without numpy's per-call cost
+        r0, c0 = _cell_of(float(lat - dlat), float(lon - dlon))
+        r1, c1 = _cell_of(float(lat + dlat), float(lon + dlon))
         chunks = []
-        for r in range(int(r0), int(r1) + 1):
-            lo = np.searchsorted(self.keys, r * _COLS + int(c0), "left")
-            hi = np.searchsorted(self.keys, r * _COLS + int(c1), "right")
+        for r in range(r0, r1 + 1):
+            lo = np.searchsorted(self.keys, r * _COLS + c0, "left")
+            hi = np.searchsorted(self.keys, r * _COLS + c1, "right")
             if hi > lo:
                 chunks.append(self.stops[self.offsets[lo]:self.offsets[hi]])
         if not chunks:

@@ -12,6 +12,7 @@ with `python -m pstats OUT`).
     .venv/bin/python tests/benchmarks/bench_http_path.py --data-dir /work/ba
         [--catalog /work/main/feeds/bayarea-2018.toml]
         [--base ../base] [--requests 2000] [--rounds 5] [--profile /tmp/http.prof]
+        [--no-board-cache]
 """
 
 from __future__ import annotations
@@ -90,6 +91,23 @@ async def serve_rounds(data_dir: Path, requests: int, profile: Path | None) -> N
         await ctx.__aexit__(None, None, None)
 
 
+def no_board_cache() -> None:
+    """Turns off the cache of boards answered in the current second, in code that has one
+    (the benchmark asks the same board again and again: with the cache, every ask but the
+    first is a lookup)."""
+    try:
+        from transit.departures import router
+        from transit.departures.cache import BoardCache
+    except ImportError:
+        return
+
+    class NoCache(BoardCache):
+        def get(self, *args: Any) -> None:
+            return None
+
+    router.BOARDS = NoCache()  # type: ignore[attr-defined]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", type=Path, required=True)
@@ -99,6 +117,8 @@ def main() -> None:
     ap.add_argument("--profile", type=Path)
     ap.add_argument("--catalog", type=Path, help="the Bay Area catalog (default: this "
                     "checkout's; the compiled network is named after its absolute path)")
+    ap.add_argument("--no-board-cache", action="store_true", help="every board built afresh "
+                    "(transit.departures.cache off, where the code has it)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:  # PYTHONPATH names the code measured (this checkout's or the base's)
@@ -106,6 +126,8 @@ def main() -> None:
             from tests.benchmarks import bench_worker
 
             bench_worker.CATALOG = args.catalog.resolve()
+        if args.no_board_cache:
+            no_board_cache()
         asyncio.run(serve_rounds(args.data_dir.resolve(), args.requests, args.profile))
         return
     codes = {"this code": ROOT}
@@ -117,6 +139,8 @@ def main() -> None:
                str(args.data_dir.resolve()), "--requests", str(args.requests)]
         if args.catalog:
             cmd += ["--catalog", str(args.catalog.resolve())]
+        if args.no_board_cache:
+            cmd.append("--no-board-cache")
         if args.profile and name == "this code":
             cmd += ["--profile", str(args.profile)]
         workers[name] = subprocess.Popen(

@@ -160,8 +160,9 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     if not out:
         board_json.update(_why_empty(tt, np.asarray(stops, dtype=np.int64), t0, t1, tz0,
                                      window_min))
-    stale = sorted({lv.operator for lv in (*live.overlay.trips.values(), *live.overlay.added)
-                    if not fresh(lv, live.now, live.stale_after_s)})
+    # fresh() of an operator's oldest trip: stale exactly when one of its trips is
+    stale = sorted(op for op, ts in live.overlay.oldest_by_operator.items()
+                   if live.now - ts > live.stale_after_s)
     info = {"available": live.overlay.available, "reason": live.overlay.reason,
             "stale_operators": stale}
     return {**board_json, "realtime": info, "departures": out}

@@ -6,6 +6,7 @@ Queries take one Overlay reference and use it throughout; a new snapshot replace
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -174,6 +175,18 @@ class Overlay:
     @classmethod
     def unavailable(cls, reason: str) -> Overlay:
         return cls([], available=False, reason=reason)
+
+    @cached_property
+    def oldest_by_operator(self) -> dict[str, int]:
+        """Each operator's oldest feed timestamp over its trips (scheduled and added): its
+        data holds a stale trip exactly when this one is stale (boards list the operators
+        with stale data on every request; this spares them a pass over every trip)."""
+        oldest: dict[str, int] = {}
+        for lv in (*self.trips.values(), *self.added):
+            ts = oldest.get(lv.operator)
+            if ts is None or lv.feed_timestamp < ts:
+                oldest[lv.operator] = lv.feed_timestamp
+        return oldest
 
     def status(self, operator: str) -> list[FeedStatus]:
         return [r.status for (op, _), r in self.results.items() if op == operator]

@@ -32,27 +32,32 @@ class Body:
 class BoardCache:
     """The boards of one generation, by query key. Holds the generation's timetable and
     overlay themselves (compared by identity), so neither can be replaced by another object
-    at the same address while entries refer to it."""
+    at the same address while entries refer to it. The generation and its entries are one
+    tuple, replaced whole: a put racing a change of generation (two threads serving one app)
+    writes into the entries of its own generation, never into another's."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._max = max_entries
-        self._tt: Timetable | None = None
-        self._live: LiveContext | None = None
-        self._entries: dict[Hashable, Body] = {}
+        self._gen: tuple[Timetable, LiveContext, dict[Hashable, Body]] | None = None
 
-    def _same_generation(self, tt: Timetable, live: LiveContext) -> bool:
-        old = self._live
-        return (self._tt is tt and old is not None and old.overlay is live.overlay
-                and old.now == live.now and old.stale_after_s == live.stale_after_s)
+    def _entries(self, tt: Timetable, live: LiveContext) -> dict[Hashable, Body] | None:
+        """This generation's entries, None when the cache holds another generation."""
+        gen = self._gen
+        if gen is None:
+            return None
+        old_tt, old, entries = gen
+        if (old_tt is tt and old.overlay is live.overlay and old.now == live.now
+                and old.stale_after_s == live.stale_after_s):
+            return entries
+        return None
 
     def get(self, tt: Timetable, live: LiveContext, key: Hashable) -> Body | None:
-        if not self._same_generation(tt, live):
-            return None
-        return self._entries.get(key)
+        entries = self._entries(tt, live)
+        return None if entries is None else entries.get(key)
 
     def put(self, tt: Timetable, live: LiveContext, key: Hashable, value: Body) -> None:
-        if not self._same_generation(tt, live):
-            self._tt, self._live, self._entries = tt, live, {}
-        if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[key] = value
+        entries = self._entries(tt, live)
+        if entries is None or len(entries) >= self._max:
+            entries = {}
+            self._gen = (tt, live, entries)
+        entries[key] = value

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -84,33 +86,49 @@ def prepare(tt: Timetable) -> None:
     warm_up_routing(tt)
 
 
-def _start_poller(settings: Settings, live: LiveState,
-                  backend: MemoryBackend | RedisBackend) -> Poller | None:
-    if not settings.realtime_poll or not settings.catalog.exists():
+@dataclass(frozen=True)
+class _CatalogFile:
+    """The catalog file, read once per start: the database, publishing, the KPIs and the
+    poller each read it again before (a second of a worker's start on a large network)."""
+
+    catalog: Catalog | None  # None: no file, or an unreadable one (`error` says why)
+    error: CatalogError | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> _CatalogFile:
+        if not path.exists():
+            return cls(None)
+        try:
+            return cls(load_catalog(path))
+        except CatalogError as exc:
+            return cls(None, exc)
+
+    def get(self, unread: str) -> Catalog | None:
+        """The catalog; None (after a warning `unread: error` if it could not be read)."""
+        if self.error is not None:
+            logging.getLogger("transit").warning("%s: %s", unread, self.error)
+        return self.catalog
+
+
+def _start_poller(settings: Settings, live: LiveState, backend: MemoryBackend | RedisBackend,
+                  catalog_file: _CatalogFile) -> Poller | None:
+    if not settings.realtime_poll:
         return None
-    try:
-        catalog = load_catalog(settings.catalog)
-    except CatalogError as exc:
-        logging.getLogger("transit").warning("realtime polling off: %s", exc)
-        return None
-    if not any(op.realtime for op in catalog.operators):
+    catalog = catalog_file.get("realtime polling off")
+    if catalog is None or not any(op.realtime for op in catalog.operators):
         return None
     poller = Poller(catalog, live, getattr(backend, "client", None), settings.redis_prefix)
     poller.start()
     return poller
 
 
-def _open_database(settings: Settings, db: Database) -> None:
+def _open_database(settings: Settings, db: Database, catalog_file: _CatalogFile) -> None:
     """Migrate (TRANSIT_AUTO_MIGRATE) so that a first start needs no other step; a fresh
     database takes the catalog's operators (from then on it is the source of truth)."""
     if settings.auto_migrate:
         migrate.upgrade(db)
-    if not settings.catalog.exists():
-        return
-    try:
-        catalog = load_catalog(settings.catalog)
-    except CatalogError as exc:
-        logging.getLogger("transit").warning("operators not imported from catalog: %s", exc)
+    catalog = catalog_file.get("operators not imported from catalog")
+    if catalog is None:
         return
     accounts.record_operators(db, ((o.id, o.name) for o in catalog.operators), "catalog",
                               only_if_empty=True)
@@ -133,17 +151,13 @@ def _on_load(db: Database) -> Callable[[Timetable], None]:
 
 
 def _start_kpis(settings: Settings, db: Database, clock: Clock,
-                backend: MemoryBackend | RedisBackend) -> KpiRecorder:
+                backend: MemoryBackend | RedisBackend, catalog: Catalog | None) -> KpiRecorder:
     """The KPI recorder, flushing in the background; with Redis, one process of the fleet
     records live-data updates (a lease), every process its own requests."""
     intervals: dict[tuple[str, str], float] = {}
-    if settings.catalog.exists():
-        try:
-            for op in load_catalog(settings.catalog).operators:
-                for src in op.realtime:
-                    intervals[(op.id, src.kind)] = src.interval_s
-        except CatalogError:
-            pass
+    for op in catalog.operators if catalog is not None else ():
+        for src in op.realtime:
+            intervals[(op.id, src.kind)] = src.interval_s
     lease = None
     if isinstance(backend, RedisBackend):
         lease = RedisLease(backend.client, f"{settings.redis_prefix}:kpis:lease",
@@ -199,23 +213,19 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
                                      {"Retry-After": "5"})
 
 
-def _catalog_or_empty(settings: Settings) -> Catalog:
+def _catalog_or_empty(catalog_file: _CatalogFile) -> Catalog:
     """The catalog's order and station/footpath rules for merged versions (none: defaults;
     operators that only upload are merged after the catalog's)."""
-    try:
-        return load_catalog(settings.catalog) if settings.catalog.exists() else Catalog(())
-    except CatalogError as exc:
-        logging.getLogger("transit").warning("catalog not read for publishing: %s", exc)
-        return Catalog(())
+    return catalog_file.get("catalog not read for publishing") or Catalog(())
 
 
-def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: str
-                      ) -> Runner | None:
+def _start_publishing(app: FastAPI, settings: Settings, clock: Clock, network: str,
+                      catalog_file: _CatalogFile) -> Runner | None:
     """Feed versions: the service the feeds router uses, and the job runner of this process
     (validation and publishing never run in a request)."""
     limits = ingest_limits(settings, clock)
     store = Store(settings.data_dir, network)
-    releases = Releases(store, _catalog_or_empty(settings), clock,
+    releases = Releases(store, _catalog_or_empty(catalog_file), clock,
                         keep=settings.feed_versions_kept, limits=limits,
                         lock=lambda: publish_lock(store.root, settings.redis_url,
                                                   settings.redis_prefix))
@@ -239,12 +249,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _open_database(settings, app.state.db)
+        catalog_file = _CatalogFile.read(settings.catalog)
+        _open_database(settings, app.state.db, catalog_file)
         network = settings.network or served_network(settings.data_dir, settings.catalog)
         holder = TimetableHolder(Store(settings.data_dir, network), settings.reload_interval_s,
                                  on_load=_on_load(app.state.db))
         app.state.holder = holder
-        runner = _start_publishing(app, settings, clock, network)
+        runner = _start_publishing(app, settings, clock, network, catalog_file)
         backend: MemoryBackend | RedisBackend
         if settings.redis_url:
             backend = RedisBackend(settings.redis_url, settings.redis_prefix,
@@ -256,14 +267,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             backend._on_down, backend._on_up = live.went_down, live.came_up
             backend.subscribe(lambda op, kind: None)  # start following the channel
         app.state.live = live
-        kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend)
+        kpis = app.state.kpis = _start_kpis(settings, app.state.db, clock, backend,
+                                            catalog_file.catalog)
         live.add_observer(kpis.observe)
         bus = app.state.alert_bus = AlertBus(settings.redis_url, settings.redis_prefix)
         alerting = app.state.alerting = _start_alerting(settings, app.state.db, clock, holder,
                                                         backend, bus)
         alerting.listeners.append(lambda events: bus.notify(e.user_id for e in events))
         live.add_observer(alerting.evaluator.observe)
-        poller = _start_poller(settings, live, backend)
+        poller = _start_poller(settings, live, backend, catalog_file)
         settler = _start_settler(app, settings)
         try:
             yield

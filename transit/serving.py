@@ -123,10 +123,14 @@ def _listen(host: str, port: int) -> socket.socket:
 def preload(data_dir: Path, network: str) -> None:
     """What every worker would otherwise do on its own: import the app and prepare the
     current version (kept for the workers by `transit.timetable.store.keep_for_workers`)."""
+    from sqlalchemy.orm import configure_mappers
+
     from transit.app import prepare
     from transit.timetable.store import Store, keep_for_workers
     from transit.timetable.timetable import FormatError, Timetable
 
+    # the ORM's mappers, configured once here rather than by each worker's first query
+    configure_mappers()
     store = Store(data_dir, network)
     version = store.current_version()
     if version is None:

@@ -11,11 +11,14 @@ of another commit, e.g. `git worktree add --detach ../base main`) the same is me
 that code, alternating runs of the two, so both see the same machine load. With `--forked`,
 the workers of `transit serve --workers 2` (forked from a parent that loaded the code and the
 timetable, `transit.serving`) are measured the same way in the same runs, their start being
-a restarted worker's, from fork to ready.
+a restarted worker's, from fork to ready (for the base too, with --base).
 
     .venv/bin/python tests/benchmarks/bench_worker.py [--base ../base] [--runs 3] [--forked]
-        [--data-dir DIR]   (a data directory where feeds/bayarea-2018.toml is compiled;
+        [--data-dir DIR]   (a data directory where the catalog is compiled;
                             default: compiled into a temporary one first)
+        [--catalog PATH]   (default feeds/bayarea-2018.toml)
+        [--network big]    (the ~5 million stop times of tests/benchmarks/big_network.py:
+                            the catalog DIR/big.toml, compiled there by that script)
 """
 
 from __future__ import annotations
@@ -208,14 +211,25 @@ def measure_forked(code: Path, data_dir: Path, requests: list[tuple[str, dict[st
 
 
 def main() -> None:
+    global CATALOG
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=Path, help="a checkout of the code to compare with")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--data-dir", type=Path)
     ap.add_argument("--forked", action="store_true",
                     help="also measure the workers of `transit serve --workers 2`")
+    ap.add_argument("--catalog", type=Path, help="the catalog served (default: Bay Area)")
+    ap.add_argument("--network", choices=("bayarea", "big"), default="bayarea",
+                    help="big: DATA_DIR/big.toml (tests/benchmarks/big_network.py)")
     args = ap.parse_args()
     data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="bench-worker-"))).resolve()
+    if args.network == "big":
+        if not (data_dir / "big.toml").exists():
+            raise SystemExit(f"no {data_dir / 'big.toml'}: run tests/benchmarks/big_network.py "
+                             f"--out {data_dir} first")
+        CATALOG = data_dir / "big.toml"
+    elif args.catalog:
+        CATALOG = args.catalog.resolve()
     ensure_compiled(data_dir)
     requests = requests_of(data_dir)
     codes = {"this code": ROOT}
@@ -223,7 +237,7 @@ def main() -> None:
         codes = {"base": args.base.resolve(), **codes}
     ways = {name: (code, measure) for name, code in codes.items()}
     if args.forked:
-        ways["this code, forked"] = (ROOT, measure_forked)
+        ways.update({f"{name}, forked": (code, measure_forked) for name, code in codes.items()})
     with tempfile.TemporaryDirectory() as tmp:
         for name, code in codes.items():  # a first start fills numba's cache of each
             measure(code, data_dir, requests[:3], Path(tmp) / "warm")
@@ -236,7 +250,7 @@ def main() -> None:
                 print(f"run {i + 1} {name}: start {s.start_s:.2f} s, private "
                       f"{s.private_mib:.0f} MiB (anonymous {s.anonymous_mib:.0f}), timetable "
                       f"resident {s.timetable_rss_mib:.0f} MiB", flush=True)
-    t = Table(f"One worker, Bay Area (feeds/bayarea-2018.toml), after {2 * len(requests)} "
+    t = Table(f"One worker, {CATALOG.name} ({network()}), after {2 * len(requests)} "
               f"warm-up requests; medians of {args.runs} runs")
     for name, ss in samples.items():
         med = {f: statistics.median(getattr(s, f) for s in ss)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from transit.ingest.stations import build_registry
+from transit.routing import network_indexes
 from transit.timetable.calendar import pack_days, reference_utc, unpack_days
 from transit.timetable.events import build_events
 from transit.timetable.footpaths import FootpathRules, build_footpaths
@@ -22,7 +23,7 @@ from transit.timetable.search_index import build_name_index
 from transit.timetable.stations import RULES, StationRules
 from transit.timetable.storage import Column, Part
 from transit.timetable.strings import StringColumn
-from transit.timetable.timetable import FORMAT
+from transit.timetable.timetable import FORMAT, Timetable
 
 # Which table each column belongs to (by prefix) and which table its values index into.
 TABLES = ("agency", "route", "stop", "service", "trip", "pattern_stop", "pattern", "st",
@@ -237,4 +238,6 @@ def merge_parts(
             "events": len(cols["ev_trip"]),
         },
     }
+    # the journey search's indexes, derived once here rather than in every worker
+    cols.update(network_indexes.columns_of(Timetable(cols, meta)))
     return cols, meta

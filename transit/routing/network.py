@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from transit.routing.transfer_rules import compile_rules
+from transit.routing.transfer_rules import TABLE_FIELDS, compile_rules
 from transit.timetable.timetable import Timetable
 
 
@@ -66,12 +66,32 @@ class Network:
     thr_service: np.ndarray = None  # type: ignore[assignment]
     # trip- and route-specific transfers.txt rules as the kernels read them (`transfer_rules`)
     rules: tuple[np.ndarray, ...] = ()
+    # the search indexes stored with the version (`network_indexes`; empty: derive them)
+    derived: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def _arrays(cls, tt: Timetable) -> dict[str, np.ndarray]:
+        names = [f for f in cls.__dataclass_fields__
+                 if f not in ("max_days_back", "thr_tz", "thr_service", "rules", "derived")]
+        return {n: np.asarray(getattr(tt, n)) for n in names}
 
     @classmethod
     def of(cls, tt: Timetable) -> Network:
-        names = [f for f in cls.__dataclass_fields__
-                 if f not in ("max_days_back", "thr_tz", "thr_service", "rules")]
-        arrays = {n: np.asarray(getattr(tt, n)) for n in names}
+        """The network of a version, with the indexes stored with it (`network_indexes.of`:
+        mapped, not derived again in each process)."""
+        from transit.routing import network_indexes
+
+        derived = network_indexes.of(tt)
+        rules = tuple(derived[f"rule_{f}"] for f in TABLE_FIELDS)
+        return cls(**cls._arrays(tt), max_days_back=tt.max_days_back,
+                   thr_tz=derived["thr_tz"], thr_service=derived["thr_service"], rules=rules,
+                   derived=derived)
+
+    @classmethod
+    def computed(cls, tt: Timetable) -> Network:
+        """The network of a version with what it derives computed here (no stored indexes):
+        what the ingest stores, and what a version compiled before them is served with."""
+        arrays = cls._arrays(tt)
         first = arrays["thr_trip_first"]
         # per through trip: its first trip's zone and service (read-only like the rest, so
         # the kernels see one array type for both pattern sets)

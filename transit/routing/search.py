@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from transit.routing import indexes, raptor
 from transit.routing import kernel_args as ka
+from transit.routing import network_indexes, raptor
 from transit.routing.live_trips import KEY_DAYS, LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
@@ -218,32 +218,21 @@ class Searcher:
         self.net = net
         self._no_live = LiveTrips.empty(net.n_trips, net.n_stops)
         self._thr_no_rt = np.zeros(len(net.thr_trip_first), np.bool_)
-        self._prev_in_block = np.full(net.n_trips, -1, np.int64)
-        has_next = net.trip_next_in_block >= 0
-        self._prev_in_block[net.trip_next_in_block[has_next]] = np.flatnonzero(has_next)
-        self.lower_bounds = LowerBoundGraph.of(net)
-        self._cols = indexes.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
-                                         net.trip_st_start, net.st_arr, net.st_dep)
-        self._thr_cols = indexes.time_columns(
-            net.thr_pattern_stop_offsets, net.thr_pattern_trip_offsets, net.thr_trip_st_start,
-            net.thr_st_arr, net.thr_st_dep)
-        length = np.diff(net.pattern_stop_offsets)
-        sp = (net.sp_offsets, net.sp_pattern, net.sp_pos, net.pattern_stop_offsets)
-        thr_sp = (net.thr_sp_offsets, net.thr_sp_pattern, net.thr_sp_pos,
-                  net.thr_pattern_stop_offsets)
-        self._board_at = indexes.stop_places(*sp, net.pattern_pickup, length - 1, True)
-        self._alight_at = indexes.stop_places(*sp, net.pattern_dropoff, np.zeros_like(length),
-                                             False)
-        self._thr_board_at = indexes.stop_places(*thr_sp, net.thr_pattern_pickup,
-                                                net.thr_pattern_join, True)
-        self._thr_alight_at = indexes.stop_places(*thr_sp, net.thr_pattern_dropoff,
-                                                 net.thr_pattern_join, False)
+        ix = net.derived or network_indexes.build(net)  # stored with the version, mapped
+        self._prev_in_block = ix["prev_in_block"]
+        self.lower_bounds = LowerBoundGraph(
+            *(ix[f"lb_{f}"] for f in network_indexes.LOWER_BOUNDS))
+        self._cols = tuple(ix[f"cols_{f}"] for f in network_indexes.TIME_COLUMNS)
+        self._thr_cols = tuple(ix[f"thr_cols_{f}"] for f in network_indexes.TIME_COLUMNS)
+        self._board_at, self._alight_at, self._thr_board_at, self._thr_alight_at = (
+            tuple(ix[f"{s}_{f}"] for f in network_indexes.PLACES)
+            for s in ("board_at", "alight_at", "thr_board_at", "thr_alight_at"))
         # what a query without filters passes, made once (read-only, shared by all calls)
         self._all_trips = _frozen(np.ones(net.n_trips, np.bool_))
         self._all_stops = _frozen(np.ones(net.n_stops, np.bool_))
-        self._change_s = _frozen(net.stop_change_s.astype(np.int64))
+        self._change_s = ix["change_s"]
         self._trip_ids = _frozen(np.arange(net.n_trips, dtype=np.int64))
-        self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
+        self._thr_first = ix["thr_first"]
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
         self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
         self._buffers = threading.local()  # per thread: label buffers reused by its queries

@@ -39,19 +39,26 @@ def _chain(start: int, step: np.ndarray) -> list[int]:
 
 def _classes(members: list[int], keys: list[bytes], arr: list[np.ndarray],
              dep: list[np.ndarray]) -> list[int]:
-    """Class per member (in order): same key, and no overtaking within a class."""
-    last: list[tuple[bytes, int]] = []  # per class: its key and last member
+    """Class per member (in order): same key, and no overtaking within a class. A member
+    joins the first class (in order of creation) of its key whose last member it does not
+    overtake; only classes of its own key are tried, so a group of many keys costs its
+    members times the classes of one key, not of all."""
+    by_key: dict[bytes, list[int]] = {}  # key -> its classes, in order of creation
+    last: list[int] = []  # per class: its last member
     out: list[int] = []
     for i in members:
-        for c, (key, j) in enumerate(last):
+        classes = by_key.setdefault(keys[i], [])
+        for c in classes:
+            j = last[c]
             # one key: the same patterns, so times of equal length
-            if key == keys[i] and (arr[i] >= arr[j]).all() and (dep[i] >= dep[j]).all():
-                last[c] = (key, i)
+            if (arr[i] >= arr[j]).all() and (dep[i] >= dep[j]).all():
+                last[c] = i
                 out.append(c)
                 break
         else:
             out.append(len(last))
-            last.append((keys[i], i))
+            classes.append(len(last))
+            last.append(i)
     return out
 
 
@@ -170,11 +177,13 @@ def _chain_classes(groups: list[list[int]], j: _Joined
     next_class: list[int] = []
     prev_class: list[int] = []
     n_next, n_prev = [], []
+    # the chains' keys and times, listed once (not once per group: that was quadratic in
+    # the number of through trips)
+    after = ([a[0] for a in j.after], [a[1] for a in j.after], [a[2] for a in j.after])
+    before = ([b[0] for b in j.before], [b[1] for b in j.before], [b[2] for b in j.before])
     for g in groups:
-        nc = _classes(g, [a[0] for a in j.after], [a[1] for a in j.after],
-                      [a[2] for a in j.after])
-        pc = _classes(g, [b[0] for b in j.before], [b[1] for b in j.before],
-                      [b[2] for b in j.before])
+        nc = _classes(g, *after)
+        pc = _classes(g, *before)
         next_class += nc
         prev_class += pc
         n_next.append(max(nc) + 1)

@@ -40,6 +40,10 @@ Through trips (a trip joined with the next of its block; see timetable/through.p
     thr_trip_first, thr_trip_second, thr_trip_st_start -> thr_st_arr, thr_st_dep,
     thr_sp_offsets -> thr_sp_pattern, thr_sp_pos (stop -> through pattern positions),
     thr_pattern_next/prev_classes, thr_trip_next/prev_class: chain classes, forward and back
+Journey search indexes (transit/routing/network_indexes.py; written by the ingest, mapped by
+every worker; a version without them gets them computed in the process)
+    rx_*: time columns by pattern position, boarding/alighting places per stop, lower-bound
+    graph, compiled transfers.txt rules, previous trip in block, through trips' zone/service
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi import FastAPI  # noqa: E402
 
-from tests.benchmarks.bench_http_surface import caller  # noqa: E402
 from tests.benchmarks.bench_worker import CLOCK, ensure_compiled, network  # noqa: E402
+from tests.benchmarks.report import asgi_caller  # noqa: E402
 from transit.app import create_app  # noqa: E402
 from transit.clock import FixedClock  # noqa: E402
 from transit.journeys import places, service  # noqa: E402
@@ -54,6 +54,7 @@ from transit.timetable.store import Store  # noqa: E402
 from transit.timetable.timetable import Timetable  # noqa: E402
 
 SEED = 11
+HEADERS = [(b"host", b"127.0.0.1"), (b"origin", b"https://app.example.org")]
 
 
 def build(data_dir: Path, name: str, db_dir: Path) -> FastAPI:
@@ -110,10 +111,10 @@ def profile(tt: Timetable, pairs: list[tuple[str, str, str]]) -> None:
 
 
 def cached_json_body(result: Any) -> bytes:
-    """The answer's body as the router writes it (a dict since shapes are numpy arrays)."""
-    if hasattr(service, "_stops_line"):
-        return orjson.dumps(result.model_dump(by_alias=True), option=orjson.OPT_SERIALIZE_NUMPY)
-    return result.model_dump_json(by_alias=True).encode()  # type: ignore[no-any-return]
+    """The answer's body as the router writes it (plan's dict; a model before that)."""
+    if isinstance(result, dict):
+        return orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(result.model_dump(by_alias=True), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def main() -> None:
@@ -195,7 +196,7 @@ async def run(app: FastAPI, pairs: list[tuple[str, str, str]], rounds: int) -> N
     ctx = app.router.lifespan_context(app)
     await ctx.__aenter__()
     tt = app.state.holder.get()  # the app's timetable (its caches, its searcher)
-    call = caller(app)
+    call = asgi_caller(app, HEADERS)
     searcher = service.searcher_for(tt)
     queries = [query_of(tt, a, b, w) for a, b, w in pairs]
     paths = [urlencode({"from": a, "to": b, "depart_at": w}).encode() for a, b, w in pairs]

@@ -70,6 +70,9 @@ class V1Fare:
     pairs: frozenset[tuple[str, str]]  # (origin, destination), "" for either end any
     contains: frozenset[str]
     rows: tuple[tuple[str, str, str, str], ...]  # (route, origin, destination, contains)
+    # (route, origin, destination) of the rows: a ride matches a row when the row's three
+    # are each its own or "" (a lookup of 8 triples instead of a scan of the rows)
+    triples: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass
@@ -216,7 +219,8 @@ def _load_v1(tt: Timetable, of: OperatorFares) -> None:
             fid, Money(amount, cur), transfers, duration, agency,
             frozenset(x[0] for x in rows if x[0]),
             frozenset((x[1], x[2]) for x in rows if x[1] or x[2]),
-            frozenset(x[3] for x in rows if x[3]), rows))
+            frozenset(x[3] for x in rows if x[3]), rows,
+            frozenset((x[0], x[1], x[2]) for x in rows)))
         for _, o, d, _c in rows:
             of.v1_by_pair.setdefault((o, d), []).append(k)
     of.v1_by_pair = {p: sorted(set(v)) for p, v in of.v1_by_pair.items()}

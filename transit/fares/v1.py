@@ -56,10 +56,16 @@ def _candidates(of: OperatorFares, rides: list[_Ride]) -> list[int]:
     return sorted(out)
 
 
-def _row_ok(row: tuple[str, str, str, str], ride: _Ride) -> bool:
-    route, origin, dest, _ = row
-    return (not route or route == ride.leg.route_id) and (not origin or origin == ride.origin) \
-        and (not dest or dest == ride.dest)
+def _row_ok(f: V1Fare, ride: _Ride) -> bool:
+    """Whether one of the fare's rows matches the ride: its route, origin and destination
+    each the ride's or empty."""
+    t = f.triples
+    for route in ("", ride.leg.route_id):
+        for origin in ("", ride.origin):
+            for dest in ("", ride.dest):
+                if (route, origin, dest) in t:
+                    return True
+    return False
 
 
 def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
@@ -76,7 +82,7 @@ def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
     if not f.rows:
         return True
     if len(rides) == 1:
-        return any(_row_ok(row, rides[0]) for row in f.rows)
+        return _row_ok(f, rides[0])
     if f.routes and not all(r.leg.route_id in f.routes for r in rides):
         return False
     pair = (rides[0].origin, rides[-1].dest)

@@ -99,6 +99,10 @@ class OperatorFares:
     v1_by_pair: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)
     ruleless: dict[str, int] = field(default_factory=dict)  # agency ("": any) -> v1 fare
+    # v1 fares covering one ride, by what decides it (transit.fares.v1._single): filled as
+    # rides are priced (static data: at most one entry per route and pair of zones)
+    v1_single: dict[tuple[str, str, str, str, frozenset[str]], list[V1Fare]] = field(
+        default_factory=dict)
     needs_path: bool = False  # some rule looks at the stops a leg passes
 
 

@@ -90,9 +90,25 @@ def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
 
 
 def _fares_for(of: OperatorFares, rides: list[_Ride]) -> list[V1Fare]:
+    if len(rides) == 1:
+        return _single(of, rides[0])
     found = [of.v1_fares[k] for k in _candidates(of, rides)
              if _covers(of.v1_fares[k], rides)]
     return sorted(found, key=lambda f: (f.price.amount, f.fare_id))
+
+
+def _single(of: OperatorFares, ride: _Ride) -> list[V1Fare]:
+    """The fares covering one ride, cheapest first: they depend only on its agency, route,
+    zones and the zones it passes (no time, no transfer), so they are kept per operator and
+    version (journeys ride the same routes between the same zones again and again)."""
+    key = (ride.agency, ride.leg.route_id, ride.origin, ride.dest, ride.zones)
+    found = of.v1_single.get(key)
+    if found is None:
+        found = [of.v1_fares[k] for k in _candidates(of, [ride])
+                 if _covers(of.v1_fares[k], [ride])]
+        found.sort(key=lambda f: (f.price.amount, f.fare_id))
+        of.v1_single[key] = found
+    return found
 
 
 def price_v1(fares: Fares, of: OperatorFares, legs: Sequence[FareLeg], idx: list[int]) -> Priced:

@@ -544,6 +544,31 @@ def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
 
 
 _SHAPE_TEXTS = 512  # shapes whose JSON text a worker keeps (a median shape: about 15 kB)
+_LEG_GEOMETRIES = 2048  # legs' geometries a worker keeps (each a part of a shape's text)
+
+
+def _leg_geometry(tt: Timetable, trip: int, lo: int, board: int, alight: int,
+                  stops: list[int]) -> dict[str, Any]:
+    """_shape_between for a trip's leg, kept per version for the _LEG_GEOMETRIES legs used
+    last: it depends only on the trip's shape and the pattern's calls from `board` to
+    `alight` (`lo`: where the pattern's stops begin), which the trips of a corridor share,
+    and finding the leg's part of a long shape again on every answer cost as much as all
+    the rest of the leg. The dict is shared between answers: nothing changes it."""
+    key = (int(tt.trip_shape[trip]), lo, board, alight)
+    with _shape_texts_lock:
+        kept = tt.cache.get(("leg_geometries",))
+        if kept is None:
+            kept = tt.cache[("leg_geometries",)] = OrderedDict()
+        hit = kept.get(key)  # type: ignore[union-attr]
+        if hit is not None:
+            kept.move_to_end(key)  # type: ignore[union-attr]
+            return hit  # type: ignore[no-any-return]
+    geometry = _shape_between(tt, trip, stops)
+    with _shape_texts_lock:
+        kept[key] = geometry  # type: ignore[index]
+        while len(kept) > _LEG_GEOMETRIES:  # type: ignore[arg-type]
+            kept.popitem(last=False)  # type: ignore[union-attr]
+    return geometry
 _shape_texts_lock = threading.Lock()
 
 
@@ -624,7 +649,7 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Body:
         _stop_place(tt, leg.to_stop, langs,
                     tt.call_platform(t, a, leg.day) if overrides else None),
         iso(leg.departure, _tz(tt, leg.from_stop)), iso(leg.arrival, _tz(tt, leg.to_stop)),
-        leg.arrival - leg.departure, _shape_between(tt, t, stops), trip_id=trip_id,
+        leg.arrival - leg.departure, _leg_geometry(tt, t, lo, b, a, stops), trip_id=trip_id,
         route=route, operator=operator, headsign=headsign,
         service_date=service_date_text(tt, leg.day), stay_seated=bool(leg.stay_seated),
         intermediate_stops=inter)

@@ -635,12 +635,14 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Body:
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
     inter = []
+    cache = tt.cache  # stop_display's entries, read here without a call per stop
     for k, s, arr, dep in zip(range(b + 1, a), stops[1:-1], arrivals, departures, strict=True):
-        sid, name, plat, tz = stop_display(tt, s, known)
+        sid, name, plat, tz = cache.get(("stop", s, known)) or stop_display(tt, s, known)
         if overrides:
             plat = tt.call_platform(t, k, leg.day) or plat
-        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": iso(arr, tz),
-                      "departure": iso(dep, tz)})
+        at = iso(arr, tz)  # most calls leave when they arrive: one time text for both
+        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": at,
+                      "departure": at if dep == arr else iso(dep, tz)})
     trip_id, _, route, operator, headsign, _ = trip_display(tt, t, known)
     return _leg(
         str(route["mode"]),

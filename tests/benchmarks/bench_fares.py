@@ -81,18 +81,19 @@ def main() -> None:
         t = time.perf_counter()
         res = service.plan(tt, origin, dest, when, False, base, ["en"])
         with_f.append(time.perf_counter() - t)
-        legs = [fare_legs(j, [(_unix(x.departure), _unix(x.arrival)) for x in j.legs
-                              if x.trip_id])[1] for j in res.journeys]
+        # plan answers a JourneyList's dict (transit.journeys.service)
+        legs = [fare_legs(j, [(_unix(x["departure"]), _unix(x["arrival"])) for x in j["legs"]
+                              if x["trip_id"]])[1] for j in res["journeys"]]
         t = time.perf_counter()
         for fl in legs:
             if fl:
                 price_journey(fares_for(tt), fl, None)
         alone.append(time.perf_counter() - t)
-        for j in res.journeys:
-            if j.fare is not None:
+        for j in res["journeys"]:
+            if j["fare"] is not None:
                 priced += 1
-                total_set += j.fare.total is not None
-                unpriced.update(j.legs[i].operator or "" for i in j.fare.unknown_legs)
+                total_set += j["fare"]["total"] is not None
+                unpriced.update(j["legs"][i]["operator"] or "" for i in j["fare"]["unknown_legs"])
     m_with, m_without = statistics.median(with_f), statistics.median(without_f)
     share = (m_with - m_without) / m_without
     table = Table(f"Journeys with fares vs without, Bay Area (29 operators), "

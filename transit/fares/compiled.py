@@ -70,6 +70,9 @@ class V1Fare:
     pairs: frozenset[tuple[str, str]]  # (origin, destination), "" for either end any
     contains: frozenset[str]
     rows: tuple[tuple[str, str, str, str], ...]  # (route, origin, destination, contains)
+    # (route, origin, destination) of the rows: a ride matches a row when the row's three
+    # are each its own or "" (a lookup of 8 triples instead of a scan of the rows)
+    triples: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass
@@ -96,6 +99,10 @@ class OperatorFares:
     v1_by_pair: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)
     ruleless: dict[str, int] = field(default_factory=dict)  # agency ("": any) -> v1 fare
+    # v1 fares covering one ride, by what decides it (transit.fares.v1._single): filled as
+    # rides are priced (static data: at most one entry per route and pair of zones)
+    v1_single: dict[tuple[str, str, str, str, frozenset[str]], list[V1Fare]] = field(
+        default_factory=dict)
     needs_path: bool = False  # some rule looks at the stops a leg passes
 
 
@@ -216,7 +223,8 @@ def _load_v1(tt: Timetable, of: OperatorFares) -> None:
             fid, Money(amount, cur), transfers, duration, agency,
             frozenset(x[0] for x in rows if x[0]),
             frozenset((x[1], x[2]) for x in rows if x[1] or x[2]),
-            frozenset(x[3] for x in rows if x[3]), rows))
+            frozenset(x[3] for x in rows if x[3]), rows,
+            frozenset((x[0], x[1], x[2]) for x in rows)))
         for _, o, d, _c in rows:
             of.v1_by_pair.setdefault((o, d), []).append(k)
     of.v1_by_pair = {p: sorted(set(v)) for p, v in of.v1_by_pair.items()}

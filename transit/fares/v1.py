@@ -56,10 +56,16 @@ def _candidates(of: OperatorFares, rides: list[_Ride]) -> list[int]:
     return sorted(out)
 
 
-def _row_ok(row: tuple[str, str, str, str], ride: _Ride) -> bool:
-    route, origin, dest, _ = row
-    return (not route or route == ride.leg.route_id) and (not origin or origin == ride.origin) \
-        and (not dest or dest == ride.dest)
+def _row_ok(f: V1Fare, ride: _Ride) -> bool:
+    """Whether one of the fare's rows matches the ride: its route, origin and destination
+    each the ride's or empty."""
+    t = f.triples
+    for route in ("", ride.leg.route_id):
+        for origin in ("", ride.origin):
+            for dest in ("", ride.dest):
+                if (route, origin, dest) in t:
+                    return True
+    return False
 
 
 def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
@@ -76,7 +82,7 @@ def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
     if not f.rows:
         return True
     if len(rides) == 1:
-        return any(_row_ok(row, rides[0]) for row in f.rows)
+        return _row_ok(f, rides[0])
     if f.routes and not all(r.leg.route_id in f.routes for r in rides):
         return False
     pair = (rides[0].origin, rides[-1].dest)
@@ -84,9 +90,25 @@ def _covers(f: V1Fare, rides: list[_Ride]) -> bool:
 
 
 def _fares_for(of: OperatorFares, rides: list[_Ride]) -> list[V1Fare]:
+    if len(rides) == 1:
+        return _single(of, rides[0])
     found = [of.v1_fares[k] for k in _candidates(of, rides)
              if _covers(of.v1_fares[k], rides)]
     return sorted(found, key=lambda f: (f.price.amount, f.fare_id))
+
+
+def _single(of: OperatorFares, ride: _Ride) -> list[V1Fare]:
+    """The fares covering one ride, cheapest first: they depend only on its agency, route,
+    zones and the zones it passes (no time, no transfer), so they are kept per operator and
+    version (journeys ride the same routes between the same zones again and again)."""
+    key = (ride.agency, ride.leg.route_id, ride.origin, ride.dest, ride.zones)
+    found = of.v1_single.get(key)
+    if found is None:
+        found = [of.v1_fares[k] for k in _candidates(of, [ride])
+                 if _covers(of.v1_fares[k], [ride])]
+        found.sort(key=lambda f: (f.price.amount, f.fare_id))
+        of.v1_single[key] = found
+    return found
 
 
 def price_v1(fares: Fares, of: OperatorFares, legs: Sequence[FareLeg], idx: list[int]) -> Priced:

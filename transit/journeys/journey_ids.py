@@ -4,11 +4,11 @@ JourneyRef, and the key the server signs them with."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import Request
 
 from transit.journeys import ids
-from transit.journeys.schemas import Journey, JourneyList
 from transit.secrets import derived_key, server_secret
 
 
@@ -25,15 +25,17 @@ def _unix(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp())
 
 
-def ref_of(journey: Journey) -> ids.JourneyRef:
+def ref_of(journey: dict[str, Any]) -> ids.JourneyRef:
+    """The reference of a journey (a schemas.Journey's dict)."""
     legs = tuple(
-        ids.LegRef(leg.trip_id, date.fromisoformat(leg.service_date or "1970-01-01"),
-                   leg.from_.stop_id or "", leg.to.stop_id or "", _unix(leg.departure),
-                   _unix(leg.arrival))
-        for leg in journey.legs if leg.trip_id is not None)
-    return ids.JourneyRef(legs, _unix(journey.departure), _unix(journey.arrival))
+        ids.LegRef(leg["trip_id"], date.fromisoformat(leg["service_date"] or "1970-01-01"),
+                   leg["from"]["stop_id"] or "", leg["to"]["stop_id"] or "",
+                   _unix(leg["departure"]), _unix(leg["arrival"]))
+        for leg in journey["legs"] if leg["trip_id"] is not None)
+    return ids.JourneyRef(legs, _unix(journey["departure"]), _unix(journey["arrival"]))
 
 
-def attach(result: JourneyList, key: bytes) -> None:
-    for journey in result.journeys:
-        journey.id = ids.encode(ref_of(journey), key)
+def attach(result: dict[str, Any], key: bytes) -> None:
+    """Each journey of a JourneyList's dict gets its id."""
+    for journey in result["journeys"]:
+        journey["id"] = ids.encode(ref_of(journey), key)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from transit.journeys.schemas import Journey
 from transit.profiles.apply import Preferred
+
+Journey = dict[str, Any]  # a schemas.Journey's dict
 
 # What a ride on neither a preferred mode nor a preferred operator costs when journeys are
 # ranked: as if it arrived this much later (OpenTripPlanner's "other than preferred routes"
@@ -16,14 +18,16 @@ PREFERENCE_PENALTY_S = 300
 def rank(journeys: list[Journey], prefer: Preferred, arrive_by: bool) -> list[Journey]:
     """Journeys best first for a rider with preferences: by arrival (arrive_by: by latest
     departure), each ride on neither a preferred mode nor a preferred operator counting
-    PREFERENCE_PENALTY_S; ties keep the engine's order. Without preferences: unchanged."""
+    PREFERENCE_PENALTY_S; ties keep the engine's order (journeys as Journey dicts). Without
+    preferences: unchanged."""
     if not prefer.modes and not prefer.operators:
         return journeys
 
     def key(j: Journey) -> int:
-        others = sum(1 for leg in j.legs if leg.mode != "walk" and leg.mode not in prefer.modes
-                     and leg.operator not in prefer.operators)
-        t = -_unix(j.departure) if arrive_by else _unix(j.arrival)
+        others = sum(1 for leg in j["legs"] if leg["mode"] != "walk"
+                     and leg["mode"] not in prefer.modes
+                     and leg["operator"] not in prefer.operators)
+        t = -_unix(j["departure"]) if arrive_by else _unix(j["arrival"])
         return t + PREFERENCE_PENALTY_S * others
 
     return sorted(journeys, key=key)

@@ -83,13 +83,13 @@ async def journeys(
     result = service.plan(tt, origin, destination, when, at.arrive_by is not None, opt, langs,
                           live, aboard)
     prefer = apply.preferred(tt, user, filters.modes, filters.operators, applied)
-    result.journeys = ranking.rank(result.journeys, prefer, at.arrive_by is not None)
-    result.applied_profile = applied
+    result["journeys"] = ranking.rank(result["journeys"], prefer, at.arrive_by is not None)
+    result["applied_profile"] = applied
     journey_ids.attach(result, journey_key(request))
     fixed = at.depart_at is not None or at.arrive_by is not None
-    # as a dict: the legs' shapes are JSON text (orjson.Fragment), which orjson writes as is
-    return cached_json(request, result.model_dump(by_alias=True), 60 if fixed else 15,
-                       private=applied is not None)
+    # a JourneyList's dict (service.plan builds no model), written by orjson: the legs'
+    # shapes are JSON text (orjson.Fragment), written as is
+    return cached_json(request, result, 60 if fixed else 15, private=applied is not None)
 
 
 def _check_together(at: PlaceAndTime, more: ViaAboardFares) -> None:

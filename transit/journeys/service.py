@@ -1,4 +1,10 @@
-"""Journeys: places to stops, filters to masks, the search, results to the API's shape."""
+"""Journeys: places to stops, filters to masks, the search, results to the API's shape.
+
+The answer is built as plain dicts in the shape of transit.journeys.schemas (JourneyList,
+Journey, Leg, LegPlace, ...: every field, defaults included, in the models' order), which
+the router writes with orjson: the same JSON as the models' `model_dump(by_alias=True)`
+without a pydantic model validated and dumped again per leg and per intermediate stop
+(they were a fifth of a journey request)."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import orjson
@@ -16,7 +23,7 @@ from transit.api.common import (
     alert_refs,
     instant_in_period,
     iso,
-    route_ref,
+    route_dict,
     service_date_text,
     stop_display,
     trip_display,
@@ -25,7 +32,6 @@ from transit.api.problems import invalid
 from transit.journeys import fares
 from transit.journeys.onboard import plan_aboard
 from transit.journeys.places import Place
-from transit.journeys.schemas import IntermediateStop, Journey, JourneyList, Leg, LegPlace
 from transit.journeys.via import plan_via
 from transit.realtime.context import LiveContext
 from transit.realtime.overlay import NO_TIME, Alert, TripLive
@@ -158,10 +164,20 @@ def _trips_calling_at(tt: Timetable, stops: frozenset[int]) -> np.ndarray:
     return per_pattern[np.asarray(tt.trip_pattern)]
 
 
+Body = dict[str, Any]  # a schema's fields in its order, JSON-ready (see the module's doc)
+
+
+def journey_list(journeys: list[Body], search: dict[str, Any], reason: str | None = None
+                 ) -> Body:
+    """A JourneyList as the router writes it."""
+    return {"journeys": journeys, "reason": reason, "search": search, "applied_profile": None}
+
+
 def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arrive_by: bool,
          opt: Options, langs: list[str], live: LiveContext | None = None,
-         aboard: engine.Seed | None = None) -> JourneyList:
-    """The journeys between two places (or from aboard a trip instance: `aboard`)."""
+         aboard: engine.Seed | None = None) -> Body:
+    """The journeys between two places (or from aboard a trip instance: `aboard`), as a
+    JourneyList's dict."""
     searcher = searcher_for(tt)
     trip_ok, stop_ok = _masks(tt, opt)
     live_view, behind = (None, []) if live is None or not live.overlay.available else \
@@ -177,13 +193,13 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         search_info["from_trip"] = tt.strings("trip_id")[aboard.trip]
         search_info["from_date"] = tt.service_date(aboard.day).isoformat()
     if aboard is None and _same_place(origin, destination):
-        return JourneyList(journeys=[], search=search_info, reason=(
+        return journey_list([], search_info, (
             "from and to are the same place: there is no journey to make"))
     direct = None if aboard is not None or opt.via_stops else \
         _direct_walk(origin, destination, opt)
     for place in (destination,) if aboard is not None else (origin, destination):
         if not place.stops and direct is None:
-            return JourneyList(journeys=[], search=search_info, reason=(
+            return journey_list([], search_info, (
                 f"no stop within {opt.max_walk_m:g} m of {place.param} "
                 f"({place.lat},{place.lon})"))
     # a footpath from an origin stop (or into a destination stop) is walking too: only when
@@ -207,7 +223,7 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
     if alerts:
         for j, jj in zip(journeys, found, strict=True):
             _attach_alerts(tt, j, jj, alerts, langs)
-    walk: Journey | None = None
+    walk: Body | None = None
     if direct is not None:
         walk_s = direct[0]
         start = t - walk_s if arrive_by else t
@@ -216,10 +232,10 @@ def plan(tt: Timetable, origin: Place, destination: Place, when: datetime, arriv
         w = min(walks, key=lambda j: j.arrival - j.departure)
         walk = _journey(tt, _at(w, t, arrive_by), origin, destination, opt, langs, behind)
     journeys = _pareto(journeys, walk)
-    journeys.sort(key=lambda j: (j.departure, j.arrival, j.transfers))
+    journeys.sort(key=lambda j: (j["departure"], j["arrival"], j["transfers"]))
     reason = None if journeys else (
         "no connection found within the search bounds (transfers, time window, walking)")
-    return JourneyList(journeys=journeys, reason=reason, search=search_info)
+    return journey_list(journeys, search_info, reason)
 
 
 def _search(searcher: engine.Searcher, tt: Timetable, q: engine.Query, opt: Options,
@@ -388,25 +404,25 @@ def _direct_walk(a: Place, b: Place, opt: Options) -> tuple[int, float] | None:
     return math.ceil(metres / opt.walk_speed), metres
 
 
-def _pareto(journeys: list[Journey], walk: Journey | None) -> list[Journey]:
+def _pareto(journeys: list[Body], walk: Body | None) -> list[Body]:
     """The journeys no other one dominates on (later departure, earlier arrival, fewer
     transfers), one of each. A walk leaves whenever one likes, so it dominates every
     journey that takes at least as long; it is itself dominated by a journey with no
     transfer leaving no earlier and arriving no later."""
 
-    def key(j: Journey) -> tuple[int, int, int]:
-        return _unix(j.departure), _unix(j.arrival), j.transfers
+    def key(j: Body) -> tuple[int, int, int]:
+        return _unix(j["departure"]), _unix(j["arrival"]), j["transfers"]
 
     def beats(o: tuple[int, int, int], k: tuple[int, int, int]) -> bool:
         return o[0] >= k[0] and o[1] <= k[1] and o[2] <= k[2] and o != k
 
     keys = [key(j) for j in journeys]
-    keep: list[Journey] = []
+    keep: list[Body] = []
     seen: set[tuple[int, int, int]] = set()
     for j, k in zip(journeys, keys, strict=True):
         if k in seen or any(beats(o, k) for o in keys):
             continue
-        if walk is not None and j.duration_s >= walk.duration_s:
+        if walk is not None and j["duration_s"] >= walk["duration_s"]:
             continue
         seen.add(k)
         keep.append(j)
@@ -424,9 +440,10 @@ def _tz(tt: Timetable, stop: int) -> str:
 
 
 def _stop_place(tt: Timetable, s: int, langs: list[str], platform: str | None = None
-                ) -> LegPlace:
+                ) -> Body:
+    """A stop as a LegPlace's dict."""
     sid, name, plat, lat, lon = _stop_fields(tt, s, tt.known_languages(langs))
-    return LegPlace(stop_id=sid, name=name, platform=platform or plat, lat=lat, lon=lon)
+    return {"stop_id": sid, "name": name, "platform": platform or plat, "lat": lat, "lon": lon}
 
 
 def _stop_fields(tt: Timetable, s: int, known: tuple[str, ...]
@@ -443,9 +460,37 @@ def _stop_fields(tt: Timetable, s: int, known: tuple[str, ...]
     return hit  # type: ignore[return-value]
 
 
-def _point_place(place: Place) -> LegPlace:
-    return LegPlace(stop_id=None, name=f"{place.lat},{place.lon}", platform=None,
-                    lat=place.lat, lon=place.lon)
+def _point_place(place: Place) -> Body:
+    return {"stop_id": None, "name": f"{place.lat},{place.lon}", "platform": None,
+            "lat": _float(place.lat), "lon": _float(place.lon)}
+
+
+def _float(x: float | None) -> float | None:
+    """As a pydantic float field holds it (an int as a float)."""
+    return None if x is None else float(x)
+
+
+def _leg(mode: str, a: Body, b: Body, departure: str, arrival: str, duration_s: int,
+         geometry: dict[str, Any], **given: Any) -> Body:
+    """A Leg's dict: every field of schemas.Leg in its order, the defaults unless `given`."""
+    out = {"mode": mode, "from": a, "to": b, "departure": departure, "arrival": arrival,
+           "scheduled_departure": None, "scheduled_arrival": None, "realtime": False,
+           "duration_s": int(duration_s), "distance_m": None, "trip_id": None, "route": None,
+           "operator": None, "headsign": None, "service_date": None, "stay_seated": False,
+           "intermediate_stops": None, "alerts": [], "wheelchair_unknown": [],
+           "geometry": geometry, "fares": None}
+    assert given.keys() <= out.keys(), given.keys() - out.keys()
+    out.update(given)
+    return out
+
+
+def _journey_body(departure: str, arrival: str, duration_s: int, transfers: int,
+                  walk_m: float, wheelchair_unknown: bool, legs: list[Body]) -> Body:
+    """A Journey's dict (schemas.Journey's fields in order; id and fare filled in later)."""
+    return {"id": None, "departure": departure, "arrival": arrival,
+            "duration_s": int(duration_s), "transfers": int(transfers),
+            "walk_m": float(walk_m), "wheelchair_unknown": bool(wheelchair_unknown),
+            "legs": legs, "fare": None}
 
 
 def _line(points: list[tuple[float | None, float | None]]) -> dict:
@@ -454,11 +499,10 @@ def _line(points: list[tuple[float | None, float | None]]) -> dict:
     return {"type": "LineString", "coordinates": coords}
 
 
-def _walk_leg(a: LegPlace, b: LegPlace, dep: int, arr: int, metres: float, tz: str) -> Leg:
-    return Leg.model_validate({
-        "mode": "walk", "from": a, "to": b, "departure": iso(dep, tz), "arrival": iso(arr, tz),
-        "duration_s": arr - dep, "distance_m": round(metres, 1),
-        "geometry": _line([(a.lat, a.lon), (b.lat, b.lon)])})
+def _walk_leg(a: Body, b: Body, dep: int, arr: int, metres: float, tz: str) -> Body:
+    return _leg("walk", a, b, iso(dep, tz), iso(arr, tz), arr - dep,
+                _line([(a["lat"], a["lon"]), (b["lat"], b["lon"])]),
+                distance_m=float(round(metres, 1)))
 
 
 def _footpath_metres(tt: Timetable, a: int, b: int, detour: float) -> float:
@@ -500,6 +544,31 @@ def _shape_between(tt: Timetable, trip: int, stops: list[int]) -> dict:
 
 
 _SHAPE_TEXTS = 512  # shapes whose JSON text a worker keeps (a median shape: about 15 kB)
+_LEG_GEOMETRIES = 2048  # legs' geometries a worker keeps (each a part of a shape's text)
+
+
+def _leg_geometry(tt: Timetable, trip: int, lo: int, board: int, alight: int,
+                  stops: list[int]) -> dict[str, Any]:
+    """_shape_between for a trip's leg, kept per version for the _LEG_GEOMETRIES legs used
+    last: it depends only on the trip's shape and the pattern's calls from `board` to
+    `alight` (`lo`: where the pattern's stops begin), which the trips of a corridor share,
+    and finding the leg's part of a long shape again on every answer cost as much as all
+    the rest of the leg. The dict is shared between answers: nothing changes it."""
+    key = (int(tt.trip_shape[trip]), lo, board, alight)
+    with _shape_texts_lock:
+        kept = tt.cache.get(("leg_geometries",))
+        if kept is None:
+            kept = tt.cache[("leg_geometries",)] = OrderedDict()
+        hit = kept.get(key)  # type: ignore[union-attr]
+        if hit is not None:
+            kept.move_to_end(key)  # type: ignore[union-attr]
+            return hit  # type: ignore[no-any-return]
+    geometry = _shape_between(tt, trip, stops)
+    with _shape_texts_lock:
+        kept[key] = geometry  # type: ignore[index]
+        while len(kept) > _LEG_GEOMETRIES:  # type: ignore[arg-type]
+            kept.popitem(last=False)  # type: ignore[union-attr]
+    return geometry
 _shape_texts_lock = threading.Lock()
 
 
@@ -552,7 +621,7 @@ def _nearest_shape_point(tt: Timetable, shape: int, stop: int) -> int:
     return hit  # type: ignore[return-value]
 
 
-def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
+def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Body:
     t = leg.trip
     known = tt.known_languages(langs)
     lo, _ = tt.pattern_range(t)
@@ -560,46 +629,45 @@ def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Leg:
     base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), leg.day])
     b, a = leg.board_pos, leg.alight_pos
     stops = np.asarray(tt.pattern_stops[lo + b:lo + a + 1]).tolist()
-    # the calls in between, read as slices (a leg passes dozens of stops): dicts that the
-    # Leg's validation turns into IntermediateStop (in one call: faster than constructing
-    # each model in Python)
+    # the calls in between, read as slices (a leg passes dozens of stops): IntermediateStop
+    # dicts
     arrivals = (base + np.asarray(tt.st_arr[st0 + b + 1:st0 + a], np.int64)).tolist()
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
     inter = []
+    cache = tt.cache  # stop_display's entries, read here without a call per stop
     for k, s, arr, dep in zip(range(b + 1, a), stops[1:-1], arrivals, departures, strict=True):
-        sid, name, plat, tz = stop_display(tt, s, known)
+        sid, name, plat, tz = cache.get(("stop", s, known)) or stop_display(tt, s, known)
         if overrides:
             plat = tt.call_platform(t, k, leg.day) or plat
-        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": iso(arr, tz),
-                      "departure": iso(dep, tz)})
-    trip_id, r, _, operator, headsign, _ = trip_display(tt, t, known)
-    route = route_ref(tt, r, langs)
-    return Leg.model_validate({
-        "mode": route.mode,
-        "from": _stop_place(tt, leg.from_stop, langs,
-                            tt.call_platform(t, b, leg.day) if overrides else None),
-        "to": _stop_place(tt, leg.to_stop, langs,
-                          tt.call_platform(t, a, leg.day) if overrides else None),
-        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
-        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
-        "duration_s": leg.arrival - leg.departure, "trip_id": trip_id, "route": route,
-        "operator": operator, "headsign": headsign,
-        "service_date": service_date_text(tt, leg.day), "stay_seated": leg.stay_seated,
-        "intermediate_stops": inter, "geometry": _shape_between(tt, t, stops)})
+        at = iso(arr, tz)  # most calls leave when they arrive: one time text for both
+        inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": at,
+                      "departure": at if dep == arr else iso(dep, tz)})
+    trip_id, _, route, operator, headsign, _ = trip_display(tt, t, known)
+    return _leg(
+        str(route["mode"]),
+        _stop_place(tt, leg.from_stop, langs,
+                    tt.call_platform(t, b, leg.day) if overrides else None),
+        _stop_place(tt, leg.to_stop, langs,
+                    tt.call_platform(t, a, leg.day) if overrides else None),
+        iso(leg.departure, _tz(tt, leg.from_stop)), iso(leg.arrival, _tz(tt, leg.to_stop)),
+        leg.arrival - leg.departure, _leg_geometry(tt, t, lo, b, a, stops), trip_id=trip_id,
+        route=route, operator=operator, headsign=headsign,
+        service_date=service_date_text(tt, leg.day), stay_seated=bool(leg.stay_seated),
+        intermediate_stops=inter)
 
 
-def _attach_alerts(tt: Timetable, out: Journey, found: engine.Journey, alerts: list[Alert],
+def _attach_alerts(tt: Timetable, out: Body, found: engine.Journey, alerts: list[Alert],
                    langs: list[str]) -> None:
-    trip_legs = [leg for leg in out.legs if leg.trip_id is not None]
+    trip_legs = [leg for leg in out["legs"] if leg["trip_id"] is not None]
     for leg, eng in zip(trip_legs, [x for x in found.legs if x.kind == "trip"], strict=True):
         route = int(tt.trip_route[eng.trip]) if eng.trip >= 0 else -1
-        leg.alerts = alert_refs(tt, alerts, route, eng.trip, leg.trip_id or "",
-                                [eng.from_stop, eng.to_stop], eng.departure, langs,
-                                leg.operator or "")
+        leg["alerts"] = [a.model_dump() for a in alert_refs(
+            tt, alerts, route, eng.trip, leg["trip_id"] or "", [eng.from_stop, eng.to_stop],
+            eng.departure, langs, leg["operator"] or "")]
 
 
-def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) -> Leg:
+def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) -> Body:
     """A leg on a trip as live data has it: live times, live platforms."""
     arr = np.where(lv.rt_arr != NO_TIME, lv.rt_arr, lv.sched_arr)
     dep = np.where(lv.rt_dep != NO_TIME, lv.rt_dep, lv.sched_dep)
@@ -608,28 +676,26 @@ def _live_leg(tt: Timetable, leg: engine.Leg, lv: TripLive, langs: list[str]) ->
     for k in range(leg.board_pos + 1, leg.alight_pos):
         s = int(lv.stops[k])
         p = _stop_place(tt, s, langs)
-        inter.append(IntermediateStop(stop_id=p.stop_id or "", name=p.name, platform=p.platform,
-                                      arrival=iso(int(arr[k]), _tz(tt, s)),
-                                      departure=iso(int(dep[k]), _tz(tt, s))))
-    route = route_ref(tt, lv.route, langs) if lv.route >= 0 else None
+        inter.append({"stop_id": p["stop_id"] or "", "name": p["name"],
+                      "platform": p["platform"], "arrival": iso(int(arr[k]), _tz(tt, s)),
+                      "departure": iso(int(dep[k]), _tz(tt, s))})
+    route = route_dict(tt, lv.route, tt.known_languages(langs)) if lv.route >= 0 else None
     headsign = lv.headsign if lv.trip < 0 else tt.translated("trip_headsign", lv.trip, langs)
     geometry = _shape_between(tt, lv.trip, stops) if lv.trip >= 0 else _stops_line(tt, stops)
-    return Leg.model_validate({
-        "mode": route.mode if route else "other", "from": _stop_place(tt, leg.from_stop, langs),
-        "to": _stop_place(tt, leg.to_stop, langs),
-        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
-        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
-        "scheduled_departure": iso(int(lv.sched_dep[leg.board_pos]), _tz(tt, leg.from_stop)),
-        "scheduled_arrival": iso(int(lv.sched_arr[leg.alight_pos]), _tz(tt, leg.to_stop)),
-        "realtime": True, "duration_s": leg.arrival - leg.departure, "trip_id": lv.trip_id,
-        "route": route, "operator": lv.operator, "headsign": headsign,
-        "service_date": tt.service_date(lv.day).isoformat(), "intermediate_stops": inter,
-        "geometry": geometry})
+    return _leg(
+        str(route["mode"]) if route else "other", _stop_place(tt, leg.from_stop, langs),
+        _stop_place(tt, leg.to_stop, langs), iso(leg.departure, _tz(tt, leg.from_stop)),
+        iso(leg.arrival, _tz(tt, leg.to_stop)), leg.arrival - leg.departure, geometry,
+        scheduled_departure=iso(int(lv.sched_dep[leg.board_pos]), _tz(tt, leg.from_stop)),
+        scheduled_arrival=iso(int(lv.sched_arr[leg.alight_pos]), _tz(tt, leg.to_stop)),
+        realtime=True, trip_id=lv.trip_id, route=route, operator=lv.operator,
+        headsign=headsign, service_date=tt.service_date(lv.day).isoformat(),
+        intermediate_stops=inter)
 
 
 def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place, opt: Options,
-             langs: list[str], behind: list[TripLive]) -> Journey:
-    legs: list[Leg] = []
+             langs: list[str], behind: list[TripLive]) -> Body:
+    legs: list[Body] = []
     for leg in j.legs:
         if leg.kind == "trip" and leg.live >= 0:
             legs.append(_live_leg(tt, leg, behind[leg.live], langs))
@@ -644,44 +710,43 @@ def _journey(tt: Timetable, j: engine.Journey, origin: Place, destination: Place
     dep, arr = j.departure, j.arrival
     if origin.is_coordinate:
         walk = next((w, m) for s, w, m in origin.stops if s == j.first_stop)
-        first = legs[0].from_ if legs else _stop_place(tt, j.first_stop, langs)
+        first = legs[0]["from"] if legs else _stop_place(tt, j.first_stop, langs)
         legs.insert(0, _walk_leg(_point_place(origin), first, dep - walk[0], dep, walk[1],
                                  _tz(tt, j.first_stop)))
         dep -= walk[0]
     if destination.is_coordinate:
         walk = next((w, m) for s, w, m in destination.stops if s == j.last_stop)
-        last = legs[-1].to if legs else _stop_place(tt, j.last_stop, langs)
+        last = legs[-1]["to"] if legs else _stop_place(tt, j.last_stop, langs)
         legs.append(_walk_leg(last, _point_place(destination), arr, arr + walk[0], walk[1],
                               _tz(tt, j.last_stop)))
         arr += walk[0]
     tz = _tz(tt, j.first_stop)
     unknown = False
     if opt.wheelchair and opt.wheelchair_unknown:
-        for out, leg in zip([x for x in legs if x.trip_id is not None],
-                            [x for x in j.legs if x.kind == "trip"], strict=True):
-            out.wheelchair_unknown = _unknown_access(tt, leg)
-            unknown = unknown or bool(out.wheelchair_unknown)
-    out = Journey(departure=iso(dep, tz), arrival=iso(arr, _tz(tt, j.last_stop)),
-                  duration_s=arr - dep, transfers=j.transfers,
-                  walk_m=round(sum(leg.distance_m or 0.0 for leg in legs), 1),
-                  wheelchair_unknown=unknown, legs=legs)
+        for body, leg in zip([x for x in legs if x["trip_id"] is not None],
+                             [x for x in j.legs if x.kind == "trip"], strict=True):
+            body["wheelchair_unknown"] = _unknown_access(tt, leg)
+            unknown = unknown or bool(body["wheelchair_unknown"])
+    out = _journey_body(iso(dep, tz), iso(arr, _tz(tt, j.last_stop)), arr - dep, j.transfers,
+                        round(sum(leg["distance_m"] or 0.0 for leg in legs), 1), unknown,
+                        legs)
     if opt.fares:
         fares.attach(tt, out, [(x.departure, x.arrival) for x in j.legs if x.kind == "trip"],
                      opt.rider_category)
     return out
 
 
-def _walks_at_the_vehicles_platforms(legs: list[Leg]) -> None:
+def _walks_at_the_vehicles_platforms(legs: list[Body]) -> None:
     """A walk leaving a vehicle starts at the platform the vehicle called at (which
     stop_time_overrides.txt may set per day), and one boarding a vehicle ends at its
     platform."""
     for i, leg in enumerate(legs):
-        if leg.mode != "walk":
+        if leg["mode"] != "walk":
             continue
-        if i > 0 and legs[i - 1].mode != "walk":
-            leg.from_ = legs[i - 1].to
-        if i + 1 < len(legs) and legs[i + 1].mode != "walk":
-            leg.to = legs[i + 1].from_
+        if i > 0 and legs[i - 1]["mode"] != "walk":
+            leg["from"] = legs[i - 1]["to"]
+        if i + 1 < len(legs) and legs[i + 1]["mode"] != "walk":
+            leg["to"] = legs[i + 1]["from"]
 
 
 def _unknown_access(tt: Timetable, leg: engine.Leg) -> list[str]:
@@ -697,16 +762,16 @@ def _unknown_access(tt: Timetable, leg: engine.Leg) -> list[str]:
 
 
 def _walk_only(tt: Timetable, a: Place, b: Place, start: int, walk_s: int, metres: float,
-               langs: list[str]) -> Journey:
+               langs: list[str]) -> Body:
     near = a.stops[0][0] if a.stops else (b.stops[0][0] if b.stops else None)
     tz = _tz(tt, near) if near is not None else "UTC"
     leg = _walk_leg(_named_place(tt, a, langs), _named_place(tt, b, langs), start,
                     start + walk_s, metres, tz)
-    return Journey(departure=leg.departure, arrival=leg.arrival, duration_s=walk_s,
-                   transfers=0, walk_m=round(metres, 1), legs=[leg])
+    return _journey_body(leg["departure"], leg["arrival"], walk_s, 0, round(metres, 1), False,
+                         [leg])
 
 
-def _named_place(tt: Timetable, place: Place, langs: list[str]) -> LegPlace:
+def _named_place(tt: Timetable, place: Place, langs: list[str]) -> Body:
     """A stop or station as legs show it (id, name, platform); a point by its coordinates."""
     if place.is_coordinate:
         return _point_place(place)

@@ -83,7 +83,8 @@ class Bounds(NamedTuple):
 
 class Query(NamedTuple):
     """One search: where it starts (origins forward, destinations backward), where it ends
-    (`end_s` per stop, -1: not an end), when, and its filters."""
+    (`end_s` per stop, -1: not an end), when, and its filters. `time` and `horizon` are keys
+    (`raptor`): times forward, negated times backward."""
 
     starts: np.ndarray
     start_s: np.ndarray  # per start, seconds to walk there (from there)
@@ -91,7 +92,7 @@ class Query(NamedTuple):
     walk_from_starts: bool
     walk_to_ends: bool
     end_s: np.ndarray
-    horizon: np.int64
+    horizon: np.int64  # no label after it (its key above)
     change_s: np.ndarray
     stop_ok: np.ndarray
     extra: np.int64

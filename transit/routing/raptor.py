@@ -31,21 +31,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from transit.routing import round_labels as rl
 from transit.routing.lower_bounds import shortest_times
-from transit.routing.round_labels import SP_ARR, label
-from transit.routing.round_labels import SP_FIELDS as SP_FIELDS  # re-exported
 from transit.routing.rule_kernels import source_ready
 
 # The helpers called from the hot loops, and the scans, are compiled with `_nrt=False`: they
 # allocate nothing, and without it numba counts references to every array argument at every
 # call (atomic increments), which cost a quarter of a search.
 
-INF = np.int64(1) << 62
+INF = rl.INF
+SP_ARR = rl.SP_ARR
 MAX_BLOCK_CHAIN = 8  # trips followed seated along one block
 THR_BASE = -(np.int64(1) << 40)  # parents: THR_BASE - i is through trip i
-(SEED_STOP, SEED_ARR, SEED_RULE_TRIP, SEED_TRIP, SEED_DAY, SEED_BSTOP, SEED_BPOS, SEED_APOS,
- SEED_PTRIP, SEED_PBSTOP, SEED_PBPOS) = range(11)  # fields of a seed row (rounds)
-SEED_FIELDS = 11
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -193,8 +190,10 @@ def _ride(fwd, k, through, xs, tt, p, lab, wk, q, st, lb, target_best, n_imp,
     no_enter = xs.pickup if fwd else xs.dropoff
     t_leave = xs.st_arr if fwd else xs.st_dep
     t_enter = xs.st_dep if fwd else xs.st_arr
-    stop_ok, rules, ready = q.stop_ok, st.rules, lab.ready
-    in_offsets = rules[12]
+    stop_ok, rules, ready, best_trip = q.stop_ok, st.rules, lab.ready, lab.best_trip
+    in_offsets, g_offsets = rules[12], rules[8]
+    any_ruled = in_offsets[in_offsets.shape[0] - 1] > 0  # none backward (no rules)
+    any_groups = g_offsets[g_offsets.shape[0] - 1] > 0
     ps0 = xs.stop_offsets[p]
     last = xs.stop_offsets[p + 1] - ps0 - 1
     at = wk.thr_at if through else wk.at
@@ -216,11 +215,15 @@ def _ride(fwd, k, through, xs, tt, p, lab, wk, q, st, lb, target_best, n_imp,
         s = x_stops[ps0 + pos]
         if cur >= 0 and u > join and no_leave[ps0 + pos] != 1 and stop_ok[s]:
             a = cur_base + t_leave[x_st0[cur] + pos]
-            par = (THR_BASE - cur if through else cur, cur_day, b_stop, b_pos, pos, -1, -1, -1,
-                   b_src)
-            n_imp, target_best, n_sp = label(k, s, a if fwd else -a, onward[cur] if through
-                                             else cur, par, lab, wk, q, rules, lb, target_best,
-                                             n_imp, n_sp)
+            key = a if fwd else -a
+            # `rl.label`'s cheap tests first: a call passing the labels costs at every stop
+            if key + lb[s] < target_best and key <= q.horizon and (key < best_trip[s] or (
+                    any_groups and g_offsets[s + 1] > g_offsets[s])):
+                par = (THR_BASE - cur if through else cur, cur_day, b_stop, b_pos, pos, -1, -1,
+                       -1, b_src)
+                n_imp, target_best, n_sp = rl.label(k, s, key, onward[cur] if through else cur,
+                                                    par, lab, wk, q, rules, lb, target_best,
+                                                    n_imp, n_sp)
         if u == last:
             break  # boarding at the last stop goes nowhere
         if through and u >= join:
@@ -231,7 +234,7 @@ def _ride(fwd, k, through, xs, tt, p, lab, wk, q, st, lb, target_best, n_imp,
         # only labels improved in the last round: an older one was boarded from before
         board_ok = no_enter[ps0 + pos] != 1 and stop_ok[s]
         can_board = wk.was_marked[s] and board_ok
-        ruled = board_ok and in_offsets[s + 1] > in_offsets[s]
+        ruled = any_ruled and board_ok and in_offsets[s + 1] > in_offsets[s]
         if not ruled and not (can_board and r + lb[s] < target_best):
             continue
         cur_enter = INF
@@ -355,6 +358,7 @@ def _ride_block(fwd, k, bi, xs, tt, lab, wk, q, st, lb, target_best, n_imp,
         root_pos = hp - join
     no_leave = tt.dropoff if fwd else tt.pickup
     t_leave = tt.st_arr if fwd else tt.st_dep
+    g_offsets = st.rules[8]
     t2 = tt.chain[xs.second[thr] if fwd else first]
     depth = 0
     while t2 >= 0 and depth < MAX_BLOCK_CHAIN:
@@ -374,10 +378,13 @@ def _ride_block(fwd, k, bi, xs, tt, lab, wk, q, st, lb, target_best, n_imp,
             if no_leave[ps2 + pos2] == 1 or not q.stop_ok[s]:
                 continue
             a = base2 + t_leave[tt.st_start[t2] + pos2]
-            par = (t2, day, tt.stops[ps2 + end], end, pos2, root, wk.held_stop[bi], root_pos,
-                   wk.held_src[bi])
-            n_imp, target_best, n_sp = label(k, s, a if fwd else -a, t2, par, lab, wk, q,
-                                             st.rules, lb, target_best, n_imp, n_sp)
+            key = a if fwd else -a
+            if key + lb[s] < target_best and (key < lab.best_trip[s] or
+                                              g_offsets[s + 1] > g_offsets[s]):
+                par = (t2, day, tt.stops[ps2 + end], end, pos2, root, wk.held_stop[bi],
+                       root_pos, wk.held_src[bi])
+                n_imp, target_best, n_sp = rl.label(k, s, key, t2, par, lab, wk, q, st.rules,
+                                                    lb, target_best, n_imp, n_sp)
         t2 = tt.chain[t2]
     return n_imp, target_best, n_sp
 
@@ -408,10 +415,12 @@ def _scan_live(fwd, k, live, nrq, lab, wk, q, st, lb, target_best, n_imp,
             s = live.stops[o + pos]
             if on and may_leave[o + pos] and stop_ok[s]:
                 a = t_leave[o + pos]
-                par = (-2 - inst, -1, b_stop, b_pos, pos, -1, -1, -1, b_src)
-                n_imp, target_best, n_sp = label(k, s, a if fwd else -a, live.trip[inst], par,
-                                                 lab, wk, q, rules, lb, target_best, n_imp,
-                                                 n_sp)
+                key = a if fwd else -a
+                if key + lb[s] < target_best and (key < lab.best_trip[s] or
+                                                  rules[8][s + 1] > rules[8][s]):
+                    par = (-2 - inst, -1, b_stop, b_pos, pos, -1, -1, -1, b_src)
+                    n_imp, target_best, n_sp = rl.label(k, s, key, live.trip[inst], par, lab, wk,
+                                                        q, rules, lb, target_best, n_imp, n_sp)
             if not on and may_enter[o + pos] and stop_ok[s]:
                 r = ready[k - 1, s]
                 e_t = t_enter[o + pos]
@@ -463,7 +472,7 @@ def rounds(fwd, tt, thr, live, qry, fp, bounds, st, lab, wk,
     lb = wk.lb  # no bound until an end is reached
     lb[:] = 0
     lb_known = False
-    target_best = _start(lab, qry, fp, marked)
+    target_best = rl.start_labels(lab, qry, fp, marked)
     for k in range(1, lab.by_trip.shape[0]):
         if not lb_known and target_best != INF:  # bounds once an end is reached
             lb = shortest_times(bounds.offsets, bounds.other, bounds.w, ends, ends_s, fwd,
@@ -485,72 +494,11 @@ def rounds(fwd, tt, thr, live, qry, fp, bounds, st, lab, wk,
         for i in range(n_was):
             wk.was_marked[wk.was_list[i]] = False
         if k == 1 and seeds.shape[0] > 0:
-            n_imp, target_best, n_sp = _seed_labels(seeds, lab, wk, qry, st, target_best,
+            n_imp, target_best, n_sp = rl.seed_labels(seeds, lab, wk, qry, st, target_best,
                                                     n_imp, n_sp)
-        target_best = _relax(k, lab, wk, qry, fp, lb, target_best, n_imp)
-        target_best = _group_ends(k, lab, wk, qry, fp, st, target_best, n_sp)
+        target_best = rl.relax(k, lab, wk, qry, fp, lb, target_best, n_imp)
+        target_best = rl.group_ends(k, lab, wk, qry, fp, st, target_best, n_sp)
     return lab.result
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _improve_ready(k, q, key, via, parent, lab, marked):  # pragma: no cover - compiled
-    """Stop q ready at `key` in round k, by a walk (via 1, from `parent`; -1 at a start: via
-    2) or a change (via 0), when that beats its best (the caller checked). Returns whether
-    the key is also the stop's best (a walk's: a change's is never below its trip's)."""
-    lab.ready[k, q] = key
-    lab.via[k, q] = via
-    lab.best_ready[q] = key
-    marked[q] = True
-    if via == 0:
-        return False
-    lab.by_walk[k, q] = key
-    lab.pw[k, q] = parent
-    if key < lab.best[q]:
-        lab.best[q] = key
-        return True
-    return False
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _end_at(k, q, key, qry, lab, target_best):  # pragma: no cover - compiled
-    """A walk (or a start) reaching stop q at `key` in round k: the best key at an end."""
-    end_s = qry.end_s
-    if end_s[q] >= 0 and key + end_s[q] < target_best:
-        target_best = key + end_s[q]
-        lab.result[k] = target_best
-        lab.target_stop[k] = q
-        lab.target_via[k] = 1
-    return target_best
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _start(lab, qry, fp, marked):  # pragma: no cover - compiled
-    """Round 0: at the starts, and a footpath away from them. Returns the best key so far
-    at an end (labels kept from an earlier search count)."""
-    best, best_ready, end_s = lab.best, lab.best_ready, qry.end_s
-    target_best = INF
-    for s in range(end_s.shape[0]):
-        if end_s[s] >= 0 and best[s] < INF and best[s] + end_s[s] < target_best:
-            target_best = best[s] + end_s[s]
-    for i in range(qry.starts.shape[0]):
-        o = qry.starts[i]
-        t = qry.time + qry.start_s[i]
-        if t < best_ready[o]:
-            _improve_ready(0, o, t, 2, -1, lab, marked)
-            target_best = _end_at(0, o, t, qry, lab, target_best)
-    if not qry.walk_from_starts:
-        return target_best
-    for o in qry.starts:
-        if not marked[o] or lab.via[0, o] != 2:
-            continue
-        for f in range(fp.offsets[o], fp.offsets[o + 1]):
-            q = fp.other[f]
-            w = lab.by_walk[0, o] + fp.duration_s[f]
-            if w < best_ready[q] and w < target_best:
-                _improve_ready(0, q, w, 1, o, lab, marked)
-                if qry.walk_to_ends:
-                    target_best = _end_at(0, q, w, qry, lab, target_best)
-    return target_best
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -588,74 +536,3 @@ def _queue_patterns(fwd, tt, thr, live, stop_ok, wk):  # pragma: no cover - comp
         ntq = _enqueue(s, thr.sp_offsets, thr.sp_pattern, thr.sp_pos, fwd, wk.thr_at,
                        wk.thr_queue, ntq)
     return nq, ntq, nrq, n_was
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _relax(k, lab, wk, qry, fp, lb, target_best, n_imp):  # pragma: no cover - compiled
-    """Change at each stop a trip improved in round k, then walk from it."""
-    best_ready, marked = lab.best_ready, wk.marked
-    for i in range(n_imp):
-        s = wk.improved[i]
-        wk.is_improved[s] = False
-        a = lab.by_trip[k, s]
-        rr = a + qry.change_s[s]
-        if rr < best_ready[s] and rr + lb[s] < target_best:
-            _improve_ready(k, s, rr, 0, -1, lab, marked)
-        for f in range(fp.offsets[s], fp.offsets[s + 1]):
-            q = fp.other[f]
-            w = a + fp.duration_s[f]
-            # a walk arriving no sooner than a trip did may still be ready sooner than
-            # that trip's arrival plus the change time (best <= best_ready)
-            if w < best_ready[q] and w + lb[q] < target_best and \
-                    _improve_ready(k, q, w, 1, s, lab, marked) and qry.walk_to_ends:
-                target_best = _end_at(k, q, w, qry, lab, target_best)
-    return target_best
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _group_ends(k, lab, wk, qry, fp, st, target_best,
-                n_sp):  # pragma: no cover - compiled
-    """Arrival groups improved in round k (forward): the destination reached at or from
-    their stop; the stops where they may board next round."""
-    rules = st.rules
-    out_offsets, out_stop, g_stop = rules[15], rules[16], rules[11]
-    egress_s = qry.end_s
-    for i in range(n_sp):
-        g = wk.sp_list[i]
-        wk.sp_is[g] = False
-        a = lab.sp[SP_ARR, k, g]
-        s = g_stop[g]
-        if egress_s[s] >= 0 and a + egress_s[s] < target_best:
-            target_best = a + egress_s[s]
-            lab.result[k] = target_best
-            lab.target_stop[k] = s
-            lab.target_via[k] = 3
-            lab.target_src[k] = g
-        if qry.walk_to_ends:
-            for f in range(fp.offsets[s], fp.offsets[s + 1]):
-                q = fp.other[f]
-                w = a + fp.duration_s[f]
-                if egress_s[q] >= 0 and w + egress_s[q] < target_best:
-                    target_best = w + egress_s[q]
-                    lab.result[k] = target_best
-                    lab.target_stop[k] = q
-                    lab.target_via[k] = 4
-                    lab.target_src[k] = g
-        for j in range(out_offsets[g], out_offsets[g + 1]):
-            wk.marked[out_stop[j]] = True
-    return target_best
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _seed_labels(seeds, lab, wk, qry, st, target_best, n_imp,
-                 n_sp):  # pragma: no cover - compiled
-    """Aboard a trip: its arrivals where the rider may get off, as round-1 labels."""
-    no_bound = wk.lb  # all zeros in round 1 (no end reached before a seeded search)
-    for i in range(seeds.shape[0]):
-        row = seeds[i]
-        par = (row[SEED_TRIP], row[SEED_DAY], row[SEED_BSTOP], row[SEED_BPOS], row[SEED_APOS],
-               row[SEED_PTRIP], row[SEED_PBSTOP], row[SEED_PBPOS], np.int64(-1))
-        n_imp, target_best, n_sp = label(1, row[SEED_STOP], row[SEED_ARR],
-                                         row[SEED_RULE_TRIP], par, lab, wk, qry, st.rules,
-                                         no_bound, target_best, n_imp, n_sp)
-    return n_imp, target_best, n_sp

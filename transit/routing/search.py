@@ -16,6 +16,7 @@ import numpy as np
 
 from transit.routing import indexes, raptor
 from transit.routing import kernel_args as ka
+from transit.routing import round_labels as rl
 from transit.routing.live_trips import KEY_DAYS, LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
@@ -152,8 +153,8 @@ class _State:
         self.target_via = np.full(rounds, -1, np.int8)
         # labels of arrival groups (trip-specific transfer rules, see `transfer_rules`)
         n_groups = max(len(net.rules[11]), 1)
-        self.sp = np.empty((raptor.SP_FIELDS, rounds, n_groups), np.int64)
-        self.sp[raptor.SP_ARR] = INF
+        self.sp = np.empty((rl.SP_FIELDS, rounds, n_groups), np.int64)
+        self.sp[rl.SP_ARR] = INF
         self.sp_best = np.full(len(net.rules[11]), INF, np.int64)
         self.pt_board_src = np.empty(shape, np.int64)
         self.target_src = np.full(rounds, -1, np.int64)
@@ -165,7 +166,7 @@ class _State:
         for a in (self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
                   self.best_ready, self.sp_best, self.result):
             a.fill(INF)
-        self.sp[raptor.SP_ARR] = INF
+        self.sp[rl.SP_ARR] = INF
         for b in (self.target_stop, self.target_via, self.target_src):
             b.fill(-1)
         return self
@@ -214,8 +215,9 @@ class _Label:
 class Searcher:
     """Runs searches on one network. Built once per timetable version (it derives the
     indexes the kernels read) and shared by all requests. State kept between calls: each
-    thread's forward label buffers (reset by each search), and the through-trip mask of
-    unfiltered queries, per live snapshot, which any thread may replace with an equal one."""
+    thread's label and scratch buffers (reset by each search, either direction), and the
+    through-trip mask of unfiltered queries, per live snapshot, which any thread may replace
+    with an equal one."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -248,7 +250,7 @@ class Searcher:
         self._trip_ids = _frozen(np.arange(net.n_trips, dtype=np.int64))
         self._thr_first = _frozen(np.asarray(net.thr_trip_first, np.int64))
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
-        self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
+        self._no_seeds = _frozen(np.zeros((0, rl.SEED_FIELDS), np.int64))
         self._buffers = threading.local()  # per thread: label buffers reused by its queries
         self._static = ka.Static(net.service_days, net.tz_reference_utc,
                                  np.int64(net.max_days_back), net.rules)
@@ -348,7 +350,7 @@ class Searcher:
 
     def _seed_rows(self, seed: Seed, trip_ok: np.ndarray, stop_ok: np.ndarray,
                    live: LiveTrips) -> np.ndarray:
-        """The seed as the kernel reads it (rows of raptor.SEED_FIELDS): each stop after
+        """The seed as the kernel reads it (rows of rl.SEED_FIELDS): each stop after
         seed.pos where the rider may get off, and those of the trips the vehicle runs next
         in its block (seated, as the search follows a block: same day, while they run).
         The filters (`trip_ok`) do not apply to the trip ridden, only to those after it."""
@@ -375,7 +377,7 @@ class Searcher:
                     rows.append((s, self._trip_time(t2, d, k, True), t2, t2, d,
                                  self._stop_at(t2, 0), 0, k, t, root, root_pos))
             t2 = int(net.trip_next_in_block[t2])
-        out = np.array(rows, np.int64).reshape(-1, raptor.SEED_FIELDS)
+        out = np.array(rows, np.int64).reshape(-1, rl.SEED_FIELDS)
         return _frozen(np.ascontiguousarray(out))
 
     def _drops(self, trip: int, pos: int) -> bool:
@@ -541,7 +543,7 @@ class Searcher:
         if via in (3, 4):
             g = int(st.target_src[k])
             if via == 4:  # walked from the group's stop to the destination stop s
-                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
+                f, a = int(rules[11][g]), int(st.sp[rl.SP_ARR, k, g])
                 legs.append(Leg("walk", f, s, a, a + self._walk_s(f, s)))
             s, via = int(rules[11][g]), 5
         while via != 2:  # 2: a start
@@ -563,7 +565,7 @@ class Searcher:
             k -= 1
             if lab.src >= 0:  # boarded from an arrival group's label (and walked, maybe)
                 g = int(rules[13][lab.src])
-                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
+                f, a = int(rules[11][g]), int(st.sp[rl.SP_ARR, k, g])
                 if f != b:
                     legs.append(Leg("walk", f, b, a, a + self._walk_s(f, b)))
                 s, via = f, 5

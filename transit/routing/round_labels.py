@@ -164,23 +164,39 @@ def start_labels(lab, qry, fp, marked):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, _nrt=False)
 def relax(k, lab, wk, qry, fp, lb, target_best, n_imp):  # pragma: no cover - compiled
-    """Change at each stop a trip improved in round k, then walk from it."""
-    best_ready, marked = lab.best_ready, wk.marked
+    """Change at each stop a trip improved in round k, then walk from it (written out, not
+    through `_improve_ready`: a call passing the labels costs at every walk)."""
+    best, best_ready, ready, marked, end_s = lab.best, lab.best_ready, lab.ready, wk.marked, \
+        qry.end_s
     for i in range(n_imp):
         s = wk.improved[i]
         wk.is_improved[s] = False
         a = lab.by_trip[k, s]
         rr = a + qry.change_s[s]
         if rr < best_ready[s] and rr + lb[s] < target_best:
-            _improve_ready(k, s, rr, 0, -1, lab, marked)
+            ready[k, s] = rr
+            lab.via[k, s] = 0
+            best_ready[s] = rr
+            marked[s] = True
         for f in range(fp.offsets[s], fp.offsets[s + 1]):
             q = fp.other[f]
             w = a + fp.duration_s[f]
             # a walk arriving no sooner than a trip did may still be ready sooner than
             # that trip's arrival plus the change time (best <= best_ready)
-            if w < best_ready[q] and w + lb[q] < target_best and \
-                    _improve_ready(k, q, w, 1, s, lab, marked) and qry.walk_to_ends:
-                target_best = _end_at(k, q, w, qry, lab, target_best)
+            if w < best_ready[q] and w + lb[q] < target_best:
+                lab.by_walk[k, q] = w
+                lab.pw[k, q] = s
+                ready[k, q] = w
+                lab.via[k, q] = 1
+                best_ready[q] = w
+                marked[q] = True
+                if w < best[q]:
+                    best[q] = w
+                    if qry.walk_to_ends and end_s[q] >= 0 and w + end_s[q] < target_best:
+                        target_best = w + end_s[q]
+                        lab.result[k] = target_best
+                        lab.target_stop[k] = q
+                        lab.target_via[k] = 1
     return target_best
 
 

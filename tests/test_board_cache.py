@@ -11,24 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import DEMO_CATALOG, client_for
-from tests.lean_support import answer
-from tests.test_lean_routes import NOW, STOP, VALID
-from transit.catalog import load_catalog
+from tests.lean_support import NOW, STOP, VALID, answer, demo_client
 from transit.departures import router
 from transit.departures.cache import BoardCache, Body
-from transit.ingest.pipeline import ingest
 from transit.realtime.context import LiveContext
 from transit.realtime.overlay import Overlay
-from transit.timetable.store import Store
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    data = tmp_path_factory.mktemp("demo")
-    ingest(load_catalog(DEMO_CATALOG), Store(data))
-    with client_for(data, NOW) as c:
-        yield c
+    yield from demo_client(tmp_path_factory)
 
 
 @pytest.fixture

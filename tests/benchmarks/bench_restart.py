@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from report import wait_ready
 
 CLOCK = "2018-08-29T08:00:00-07:00"
 READY = re.compile(r"worker (\d+) ready (\d+\.\d+) s after its fork")
@@ -53,13 +53,7 @@ def restarts(code: str, data: str, catalog: str, n: int) -> list[float]:
                  catalog, "--clock", CLOCK, "--workers", "2", "--port", str(port)],
                 cwd=tmp, env=env, stdout=out, stderr=out)
         try:
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
+            wait_ready(f"http://127.0.0.1:{port}", p, "the server", poll_s=0.1)
             time.sleep(2)
             seen = {int(m.group(1)) for m in READY.finditer(log.read_text())}
             times = []

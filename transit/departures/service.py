@@ -77,6 +77,9 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
     lookahead = min(ov.max_early_s, MAX_LOOKBACK_S) if ov.trips else 0
     if lookahead:  # trips scheduled after t1 that now leave inside the window
         found += _scheduled(tt, stops, t1 + 1, t1 + lookahead, 10_000, exclude)
+    if not ov.trips and not ov.added_by_stop:  # no live data: the schedule as it is
+        return [_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day, "scheduled", None,
+                     None) for d in found if t0 <= d.time_utc <= t1][:limit]
     rows: list[_Row] = []
     for d in found:
         lv = ov.trips.get((d.trip, d.day))

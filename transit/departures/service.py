@@ -200,10 +200,10 @@ def _pieces(tt: Timetable) -> dict[tuple[object, ...], object]:
     return kept  # type: ignore[return-value]
 
 
-def _trip_json(tt: Timetable, r: _Row, known: tuple[str, ...]) -> tuple[bytes, bytes]:
+def _trip_json(tt: Timetable, pieces: dict[tuple[object, ...], object], r: _Row,
+               known: tuple[str, ...]) -> tuple[bytes, bytes]:
     """`{"trip_id":..,"route":..,"operator":..,"headsign":..,` and `"wheelchair_accessible"
-    :..,` of a row's trip as JSON text, kept per version for timetable trips."""
-    pieces = _pieces(tt)
+    :..,` of a row's trip as JSON text, kept in `pieces` (_pieces) for timetable trips."""
     key = ("trip", r.trip, known)
     hit = pieces.get(key) if r.trip >= 0 else None
     if hit is None:
@@ -216,9 +216,9 @@ def _trip_json(tt: Timetable, r: _Row, known: tuple[str, ...]) -> tuple[bytes, b
     return hit  # type: ignore[return-value]
 
 
-def _stop_json(tt: Timetable, s: int, known: tuple[str, ...]) -> bytes:
-    """`"stop_id":..,"stop_name":..,` of a stop as JSON text, kept per version."""
-    pieces = _pieces(tt)
+def _stop_json(tt: Timetable, pieces: dict[tuple[object, ...], object], s: int,
+               known: tuple[str, ...]) -> bytes:
+    """`"stop_id":..,"stop_name":..,` of a stop as JSON text, kept in `pieces`."""
     key = ("stop", s, known)
     hit = pieces.get(key)
     if hit is None:
@@ -228,9 +228,8 @@ def _stop_json(tt: Timetable, s: int, known: tuple[str, ...]) -> bytes:
     return hit  # type: ignore[return-value]
 
 
-def _day_json(tt: Timetable, day: int) -> bytes:
-    """`"service_date":"YYYY-MM-DD"` of a service day, kept per version."""
-    pieces = _pieces(tt)
+def _day_json(tt: Timetable, pieces: dict[tuple[object, ...], object], day: int) -> bytes:
+    """`"service_date":"YYYY-MM-DD"` of a service day, kept in `pieces`."""
     hit = pieces.get(("day", day))
     if hit is None:
         text = orjson.dumps(service_date_text(tt, day), option=NP)
@@ -247,7 +246,8 @@ def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[st
     if r.trip >= 0 and has_overrides:
         platform = tt.call_platform(r.trip, r.pos, r.day)
     shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
-    head, wheelchair = _trip_json(tt, r, known)
+    pieces = _pieces(tt)
+    head, wheelchair = _trip_json(tt, pieces, r, known)
     if fresh_alerts:
         trip_id, route, _, op, _, _ = _who(tt, r, known)
         alerts = orjson.dumps([a.model_dump() for a in alert_refs(
@@ -257,10 +257,10 @@ def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[st
         alerts = b"[]"
     live_time = r.live_time
     return orjson.Fragment(b"".join((
-        head, _stop_json(tt, r.stop, known),
+        head, _stop_json(tt, pieces, r.stop, known),
         b'"platform":', orjson.dumps(shown, option=NP),
         b',"scheduled_platform":', orjson.dumps(platform, option=NP), b",",
-        _day_json(tt, r.day),
+        _day_json(tt, pieces, r.day),
         b',"scheduled_departure":"', iso(r.sched, tz).encode(),
         b'","realtime_departure":', b"null" if live_time is None
         else b'"' + iso(live_time, tz).encode() + b'"',

@@ -18,7 +18,12 @@ gives medians over the rounds and each round's values (the spread is the noise).
 
     .venv/bin/python tests/benchmarks/bench_wrk.py [--base ../base] [--rounds 3]
         [--duration 10] [--data-dir DIR] [--env TRANSIT_ACCESS_LOG=true]
-        [--catalog /work/main/feeds/bayarea-2018.toml]
+        [--catalog /work/main/feeds/bayarea-2018.toml] [--rotate 4000]
+
+With `--rotate N` each board is also measured built afresh: the URL above is asked over and
+over, which the board cache of the current second answers after the first time in each
+second; the rotating mode cycles through N distinct stops (and points) at distinct times, so
+that the cache never answers, and the table prints both.
 """
 
 from __future__ import annotations
@@ -102,11 +107,39 @@ def journey_queries(ids: list[str], busy: list[int], n: int) -> list[dict[str, s
 
 
 def lua_cycle(paths: list[str], target: Path) -> Path:
+    """A wrk script asking `paths` in turn. Each wrk thread starts at its own offset (thread k
+    at k/2 of the list): two threads walking the list in step would ask the same path in the
+    same second, which the board cache of the current second answers."""
     body = ",\n".join(f'  "{p}"' for p in paths)
     target.write_text(f"local paths = {{\n{body}\n}}\nlocal i = 0\n"
+                      "local threads = 0\n"
+                      "setup = function(thread)\n  thread:set(\"offset\", threads)\n"
+                      "  threads = threads + 1\nend\n"
+                      "init = function(args)\n"
+                      "  i = (offset or 0) * math.floor(#paths / 2)\nend\n"
                       "request = function()\n  i = i % #paths + 1\n"
                       "  return wrk.format(\"GET\", paths[i])\nend\n")
     return target
+
+
+def rotating_paths(ids: list[str], lat: np.ndarray, lon: np.ndarray, busy: list[int], n: int
+                   ) -> dict[str, list[str]]:
+    """`n` distinct stop boards and `n` distinct near-a-point boards (busy stops and points
+    a little off them, each at its own minute between 07:00 and 09:59 local time): asked in
+    turn, none is asked twice within a second at the rates measured, so every board is built
+    afresh (the board cache of the current second never answers)."""
+    rng = np.random.default_rng(SEED)
+    stop_paths, near_paths = [], []
+    for k in range(n):
+        s = busy[k % len(busy)]
+        minute = int(rng.integers(0, 180))
+        at = f"2018-08-29T{7 + minute // 60:02d}:{minute % 60:02d}:00"
+        stop_paths.append(f"/v1/stops/{ids[s]}/departures?{urlencode({'at': at})}")
+        dlat, dlon = (float(x) for x in rng.uniform(-0.002, 0.002, 2))
+        near = urlencode({"lat": round(float(lat[s]) + dlat, 5),
+                          "lon": round(float(lon[s]) + dlon, 5), "at": at})
+        near_paths.append(f"/v1/departures?{near}")
+    return {"stop departures": stop_paths, "departures near a point": near_paths}
 
 
 def search_seconds(data_dir: Path, queries: list[dict[str, str]], repeat: int = 3
@@ -187,6 +220,9 @@ def main() -> None:
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for our server")
     ap.add_argument("--base-env", action="append", default=[], help="NAME=VALUE for base")
     ap.add_argument("--no-journeys", action="store_true")
+    ap.add_argument("--rotate", type=int, default=0, metavar="N",
+                    help="also measure boards built afresh: wrk rotates over N distinct "
+                    "stops / points / times (a Lua script), printed beside the repeated ask")
     ap.add_argument("--catalog", type=Path, help="the Bay Area catalog file (default: this "
                     "checkout's); a compiled network is named after the catalog's absolute "
                     "path, so a data directory compiled from another checkout needs its file")
@@ -211,6 +247,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         script = lua_cycle([f"/v1/journeys?{urlencode(q)}" for q in queries],
                            Path(tmp) / "journeys.lua")
+        rotating = {f"{label} (rotating {args.rotate})": (lua_cycle(
+            paths, Path(tmp) / f"rotate-{i}.lua"), paths[0]) for i, (label, paths) in
+            enumerate(rotating_paths(ids, lat, lon, busy, args.rotate).items())
+        } if args.rotate else {}
         for r in range(args.rounds):
             for name, (code, env) in codes.items():
                 server = Server(code, data_dir, env, Path(tmp) / f"{name}-{r}")
@@ -224,6 +264,12 @@ def main() -> None:
                             results.setdefault((name, label, conns), []).append(run)
                             print(f"round {r + 1} {name} {label} c{conns}: {run.rps:.0f} req/s,"
                                   f" {run.cpu_ms:.2f} ms CPU/req", flush=True)
+                        for label, (lua, first) in rotating.items():
+                            httpx.get(server.url + first, timeout=60).raise_for_status()
+                            run = wrk(server.url, conns, args.duration, server.proc.pid, lua)
+                            results.setdefault((name, label, conns), []).append(run)
+                            print(f"round {r + 1} {name} {label} c{conns}: {run.rps:.0f} req/s,"
+                                  f" {run.cpu_ms:.2f} ms CPU/req", flush=True)
                     if not args.no_journeys:
                         run = wrk(server.url, 4, args.duration, server.proc.pid, script)
                         results.setdefault((name, "journeys", 4), []).append(run)
@@ -234,7 +280,8 @@ def main() -> None:
     search_s = plan_s = None
     if not args.no_journeys:
         search_s, plan_s = search_seconds(data_dir, queries)
-    report(results, codes, targets, args, search_s, plan_s)
+    labels = {**targets, **{label: "" for label in rotating}}
+    report(results, codes, labels, args, search_s, plan_s)
 
 
 def report(results: dict[tuple[str, str, int], list[Run]], codes: dict[str, object],

@@ -100,7 +100,7 @@ async def stop_departures(request: Request, stop_id: str, ctx: ReadDep,
         members = np.flatnonzero(np.asarray(tt.stop_parent) == s)
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[s])])
     board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
-                          exclude=me.exclude)
+                          exclude=me.exclude, fragments=True)
     return _respond(request, ctx, key, board, at, me)
 
 
@@ -123,7 +123,7 @@ async def station_departures(request: Request, station_id: str, ctx: ReadDep,
     anchor = int(tt.station_anchor[st])
     start = service.resolve_instant(tt, at, ctx.now, tt.timezones[int(tt.stop_tz[anchor])])
     board = service.board(tt, members, start, window, limit, me.langs, live=ctx.live,
-                          exclude=me.exclude)
+                          exclude=me.exclude, fragments=True)
     return _respond(request, ctx, key, board, at, me)
 
 
@@ -151,7 +151,7 @@ async def departures_near(request: Request, ctx: ReadDep,
     start = service.resolve_instant(tt, at, ctx.now, tz)
     distances = dict(zip(cand.tolist(), dist.tolist(), strict=True))
     board = service.board(tt, cand.astype(np.int64), start, window, limit, me.langs,
-                          distances, live=ctx.live, exclude=me.exclude)
+                          distances, live=ctx.live, exclude=me.exclude, fragments=True)
     if not len(cand):
         board["reason"] = f"no stop within {radius:g} m of {lat},{lon}"
     return _respond(request, ctx, key, board, at, me)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import orjson
 
 from transit.api.common import (
     alert_refs,
@@ -18,6 +19,7 @@ from transit.api.common import (
 )
 from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, fresh
+from transit.realtime.overlay import Alert
 from transit.timetable.departures import Departure, next_departures
 from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
@@ -75,6 +77,9 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
     lookahead = min(ov.max_early_s, MAX_LOOKBACK_S) if ov.trips else 0
     if lookahead:  # trips scheduled after t1 that now leave inside the window
         found += _scheduled(tt, stops, t1 + 1, t1 + lookahead, 10_000, exclude)
+    if not ov.trips and not ov.added_by_stop:  # no live data: the schedule as it is
+        return [_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day, "scheduled", None,
+                     None) for d in found if t0 <= d.time_utc <= t1][:limit]
     rows: list[_Row] = []
     for d in found:
         lv = ov.trips.get((d.trip, d.day))
@@ -110,10 +115,12 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
 
 def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, limit: int,
           langs: list[str], distances: dict[int, float] | None = None,
-          live: LiveContext | None = None, exclude: Exclusions | None = None
-          ) -> dict[str, object]:
+          live: LiveContext | None = None, exclude: Exclusions | None = None,
+          fragments: bool = False) -> dict[str, object]:
     """The board as a JSON-ready dict in the shape of schemas.DepartureBoard (built directly:
-    this is the hottest endpoint)."""
+    this is the hottest endpoint). `fragments`: each departure is an orjson.Fragment (its JSON
+    text, from pieces kept per version) instead of a dict, the same bytes once dumped: what
+    the HTTP answer needs, without a dict per row nor serialising the route each time."""
     live = live or LiveContext.none()
     t0 = int(start.timestamp())
     t1 = t0 + window_min * 60
@@ -122,39 +129,8 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     known = tt.known_languages(langs)
     fresh_alerts = live.alerts if live.overlay.alerts else []
     has_overrides = len(tt.columns.get("override_st", ())) > 0
-    out = []
-    for r in rows:
-        stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
-        if r.trip >= 0 and has_overrides:  # stop_time_overrides.txt: the call's platform
-            platform = tt.call_platform(r.trip, r.pos, r.day)
-        shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
-        if r.trip >= 0:
-            trip_id, route, route_json, op, headsign, wheelchair = trip_display(
-                tt, r.trip, known)
-        else:
-            trip_id, route, op, headsign, wheelchair = (
-                r.added_id, r.added_route, r.added_operator, r.added_headsign, "unknown")
-            route_json = route_dict(tt, route, known) if route >= 0 else None
-        alerts = alert_refs(tt, fresh_alerts, route, r.trip, trip_id, [r.stop], r.time,
-                            langs, op) if fresh_alerts else []
-        out.append({
-            "trip_id": trip_id,
-            "route": route_json,
-            "operator": op,
-            "headsign": headsign,
-            "stop_id": stop_id,
-            "stop_name": stop_name,
-            "platform": shown,
-            "scheduled_platform": platform,
-            "service_date": service_date_text(tt, r.day),
-            "scheduled_departure": iso(r.sched, tz),
-            "realtime_departure": None if r.live_time is None else iso(r.live_time, tz),
-            "delay_s": None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
-            "status": r.status,
-            "wheelchair_accessible": wheelchair,
-            "distance_m": None if distances is None else round(distances[r.stop], 1),
-            "alerts": [a.model_dump() for a in alerts],
-        })
+    row = _row_fragment if fragments else _row_dict
+    out = [row(tt, r, known, langs, has_overrides, fresh_alerts, distances) for r in rows]
     board_json: dict[str, object] = {"at": iso(t0, tz0), "until": iso(t1, tz0),
                                      "reason": None, "next_departure": None}
     if not out:
@@ -166,6 +142,134 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     info = {"available": live.overlay.available, "reason": live.overlay.reason,
             "stale_operators": stale}
     return {**board_json, "realtime": info, "departures": out}
+
+
+def _who(tt: Timetable, r: _Row, known: tuple[str, ...]
+         ) -> tuple[str, int, dict[str, object] | None, str, str, str]:
+    """(trip id, route, route dict, operator, headsign, wheelchair) of a row's trip."""
+    if r.trip >= 0:
+        return trip_display(tt, r.trip, known)
+    route = r.added_route
+    return (r.added_id, route, route_dict(tt, route, known) if route >= 0 else None,
+            r.added_operator, r.added_headsign, "unknown")
+
+
+NP = orjson.OPT_SERIALIZE_NUMPY
+
+
+def _row_dict(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[str],
+              has_overrides: bool, fresh_alerts: list[Alert],
+              distances: dict[int, float] | None) -> dict[str, object]:
+    """One departure as a dict in the shape of schemas.Departure."""
+    stop_id, stop_name, platform, tz = stop_display(tt, r.stop, known)
+    if r.trip >= 0 and has_overrides:  # stop_time_overrides.txt: the call's platform
+        platform = tt.call_platform(r.trip, r.pos, r.day)
+    shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
+    trip_id, route, route_json, op, headsign, wheelchair = _who(tt, r, known)
+    alerts = alert_refs(tt, fresh_alerts, route, r.trip, trip_id, [r.stop], r.time,
+                        langs, op) if fresh_alerts else []
+    return {
+        "trip_id": trip_id,
+        "route": route_json,
+        "operator": op,
+        "headsign": headsign,
+        "stop_id": stop_id,
+        "stop_name": stop_name,
+        "platform": shown,
+        "scheduled_platform": platform,
+        "service_date": service_date_text(tt, r.day),
+        "scheduled_departure": iso(r.sched, tz),
+        "realtime_departure": None if r.live_time is None else iso(r.live_time, tz),
+        "delay_s": None if r.live_time is None or r.trip < 0 else r.live_time - r.sched,
+        "status": r.status,
+        "wheelchair_accessible": wheelchair,
+        "distance_m": None if distances is None else round(distances[r.stop], 1),
+        "alerts": [a.model_dump() for a in alerts],
+    }
+
+
+MAX_PIECES = 50_000  # JSON pieces of trips, stops and days kept per version (~10 MiB)
+
+
+def _pieces(tt: Timetable) -> dict[tuple[object, ...], object]:
+    """This version's JSON pieces of rows, emptied when full: bounded whatever the queries
+    (trips times the language sets asked)."""
+    kept = tt.cache.get(("board_pieces",))
+    if kept is None or len(kept) >= MAX_PIECES:  # type: ignore[arg-type]
+        kept = tt.cache[("board_pieces",)] = {}
+    return kept  # type: ignore[return-value]
+
+
+def _trip_json(tt: Timetable, pieces: dict[tuple[object, ...], object], r: _Row,
+               known: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """`{"trip_id":..,"route":..,"operator":..,"headsign":..,` and `"wheelchair_accessible"
+    :..,` of a row's trip as JSON text, kept in `pieces` (_pieces) for timetable trips."""
+    key = ("trip", r.trip, known)
+    hit = pieces.get(key) if r.trip >= 0 else None
+    if hit is None:
+        trip_id, _, route_json, op, headsign, wheelchair = _who(tt, r, known)
+        head = orjson.dumps({"trip_id": trip_id, "route": route_json, "operator": op,
+                             "headsign": headsign}, option=NP)[:-1] + b","
+        hit = (head, b'"wheelchair_accessible":' + orjson.dumps(wheelchair, option=NP) + b",")
+        if r.trip >= 0:
+            pieces[key] = hit
+    return hit  # type: ignore[return-value]
+
+
+def _stop_json(tt: Timetable, pieces: dict[tuple[object, ...], object], s: int,
+               known: tuple[str, ...]) -> bytes:
+    """`"stop_id":..,"stop_name":..,` of a stop as JSON text, kept in `pieces`."""
+    key = ("stop", s, known)
+    hit = pieces.get(key)
+    if hit is None:
+        stop_id, stop_name, _, _ = stop_display(tt, s, known)
+        hit = pieces[key] = orjson.dumps({"stop_id": stop_id, "stop_name": stop_name},
+                                         option=NP)[1:-1] + b","
+    return hit  # type: ignore[return-value]
+
+
+def _day_json(tt: Timetable, pieces: dict[tuple[object, ...], object], day: int) -> bytes:
+    """`"service_date":"YYYY-MM-DD"` of a service day, kept in `pieces`."""
+    hit = pieces.get(("day", day))
+    if hit is None:
+        text = orjson.dumps(service_date_text(tt, day), option=NP)
+        hit = pieces[("day", day)] = b'"service_date":' + text
+    return hit  # type: ignore[return-value]
+
+
+def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[str],
+                  has_overrides: bool, fresh_alerts: list[Alert],
+                  distances: dict[int, float] | None) -> orjson.Fragment:
+    """_row_dict's departure as its JSON text (the same bytes as orjson.dumps of the dict),
+    from pieces kept per version: the trip's, the stop's, the day's."""
+    _, _, platform, tz = stop_display(tt, r.stop, known)
+    if r.trip >= 0 and has_overrides:
+        platform = tt.call_platform(r.trip, r.pos, r.day)
+    shown = platform if r.live_stop is None else stop_display(tt, r.live_stop, known)[2]
+    pieces = _pieces(tt)
+    head, wheelchair = _trip_json(tt, pieces, r, known)
+    if fresh_alerts:
+        trip_id, route, _, op, _, _ = _who(tt, r, known)
+        alerts = orjson.dumps([a.model_dump() for a in alert_refs(
+            tt, fresh_alerts, route, r.trip, trip_id, [r.stop], r.time, langs, op)],
+            option=NP)
+    else:
+        alerts = b"[]"
+    live_time = r.live_time
+    return orjson.Fragment(b"".join((
+        head, _stop_json(tt, pieces, r.stop, known),
+        b'"platform":', orjson.dumps(shown, option=NP),
+        b',"scheduled_platform":', orjson.dumps(platform, option=NP), b",",
+        _day_json(tt, pieces, r.day),
+        b',"scheduled_departure":"', iso(r.sched, tz).encode(),
+        b'","realtime_departure":', b"null" if live_time is None
+        else b'"' + iso(live_time, tz).encode() + b'"',
+        b',"delay_s":', b"null" if live_time is None or r.trip < 0
+        else str(live_time - r.sched).encode(),
+        b',"status":"', r.status.encode(), b'",', wheelchair,
+        b'"distance_m":', b"null" if distances is None
+        else orjson.dumps(round(distances[r.stop], 1), option=NP),
+        b',"alerts":', alerts, b"}")))
 
 
 NEXT_HORIZON_DAYS = 7

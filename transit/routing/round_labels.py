@@ -166,7 +166,8 @@ def start_labels(lab, qry, fp, marked):  # pragma: no cover - compiled
 def relax(k, lab, wk, qry, fp, lb, target_best, n_imp):  # pragma: no cover - compiled
     """Change at each stop a trip improved in round k, then walk from it (written out, not
     through `_improve_ready`: a call passing the labels costs at every walk)."""
-    best, best_ready, ready, marked = lab.best, lab.best_ready, lab.ready, wk.marked
+    best, best_ready, ready, marked, end_s = lab.best, lab.best_ready, lab.ready, wk.marked, \
+        qry.end_s
     for i in range(n_imp):
         s = wk.improved[i]
         wk.is_improved[s] = False
@@ -191,8 +192,11 @@ def relax(k, lab, wk, qry, fp, lb, target_best, n_imp):  # pragma: no cover - co
                 marked[q] = True
                 if w < best[q]:
                     best[q] = w
-                    if qry.walk_to_ends:
-                        target_best = _end_at(k, q, w, qry, lab, target_best)
+                    if qry.walk_to_ends and end_s[q] >= 0 and w + end_s[q] < target_best:
+                        target_best = w + end_s[q]
+                        lab.result[k] = target_best
+                        lab.target_stop[k] = q
+                        lab.target_via[k] = 1
     return target_best
 
 

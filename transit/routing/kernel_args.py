@@ -83,8 +83,7 @@ class Bounds(NamedTuple):
 
 class Query(NamedTuple):
     """One search: where it starts (origins forward, destinations backward), where it ends
-    (`end_s` per stop, -1: not an end), when, and its filters. `time` and `horizon` are keys
-    (`raptor`): times forward, negated times backward."""
+    (`end_s` per stop, -1: not an end), when, and its filters."""
 
     starts: np.ndarray
     start_s: np.ndarray  # per start, seconds to walk there (from there)
@@ -92,7 +91,7 @@ class Query(NamedTuple):
     walk_from_starts: bool
     walk_to_ends: bool
     end_s: np.ndarray
-    horizon: np.int64  # no label after it (its key above)
+    horizon: np.int64
     change_s: np.ndarray
     stop_ok: np.ndarray
     extra: np.int64
@@ -115,10 +114,9 @@ def empty_like_set(a: np.ndarray) -> np.ndarray:
 
 
 class Labels(NamedTuple):
-    """A search's labels per round, as keys (smaller is better: arrival times forward,
-    negated departure times backward), and the parents of each to rebuild journeys. A
-    ride's "from" is where the search entered it: boarded forward, alighted from backward
-    (the search runs from the end)."""
+    """A search's labels per round, and the parents of each to rebuild journeys. Forward:
+    arrivals, and a ride's "from" is where it was boarded; backward: departures, and its
+    "from" is where it was left (the search runs from the end)."""
 
     by_trip: np.ndarray  # per round and stop: reached by a trip
     by_walk: np.ndarray  # reached by a walk (or at a start, round 0)
@@ -142,13 +140,11 @@ class Labels(NamedTuple):
     sp_best: np.ndarray
     pt_board_src: np.ndarray
     target_src: np.ndarray
-    result: np.ndarray  # per round, the best key at an end (INF: none better)
+    result: np.ndarray  # per round, the best time at an end (+-INF: none better)
 
 
 class Work(NamedTuple):
-    """Scratch buffers of a search, one set per thread reused by its searches in both
-    directions (`search.Searcher`): each search leaves them as it found them (flags false,
-    `at` and `rt_at` -1), `marked` and `lb` aside, which `raptor.rounds` clears."""
+    """Scratch buffers of one search (contents meaningless between calls)."""
 
     improved: np.ndarray  # stops improved by a trip in this round
     is_improved: np.ndarray
@@ -162,31 +158,3 @@ class Work(NamedTuple):
     class_seen: np.ndarray
     sp_list: np.ndarray  # arrival groups improved in this round
     sp_is: np.ndarray
-    marked: np.ndarray  # per stop: improved in this round
-    was_list: np.ndarray
-    lb: np.ndarray  # per stop: zeros, the bounds before an end is reached
-    queue: np.ndarray  # timetable patterns to scan, and where (`raptor._enqueue`)
-    at: np.ndarray
-    thr_queue: np.ndarray  # through patterns
-    thr_at: np.ndarray
-    rt_queue: np.ndarray  # live instances (sized for the largest live set seen)
-    rt_at: np.ndarray
-
-    @classmethod
-    def of(cls, n_stops: int, n_patterns: int, thr_lengths: np.ndarray, max_classes: int,
-           n_groups: int, n_rt: int) -> Work:
-        """Buffers for a network (`thr_lengths`: its through patterns' stop counts)."""
-        n_thr = len(thr_lengths)
-        held = int(thr_lengths.max(initial=1)) + max(max_classes, 1)  # one per other class
-
-        def e(n: int) -> np.ndarray:
-            return np.empty(n, np.int64)
-
-        def z(n: int) -> np.ndarray:
-            return np.zeros(n, np.bool_)
-
-        return cls(e(n_stops), z(n_stops), z(n_stops), z(n_patterns), e(held), e(held), e(held),
-                   e(held), e(held), z(max(max_classes, 1)), e(n_groups), z(n_groups),
-                   z(n_stops), e(n_stops), np.zeros(n_stops, np.int64), e(n_patterns),
-                   np.full((n_patterns, 2), -1, np.int64), e(n_thr),
-                   np.full((n_thr, 2), -1, np.int64), e(n_rt), np.full(n_rt, -1, np.int64))

@@ -10,13 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 import numpy as np
 
 from transit.routing import kernel_args as ka
 from transit.routing import network_indexes, raptor
-from transit.routing import round_labels as rl
 from transit.routing.live_trips import KEY_DAYS, LiveTrips
 from transit.routing.lower_bounds import LowerBoundGraph
 from transit.routing.network import Network
@@ -153,8 +151,8 @@ class _State:
         self.target_via = np.full(rounds, -1, np.int8)
         # labels of arrival groups (trip-specific transfer rules, see `transfer_rules`)
         n_groups = max(len(net.rules[11]), 1)
-        self.sp = np.empty((rl.SP_FIELDS, rounds, n_groups), np.int64)
-        self.sp[rl.SP_ARR] = INF
+        self.sp = np.empty((raptor.SP_FIELDS, rounds, n_groups), np.int64)
+        self.sp[raptor.SP_ARR] = INF
         self.sp_best = np.full(len(net.rules[11]), INF, np.int64)
         self.pt_board_src = np.empty(shape, np.int64)
         self.target_src = np.full(rounds, -1, np.int64)
@@ -166,7 +164,7 @@ class _State:
         for a in (self.arr_trip, self.arr_walk, self.ready, self.best_arr, self.best_trip,
                   self.best_ready, self.sp_best, self.result):
             a.fill(INF)
-        self.sp[rl.SP_ARR] = INF
+        self.sp[raptor.SP_ARR] = INF
         for b in (self.target_stop, self.target_via, self.target_src):
             b.fill(-1)
         return self
@@ -183,27 +181,25 @@ class _State:
 
 @dataclass(frozen=True)
 class _Label:
-    """The parents of one trip label: a stop's or an arrival group's. "from" is where the
-    search entered the ride (boarded forward, alighted from backward), "to" where it left
-    it; `chain_*`: seated along a block, the block's trip where the search entered it."""
+    """The parents of one trip arrival label: a stop's or an arrival group's."""
 
     trip: int
     day: int
-    from_stop: int
-    from_pos: int
-    to_pos: int
-    chain_trip: int
-    chain_stop: int
-    chain_pos: int
+    board_stop: int
+    board_pos: int
+    alight_pos: int
+    prev_trip: int
+    prev_board_stop: int
+    prev_board_pos: int
     src: int
 
     @classmethod
     def of_stop(cls, st: _State, k: int, s: int) -> _Label:
-        chain = int(st.pt_prev_trip[k, s])
+        prev = int(st.pt_prev_trip[k, s])
         return cls(int(st.pt_trip[k, s]), int(st.pt_day[k, s]), int(st.pt_board_stop[k, s]),
-                   int(st.pt_board_pos[k, s]), int(st.pt_alight_pos[k, s]), chain,
-                   int(st.pt_prev_board_stop[k, s]) if chain >= 0 else -1,
-                   int(st.pt_prev_board_pos[k, s]) if chain >= 0 else -1,
+                   int(st.pt_board_pos[k, s]), int(st.pt_alight_pos[k, s]), prev,
+                   int(st.pt_prev_board_stop[k, s]) if prev >= 0 else -1,
+                   int(st.pt_prev_board_pos[k, s]) if prev >= 0 else -1,
                    int(st.pt_board_src[k, s]))
 
     @classmethod
@@ -215,9 +211,8 @@ class _Label:
 class Searcher:
     """Runs searches on one network. Built once per timetable version (it derives the
     indexes the kernels read) and shared by all requests. State kept between calls: each
-    thread's label and scratch buffers (reset by each search, either direction), and the
-    through-trip mask of unfiltered queries, per live snapshot, which any thread may replace
-    with an equal one."""
+    thread's forward label buffers (reset by each search), and the through-trip mask of
+    unfiltered queries, per live snapshot, which any thread may replace with an equal one."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -239,11 +234,15 @@ class Searcher:
         self._trip_ids = _frozen(np.arange(net.n_trips, dtype=np.int64))
         self._thr_first = ix["thr_first"]
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
-        self._no_seeds = _frozen(np.zeros((0, rl.SEED_FIELDS), np.int64))
+        self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
         self._buffers = threading.local()  # per thread: label buffers reused by its queries
         self._static = ka.Static(net.service_days, net.tz_reference_utc,
                                  np.int64(net.max_days_back), net.rules)
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
+        # the arrival groups' labels of a backward search (which keeps none)
+        self._no_groups = (np.full((raptor.SP_FIELDS, 1, 1), INF, np.int64),
+                           np.zeros(0, np.int64), np.empty((1, 1), np.int64),
+                           np.empty(1, np.int64))
 
     def _pattern_sets(self, fwd: bool) -> tuple[ka.PatternSet, ka.PatternSet]:
         """The timetable's and the through trips' pattern sets for one direction (the
@@ -286,9 +285,8 @@ class Searcher:
         return tt, thr, lv, ka.Footpaths(*self._footpaths(q, fwd)), bounds
 
     def _state(self, rounds: int) -> _State:
-        """This thread's labels for `rounds` rounds, reset: allocated once per thread and
-        reused by its queries in both directions (a search's journeys are built before it
-        returns)."""
+        """This thread's forward labels for `rounds` rounds, reset: allocated once per thread
+        and reused by its queries (a search's journeys are built before it returns)."""
         states: dict[int, _State] | None = getattr(self._buffers, "states", None)
         if states is None:
             states = self._buffers.states = {}
@@ -298,32 +296,10 @@ class Searcher:
             return st
         return st.reset()
 
-    def _work(self, n_live: int) -> ka.Work:
-        """This thread's scratch buffers (`kernel_args.Work`), made once per thread (again
-        only when a live snapshot holds more instances than it has room for)."""
-        wk: ka.Work | None = getattr(self._buffers, "work", None)
-        if wk is None or len(wk.rt_at) < n_live:
-            net = self.net
-            classes = max(int(np.max(net.thr_pattern_next_classes, initial=1)),
-                          int(np.max(net.thr_pattern_prev_classes, initial=1)))
-            wk = self._buffers.work = ka.Work.of(
-                net.n_stops, len(net.pattern_stop_offsets) - 1,
-                np.diff(net.thr_pattern_stop_offsets), classes, len(net.rules[11]),
-                max(n_live, 64))
-        return wk
-
-    @cached_property
-    def _static_backward(self) -> ka.Static:
-        """`_static` with transfer-rule tables that hold no rule (every offsets array
-        zeros): the backward search reads none (`arrive_by_rules`)."""
-        offsets = {0, 8, 12, 15}  # e_offsets, g_offsets, in_offsets, out_offsets
-        rules = tuple(_frozen(np.zeros_like(a)) if i in offsets else a
-                      for i, a in enumerate(self.net.rules))
-        return self._static._replace(rules=rules)
-
     # -- public searches
     def depart_at(self, q: Query) -> list[Journey]:
-        return self._run(q, True, q.time, self._state(q.max_transfers + 2))
+        state = self._state(q.max_transfers + 2)
+        return self._run_forward(q, q.time, state)
 
     def depart_aboard(self, q: Query, seed: Seed) -> list[Journey]:
         """Pareto-optimal journeys (arrival, trips) from aboard `seed` at q.time to
@@ -335,11 +311,11 @@ class Searcher:
         root = self._stop_at(seed.trip, seed.pos)
         state.ready_via[0, root] = 2  # the journey starts where the rider boarded
         q = replace(q, origins=[])
-        return [self._aboard_times(j, seed) for j in self._run(q, True, q.time, state, rows)]
+        return [self._aboard_times(j, seed) for j in self._run_forward(q, q.time, state, rows)]
 
     def _seed_rows(self, seed: Seed, trip_ok: np.ndarray, stop_ok: np.ndarray,
                    live: LiveTrips) -> np.ndarray:
-        """The seed as the kernel reads it (rows of rl.SEED_FIELDS): each stop after
+        """The seed as the kernel reads it (rows of raptor.SEED_FIELDS): each stop after
         seed.pos where the rider may get off, and those of the trips the vehicle runs next
         in its block (seated, as the search follows a block: same day, while they run).
         The filters (`trip_ok`) do not apply to the trip ridden, only to those after it."""
@@ -366,7 +342,7 @@ class Searcher:
                     rows.append((s, self._trip_time(t2, d, k, True), t2, t2, d,
                                  self._stop_at(t2, 0), 0, k, t, root, root_pos))
             t2 = int(net.trip_next_in_block[t2])
-        out = np.array(rows, np.int64).reshape(-1, rl.SEED_FIELDS)
+        out = np.array(rows, np.int64).reshape(-1, raptor.SEED_FIELDS)
         return _frozen(np.ascontiguousarray(out))
 
     def _drops(self, trip: int, pos: int) -> bool:
@@ -390,7 +366,7 @@ class Searcher:
         for t in sorted(starts, reverse=True):
             # a fresh search per departure: labels kept from a later departure would prune
             # by arrival across rounds and lose journeys with fewer transfers
-            found.extend(self._run(q, True, t, self._state(q.max_transfers + 2)))
+            found.extend(self._run_forward(q, t, self._state(q.max_transfers + 2)))
         out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
@@ -407,9 +383,92 @@ class Searcher:
 
     def backward(self, q: Query) -> list[Journey]:
         """arrive_by's backward search (trip- and route-specific rules left out)."""
-        return self._run(q, False, q.time, self._state(q.max_transfers + 2))
+        net = self.net
+        rounds = q.max_transfers + 2
+        trip_ok, stop_ok, change = self._masks(q)
+        live, live_args = self._live(q, trip_ok)
+        shape = (rounds, net.n_stops)
+        dep_trip = np.full(shape, -INF, np.int64)
+        dep_walk = np.full(shape, -INF, np.int64)
+        latest = np.full(shape, -INF, np.int64)
+        best_dep = np.full(net.n_stops, -INF, np.int64)
+        best_dep_trip = np.full(net.n_stops, -INF, np.int64)
+        best_latest = np.full(net.n_stops, -INF, np.int64)
+        pt = {n: np.empty(shape, np.int64) for n in (
+            "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to", "next_trip",
+            "next_alight_stop", "next_alight_pos")}
+        latest_via = np.empty(shape, np.int8)
+        target_stop = np.full(rounds, -1, np.int64)
+        target_via = np.full(rounds, -1, np.int8)
+        access = np.full(net.n_stops, -1, np.int64)
+        for s, a in q.origins:
+            access[s] = a if access[s] < 0 else min(access[s], a)
+        dests = np.array([d for d, _ in q.destinations], np.int64)
+        egress = np.array([e for _, e in q.destinations], np.int64)
+        tt, thr, lv, fp, bounds = self._kernel_sets(q, False, trip_ok, live, live_args)
+        query = ka.Query(dests, egress, np.int64(q.time), q.walk_to_destinations,
+                         q.walk_from_origins, access, np.int64(q.time - q.max_duration_s),
+                         change, stop_ok, np.int64(q.extra_change_s))
+        result = np.full(rounds, -INF, np.int64)
+        lab = ka.Labels(dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
+                        pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
+                        pt["board_pos"], pt["next_trip"], pt["next_alight_stop"],
+                        pt["next_alight_pos"], pt["walk_to"], latest_via, target_stop,
+                        target_via, *self._no_groups, result)
+        raptor.rounds(False, tt, thr, lv, query, fp, bounds, self._static, lab,
+                      self._no_seeds)
+        journeys = []
+        for k in range(rounds):
+            if result[k] <= -INF:
+                continue
+            s, via, kk = int(target_stop[k]), int(target_via[k]), k
+            legs: list[Leg] = []
+            first = s
+            while via != 2:
+                if via == 1:
+                    to = int(pt["walk_to"][kk, s])
+                    if to < 0:
+                        break
+                    start = int(dep_walk[kk, s])
+                    end = int(dep_trip[kk, to]) if kk > 0 else int(dep_walk[0, to])
+                    legs.append(Leg("walk", s, to, start, end))
+                    s = to
+                    via = 0 if kk > 0 else 2
+                    continue
+                t, d = int(pt["trip"][kk, s]), int(pt["day"][kk, s])
+                if t <= THR_BASE:
+                    legs.extend(self._through_legs(THR_BASE - t, d, int(pt["board_pos"][kk, s]),
+                                                   int(pt["alight_pos"][kk, s])))
+                elif t <= -2:
+                    legs.append(self._live_leg(live, -2 - t, int(pt["board_pos"][kk, s]),
+                                               int(pt["alight_pos"][kk, s])))
+                else:
+                    legs.append(self._trip_leg(t, d, int(pt["board_pos"][kk, s]),
+                                               int(pt["alight_pos"][kk, s]), False))
+                if t > -2 and pt["next_trip"][kk, s] >= 0:  # stayed seated along the block
+                    end = int(pt["next_trip"][kk, s])
+                    u = int(self.net.trip_next_in_block[t])
+                    while u != end:
+                        legs.append(self._trip_leg(u, d, 0, self._last_pos(u), True))
+                        u = int(self.net.trip_next_in_block[u])
+                    legs.append(self._trip_leg(end, d, 0, int(pt["next_alight_pos"][kk, s]),
+                                               True))
+                    s = int(pt["next_alight_stop"][kk, s])
+                    kk -= 1
+                    via = int(latest_via[kk, s])
+                    continue
+                s = int(pt["alight_stop"][kk, s])
+                kk -= 1
+                via = int(latest_via[kk, s])
+            trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
+            legs = _settle_walks(legs)
+            at_dest = int(dep_walk[0, s])  # a journey without legs: at a destination stop
+            departure = legs[0].departure if legs else at_dest
+            arrival = legs[-1].arrival if legs else at_dest
+            journeys.append(Journey(legs, first, s, departure, arrival, trips))
+        return _pareto(journeys, lambda j: -j.departure)
 
-    # -- the search, either direction
+    # -- forward
     def _masks(self, q: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         net = self.net
         # every array read-only, like those of the warm-up: numba compiles a variant per
@@ -450,32 +509,30 @@ class Searcher:
             self._thr_ok_unfiltered = (live, ok)
         return ok
 
-    def _run(self, q: Query, fwd: bool, t_start: int, st: _State,
-             seeds: np.ndarray | None = None) -> list[Journey]:
-        """One search: forward from the origins leaving at `t_start`, or backward from the
-        destinations arriving by it; its journeys, Pareto-optimal on time and trips."""
+    def _run_forward(self, q: Query, t_start: int, st: _State,
+                     seeds: np.ndarray | None = None) -> list[Journey]:
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
         live, live_args = self._live(q, trip_ok)
-        starts, ends = (q.origins, q.destinations) if fwd else (q.destinations, q.origins)
-        end_s = np.full(net.n_stops, -1, np.int64)
-        for s, e in ends:
-            end_s[s] = e if end_s[s] < 0 else min(end_s[s], e)
-        tt, thr, lv, fp, bounds = self._kernel_sets(q, fwd, trip_ok, live, live_args)
-        key = t_start if fwd else -t_start  # keys: times forward, negated times backward
-        query = ka.Query(np.array([s for s, _ in starts], np.int64),
-                         np.array([a for _, a in starts], np.int64), np.int64(key),
-                         q.walk_from_origins if fwd else q.walk_to_destinations,
-                         q.walk_to_destinations if fwd else q.walk_from_origins, end_s,
-                         np.int64(key + q.max_duration_s), change, stop_ok,
-                         np.int64(q.extra_change_s))
-        result = raptor.rounds(fwd, tt, thr, lv, query, fp, bounds,
-                               self._static if fwd else self._static_backward, st.labels(),
-                               self._work(len(live.trip)),
+        origins = np.array([o for o, _ in q.origins], np.int64)
+        access = np.array([a for _, a in q.origins], np.int64)
+        egress = np.full(net.n_stops, -1, np.int64)
+        for s, e in q.destinations:
+            egress[s] = e if egress[s] < 0 else min(egress[s], e)
+        tt, thr, lv, fp, bounds = self._kernel_sets(q, True, trip_ok, live,
+                                                          live_args)
+        query = ka.Query(origins, access, np.int64(t_start), q.walk_from_origins,
+                         q.walk_to_destinations, egress, np.int64(t_start + q.max_duration_s),
+                         change, stop_ok, np.int64(q.extra_change_s))
+        result = raptor.rounds(True, tt, thr, lv, query, fp, bounds, self._static, st.labels(),
                                self._no_seeds if seeds is None else seeds)
-        journeys = [self._journey(st, fwd, k, live) for k in range(len(result))
-                    if result[k] < INF]
-        return _pareto(journeys, (lambda j: j.arrival) if fwd else (lambda j: -j.departure))
+        journeys = []
+        for k in range(len(result)):
+            if result[k] >= INF:
+                continue
+            journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
+                                              int(st.target_via[k]), t_start, live))
+        return _pareto(journeys, lambda j: j.arrival)
 
     def _through_legs(self, thr: int, day: int, board: int, alight: int) -> list[Leg]:
         """A ride on a through trip as the legs of its two trips (the second seated)."""
@@ -519,82 +576,70 @@ class Searcher:
                    self._trip_time(trip, day, alight, True), trip, day, board, alight,
                    bool(seated))
 
-    def _journey(self, st: _State, fwd: bool, k: int, live: LiveTrips) -> Journey:
-        """Round k's best journey, from its labels back to the search's start. Legs come in
-        the search's order (from the destination back forward; from the origin on,
-        backward) and are put in time order at the end."""
+    def _reconstruct(self, st: _State, k: int, s: int, via: int, t_start: int,
+                     live: LiveTrips) -> Journey:
         legs: list[Leg] = []
         rules = self.net.rules
-        sgn = 1 if fwd else -1  # key -> time
-        s, via = int(st.target_stop[k]), int(st.target_via[k])
-        end = s
-        g = -1  # via 5: the label of arrival group g (trip-specific rules, forward)
+        g = -1  # via 5: the label of arrival group g (trip-specific rules)
         if via in (3, 4):
             g = int(st.target_src[k])
             if via == 4:  # walked from the group's stop to the destination stop s
-                f, a = int(rules[11][g]), int(st.sp[rl.SP_ARR, k, g])
+                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
                 legs.append(Leg("walk", f, s, a, a + self._walk_s(f, s)))
-            s, via = int(rules[11][g]), 5
-        while via != 2:  # 2: a start
+            last, s, via = s, int(rules[11][g]), 5
+        else:
+            last = s
+        while True:
+            if via == 2:  # the origin
+                break
             if via == 1:  # walked here from a stop reached in the same round
                 f = int(st.pw_from[k, s])
+                dur = int(st.arr_walk[k, s])
                 if f < 0:
                     break
-                here = sgn * int(st.arr_walk[k, s])
-                there = sgn * int(st.arr_trip[k, f] if k > 0 else st.arr_walk[0, f])
-                legs.append(Leg("walk", f, s, there, here) if fwd else
-                            Leg("walk", s, f, here, there))
+                start = int(st.arr_trip[k, f]) if k > 0 else int(st.arr_walk[0, f])
+                legs.append(Leg("walk", f, s, start, dur))
                 s = f
                 via = 0 if k > 0 else 2
                 continue
             lab = _Label.of_group(st, k, g) if via == 5 else _Label.of_stop(st, k, s)
-            ride = self._ride_legs(lab, fwd, live)
-            legs.extend(reversed(ride) if fwd else ride)
-            b = lab.chain_stop if lab.trip > -2 and lab.chain_trip >= 0 else lab.from_stop
+            t, d = lab.trip, lab.day
+            if t <= THR_BASE:
+                legs.extend(reversed(self._through_legs(THR_BASE - t, d, lab.board_pos,
+                                                        lab.alight_pos)))
+            elif t <= -2:
+                legs.append(self._live_leg(live, -2 - t, lab.board_pos, lab.alight_pos))
+            else:
+                legs.append(self._trip_leg(t, d, lab.board_pos, lab.alight_pos,
+                                           lab.prev_trip >= 0))
+            b = lab.board_stop
+            if t > -2 and lab.prev_trip >= 0:  # seated from the block's first trip
+                chain = [lab.prev_trip]
+                while chain[-1] != t:
+                    chain.append(int(self.net.trip_next_in_block[chain[-1]]))
+                for i in range(len(chain) - 2, -1, -1):
+                    board = lab.prev_board_pos if i == 0 else 0
+                    legs.append(self._trip_leg(chain[i], d, board, self._last_pos(chain[i]),
+                                               i > 0))
+                b = lab.prev_board_stop
             k -= 1
             if lab.src >= 0:  # boarded from an arrival group's label (and walked, maybe)
                 g = int(rules[13][lab.src])
-                f, a = int(rules[11][g]), int(st.sp[rl.SP_ARR, k, g])
+                f, a = int(rules[11][g]), int(st.sp[raptor.SP_ARR, k, g])
                 if f != b:
                     legs.append(Leg("walk", f, b, a, a + self._walk_s(f, b)))
                 s, via = f, 5
                 continue
             s = b
             via = int(st.ready_via[k, s])
-        if fwd:
-            legs.reverse()
+        legs.reverse()
         trips = sum(1 for leg in legs if leg.kind == "trip" and not leg.stay_seated)
         legs = _settle_walks(legs)
-        at_start = sgn * int(st.arr_walk[0, s])  # a journey without legs: at a start stop
-        departure = legs[0].departure if legs else at_start
-        arrival = legs[-1].arrival if legs else at_start
-        if fwd:
-            return Journey(legs, legs[0].from_stop if legs else s, end, departure, arrival,
-                           trips)
-        return Journey(legs, end, s, departure, arrival, trips)
-
-    def _ride_legs(self, lab: _Label, fwd: bool, live: LiveTrips) -> list[Leg]:
-        """The legs of one trip label, in time order: a through trip's two trips, a live
-        instance, or a trip of the timetable and those of its block ridden on seated."""
-        t, d = lab.trip, lab.day
-        board, alight = (lab.from_pos, lab.to_pos) if fwd else (lab.to_pos, lab.from_pos)
-        if t <= THR_BASE:
-            return self._through_legs(THR_BASE - t, d, board, alight)
-        if t <= -2:
-            return [self._live_leg(live, -2 - t, board, alight)]
-        if lab.chain_trip < 0:
-            return [self._trip_leg(t, d, board, alight, False)]
-        chain = [lab.chain_trip if fwd else t]  # the block's trips, in time order
-        while chain[-1] != (t if fwd else lab.chain_trip):
-            chain.append(int(self.net.trip_next_in_block[chain[-1]]))
-        if fwd:
-            board = lab.chain_pos
-        else:
-            alight = lab.chain_pos
-        n = len(chain) - 1
-        return [self._trip_leg(c, d, board if i == 0 else 0,
-                               alight if i == n else self._last_pos(c), i > 0)
-                for i, c in enumerate(chain)]
+        at_origin = int(st.arr_walk[0, s])  # a journey without legs: at an origin stop
+        departure = legs[0].departure if legs else at_origin
+        first = legs[0].from_stop if legs else s
+        arrival = legs[-1].arrival if legs else at_origin
+        return Journey(legs, first, last, departure, arrival, trips)
 
     def _walk_s(self, a: int, b: int) -> int:
         """Seconds of the footpath a -> b (0 where a rule joins two stops without one)."""

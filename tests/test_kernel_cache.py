@@ -1,7 +1,7 @@
 """The compiled-kernel cache follows the routing package's sources, all of them.
 
 numba checks only the stamp of the file defining a kernel; `raptor.rounds` calls kernels of
-round_labels.py and rule_kernels.py. These tests copy the package, change one callee's file
+rule_kernels.py. These tests copy the package, change one callee's file
 and check that a real interpreter importing it pins another cache folder.
 """
 
@@ -23,9 +23,9 @@ def test_digest_changes_with_any_file_and_only_with_content(tmp_path: Path) -> N
     shutil.copytree(ROUTING, copy, ignore=shutil.ignore_patterns("__pycache__"))
     first = kernel_cache.sources_digest(copy)
     assert first == kernel_cache.sources_digest(ROUTING)
-    os.utime(copy / "round_labels.py", (0, 0))  # a new stamp alone: same sources
+    os.utime(copy / "rule_kernels.py", (0, 0))  # a new stamp alone: same sources
     assert kernel_cache.sources_digest(copy) == first
-    with (copy / "round_labels.py").open("a") as f:
+    with (copy / "rule_kernels.py").open("a") as f:
         f.write("\n# changed\n")
     assert kernel_cache.sources_digest(copy) != first
 

@@ -2,9 +2,9 @@
 
 numba decides whether a cached kernel is fresh from the stamp (modified time and size) of
 the file that defines it, and of that file only. `raptor.rounds` calls kernels defined in
-round_labels.py, rule_kernels.py and lower_bounds.py; after an upgrade that changes only
-one of those, the cached `rounds` would still hold the old callees compiled into it, and
-every process would silently run the previous engine. Naming the cache folder after a hash
+rule_kernels.py; after an upgrade that changes only that file, the cached `rounds` would
+still hold the old callees compiled into it, and every process would silently run the
+previous engine. Naming the cache folder after a hash
 of all the package's sources makes any change to any of them start from a fresh folder.
 """
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from google.protobuf.message import DecodeError
@@ -46,7 +48,9 @@ from tests.realtime_support import (
     vehicle,
 )
 from transit.app import create_app
+from transit.departures import service
 from transit.ingest.pipeline import ingest
+from transit.realtime.context import LiveContext
 from transit.settings import Settings
 from transit.timetable.store import Store
 
@@ -766,3 +770,30 @@ def test_operators_are_kept_apart(tmp_path: Path) -> None:
         assert delays() == {"A": None, "B": 300}
         b = client.get("/v1/stops/B:S1/departures", params={"at": local("07:55")}).json()
         assert b["realtime"]["stale_operators"] == ["A"]
+
+
+def test_board_rows_as_fragments_are_the_dict_rows_byte_for_byte(live: Live) -> None:
+    """The HTTP boards write each row as JSON text from pieces kept per version
+    (service._row_fragment); the commuter's board builds dicts (service._row_dict). With a
+    delay, a skipped stop and a cancellation live, both give the same bytes at every stop."""
+    live.send(t1_delay(300), trip_update("e2", "T4", start_date=YMD, updates=[
+        stu(10, "S1", dep=event(delay=60)), stu(20, "S2", rel=STU.SKIPPED)]),
+        trip_update("e3", "T3", start_date=YMD, rel=TD.CANCELED))
+    app: Any = live.client.app
+    tt = app.state.holder.get()
+    ctx = LiveContext(app.state.live.overlay(), live.clock.ts,
+                      app.state.settings.realtime_stale_after_s)
+    assert ctx.overlay.trips  # the live data is in the snapshot compared
+    compared, statuses = 0, set()
+    for stop in ("S1", "S2", "S3", "S4", "ST1"):
+        members = np.array([tt.stop_index[f"A:{stop}"]], np.int64)
+        start = datetime.fromisoformat(local("07:30"))
+        rows = [orjson.dumps(service.board(tt, members, start, 180, 50, ["en"], live=ctx,
+                                           fragments=f), option=orjson.OPT_SERIALIZE_NUMPY)
+                for f in (True, False)]
+        assert rows[0] == rows[1], stop
+        shown = orjson.loads(rows[0])["departures"]
+        compared += len(shown)
+        statuses |= {d["status"] for d in shown}
+    assert compared >= 8
+    assert {"delayed", "skipped", "canceled"} <= statuses, statuses

@@ -569,6 +569,8 @@ def _leg_geometry(tt: Timetable, trip: int, lo: int, board: int, alight: int,
         while len(kept) > _LEG_GEOMETRIES:  # type: ignore[arg-type]
             kept.popitem(last=False)  # type: ignore[union-attr]
     return geometry
+
+
 _shape_texts_lock = threading.Lock()
 
 

@@ -123,6 +123,10 @@ def parse_stops(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
 
 def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Filters as data: per trip and per stop, whether a journey may use it (None: all)."""
+    if not (opt.exclude_routes or opt.modes is not None or opt.exclude_modes
+            or opt.operators is not None or opt.exclude_operators or opt.wheelchair
+            or opt.exclude_stops):
+        return None, None  # no filter (most requests): no mask made to find it allows all
     trip_ok = None
     route_ok = np.ones(len(tt.route_type), np.bool_)
     if opt.exclude_routes:
@@ -431,7 +435,10 @@ def _pareto(journeys: list[Body], walk: Body | None) -> list[Body]:
     return keep
 
 
+@lru_cache(maxsize=8192)
 def _unix(text: str) -> int:
+    """A time of the answer (transit.api.common.iso's text) as Unix seconds, cached as the
+    texts are."""
     return int(datetime.fromisoformat(text).timestamp())
 
 

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import client_for
+from transit.api.responses import large_etag_of
 from transit.journeys.schemas import JourneyList
 
 NOW = "2026-11-26T08:00:00+01:00"
@@ -61,3 +62,25 @@ def test_answers_are_what_the_declared_models_write(client: TestClient) -> None:
         assert orjson.dumps(model.model_dump(by_alias=True)) == r.content, query
         legs += sum(len(j["legs"]) for j in r.json()["journeys"])
     assert legs > 60  # the queries find journeys: the check is not of empty lists
+
+
+def test_the_etag_is_the_bodys_digest_and_answers_304(client: TestClient) -> None:
+    """Journeys' ETag (large_etag_of: SHA-256, not the BLAKE2b of other answers) is the
+    body's, so a changed answer has another; If-None-Match naming it (or among others, or
+    weak) is a 304 with the same headers and no body."""
+    seen: dict[str, bytes] = {}
+    for query, headers in _queries(client, 10):
+        r = client.get("/v1/journeys", params=query, headers=headers)
+        etag = r.headers["etag"]
+        assert etag == large_etag_of(r.content) and len(etag) == 26, query
+        assert seen.setdefault(etag, r.content) == r.content
+        for given in (etag, f'"x", W/{etag}'):
+            again = client.get("/v1/journeys", params=query,
+                               headers={**headers, "if-none-match": given})
+            assert (again.status_code, again.content, again.headers["etag"]) == (
+                304, b"", etag)
+            assert again.headers["cache-control"] == r.headers["cache-control"]
+        other = client.get("/v1/journeys", params=query,
+                           headers={**headers, "if-none-match": '"' + "0" * 24 + '"'})
+        assert (other.status_code, other.content) == (200, r.content)
+    assert len(seen) == 10  # ten different answers, ten tags

@@ -43,6 +43,7 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,12})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLS = {"true": True, "false": False}
 _MISSING = object()
+_IMMUTABLE = (type(None), bool, int, float, str, date)  # defaults not copied per request
 Parse = Callable[[str], Any]  # the value, or _MISSING when the fast path must not decide
 
 
@@ -209,7 +210,8 @@ def _values(plan: _Call, query: dict[str, str]) -> Values | None:
         if text is None:
             if p.default is _MISSING:
                 return None
-            out[p.name] = deepcopy(p.default)
+            default = p.default
+            out[p.name] = default if type(default) in _IMMUTABLE else deepcopy(default)
             continue
         value = p.parse(text)
         if value is _MISSING:

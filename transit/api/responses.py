@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import orjson
 from fastapi import Request, Response
@@ -10,22 +11,31 @@ from pydantic import BaseModel
 
 
 def cached_json(request: Request, model: BaseModel | dict[str, object], max_age: int,
-                private: bool = False) -> Response:
+                private: bool = False, etag: Callable[[bytes], str] | None = None
+                ) -> Response:
     """`model` is a pydantic model, or (on hot paths) a dict already in the schema's shape.
     The dict may hold numpy arrays (written as JSON arrays) and orjson.Fragment (JSON text
     written as is: journeys' shapes, thousands of points without a Python float each).
     `private`: the answer depends on the caller (a commuter's profile): no shared cache may
-    keep it."""
+    keep it. `etag`: how the body's ETag is made (default etag_of)."""
     if isinstance(model, BaseModel):
         body = model.model_dump_json(by_alias=True).encode()
     else:
         body = orjson.dumps(model, option=orjson.OPT_SERIALIZE_NUMPY)
-    return body_response(request, body, etag_of(body), max_age, private)
+    return body_response(request, body, (etag or etag_of)(body), max_age, private)
 
 
 def etag_of(body: bytes) -> str:
     """The strong ETag of a response body."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def large_etag_of(body: bytes) -> str:
+    """A strong ETag for large bodies (journeys: 120 kB on average, mostly their legs'
+    shapes): SHA-256, which CPUs with SHA extensions digest about 2.5 times faster than
+    BLAKE2b, cut to the same 12 bytes. A different tag than etag_of's for the same body:
+    an endpoint keeps to one of them."""
+    return '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
 
 
 def body_response(request: Request, body: bytes, etag: str, max_age: int,

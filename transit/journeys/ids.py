@@ -16,6 +16,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 PREFIX = "j1"
 MAC_BYTES = 16
@@ -54,17 +55,31 @@ class JourneyRef:
 
 
 def _mac(key: bytes, blob: bytes) -> bytes:
-    return hmac.new(key, b"journey-id/1\0" + blob, hashlib.sha256).digest()[:MAC_BYTES]
+    mac = _keyed(key).copy()  # the key's pads and the prefix digested once per key
+    mac.update(blob)
+    return mac.digest()[:MAC_BYTES]
+
+
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with `key`, the ids' prefix digested: copied for each id (never updated
+    itself)."""
+    return hmac.new(key, b"journey-id/1\0", hashlib.sha256)
 
 
 def encode(ref: JourneyRef, key: bytes) -> str:
-    legs = [[leg.trip_id, leg.service_date.strftime("%Y%m%d"), leg.from_stop, leg.to_stop,
+    legs = [[leg.trip_id, _day(leg.service_date), leg.from_stop, leg.to_stop,
              leg.departure, leg.arrival - leg.departure] for leg in ref.legs]
     text = json.dumps([ref.departure, ref.arrival - ref.departure, legs],
                       separators=(",", ":"), ensure_ascii=False)
     blob = zlib.compress(text.encode(), 9)
     raw = blob + _mac(key, blob)
     return PREFIX + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@lru_cache(maxsize=1024)
+def _day(day: date) -> str:
+    return day.strftime("%Y%m%d")
 
 
 def _unpack(text: str, key: bytes) -> bytes:

@@ -4,6 +4,7 @@ JourneyRef, and the key the server signs them with."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -21,14 +22,22 @@ def journey_key(request: Request) -> bytes:
     return key
 
 
+@lru_cache(maxsize=8192)
 def _unix(text: str) -> int:
+    """An answer's time (ISO 8601 with its offset) as Unix seconds: cached, as the texts are
+    (transit.api.common.iso), the same departures in answer after answer."""
     return int(datetime.fromisoformat(text).timestamp())
+
+
+@lru_cache(maxsize=1024)
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def ref_of(journey: dict[str, Any]) -> ids.JourneyRef:
     """The reference of a journey (a schemas.Journey's dict)."""
     legs = tuple(
-        ids.LegRef(leg["trip_id"], date.fromisoformat(leg["service_date"] or "1970-01-01"),
+        ids.LegRef(leg["trip_id"], _date(leg["service_date"] or "1970-01-01"),
                    leg["from"]["stop_id"] or "", leg["to"]["stop_id"] or "",
                    _unix(leg["departure"]), _unix(leg["arrival"]))
         for leg in journey["legs"] if leg["trip_id"] is not None)

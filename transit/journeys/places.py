@@ -32,15 +32,28 @@ class Place:
 
 def _boardable(tt: Timetable, members: np.ndarray) -> list[int]:
     loc = np.asarray(tt.stop_location_type)
-    parent = np.asarray(tt.stop_parent)
     out: list[int] = []
     for m in members:
         m = int(m)
         if loc[m] == 0:
             out.append(m)
         else:
-            out.extend(int(c) for c in np.flatnonzero(parent == m))
+            out.extend(_children(tt).get(m, ()))
     return sorted(set(out))
+
+
+def _children(tt: Timetable) -> dict[int, list[int]]:
+    """Stop -> the stops whose parent it is, in order: made once per version (not a scan
+    of every stop's parent for each station a request names)."""
+    key = ("stop_children",)
+    hit = tt.cache.get(key)
+    if hit is None:
+        parent = np.asarray(tt.stop_parent)
+        hit = {}
+        for c in np.flatnonzero(parent >= 0).tolist():
+            hit.setdefault(int(parent[c]), []).append(c)
+        tt.cache[key] = hit
+    return hit  # type: ignore[return-value]
 
 
 def resolve(tt: Timetable, param: str, value: str, max_walk_m: float, speed: float,

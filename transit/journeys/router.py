@@ -14,7 +14,7 @@ from transit.api.deps import (
 )
 from transit.api.lean import LeanRoute
 from transit.api.problems import invalid, problems
-from transit.api.responses import cached_json
+from transit.api.responses import cached_json, large_etag_of
 from transit.api.users import OptionalUser
 from transit.journeys import journey_ids, onboard, places, ranking, service
 from transit.journeys.journey_ids import journey_key
@@ -89,7 +89,8 @@ async def journeys(
     fixed = at.depart_at is not None or at.arrive_by is not None
     # a JourneyList's dict (service.plan builds no model), written by orjson: the legs'
     # shapes are JSON text (orjson.Fragment), written as is
-    return cached_json(request, result, 60 if fixed else 15, private=applied is not None)
+    return cached_json(request, result, 60 if fixed else 15, private=applied is not None,
+                       etag=large_etag_of)
 
 
 def _check_together(at: PlaceAndTime, more: ViaAboardFares) -> None:

@@ -123,6 +123,10 @@ def parse_stops(tt: Timetable, param: str, value: str | None) -> frozenset[int]:
 
 def _masks(tt: Timetable, opt: Options) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Filters as data: per trip and per stop, whether a journey may use it (None: all)."""
+    if not (opt.exclude_routes or opt.modes is not None or opt.exclude_modes
+            or opt.operators is not None or opt.exclude_operators or opt.wheelchair
+            or opt.exclude_stops):
+        return None, None  # no filter (most requests): no mask made to find it allows all
     trip_ok = None
     route_ok = np.ones(len(tt.route_type), np.bool_)
     if opt.exclude_routes:
@@ -431,7 +435,10 @@ def _pareto(journeys: list[Body], walk: Body | None) -> list[Body]:
     return keep
 
 
+@lru_cache(maxsize=8192)
 def _unix(text: str) -> int:
+    """A time of the answer (transit.api.common.iso's text) as Unix seconds, cached as the
+    texts are."""
     return int(datetime.fromisoformat(text).timestamp())
 
 
@@ -624,39 +631,55 @@ def _nearest_shape_point(tt: Timetable, shape: int, stop: int) -> int:
 
 
 def _trip_leg(tt: Timetable, leg: engine.Leg, langs: list[str]) -> Body:
-    t = leg.trip
+    t, day = leg.trip, leg.day
     known = tt.known_languages(langs)
     lo, _ = tt.pattern_range(t)
     st0 = int(tt.trip_st_start[t])
-    base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), leg.day])
+    base = int(tt.tz_reference_utc[int(tt.trip_tz[t]), day])
     b, a = leg.board_pos, leg.alight_pos
-    stops = np.asarray(tt.pattern_stops[lo + b:lo + a + 1]).tolist()
+    stops = tt.pattern_stops[lo + b:lo + a + 1].tolist()
     # the calls in between, read as slices (a leg passes dozens of stops): IntermediateStop
     # dicts
     arrivals = (base + np.asarray(tt.st_arr[st0 + b + 1:st0 + a], np.int64)).tolist()
     departures = (base + np.asarray(tt.st_dep[st0 + b + 1:st0 + a], np.int64)).tolist()
     overrides = len(tt.columns.get("override_st", ())) > 0  # else a call's platform: its stop's
     inter = []
-    cache = tt.cache  # stop_display's entries, read here without a call per stop
+    shown = _stop_displays(tt, known)
     for k, s, arr, dep in zip(range(b + 1, a), stops[1:-1], arrivals, departures, strict=True):
-        sid, name, plat, tz = cache.get(("stop", s, known)) or stop_display(tt, s, known)
+        sid, name, plat, tz = shown.get(s) or shown.setdefault(s, stop_display(tt, s, known))
         if overrides:
-            plat = tt.call_platform(t, k, leg.day) or plat
+            plat = tt.call_platform(t, k, day) or plat
         at = iso(arr, tz)  # most calls leave when they arrive: one time text for both
         inter.append({"stop_id": sid, "name": name, "platform": plat, "arrival": at,
                       "departure": at if dep == arr else iso(dep, tz)})
     trip_id, _, route, operator, headsign, _ = trip_display(tt, t, known)
-    return _leg(
-        str(route["mode"]),
-        _stop_place(tt, leg.from_stop, langs,
-                    tt.call_platform(t, b, leg.day) if overrides else None),
-        _stop_place(tt, leg.to_stop, langs,
-                    tt.call_platform(t, a, leg.day) if overrides else None),
-        iso(leg.departure, _tz(tt, leg.from_stop)), iso(leg.arrival, _tz(tt, leg.to_stop)),
-        leg.arrival - leg.departure, _leg_geometry(tt, t, lo, b, a, stops), trip_id=trip_id,
-        route=route, operator=operator, headsign=headsign,
-        service_date=service_date_text(tt, leg.day), stay_seated=bool(leg.stay_seated),
-        intermediate_stops=inter)
+    # a Leg's dict as _leg makes it (every field of schemas.Leg in its order), written out:
+    # the hottest of the legs
+    return {
+        "mode": str(route["mode"]),
+        "from": _stop_place(tt, leg.from_stop, langs,
+                            tt.call_platform(t, b, day) if overrides else None),
+        "to": _stop_place(tt, leg.to_stop, langs,
+                          tt.call_platform(t, a, day) if overrides else None),
+        "departure": iso(leg.departure, _tz(tt, leg.from_stop)),
+        "arrival": iso(leg.arrival, _tz(tt, leg.to_stop)),
+        "scheduled_departure": None, "scheduled_arrival": None, "realtime": False,
+        "duration_s": int(leg.arrival - leg.departure), "distance_m": None,
+        "trip_id": trip_id, "route": route, "operator": operator, "headsign": headsign,
+        "service_date": service_date_text(tt, day), "stay_seated": bool(leg.stay_seated),
+        "intermediate_stops": inter, "alerts": [], "wheelchair_unknown": [],
+        "geometry": _leg_geometry(tt, t, lo, b, a, stops), "fares": None}
+
+
+def _stop_displays(tt: Timetable, known: tuple[str, ...]
+                   ) -> dict[int, tuple[str, str, str | None, str]]:
+    """stop_display's tuples by stop for these languages, per version: read per call of a
+    leg by the stop alone (no key tuple made and hashed per call)."""
+    key = ("stop_displays", known)
+    hit = tt.cache.get(key)
+    if hit is None:
+        hit = tt.cache[key] = {}
+    return hit  # type: ignore[return-value]
 
 
 def _attach_alerts(tt: Timetable, out: Body, found: engine.Journey, alerts: list[Alert],

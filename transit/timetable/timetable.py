@@ -81,6 +81,13 @@ class Timetable:
         # per-version memo for presentation layers (route and stop display, by language);
         # bounded by the number of routes and stops times the languages asked for
         self.cache: dict[tuple[object, ...], object] = {}
+        self._known_languages: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # the columns as the instance's attributes too: `tt.stop_tz` is then found by the
+        # ordinary lookup (tens of ns) instead of after it fails (__getattr__, about 0.9 µs:
+        # more than reading the value); the class's names and the ones above come first, as
+        # before (the columns are not changed once the timetable is made)
+        own = set(dir(type(self))) | self.__dict__.keys()
+        self.__dict__.update((k, v) for k, v in columns.items() if k not in own)
 
     @classmethod
     def load(cls, directory: Path) -> Timetable:
@@ -192,8 +199,14 @@ class Timetable:
     def known_languages(self, langs: list[str]) -> tuple[str, ...]:
         """The asked languages this timetable has translations for, in order (what caches
         may key on: any other language gives the feed's own names)."""
-        have = set(self.languages)
-        return tuple(x for x in langs if x in have or x.split("-")[0] in have)
+        key = tuple(langs)
+        hit = self._known_languages.get(key)
+        if hit is None:
+            have = set(self.languages)
+            hit = tuple(x for x in langs if x in have or x.split("-")[0] in have)
+            if len(self._known_languages) < 1024:  # the Accept-Languages seen: kept, bounded
+                self._known_languages[key] = hit
+        return hit
 
     def words_with_prefix(self, prefix: str) -> range:
         words = self.name_words

@@ -364,24 +364,19 @@ class Searcher:
         by departure (rRAPTOR: one run per distinct departure, latest first).
 
         Each run has labels of its own (labels kept from a later departure would prune by
-        arrival across rounds and lose journeys with fewer transfers), but it is given, per
-        round k, the best key at an end of the later departures' journeys in the window
-        found within k rounds: it only looks for journeys no worse, as only those can stand
-        beside them (`_range_prior`)."""
+        arrival across rounds and lose journeys with fewer transfers), but it is told the
+        best keys at an end the later departures reached within each number of rounds,
+        which bound what it can still find (`_range_prior`)."""
         starts = self._departure_times(q, window_s)
         rounds = q.max_transfers + 2
-        end = q.time + window_s
-        prior = np.full(rounds, INF, np.int64) if _one_walk_each(q) else None
+        later = np.full(rounds, INF, np.int64)  # best key at an end within k rounds, so far
+        reach = q.max_duration_s + min((e for _, e in q.destinations), default=0)
         found: list[Journey] = []
         for t in sorted(starts, reverse=True):
             st = self._state(rounds)
-            by_round = self._forward_rounds(
-                q, t, st, prior=None if prior is None else _frozen(prior.copy()))
-            kept = _pareto([j for _, j in by_round], lambda j: j.arrival)
-            found.extend(kept)
-            if prior is not None:
-                _range_prior(prior, st.result, by_round, kept, end)
-        out = [j for j in found if j.departure <= end]
+            found.extend(self._run_forward(q, t, st, prior=_range_prior(later, t + reach)))
+            np.minimum(later, np.minimum.accumulate(st.result), out=later)
+        out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
         return out
@@ -525,8 +520,9 @@ class Searcher:
         return ok
 
     def _run_forward(self, q: Query, t_start: int, st: _State,
-                     seeds: np.ndarray | None = None) -> list[Journey]:
-        return _pareto([j for _, j in self._forward_rounds(q, t_start, st, seeds)],
+                     seeds: np.ndarray | None = None, prior: np.ndarray | None = None
+                     ) -> list[Journey]:
+        return _pareto([j for _, j in self._forward_rounds(q, t_start, st, seeds, prior)],
                        lambda j: j.arrival)
 
     def _no_prior(self, rounds: int, fwd: bool) -> np.ndarray:
@@ -742,25 +738,18 @@ def _settle_walks(legs: list[Leg]) -> list[Leg]:
     return out
 
 
-def _one_walk_each(q: Query) -> bool:
-    """Whether every origin is as far from the origin (and every destination from the
-    destination) as any other: then a journey's key at an end orders it as its arrival does,
-    and its departure is its leaving the origin plus one same walk (see `_range_prior`)."""
-    return len({a for _, a in q.origins}) <= 1 and len({e for _, e in q.destinations}) <= 1
+def _range_prior(later: np.ndarray, reach: int) -> np.ndarray:
+    """What an earlier departure's search need not reach in each round k: a key at an end
+    no better than `later[k - 1]`, or worse than `later[k]` (the best keys the later
+    departures reached within k - 1 and k rounds; read-only).
 
-
-def _range_prior(prior: np.ndarray, result: np.ndarray, by_round: list[tuple[int, Journey]],
-                 kept: list[Journey], end: int) -> None:
-    """Lower `prior[k]` (for the searches of earlier departures) to what a journey kept
-    from this departure's search, leaving by `end` and found in round k' <= k, gives: one
-    more than its key. An earlier departure's journey J of round k arriving later (a greater
-    key: one walk to each end) than such a journey J' never stands in the answer: if J
-    leaves no later than J', J' beats it; if later, J left after J' could, and J' was then
-    a better journey of no more rounds than J's own search found. A journey no worse is
-    still looked for, as ties are broken by which search found one first."""
-    for k, j in by_round:
-        if j.departure <= end and any(j is x for x in kept):
-            np.minimum(prior[k:], result[k] + 1, out=prior[k:])
+    Whatever a later departure reaches, an earlier one reaches too, in as many rounds: a
+    fresh search's round k only gives a journey beating its own rounds before (so beating
+    `later[k - 1]`) and no worse than `later[k]`; it gives exactly those still. Keys
+    beyond `reach` (the search's horizon, plus the shortest walk to the destination) are
+    left out: journeys arriving that late are not the earlier search's to find."""
+    bound = np.where(later <= reach, later, INF)
+    return _frozen(np.minimum(bound + 1, np.r_[INF, bound[:-1]]))
 
 
 def _pareto_by_departure(journeys: list[Journey]) -> list[Journey]:

@@ -9,7 +9,12 @@ the rounds of each query's time first) and the ratio of the p50s (range / depart
 
     .venv/bin/python tests/benchmarks/bench_range.py --data-dir /work/ba
         [--network NAME] [--queries 100] [--rounds 3] [--dump FILE]
-        [--coords N]
+        [--coords N] [--cpu] [--times FILE]
+
+--cpu: time by the thread's CPU time (time.thread_time), not the wall clock, which on a
+shared machine counts the time other processes hold the cores. --times FILE: save each
+query's times (depart_at and range, median over the rounds; numpy .npy, 2 rows) to compare
+two checkouts query by query.
 
 --dump FILE: every range answer (and, with --coords N, N more queries from several origin
 and destination stops with walks, as coordinates give), one journey list a line, written
@@ -71,6 +76,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dump", type=Path)
     ap.add_argument("--coords", type=int, default=0)
+    ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--times", type=Path)
     args = ap.parse_args()
     tt = Store(args.data_dir, args.network).load_current()
     net = Network.of(tt)
@@ -97,18 +104,21 @@ def main() -> int:
                            max_transfers=int(crng.integers(0, MAX_TRANSFERS + 1)))
                 f.write(repr(searcher.depart_in_range(cq, WINDOW_S)) + "\n")
         return 0
+    clock = time.thread_time if args.cpu else time.perf_counter
     at = np.zeros((args.rounds, len(qs)))
     ranged = np.zeros((args.rounds, len(qs)))
     for r in range(args.rounds):
         for i, (o, d, t) in enumerate(qs):
             q = query(o, d, t)
-            t0 = time.perf_counter()
+            t0 = clock()
             searcher.depart_at(q)
-            t1 = time.perf_counter()
+            t1 = clock()
             searcher.depart_in_range(q, WINDOW_S)
-            t2 = time.perf_counter()
+            t2 = clock()
             at[r, i], ranged[r, i] = t1 - t0, t2 - t1
     a, g = np.median(at, axis=0), np.median(ranged, axis=0)
+    if args.times:
+        np.save(args.times, np.stack([a, g]))
     pa, pg = np.percentile(a, 50), np.percentile(g, 50)
     print(f"depart_at  p50 {pa * 1e3:.2f} ms  p95 {np.percentile(a, 95) * 1e3:.2f} ms")
     print(f"range 60m  p50 {pg * 1e3:.2f} ms  p95 {np.percentile(g, 95) * 1e3:.2f} ms")

@@ -5,7 +5,10 @@ arrive_by, windows, trip-specific rules, starting aboard)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, time
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,7 +27,8 @@ from tests.routing_reference import (
     Reference,
     pareto_front,
 )
-from transit.routing.search import Seed
+from transit.routing import raptor
+from transit.routing.search import Journey, Query, Searcher, Seed, _pareto_by_departure
 
 
 def test_depart_at_equals_the_brute_force_on_random_networks(random_worlds) -> None:
@@ -200,6 +204,70 @@ def test_departure_window_equals_the_brute_force_on_random_networks(random_world
                                 f" the engine: {[w.describe(j) for j in js]}")
     assert n >= 30
     assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:8])
+
+
+def test_departure_window_equals_a_search_per_departure_afresh(random_worlds,
+                                                                ruled_worlds) -> None:
+    """depart_in_range passes each departure's search bounds from the later ones; its
+    journeys are those of a fresh search per departure, leg for leg (stop to stop, from a
+    station's stops with one walk to another's, and with walks of their own), and the
+    bounds leave the searches fewer labels to set."""
+    problems, n, uniform, fresh_found, found = [], 0, 0, [0], [0]
+    for seed, w in enumerate([*random_worlds, *ruled_worlds]):
+        rng = random.Random(700 + seed)
+        stops = sorted(w.tt.stop_index)
+        for ref, origins, dests, t0, k, extra, walk in random_queries(
+                rng, w, stops, RANDOM_DATES, 30):
+            if rng.random() < 0.3:  # a station: the stop and its neighbours, one walk
+                a = rng.choice([0, 120])
+                origins = [(s, a) for s in {origins[0][0], *(q for q, _ in ref.footpaths.get(
+                    origins[0][0], []))}]
+                dests = [(s, a) for s in {dests[0][0], *(q for q, _ in ref.footpaths.get(
+                    dests[0][0], []))}]
+            q = w.query(sorted(origins), sorted(dests), t0, k, extra, walk)
+            window = rng.choice([30, 60, 120]) * 60
+            n += 1
+            uniform += len({a for _, a in q.origins}) == 1 == len({e for _, e in q.destinations})
+            want = _afresh(w.searcher, q, window, fresh_found)
+            got = _counted(w.searcher, found, partial(w.searcher.depart_in_range, q, window))
+            if got != want:
+                problems.append(f"[net {seed}] {origins} -> {dests} from {show(t0)} for "
+                                f"{window // 60} min, max_transfers={k}: "
+                                f"{[w.describe(j) for j in got]}, afresh "
+                                f"{[w.describe(j) for j in want]}")
+    assert n >= 300 and uniform >= 200
+    assert not problems, f"{len(problems)} problems in {n} queries:\n" + "\n".join(problems[:8])
+    assert found[0] < fresh_found[0], (found, fresh_found)
+
+
+def _afresh(s: Searcher, q: Query, window_s: int, count: list[int]) -> list[Journey]:
+    """depart_in_range as it was: one search per departure, latest first, nothing passed
+    from one to the next; the journeys the searches found are added to count[0]."""
+    found: list[Journey] = []
+    for t in sorted(s._departure_times(q, window_s), reverse=True):
+        found.extend(_counted(s, count, lambda t=t: s._run_forward(
+            q, t, s._state(q.max_transfers + 2))))
+    out = _pareto_by_departure([j for j in found if j.departure <= q.time + window_s])
+    out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
+    return out
+
+
+def _counted(s: Searcher, count: list[int], run: Callable[[], list[Journey]]
+             ) -> list[Journey]:
+    """run(), adding to count[0] the labels the searches it made set (reached by a trip)."""
+    inner = s._forward_rounds
+
+    def counting(q: Query, t: int, st: Any, *args: Any, **kw: Any
+                 ) -> list[tuple[int, Journey]]:
+        out = inner(q, t, st, *args, **kw)
+        count[0] += int(np.count_nonzero(st.arr_trip < raptor.INF))
+        return out
+
+    s._forward_rounds = counting  # type: ignore[method-assign]
+    try:
+        return run()
+    finally:
+        del s._forward_rounds
 
 
 def _window_reference(ref: Reference, origins: list[tuple[str, int]],

@@ -95,6 +95,9 @@ class Query(NamedTuple):
     change_s: np.ndarray
     stop_ok: np.ndarray
     extra: np.int64
+    # per round k, a key at an end the search need not reach (range queries: the best of
+    # the later departures' journeys within k rounds); +-INF: none
+    prior: np.ndarray
 
 
 class Static(NamedTuple):

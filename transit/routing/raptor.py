@@ -566,7 +566,8 @@ def rounds(fwd, tt, thr, live, qry, fp, bounds, st, lab, seeds):  # pragma: no c
     be boarded (forward) or alighted at (`indexes.stop_places`).
 
     Once an end is reached, labels that cannot beat it even at the lower-bound time from
-    their stop (the `bounds` graph) are dropped.
+    their stop (the `bounds` graph) are dropped; from round k on, so are those that cannot
+    beat `qry.prior[k]` (a range query's later departures).
 
     Trip- and route-specific transfer rules (forward only; `st.rules`, see
     `transfer_rules`): arrivals they may concern set the labels of their arrival group
@@ -599,6 +600,8 @@ def rounds(fwd, tt, thr, live, qry, fp, bounds, st, lab, seeds):  # pragma: no c
     was_list = np.empty(n_stops, np.int64)
     wk = _work(n_stops, n_patterns, thr, lab.sp_best.shape[0])
     for k in range(1, lab.by_trip.shape[0]):
+        if sgn * qry.prior[k] < sgn * target_best:  # only journeys beating it are wanted
+            target_best = qry.prior[k]
         if not lb_known and target_best != sgn * INF:  # bounds once an end is reached
             lb = shortest_times(bounds.offsets, bounds.other, bounds.w, ends, ends_s, fwd,
                                 live.offsets, live.stops, live.arr, live.dep, live.sp_offsets,

@@ -236,6 +236,7 @@ class Searcher:
         self._thr_ok_unfiltered: tuple[LiveTrips, np.ndarray] | None = None
         self._no_seeds = _frozen(np.zeros((0, raptor.SEED_FIELDS), np.int64))
         self._buffers = threading.local()  # per thread: label buffers reused by its queries
+        self._priors: dict[tuple[int, bool], np.ndarray] = {}
         self._static = ka.Static(net.service_days, net.tz_reference_utc,
                                  np.int64(net.max_days_back), net.rules)
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
@@ -360,13 +361,21 @@ class Searcher:
 
     def depart_in_range(self, q: Query, window_s: int) -> list[Journey]:
         """Pareto-optimal journeys for every departure in [q.time, q.time + window_s],
-        by departure (rRAPTOR: one run per distinct departure, latest first, labels kept)."""
+        by departure (rRAPTOR: one run per distinct departure, latest first).
+
+        Each run has labels of its own (labels kept from a later departure would prune by
+        arrival across rounds and lose journeys with fewer transfers), but it is told the
+        best keys at an end the later departures reached within each number of rounds,
+        which bound what it can still find (`_range_prior`)."""
         starts = self._departure_times(q, window_s)
+        rounds = q.max_transfers + 2
+        later = np.full(rounds, INF, np.int64)  # best key at an end within k rounds, so far
+        reach = q.max_duration_s + min((e for _, e in q.destinations), default=0)
         found: list[Journey] = []
         for t in sorted(starts, reverse=True):
-            # a fresh search per departure: labels kept from a later departure would prune
-            # by arrival across rounds and lose journeys with fewer transfers
-            found.extend(self._run_forward(q, t, self._state(q.max_transfers + 2)))
+            st = self._state(rounds)
+            found.extend(self._run_forward(q, t, st, prior=_range_prior(later, t + reach)))
+            np.minimum(later, np.minimum.accumulate(st.result), out=later)
         out = [j for j in found if j.departure <= q.time + window_s]
         out = _pareto_by_departure(out)
         out.sort(key=lambda j: (j.departure, j.arrival, j.trips))
@@ -408,7 +417,8 @@ class Searcher:
         tt, thr, lv, fp, bounds = self._kernel_sets(q, False, trip_ok, live, live_args)
         query = ka.Query(dests, egress, np.int64(q.time), q.walk_to_destinations,
                          q.walk_from_origins, access, np.int64(q.time - q.max_duration_s),
-                         change, stop_ok, np.int64(q.extra_change_s))
+                         change, stop_ok, np.int64(q.extra_change_s),
+                         self._no_prior(rounds, False))
         result = np.full(rounds, -INF, np.int64)
         lab = ka.Labels(dep_trip, dep_walk, latest, best_dep, best_dep_trip, best_latest,
                         pt["trip"], pt["day"], pt["alight_stop"], pt["alight_pos"],
@@ -510,7 +520,24 @@ class Searcher:
         return ok
 
     def _run_forward(self, q: Query, t_start: int, st: _State,
-                     seeds: np.ndarray | None = None) -> list[Journey]:
+                     seeds: np.ndarray | None = None, prior: np.ndarray | None = None
+                     ) -> list[Journey]:
+        return _pareto([j for _, j in self._forward_rounds(q, t_start, st, seeds, prior)],
+                       lambda j: j.arrival)
+
+    def _no_prior(self, rounds: int, fwd: bool) -> np.ndarray:
+        """The kernels' `prior` that bounds nothing (read-only, one per size and way)."""
+        a = self._priors.get((rounds, fwd))
+        if a is None:
+            a = self._priors[rounds, fwd] = _frozen(np.full(rounds, INF if fwd else -INF,
+                                                            np.int64))
+        return a
+
+    def _forward_rounds(self, q: Query, t_start: int, st: _State,
+                        seeds: np.ndarray | None = None, prior: np.ndarray | None = None
+                        ) -> list[tuple[int, Journey]]:
+        """A forward search's journey of each round that found one (round, journey);
+        `prior` (read-only, per round): keys at an end it need not reach."""
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
         live, live_args = self._live(q, trip_ok)
@@ -523,16 +550,13 @@ class Searcher:
                                                           live_args)
         query = ka.Query(origins, access, np.int64(t_start), q.walk_from_origins,
                          q.walk_to_destinations, egress, np.int64(t_start + q.max_duration_s),
-                         change, stop_ok, np.int64(q.extra_change_s))
+                         change, stop_ok, np.int64(q.extra_change_s),
+                         self._no_prior(len(st.result), True) if prior is None else prior)
         result = raptor.rounds(True, tt, thr, lv, query, fp, bounds, self._static, st.labels(),
                                self._no_seeds if seeds is None else seeds)
-        journeys = []
-        for k in range(len(result)):
-            if result[k] >= INF:
-                continue
-            journeys.append(self._reconstruct(st, k, int(st.target_stop[k]),
-                                              int(st.target_via[k]), t_start, live))
-        return _pareto(journeys, lambda j: j.arrival)
+        return [(k, self._reconstruct(st, k, int(st.target_stop[k]), int(st.target_via[k]),
+                                      t_start, live))
+                for k in range(len(result)) if result[k] < INF]
 
     def _through_legs(self, thr: int, day: int, board: int, alight: int) -> list[Leg]:
         """A ride on a through trip as the legs of its two trips (the second seated)."""
@@ -712,6 +736,20 @@ def _settle_walks(legs: list[Leg]) -> list[Leg]:
             dur = out[j].arrival - out[j].departure
             out[j] = Leg("walk", out[j].from_stop, out[j].to_stop, start, start + dur)
     return out
+
+
+def _range_prior(later: np.ndarray, reach: int) -> np.ndarray:
+    """What an earlier departure's search need not reach in each round k: a key at an end
+    no better than `later[k - 1]`, or worse than `later[k]` (the best keys the later
+    departures reached within k - 1 and k rounds; read-only).
+
+    Whatever a later departure reaches, an earlier one reaches too, in as many rounds: a
+    fresh search's round k only gives a journey beating its own rounds before (so beating
+    `later[k - 1]`) and no worse than `later[k]`; it gives exactly those still. Keys
+    beyond `reach` (the search's horizon, plus the shortest walk to the destination) are
+    left out: journeys arriving that late are not the earlier search's to find."""
+    bound = np.where(later <= reach, later, INF)
+    return _frozen(np.minimum(bound + 1, np.r_[INF, bound[:-1]]))
 
 
 def _pareto_by_departure(journeys: list[Journey]) -> list[Journey]:

@@ -134,10 +134,14 @@ def _first(stops, ev_offsets, ev_trip, ev_dep, ev_tz, ev_pos, trip_service, serv
                 seg_end += 1
             d_first = max((t0 - tz_ref[tz, 0]) // 86400 - max_days_back - 1, 0)
             d_last = min((t1 - tz_ref[tz, 0]) // 86400 + 1, n_days - 1)
+            dep_first = ev_dep[seg]
+            dep_last = ev_dep[seg_end - 1]
             for d in range(d_first, d_last + 1):
                 base = tz_ref[tz, d]
                 local0 = t0 - base
                 local1 = t1 - base
+                if dep_last < local0 or dep_first > local1:
+                    continue  # no event of this segment falls in the window on day d
                 a = seg
                 b = seg_end
                 while a < b:

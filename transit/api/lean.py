@@ -52,6 +52,7 @@ class _Param:
     alias: str  # the name in the query string
     parse: Parse
     default: Any  # _MISSING: required
+    copy_default: bool = True  # a mutable default: each request gets its own copy
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,12 @@ def _param(field: Any) -> _Param | None:
     if parse is None:
         return None
     default = _MISSING if info.is_required() else info.default
-    return _Param(field.name, field.alias, parse, default)
+    return _Param(field.name, field.alias, parse, default,
+                  type(default) not in _IMMUTABLE)
+
+
+# defaults that need no copy per request (deepcopy returns them as they are)
+_IMMUTABLE = {type(None), int, float, str, bool, date}
 
 
 async def _no_token() -> None:
@@ -209,7 +215,7 @@ def _values(plan: _Call, query: dict[str, str]) -> Values | None:
         if text is None:
             if p.default is _MISSING:
                 return None
-            out[p.name] = deepcopy(p.default)
+            out[p.name] = deepcopy(p.default) if p.copy_default else p.default
             continue
         value = p.parse(text)
         if value is _MISSING:

@@ -20,7 +20,7 @@ from transit.api.common import (
 from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, fresh
 from transit.realtime.overlay import Alert, Overlay
-from transit.timetable.departures import Found, first_departures, live_key
+from transit.timetable.departures import DAY_KEYS, Found, first_departures, live_key
 from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
 
@@ -301,7 +301,8 @@ def _row_text(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[str],
         b',"alerts":', alerts, b"}"))
 
 
-MAX_ROWS = 20_000  # rows of departures kept as JSON text per version (~9 MiB)
+MAX_ROWS = 20_000  # rows of departures kept as JSON text per language set (~9 MiB)
+MAX_ROW_LANGUAGES = 4  # language sets whose rows are kept at once
 _NO_DISTANCE = b'null,"alerts":[]}'  # how a plain row ends without a distance
 _TAIL = b',"alerts":[]}'
 
@@ -312,15 +313,14 @@ def _plain_rows(tt: Timetable, found: Found, known: tuple[str, ...],
     _row_fragment's rows make, each row from its text up to the distance kept per version by
     (languages, event, day): a departure is on many boards (every ask in the two hours before
     it, at its stop and near it), and its text depends on nothing else."""
-    texts = tt.cache.get(("board_rows",))
-    if texts is None or len(texts) >= MAX_ROWS:  # type: ignore[arg-type]
-        texts = tt.cache[("board_rows",)] = {}
+    texts = _texts(tt, known)
     parts: list[bytes] = [b"["]
     tails: dict[int, bytes] = {}  # by stop: its distance and the end of the row
     for t, e, trip, s, pos, day in zip(*found, strict=True):
-        text = texts.get((known, e, day))  # type: ignore[union-attr]
+        key = e * DAY_KEYS + day
+        text = texts.get(key)
         if text is None:
-            text = texts[(known, e, day)] = _plain_text(  # type: ignore[index]
+            text = texts[key] = _plain_text(
                 tt, _Row(t, t, trip, s, pos, day, "scheduled", None, None), known)
         tail = tails.get(s)
         if tail is None:
@@ -329,6 +329,20 @@ def _plain_rows(tt: Timetable, found: Found, known: tuple[str, ...],
         parts += (text, tail, b",")
     parts[-1] = b"]"
     return orjson.Fragment(b"".join(parts))
+
+
+def _texts(tt: Timetable, known: tuple[str, ...]) -> dict[int, bytes]:
+    """The rows kept as text for these languages (_plain_rows), by event * DAY_KEYS + day:
+    at most MAX_ROWS per language set, MAX_ROW_LANGUAGES sets per version."""
+    by_known = tt.cache.get(("board_rows",))
+    if by_known is None:
+        by_known = tt.cache[("board_rows",)] = {}
+    texts = by_known.get(known)  # type: ignore[attr-defined]
+    if texts is None or len(texts) >= MAX_ROWS:
+        if texts is None and len(by_known) >= MAX_ROW_LANGUAGES:  # type: ignore[arg-type]
+            by_known.clear()  # type: ignore[attr-defined]
+        texts = by_known[known] = {}  # type: ignore[index]
+    return texts  # type: ignore[no-any-return]
 
 
 def _plain_text(tt: Timetable, r: _Row, known: tuple[str, ...]) -> bytes:

@@ -82,6 +82,7 @@ def prepare(tt: Timetable) -> None:
     no request pays for them."""
     for lookup in ("stop_index", "trip_index", "operator_index", "name_words", "grid"):
         getattr(tt, lookup)
+    tt.grid.within(0.0, 0.0, 1.0)  # compiles (or loads) the nearby stops' kernels
     warm_up(tt)
     warm_up_routing(tt)
 

@@ -12,7 +12,11 @@ with `python -m pstats OUT`).
     .venv/bin/python tests/benchmarks/bench_http_path.py --data-dir /work/ba
         [--catalog /work/main/feeds/bayarea-2018.toml]
         [--base ../base] [--requests 2000] [--rounds 5] [--profile /tmp/http.prof]
-        [--no-board-cache]
+        [--no-board-cache] [--rotate 4000]
+
+With `--rotate N` the two boards are also asked rotating over N distinct stops (and points) at
+distinct times, the URLs of bench_wrk.py's `--rotate`: every board is built afresh whatever
+the board cache, and the per-version caches of pieces see the variety of real traffic.
 """
 
 from __future__ import annotations
@@ -44,6 +48,30 @@ def targets(data_dir: Path) -> dict[str, tuple[str, bytes]]:
             "departures near a point": ("/v1/departures", near)}
 
 
+def rotating_targets(data_dir: Path, n: int) -> dict[str, list[tuple[str, bytes]]]:
+    """bench_wrk.py's rotating boards as (path, query) lists, labelled `... (rotating N)`."""
+    from tests.benchmarks.bench_wrk import busy_stops, rotating_paths
+
+    out = {}
+    for label, paths in rotating_paths(*busy_stops(data_dir), n).items():
+        split = [p.split("?", 1) for p in paths]
+        out[f"{label} (rotating {n})"] = [(p, q.encode()) for p, q in split]
+    return out
+
+
+async def rotating_times(call: Any, paths: list[tuple[str, bytes]], start: int, n: int
+                         ) -> list[float]:
+    """CPU seconds of `n` requests, the paths in turn from `start`, each a 200."""
+    times = []
+    for i in range(n):
+        path, query = paths[(start + i) % len(paths)]
+        t = time.thread_time()
+        status = await call(path, query)
+        times.append(time.thread_time() - t)
+        assert status == 200, (path, query, status)
+    return times
+
+
 def build(data_dir: Path, db: Path) -> Any:
     from datetime import datetime
 
@@ -62,17 +90,22 @@ def build(data_dir: Path, db: Path) -> Any:
 WRK_HEADERS = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
 
 
-async def serve_rounds(data_dir: Path, requests: int, profile: Path | None) -> None:
+async def serve_rounds(data_dir: Path, requests: int, profile: Path | None, rotate: int
+                       ) -> None:
     """Worker side: reads a line per round from stdin, answers JSON {label: [seconds]}."""
     from tests.benchmarks.report import asgi_caller, asgi_times
     with tempfile.TemporaryDirectory() as tmp:
         app = build(data_dir, Path(tmp) / "accounts.db")
         paths = targets(data_dir)
+        rotating = rotating_targets(data_dir, rotate) if rotate else {}
         ctx = app.router.lifespan_context(app)
         await ctx.__aenter__()
         call = asgi_caller(app, WRK_HEADERS)
         for path, query in paths.values():
             await asgi_times(call, path, query, 300, time.thread_time)
+        for many in rotating.values():
+            await rotating_times(call, many, 0, 300)
+        start = 300
         if profile is not None:
             import cProfile
 
@@ -80,6 +113,9 @@ async def serve_rounds(data_dir: Path, requests: int, profile: Path | None) -> N
             prof.enable()
             for path, query in paths.values():
                 await asgi_times(call, path, query, requests, time.thread_time)
+            for many in rotating.values():
+                await rotating_times(call, many, start, requests)
+            start += requests
             prof.disable()
             prof.dump_stats(profile)
         for line in sys.stdin:
@@ -87,6 +123,9 @@ async def serve_rounds(data_dir: Path, requests: int, profile: Path | None) -> N
                 break
             out = {label: await asgi_times(call, path, query, requests, time.thread_time)
                    for label, (path, query) in paths.items()}
+            for label, many in rotating.items():
+                out[label] = await rotating_times(call, many, start, requests)
+            start += requests
             print(json.dumps(out), flush=True)
         await ctx.__aexit__(None, None, None)
 
@@ -119,6 +158,8 @@ def main() -> None:
                     "checkout's; the compiled network is named after its absolute path)")
     ap.add_argument("--no-board-cache", action="store_true", help="every board built afresh "
                     "(transit.departures.cache off, where the code has it)")
+    ap.add_argument("--rotate", type=int, default=0, metavar="N", help="also the boards "
+                    "rotating over N stops / points / times (bench_wrk.py's --rotate)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:  # PYTHONPATH names the code measured (this checkout's or the base's)
@@ -128,7 +169,8 @@ def main() -> None:
             bench_worker.CATALOG = args.catalog.resolve()
         if args.no_board_cache:
             no_board_cache()
-        asyncio.run(serve_rounds(args.data_dir.resolve(), args.requests, args.profile))
+        asyncio.run(serve_rounds(args.data_dir.resolve(), args.requests, args.profile,
+                                 args.rotate))
         return
     codes = {"this code": ROOT}
     if args.base:
@@ -136,7 +178,8 @@ def main() -> None:
     workers = {}
     for name, code in codes.items():
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--data-dir",
-               str(args.data_dir.resolve()), "--requests", str(args.requests)]
+               str(args.data_dir.resolve()), "--requests", str(args.requests),
+               "--rotate", str(args.rotate)]
         if args.catalog:
             cmd += ["--catalog", str(args.catalog.resolve())]
         if args.no_board_cache:
@@ -166,7 +209,10 @@ def main() -> None:
                   "requests (CPU µs per request: mean / p50; p50 over /healthz's)")
     for name in codes:
         health = statistics.median(samples[(name, "healthz")])
-        for label in ("healthz", "stop departures", "departures near a point"):
+        labels = ["healthz", "stop departures", "departures near a point"]
+        if args.rotate:
+            labels += [f"{x} (rotating {args.rotate})" for x in labels[1:]]
+        for label in labels:
             xs = samples[(name, label)]
             p50 = statistics.median(xs)
             table.add(f"{name} {label}", f"{statistics.mean(xs) * 1e6:.0f} / "

@@ -205,7 +205,14 @@ def _outside_period(tt: Timetable, param: str, value: str) -> Problem:
 def instant_in_period(tt: Timetable, value: str, param: str, tz: str) -> datetime:
     """`value` parsed as by parse_instant, refused (422 naming `param`) when it is outside the
     compiled service period plus a day either side: nothing runs then, and instants near the
-    ends of the calendar (year 1, year 9999) cannot even be formatted in every zone."""
+    ends of the calendar (year 1, year 9999) cannot even be formatted in every zone.
+    Instants accepted are kept per version (MAX_INSTANTS): boards ask the same few again."""
+    kept = tt.cache.get(("instants",))
+    if kept is None or len(kept) >= MAX_INSTANTS:  # type: ignore[arg-type]
+        kept = tt.cache[("instants",)] = {}
+    hit = kept.get((value, tz))  # type: ignore[union-attr]
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
     when = parse_instant(value, param, tz)
     lo, hi = _period_bounds(tt, tz)
     try:
@@ -214,7 +221,11 @@ def instant_in_period(tt: Timetable, value: str, param: str, tz: str) -> datetim
         raise _outside_period(tt, param, value) from None
     if not lo <= t < hi:
         raise _outside_period(tt, param, value)
+    kept[(value, tz)] = when  # type: ignore[index]
     return when
+
+
+MAX_INSTANTS = 4096  # instants parsed and kept per version (instant_in_period)
 
 
 def date_in_period(tt: Timetable, value: date, param: str) -> date:

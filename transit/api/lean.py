@@ -43,7 +43,6 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,12})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLS = {"true": True, "false": False}
 _MISSING = object()
-_IMMUTABLE = (type(None), bool, int, float, str, date)  # defaults not copied per request
 Parse = Callable[[str], Any]  # the value, or _MISSING when the fast path must not decide
 
 
@@ -53,6 +52,7 @@ class _Param:
     alias: str  # the name in the query string
     parse: Parse
     default: Any  # _MISSING: required
+    copy_default: bool = True  # a mutable default: each request gets its own copy
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,12 @@ def _param(field: Any) -> _Param | None:
     if parse is None:
         return None
     default = _MISSING if info.is_required() else info.default
-    return _Param(field.name, field.alias, parse, default)
+    return _Param(field.name, field.alias, parse, default,
+                  type(default) not in _IMMUTABLE)
+
+
+# defaults that need no copy per request (deepcopy returns them as they are)
+_IMMUTABLE = {type(None), int, float, str, bool, date}
 
 
 async def _no_token() -> None:
@@ -210,8 +215,7 @@ def _values(plan: _Call, query: dict[str, str]) -> Values | None:
         if text is None:
             if p.default is _MISSING:
                 return None
-            default = p.default
-            out[p.name] = default if type(default) in _IMMUTABLE else deepcopy(default)
+            out[p.name] = deepcopy(p.default) if p.copy_default else p.default
             continue
         value = p.parse(text)
         if value is _MISSING:

@@ -19,8 +19,8 @@ from transit.api.common import (
 )
 from transit.realtime.context import LiveContext
 from transit.realtime.matching import call_status, fresh
-from transit.realtime.overlay import Alert
-from transit.timetable.departures import Departure, next_departures
+from transit.realtime.overlay import Alert, Overlay
+from transit.timetable.departures import DAY_KEYS, Found, first_departures, live_key
 from transit.timetable.exclusions import Exclusions
 from transit.timetable.timetable import Timetable
 
@@ -51,18 +51,31 @@ class _Row:
 
 
 def _scheduled(tt: Timetable, stops: np.ndarray, t0: int, t1: int, want: int,
-               exclude: Exclusions | None) -> list[Departure]:
-    """The first `want` departures of routes not excluded: with exclusions, asks for more
-    until enough remain or the window has no more."""
-    ask = want
-    while True:
-        found = next_departures(tt, stops, t0, t1, ask)
-        if exclude is None:
-            return found
-        kept = [d for d in found if exclude.route_ok[tt.trip_route[d.trip]]]
-        if len(kept) >= want or len(found) < ask:
-            return kept[:want]
-        ask *= 4
+               exclude: Exclusions | None, live_keys: np.ndarray | None = None) -> Found:
+    """The first `want` departures of routes not excluded (of the trip instances `live_keys`
+    names, when given: first_departures)."""
+    return first_departures(tt, stops, t0, t1, want,
+                            None if exclude is None else exclude.route_ok, live_keys)
+
+
+# the trip instances of the last overlay asked, as first_departures' sorted keys (an Overlay
+# is read-only once built and replaced whole: one slot, compared by identity)
+_LIVE_KEYS: tuple[Overlay, np.ndarray] | None = None
+
+
+def _live_keys(ov: Overlay) -> np.ndarray:
+    global _LIVE_KEYS
+    kept = _LIVE_KEYS
+    if kept is not None and kept[0] is ov:
+        return kept[1]
+    keys = np.array(sorted(live_key(trip, day) for trip, day in ov.trips), dtype=np.int64)
+    _LIVE_KEYS = (ov, keys)
+    return keys
+
+
+def _each(found: Found) -> zip[tuple[int, int, int, int, int]]:
+    """(instant, trip, stop, position, day) of each departure found."""
+    return zip(found.time, found.trip, found.stop, found.pos, found.day, strict=True)
 
 
 def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
@@ -70,33 +83,34 @@ def _rows(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
     ov = live.overlay
     lookback = min(ov.max_delay_s, MAX_LOOKBACK_S) if ov.trips else 0
     # with live data the order can change: ask for more than the limit
-    found = _scheduled(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit,
-                       exclude)
+    found = [_scheduled(tt, stops, t0, t1, limit * 2 if ov.trips or ov.added else limit,
+                        exclude)]
+    # only trips with live data can move into the window from before or after it
+    keys = _live_keys(ov) if ov.trips else None
     if lookback:  # trips scheduled before t0 that now leave inside the window
-        found += _scheduled(tt, stops, t0 - lookback, t0 - 1, 10_000, exclude)
+        found.append(_scheduled(tt, stops, t0 - lookback, t0 - 1, 10_000, exclude, keys))
     lookahead = min(ov.max_early_s, MAX_LOOKBACK_S) if ov.trips else 0
     if lookahead:  # trips scheduled after t1 that now leave inside the window
-        found += _scheduled(tt, stops, t1 + 1, t1 + lookahead, 10_000, exclude)
+        found.append(_scheduled(tt, stops, t1 + 1, t1 + lookahead, 10_000, exclude, keys))
     if not ov.trips and not ov.added_by_stop:  # no live data: the schedule as it is
-        return [_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day, "scheduled", None,
-                     None) for d in found if t0 <= d.time_utc <= t1][:limit]
+        return [_Row(t, t, trip, s, pos, day, "scheduled", None, None)
+                for t, trip, s, pos, day in _each(found[0])][:limit]
     rows: list[_Row] = []
-    for d in found:
-        lv = ov.trips.get((d.trip, d.day))
+    for t, trip, s, pos, day in (x for f in found for x in _each(f)):
+        lv = ov.trips.get((trip, day))
         if lv is not None and not fresh(lv, live.now, live.stale_after_s):
             lv = None
         if lv is None:
-            if t0 <= d.time_utc <= t1:
-                rows.append(_Row(d.time_utc, d.time_utc, d.trip, d.stop, d.pos, d.day,
-                                 "scheduled", None, None))
+            if t0 <= t <= t1:
+                rows.append(_Row(t, t, trip, s, pos, day, "scheduled", None, None))
             continue
         if lv.status == "deleted":
             continue
-        call = call_status(lv, d.pos, d.stop)
-        when = call.departure if call.departure is not None else d.time_utc
+        call = call_status(lv, pos, s)
+        when = call.departure if call.departure is not None else t
         if t0 <= when <= t1:
-            rows.append(_Row(when, d.time_utc, d.trip, d.stop, d.pos, d.day, call.status,
-                             call.departure, call.stop))
+            rows.append(_Row(when, t, trip, s, pos, day, call.status, call.departure,
+                             call.stop))
     for s in stops:
         for lv, pos in ov.added_by_stop.get(int(s), []):
             if pos == len(lv.stops) - 1 or not fresh(lv, live.now, live.stale_after_s):
@@ -125,17 +139,24 @@ def board(tt: Timetable, stops: np.ndarray, start: datetime, window_min: int, li
     t0 = int(start.timestamp())
     t1 = t0 + window_min * 60
     tz0 = tt.timezones[int(tt.stop_tz[int(stops[0])])] if len(stops) else "UTC"
-    rows = _rows(tt, np.asarray(stops, dtype=np.int64), t0, t1, limit, live, exclude)
+    stops = np.asarray(stops, dtype=np.int64)
     known = tt.known_languages(langs)
-    fresh_alerts = live.alerts if live.overlay.alerts else []
-    has_overrides = len(tt.columns.get("override_st", ())) > 0
-    row = _row_fragment if fragments else _row_dict
-    out = [row(tt, r, known, langs, has_overrides, fresh_alerts, distances) for r in rows]
+    ov = live.overlay
+    out: object
+    if fragments and not ov.trips and not ov.added_by_stop and not ov.alerts:
+        # no live data: the rows are the schedule's, written from text kept per departure
+        found = _scheduled(tt, stops, t0, t1, limit, exclude)
+        out = _plain_rows(tt, found, known, distances) if found.time else []
+    else:
+        rows = _rows(tt, stops, t0, t1, limit, live, exclude)
+        fresh_alerts = live.alerts if ov.alerts else []
+        has_overrides = len(tt.columns.get("override_st", ())) > 0
+        row = _row_fragment if fragments else _row_dict
+        out = [row(tt, r, known, langs, has_overrides, fresh_alerts, distances) for r in rows]
     board_json: dict[str, object] = {"at": iso(t0, tz0), "until": iso(t1, tz0),
                                      "reason": None, "next_departure": None}
     if not out:
-        board_json.update(_why_empty(tt, np.asarray(stops, dtype=np.int64), t0, t1, tz0,
-                                     window_min))
+        board_json.update(_why_empty(tt, stops, t0, t1, tz0, window_min))
     # fresh() of an operator's oldest trip: stale exactly when one of its trips is
     stale = sorted(op for op, ts in live.overlay.oldest_by_operator.items()
                    if live.now - ts > live.stale_after_s)
@@ -240,6 +261,14 @@ def _day_json(tt: Timetable, pieces: dict[tuple[object, ...], object], day: int)
 def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[str],
                   has_overrides: bool, fresh_alerts: list[Alert],
                   distances: dict[int, float] | None) -> orjson.Fragment:
+    """_row_dict's departure as an orjson.Fragment (_row_text)."""
+    return orjson.Fragment(_row_text(tt, r, known, langs, has_overrides, fresh_alerts,
+                                     distances))
+
+
+def _row_text(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[str],
+              has_overrides: bool, fresh_alerts: list[Alert],
+              distances: dict[int, float] | None) -> bytes:
     """_row_dict's departure as its JSON text (the same bytes as orjson.dumps of the dict),
     from pieces kept per version: the trip's, the stop's, the day's."""
     _, _, platform, tz = stop_display(tt, r.stop, known)
@@ -256,7 +285,7 @@ def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[st
     else:
         alerts = b"[]"
     live_time = r.live_time
-    return orjson.Fragment(b"".join((
+    return b"".join((
         head, _stop_json(tt, pieces, r.stop, known),
         b'"platform":', orjson.dumps(shown, option=NP),
         b',"scheduled_platform":', orjson.dumps(platform, option=NP), b",",
@@ -269,7 +298,59 @@ def _row_fragment(tt: Timetable, r: _Row, known: tuple[str, ...], langs: list[st
         b',"status":"', r.status.encode(), b'",', wheelchair,
         b'"distance_m":', b"null" if distances is None
         else orjson.dumps(round(distances[r.stop], 1), option=NP),
-        b',"alerts":', alerts, b"}")))
+        b',"alerts":', alerts, b"}"))
+
+
+MAX_ROWS = 20_000  # rows of departures kept as JSON text per language set (~9 MiB)
+MAX_ROW_LANGUAGES = 4  # language sets whose rows are kept at once
+_NO_DISTANCE = b'null,"alerts":[]}'  # how a plain row ends without a distance
+_TAIL = b',"alerts":[]}'
+
+
+def _plain_rows(tt: Timetable, found: Found, known: tuple[str, ...],
+                distances: dict[int, float] | None) -> orjson.Fragment:
+    """The departures as the schedule has them (no live data, no alert), the JSON list that
+    _row_fragment's rows make, each row from its text up to the distance kept per version by
+    (languages, event, day): a departure is on many boards (every ask in the two hours before
+    it, at its stop and near it), and its text depends on nothing else."""
+    texts = _texts(tt, known)
+    parts: list[bytes] = [b"["]
+    tails: dict[int, bytes] = {}  # by stop: its distance and the end of the row
+    for t, e, trip, s, pos, day in zip(*found, strict=True):
+        key = e * DAY_KEYS + day
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = _plain_text(
+                tt, _Row(t, t, trip, s, pos, day, "scheduled", None, None), known)
+        tail = tails.get(s)
+        if tail is None:
+            tail = tails[s] = _NO_DISTANCE if distances is None else (
+                orjson.dumps(round(distances[s], 1), option=NP) + _TAIL)
+        parts += (text, tail, b",")
+    parts[-1] = b"]"
+    return orjson.Fragment(b"".join(parts))
+
+
+def _texts(tt: Timetable, known: tuple[str, ...]) -> dict[int, bytes]:
+    """The rows kept as text for these languages (_plain_rows), by event * DAY_KEYS + day:
+    at most MAX_ROWS per language set, MAX_ROW_LANGUAGES sets per version."""
+    by_known = tt.cache.get(("board_rows",))
+    if by_known is None:
+        by_known = tt.cache[("board_rows",)] = {}
+    texts = by_known.get(known)  # type: ignore[attr-defined]
+    if texts is None or len(texts) >= MAX_ROWS:
+        if texts is None and len(by_known) >= MAX_ROW_LANGUAGES:  # type: ignore[arg-type]
+            by_known.clear()  # type: ignore[attr-defined]
+        texts = by_known[known] = {}  # type: ignore[index]
+    return texts  # type: ignore[no-any-return]
+
+
+def _plain_text(tt: Timetable, r: _Row, known: tuple[str, ...]) -> bytes:
+    """_row_text of a scheduled row without a distance, less its end (_NO_DISTANCE)."""
+    has_overrides = len(tt.columns.get("override_st", ())) > 0
+    whole = _row_text(tt, r, known, [], has_overrides, [], None)
+    assert whole.endswith(_NO_DISTANCE)
+    return whole[:-len(_NO_DISTANCE)]
 
 
 NEXT_HORIZON_DAYS = 7
@@ -282,10 +363,10 @@ def _why_empty(tt: Timetable, stops: np.ndarray, t0: int, t1: int, tz: str,
     pay for the look ahead."""
     if not len(stops):
         return {"reason": "no stop in the search area"}
-    after = next_departures(tt, stops, t1 + 1, t1 + NEXT_HORIZON_DAYS * 86400, 1)
+    after = first_departures(tt, stops, t1 + 1, t1 + NEXT_HORIZON_DAYS * 86400, 1).time
     if not after:
         return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)} nor "
                           f"in the {NEXT_HORIZON_DAYS} days after"}
-    nxt = iso(after[0].time_utc, tz)
+    nxt = iso(after[0], tz)
     return {"reason": f"no departure in the {window_min} minutes from {iso(t0, tz)}; the next "
                       f"is at {nxt}", "next_departure": nxt}

@@ -5,6 +5,11 @@ that can still have a departure in [t0, t1] (trips may run past 24:00 for severa
 instant is turned into that day's local seconds, a binary search finds the first event, and
 the scan keeps events whose trip runs on that day, until `limit` per day or past t1. The
 candidates of all days are then sorted by instant.
+
+`first_departures` (the boards') keeps only the overall first `limit` while it scans: a
+bounded buffer in instant order, each scan stopping as soon as its next event could not enter
+it, with the routes shown and (for the look back of live data) the trip instances wanted
+decided in the same pass. Ties keep the scan order, as the sort of `_departures` does.
 """
 
 from __future__ import annotations
@@ -82,6 +87,139 @@ def _departures(stops, ev_offsets, ev_trip, ev_dep, ev_tz, trip_service, service
     return out_time[:n][order][:k], out_ev[:n][order][:k], out_day[:n][order][:k]
 
 
+DAY_KEYS = 1 << 16  # a trip instance's key: trip * DAY_KEYS + service day
+
+
+def live_key(trip: int, day: int) -> int:
+    """The key of a trip instance among first_departures' `live_keys`."""
+    return trip * DAY_KEYS + day
+
+
+@njit(cache=True, nogil=True)
+def _live_key_in(keys, key):  # pragma: no cover - compiled
+    a = 0
+    b = keys.shape[0]
+    while a < b:
+        m = (a + b) >> 1
+        if keys[m] < key:
+            a = m + 1
+        else:
+            b = m
+    return a < keys.shape[0] and keys[a] == key
+
+
+@njit(cache=True, nogil=True)
+def _first(stops, ev_offsets, ev_trip, ev_dep, ev_tz, ev_pos, trip_service, service_days,
+           tz_ref, t0, t1, max_days_back, limit, trip_route, route_ok, live_keys,
+           only_live):  # pragma: no cover - compiled
+    """_departures' first `limit` departures, found with a buffer of `limit` (see the
+    module's docstring): rows instants, events, trips, stops, positions, days. `route_ok` (empty:
+    all) masks routes; with `only_live`, only trip instances whose live_key is in the sorted
+    `live_keys`."""
+    n_days = tz_ref.shape[1]
+    # one array answered (each array handed back costs the call a Python object): rows
+    # instant, event, trip, stop, position, day
+    buf = np.empty((6, max(limit, 1)), np.int64)
+    n = 0
+    any_route = route_ok.shape[0] == 0
+    for si in range(stops.shape[0]):
+        s = stops[si]
+        lo = ev_offsets[s]
+        hi = ev_offsets[s + 1]
+        seg = lo
+        while seg < hi:
+            tz = ev_tz[seg]
+            seg_end = seg
+            while seg_end < hi and ev_tz[seg_end] == tz:
+                seg_end += 1
+            d_first = max((t0 - tz_ref[tz, 0]) // 86400 - max_days_back - 1, 0)
+            d_last = min((t1 - tz_ref[tz, 0]) // 86400 + 1, n_days - 1)
+            dep_first = ev_dep[seg]
+            dep_last = ev_dep[seg_end - 1]
+            for d in range(d_first, d_last + 1):
+                base = tz_ref[tz, d]
+                local0 = t0 - base
+                local1 = t1 - base
+                if dep_last < local0 or dep_first > local1:
+                    continue  # no event of this segment falls in the window on day d
+                a = seg
+                b = seg_end
+                while a < b:
+                    m = (a + b) >> 1
+                    if ev_dep[m] < local0:
+                        a = m + 1
+                    else:
+                        b = m
+                found = 0
+                e = a
+                while e < seg_end and ev_dep[e] <= local1 and found < limit:
+                    t = base + ev_dep[e]
+                    if n == limit and t >= buf[0, n - 1]:
+                        break  # this scan's next events come later still: none enters
+                    trip = ev_trip[e]
+                    srv = trip_service[trip]
+                    if ((service_days[srv, d >> 3] >> (d & 7)) & 1
+                            and (any_route or route_ok[trip_route[trip]])
+                            and (not only_live or _live_key_in(live_keys, trip * DAY_KEYS + d))):
+                        # after the instants <= t already kept (the scan order for ties)
+                        i = n if n < limit else limit - 1
+                        while i > 0 and buf[0, i - 1] > t:
+                            for row in range(6):
+                                buf[row, i] = buf[row, i - 1]
+                            i -= 1
+                        buf[0, i] = t
+                        buf[1, i] = e
+                        buf[2, i] = trip
+                        buf[3, i] = s
+                        buf[4, i] = ev_pos[e]
+                        buf[5, i] = d
+                        if n < limit:
+                            n += 1
+                        found += 1
+                    e += 1
+            seg = seg_end
+    return buf[:, :n]
+
+
+class Found(NamedTuple):
+    """first_departures' answer: one entry per departure, earliest first, as lists."""
+
+    time: list[int]  # Unix seconds of the scheduled departure
+    event: list[int]  # index into ev_*
+    trip: list[int]
+    stop: list[int]
+    pos: list[int]
+    day: list[int]
+
+
+NO_ROUTES = np.zeros(0, dtype=np.bool_)
+NO_KEYS = np.zeros(0, dtype=np.int64)
+
+
+def first_departures(tt: Timetable, stops: np.ndarray, t0: int, t1: int, limit: int,
+                     route_ok: np.ndarray | None = None, live_keys: np.ndarray | None = None
+                     ) -> Found:
+    """The first `limit` departures at any of `stops` between Unix times t0 and t1
+    inclusive, earliest first (ties in next_departures' order): of the routes `route_ok`
+    allows (None: all); with `live_keys` (sorted live_key values), of those trip instances
+    only."""
+    arrays = tt.cache.get(_ARRAYS)
+    if arrays is None:  # read once per version (a column is a dict look-up away)
+        arrays = tt.cache[_ARRAYS] = (
+            tt.ev_offsets, tt.ev_trip, tt.ev_dep, tt.ev_tz, tt.ev_pos, tt.trip_service,
+            tt.service_days, tt.tz_reference_utc)
+    offsets, trip, dep, tz, pos, service, days, tz_ref = arrays  # type: ignore[misc]
+    # plain ints: numba types a numpy scalar argument several times slower
+    out = _first(np.asarray(stops, dtype=np.int64), offsets, trip, dep, tz, pos, service, days,
+                 tz_ref, int(t0), int(t1), tt.max_days_back, int(limit), tt.trip_route,
+                 NO_ROUTES if route_ok is None else route_ok,
+                 NO_KEYS if live_keys is None else live_keys, live_keys is not None)
+    return Found(*out.tolist())
+
+
+_ARRAYS = ("first_departures arrays",)
+
+
 class Departure(NamedTuple):
     """One departure: the event (index into ev_*), the trip, its service day, the instant (a
     named tuple: a board makes dozens per request, and a frozen dataclass took 4 times as
@@ -119,3 +257,6 @@ def warm_up(tt: Timetable) -> None:
     request is served."""
     if len(tt.ev_offsets) > 1:
         next_departures(tt, np.zeros(1, dtype=np.int64), 0, 0, 1)
+        for route_ok in (None, np.ones(len(tt.route_type), dtype=np.bool_)):
+            first_departures(tt, np.zeros(1, dtype=np.int64), 0, 0, 1, route_ok)
+            first_departures(tt, np.zeros(1, dtype=np.int64), 0, 0, 1, route_ok, NO_KEYS)

@@ -61,7 +61,11 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 12  # bump when the arrays change (12: fare_* columns); older versions are compiled again
+FORMAT = 13  # bump when the arrays change (12: fare_* columns; 13: narrower dtypes)
+# formats this release serves as they are: 12 differs only in wider integer dtypes (ev_tz,
+# ev_pos, rx_lb_*, rx_prev_in_block), which the kernels read alike; older ones are refused
+# (`FormatError`) and compiled again by `transit ingest`
+READABLE_FORMATS = (12, 13)
 
 
 class FormatError(Exception):
@@ -85,9 +89,10 @@ class Timetable:
     @classmethod
     def load(cls, directory: Path) -> Timetable:
         columns, meta = load_columns(directory)
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE_FORMATS:
+            readable = " or ".join(str(f) for f in READABLE_FORMATS)
             raise FormatError(f"timetable {directory.name} has format {meta.get('format')}, "
-                              f"this release reads format {FORMAT}: run `transit ingest`")
+                              f"this release reads format {readable}: run `transit ingest`")
         return cls(columns, meta, version=directory.name)
 
     def __getattr__(self, name: str) -> Any:

@@ -117,7 +117,8 @@ def test_a_version_with_them_logs_nothing(version: Path,
     assert [r for r in caplog.records if r.name == "transit.routing"] == []
 
 
-NARROWED = {"ev_tz": np.int16, "ev_pos": np.int32, "rx_prev_in_block": np.int64,
+NARROWED = {"ev_tz": np.int16, "ev_pos": np.int32, "st_seq": np.int32,
+            "rx_prev_in_block": np.int64,
             **{f"rx_lb_{f}": np.int64 for f in network_indexes.LOWER_BOUNDS}}
 
 
@@ -128,6 +129,7 @@ def test_integer_columns_are_stored_narrow(version: Path) -> None:
     assert tt.meta["format"] == 13
     assert np.asarray(tt.ev_tz).dtype == np.int8
     assert np.asarray(tt.ev_pos).dtype == np.int16
+    assert np.asarray(tt.st_seq).dtype == np.int16
     assert np.asarray(tt.rx_prev_in_block).dtype == np.asarray(tt.trip_next_in_block).dtype
     for f in network_indexes.LOWER_BOUNDS:
         assert np.asarray(tt.columns[f"rx_lb_{f}"]).dtype == np.int32, f

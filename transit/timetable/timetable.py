@@ -22,11 +22,13 @@ Patterns and trips (trips of a pattern are contiguous and never overtake each ot
     pattern_trip_offsets: trips of pattern p are [offsets[p], offsets[p + 1])
     trip_id/headsign/short_name/block/shape, trip_route, trip_service, trip_direction,
     trip_wheelchair, trip_pattern, trip_tz, trip_st_start (int64, first row in st_*)
-    st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence)
+    st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence;
+    int16 when every value fits, else int32)
     override_st (int64, sorted), override_service, override_stop: stop_time_overrides.txt,
     the stop (platform) a call uses on the days of a service
 Indexes
-    ev_offsets -> ev_trip, ev_pos, ev_dep, ev_tz: boarding events per stop by (tz, time)
+    ev_offsets -> ev_trip, ev_pos (int16), ev_dep, ev_tz (int8): boarding events per stop by
+    (tz, time)
     fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop;
     fp_preferred, stop_transfer_preferred (int8): transfers.txt recommended (1) or timed (2)
     transfer between two stops, or at one stop

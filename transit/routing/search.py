@@ -246,7 +246,7 @@ class Searcher:
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
         # the arrival groups' labels of a backward search (which keeps none)
         self._no_groups = (np.full((raptor.SP_FIELDS, 1, 1), INF, np.int64),
-                           np.zeros(0, np.int64), np.empty((1, 1), np.int64),
+                           np.zeros(0, np.int64), np.empty((1, 1), PARENT),
                            np.empty(1, np.int64))
 
     def _pattern_sets(self, fwd: bool) -> tuple[ka.PatternSet, ka.PatternSet]:

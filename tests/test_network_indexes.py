@@ -5,6 +5,7 @@ and its searches find the same journeys."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import shutil
@@ -19,8 +20,9 @@ from transit.ingest.pipeline import ingest
 from transit.routing import network_indexes
 from transit.routing.network import Network
 from transit.routing.search import Query, Searcher
+from transit.timetable.departures import next_departures
 from transit.timetable.store import Store
-from transit.timetable.timetable import Timetable
+from transit.timetable.timetable import FormatError, Timetable
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +115,53 @@ def test_a_version_with_them_logs_nothing(version: Path,
     with caplog.at_level(logging.INFO, logger="transit.routing"):
         Network.of(Timetable.load(version))
     assert [r for r in caplog.records if r.name == "transit.routing"] == []
+
+
+NARROWED = {"ev_tz": np.int16, "ev_pos": np.int32, "st_seq": np.int32,
+            "rx_prev_in_block": np.int64,
+            **{f"rx_lb_{f}": np.int64 for f in network_indexes.LOWER_BOUNDS}}
+
+
+def test_integer_columns_are_stored_narrow(version: Path) -> None:
+    """Format 13: what format 12 stored in wider integers (see NARROWED) takes the narrowest
+    width its values need on any real network."""
+    tt = Timetable.load(version)
+    assert tt.meta["format"] == 13
+    assert np.asarray(tt.ev_tz).dtype == np.int8
+    assert np.asarray(tt.ev_pos).dtype == np.int16
+    assert np.asarray(tt.st_seq).dtype == np.int16
+    assert np.asarray(tt.rx_prev_in_block).dtype == np.asarray(tt.trip_next_in_block).dtype
+    for f in network_indexes.LOWER_BOUNDS:
+        assert np.asarray(tt.columns[f"rx_lb_{f}"]).dtype == np.int32, f
+
+
+def _with_format(version: Path, tmp: Path, fmt: int) -> Path:
+    """The version as format `fmt` wrote it: the columns of NARROWED in their old widths."""
+    old = tmp / version.name
+    shutil.copytree(version, old)
+    for name, dtype in NARROWED.items():
+        np.save(old / f"{name}.npy", np.load(old / f"{name}.npy").astype(dtype))
+    meta = json.loads((old / "meta.json").read_text())
+    (old / "meta.json").write_text(json.dumps({**meta, "format": fmt}))
+    return old
+
+
+def test_a_format_12_version_is_served_with_the_same_answers(version: Path,
+                                                              tmp_path: Path) -> None:
+    old = Timetable.load(_with_format(version, tmp_path, 12))
+    new = Timetable.load(version)
+    assert np.asarray(old.rx_lb_in_w).dtype == np.int64
+    n = len(new.sp_offsets) - 1
+    assert _journeys(Searcher(Network.of(old)), n) == _journeys(Searcher(Network.of(new)), n)
+    at = int(np.asarray(new.tz_reference_utc).min()) + 6 * 3600
+    stops = np.arange(min(n, 8))
+    assert next_departures(old, stops, at, at + 86400, 50) == next_departures(
+        new, stops, at, at + 86400, 50) != []
+
+
+def test_an_older_format_is_refused_with_what_to_do(version: Path, tmp_path: Path) -> None:
+    old = _with_format(version, tmp_path, 11)
+    with pytest.raises(FormatError) as err:
+        Timetable.load(old)
+    assert str(err.value) == (f"timetable {old.name} has format 11, this release reads "
+                              "format 12 or 13: run `transit ingest`")

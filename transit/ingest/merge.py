@@ -205,6 +205,14 @@ def _search_indexes(cols: dict[str, Column], languages: list[str]) -> None:
     cols.update(build_name_index(names_by_place, places))
 
 
+def _narrow_sequences(seq: np.ndarray) -> np.ndarray:
+    """stop_sequence as int16 where every value fits (most feeds number stops 1, 2, ...:
+    2 bytes a stop time instead of 4), else as compiled (int32)."""
+    if not len(seq) or (seq.min() >= 0 and seq.max() <= np.iinfo(np.int16).max):
+        return seq.astype(np.int16)
+    return seq
+
+
 def merge_parts(
     parts: list[Part], station_rules: StationRules, footpath_rules: FootpathRules,
     operators: list[dict[str, Any]],
@@ -217,6 +225,7 @@ def merge_parts(
     n_stations = _stations(cols, station_rules)
     _footpaths(cols, footpath_rules)
     _search_indexes(cols, shared.languages)
+    cols["st_seq"] = _narrow_sequences(np.asarray(cols["st_seq"]))
     st_dep = np.asarray(cols["st_dep"])
     max_time = int(max(st_dep.max(initial=0), np.asarray(cols["st_arr"]).max(initial=0)))
     meta = {

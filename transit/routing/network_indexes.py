@@ -6,7 +6,9 @@ What is stored: the time columns of both pattern sets (`indexes.time_columns`), 
 boarding and alighting places per stop (`indexes.stop_places`), the previous trip in each
 block, the lower-bound graph (`lower_bounds`), the trip- and route-specific transfer rules
 (`transfer_rules`), each through trip's zone and service, the change time per stop and the
-first trips of the through trips as int64.
+first trips of the through trips as int64. Integer widths are the narrowest the kernels
+read safely: the lower-bound graph and the previous trip in block are int32 (the kernels
+add them to int64 times; numba computes int32 arithmetic in int64).
 
 A version compiled by an older release has none of them: `of` then computes them in the
 process (and says so in the log); the arrays are the same either way (tests compare them).
@@ -50,19 +52,29 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _int32(a: np.ndarray) -> np.ndarray:
+    """a as int32, whose values all fit (checked: a silent wrap would corrupt the bounds)."""
+    a = np.asarray(a)
+    if len(a) and (a.min() < np.iinfo(np.int32).min or a.max() > np.iinfo(np.int32).max):
+        raise ValueError(f"values out of int32 range: {a.min()}..{a.max()}")
+    return a.astype(np.int32)
+
+
 def build(net: Network) -> dict[str, np.ndarray]:
     """Every index of NAMES, derived from a network (whose thr_tz, thr_service and rules
     are set: `Network.computed`)."""
     out: dict[str, np.ndarray] = {"thr_tz": net.thr_tz, "thr_service": net.thr_service}
     out.update({f"rule_{f}": a for f, a in zip(TABLE_FIELDS, net.rules, strict=True)})
-    prev = np.full(net.n_trips, -1, np.int64)
+    # int32 like trip_next_in_block: both directions' pattern sets then have one type
+    prev = np.full(net.n_trips, -1, np.int32)
     has_next = net.trip_next_in_block >= 0
     prev[np.asarray(net.trip_next_in_block)[has_next]] = np.flatnonzero(has_next)
     out["prev_in_block"] = prev
     out["change_s"] = np.asarray(net.stop_change_s).astype(np.int64)
     out["thr_first"] = np.asarray(net.thr_trip_first, np.int64)
     lb = LowerBoundGraph.of(net)
-    out.update({f"lb_{f}": getattr(lb, f) for f in LOWER_BOUNDS})
+    # stops and seconds between consecutive stops: int32 (the Dijkstra sums in int64)
+    out.update({f"lb_{f}": _int32(getattr(lb, f)) for f in LOWER_BOUNDS})
     cols = indexes.time_columns(net.pattern_stop_offsets, net.pattern_trip_offsets,
                                 net.trip_st_start, net.st_arr, net.st_dep)
     thr_cols = indexes.time_columns(net.thr_pattern_stop_offsets, net.thr_pattern_trip_offsets,

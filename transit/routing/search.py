@@ -22,6 +22,9 @@ from transit.routing.raptor import THR_BASE
 from transit.timetable.departures import _departures
 
 INF = int(raptor.INF)
+# the labels' parents other than the trip ridden: days, stops, positions, timetable trips,
+# rule sources (all below 2**31); half the width of the times, whose INF needs int64
+PARENT = np.int32
 
 
 @dataclass(frozen=True)
@@ -136,16 +139,18 @@ class _State:
         self.best_arr = np.full(n, INF, np.int64)
         self.best_trip = np.full(n, INF, np.int64)
         self.best_ready = np.full(n, INF, np.int64)
-        # parents are only read where a label was set (which sets them): no fill needed
+        # parents are only read where a label was set (which sets them): no fill needed;
+        # PARENT (int32) holds days, stops, positions, timetable trips and sources, not
+        # pt_trip (through trips are THR_BASE - i)
         self.pt_trip = np.empty(shape, np.int64)
-        self.pt_day = np.empty(shape, np.int64)
-        self.pt_board_stop = np.empty(shape, np.int64)
-        self.pt_board_pos = np.empty(shape, np.int64)
-        self.pt_alight_pos = np.empty(shape, np.int64)
-        self.pt_prev_trip = np.empty(shape, np.int64)
-        self.pt_prev_board_stop = np.empty(shape, np.int64)
-        self.pt_prev_board_pos = np.empty(shape, np.int64)
-        self.pw_from = np.empty(shape, np.int64)
+        self.pt_day = np.empty(shape, PARENT)
+        self.pt_board_stop = np.empty(shape, PARENT)
+        self.pt_board_pos = np.empty(shape, PARENT)
+        self.pt_alight_pos = np.empty(shape, PARENT)
+        self.pt_prev_trip = np.empty(shape, PARENT)
+        self.pt_prev_board_stop = np.empty(shape, PARENT)
+        self.pt_prev_board_pos = np.empty(shape, PARENT)
+        self.pw_from = np.empty(shape, PARENT)
         self.ready_via = np.empty(shape, np.int8)
         self.target_stop = np.full(rounds, -1, np.int64)
         self.target_via = np.full(rounds, -1, np.int8)
@@ -154,7 +159,7 @@ class _State:
         self.sp = np.empty((raptor.SP_FIELDS, rounds, n_groups), np.int64)
         self.sp[raptor.SP_ARR] = INF
         self.sp_best = np.full(len(net.rules[11]), INF, np.int64)
-        self.pt_board_src = np.empty(shape, np.int64)
+        self.pt_board_src = np.empty(shape, PARENT)
         self.target_src = np.full(rounds, -1, np.int64)
         self.result = np.full(rounds, INF, np.int64)
 
@@ -242,7 +247,7 @@ class Searcher:
         self._sets = {fwd: self._pattern_sets(fwd) for fwd in (True, False)}
         # the arrival groups' labels of a backward search (which keeps none)
         self._no_groups = (np.full((raptor.SP_FIELDS, 1, 1), INF, np.int64),
-                           np.zeros(0, np.int64), np.empty((1, 1), np.int64),
+                           np.zeros(0, np.int64), np.empty((1, 1), PARENT),
                            np.empty(1, np.int64))
 
     def _pattern_sets(self, fwd: bool) -> tuple[ka.PatternSet, ka.PatternSet]:
@@ -403,7 +408,7 @@ class Searcher:
         best_dep = np.full(net.n_stops, -INF, np.int64)
         best_dep_trip = np.full(net.n_stops, -INF, np.int64)
         best_latest = np.full(net.n_stops, -INF, np.int64)
-        pt = {n: np.empty(shape, np.int64) for n in (
+        pt = {n: np.empty(shape, np.int64 if n == "trip" else PARENT) for n in (
             "trip", "day", "alight_stop", "alight_pos", "board_pos", "walk_to", "next_trip",
             "next_alight_stop", "next_alight_pos")}
         latest_via = np.empty(shape, np.int8)

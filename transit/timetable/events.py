@@ -1,4 +1,6 @@
-"""Stop -> departure events index (CSR), sorted per stop by (time zone, departure time)."""
+"""Stop -> departure events index (CSR), sorted per stop by (time zone, departure time).
+
+Per event: ev_trip, ev_dep (int32), ev_pos (int16), ev_tz (int8): 10 bytes, not 14."""
 
 from __future__ import annotations
 
@@ -24,10 +26,21 @@ def build_events(
     order = np.lexsort((st_trip[idx], dep, tz, stop[idx]))
     idx = idx[order]
     counts = np.bincount(stop[idx], minlength=n_stops)
+    pos, zone = st_pos[idx], trip_tz[st_trip[idx]]
     return {
         "ev_offsets": np.r_[0, np.cumsum(counts)].astype(np.int64),
         "ev_trip": st_trip[idx].astype(np.int32),
-        "ev_pos": st_pos[idx].astype(np.int32),
+        "ev_pos": pos.astype(_narrowest(pos, np.int16, np.int32)),
         "ev_dep": st_dep[idx].astype(np.int32),
-        "ev_tz": trip_tz[st_trip[idx]].astype(np.int16),
+        "ev_tz": zone.astype(_narrowest(zone, np.int8, np.int16)),
     }
+
+
+def _narrowest(values: np.ndarray, *dtypes: type) -> type:
+    """The first of `dtypes` holding every value (a position within a pattern fits int16,
+    a time zone's index int8, on any real network; the wider one is kept for the others)."""
+    for dtype in dtypes[:-1]:
+        info = np.iinfo(dtype)
+        if not len(values) or (values.min() >= info.min and values.max() <= info.max):
+            return dtype
+    return dtypes[-1]

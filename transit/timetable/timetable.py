@@ -22,11 +22,13 @@ Patterns and trips (trips of a pattern are contiguous and never overtake each ot
     pattern_trip_offsets: trips of pattern p are [offsets[p], offsets[p + 1])
     trip_id/headsign/short_name/block/shape, trip_route, trip_service, trip_direction,
     trip_wheelchair, trip_pattern, trip_tz, trip_st_start (int64, first row in st_*)
-    st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence)
+    st_arr, st_dep (seconds after the service day's reference), st_seq (stop_sequence;
+    int16 when every value fits, else int32)
     override_st (int64, sorted), override_service, override_stop: stop_time_overrides.txt,
     the stop (platform) a call uses on the days of a service
 Indexes
-    ev_offsets -> ev_trip, ev_pos, ev_dep, ev_tz: boarding events per stop by (tz, time)
+    ev_offsets -> ev_trip, ev_pos (int16), ev_dep, ev_tz (int8): boarding events per stop by
+    (tz, time)
     fp_offsets -> fp_to, fp_duration_s, fp_distance_m, fp_kind: footpaths per stop;
     fp_preferred, stop_transfer_preferred (int8): transfers.txt recommended (1) or timed (2)
     transfer between two stops, or at one stop
@@ -61,7 +63,11 @@ from transit.timetable.geo import Grid
 from transit.timetable.storage import Column, load_columns
 from transit.timetable.strings import StringColumn
 
-FORMAT = 12  # bump when the arrays change (12: fare_* columns); older versions are compiled again
+FORMAT = 13  # bump when the arrays change (12: fare_* columns; 13: narrower dtypes)
+# formats this release serves as they are: 12 differs only in wider integer dtypes (ev_tz,
+# ev_pos, rx_lb_*, rx_prev_in_block), which the kernels read alike; older ones are refused
+# (`FormatError`) and compiled again by `transit ingest`
+READABLE_FORMATS = (12, 13)
 
 
 class FormatError(Exception):
@@ -92,9 +98,10 @@ class Timetable:
     @classmethod
     def load(cls, directory: Path) -> Timetable:
         columns, meta = load_columns(directory)
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE_FORMATS:
+            readable = " or ".join(str(f) for f in READABLE_FORMATS)
             raise FormatError(f"timetable {directory.name} has format {meta.get('format')}, "
-                              f"this release reads format {FORMAT}: run `transit ingest`")
+                              f"this release reads format {readable}: run `transit ingest`")
         return cls(columns, meta, version=directory.name)
 
     def __getattr__(self, name: str) -> Any:

@@ -22,10 +22,41 @@ from numba import njit
 from transit.timetable.timetable import Timetable
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _zone_end(ev_tz, seg, hi):  # pragma: no cover - compiled
+    """The end of the run of a stop's events in the time zone of event `seg` (a stop's
+    events are sorted by zone, then departure)."""
+    tz = ev_tz[seg]
+    end = seg
+    while end < hi and ev_tz[end] == tz:
+        end += 1
+    return end
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _day_span(tz_ref, tz, t0, t1, max_days_back):  # pragma: no cover - compiled
+    """The service days of zone `tz` that may have a departure in [t0, t1] (trips run past
+    24:00 for up to `max_days_back` days), clipped to the compiled days."""
+    first = max((t0 - tz_ref[tz, 0]) // 86400 - max_days_back - 1, 0)
+    last = min((t1 - tz_ref[tz, 0]) // 86400 + 1, tz_ref.shape[1] - 1)
+    return first, last
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _first_at_or_after(ev_dep, a, b, local):  # pragma: no cover - compiled
+    """The first event in [a, b) leaving at or after `local` seconds (b if none)."""
+    while a < b:
+        m = (a + b) >> 1
+        if ev_dep[m] < local:
+            a = m + 1
+        else:
+            b = m
+    return a
+
+
 @njit(cache=True, nogil=True)
 def _departures(stops, ev_offsets, ev_trip, ev_dep, ev_tz, trip_service, service_days,
                 tz_ref, t0, t1, max_days_back, limit):  # pragma: no cover - compiled
-    n_days = tz_ref.shape[1]
     cap = 64
     out_time = np.empty(cap, np.int64)
     out_ev = np.empty(cap, np.int64)
@@ -38,31 +69,13 @@ def _departures(stops, ev_offsets, ev_trip, ev_dep, ev_tz, trip_service, service
         seg = lo
         while seg < hi:
             tz = ev_tz[seg]
-            seg_end = seg
-            while seg_end < hi and ev_tz[seg_end] == tz:
-                seg_end += 1
-            # service day of t0 in this zone (approximate, corrected by the day loop range)
-            d_first = (t0 - tz_ref[tz, 0]) // 86400 - max_days_back - 1
-            d_last = (t1 - tz_ref[tz, 0]) // 86400 + 1
-            if d_first < 0:
-                d_first = 0
-            if d_last > n_days - 1:
-                d_last = n_days - 1
+            seg_end = _zone_end(ev_tz, seg, hi)
+            d_first, d_last = _day_span(tz_ref, tz, t0, t1, max_days_back)
             for d in range(d_first, d_last + 1):
                 base = tz_ref[tz, d]
-                local0 = t0 - base
                 local1 = t1 - base
-                # binary search first event with dep >= local0
-                a = seg
-                b = seg_end
-                while a < b:
-                    m = (a + b) >> 1
-                    if ev_dep[m] < local0:
-                        a = m + 1
-                    else:
-                        b = m
                 found = 0
-                e = a
+                e = _first_at_or_after(ev_dep, seg, seg_end, t0 - base)
                 while e < seg_end and ev_dep[e] <= local1 and found < limit:
                     srv = trip_service[ev_trip[e]]
                     if (service_days[srv, d >> 3] >> (d & 7)) & 1:
@@ -116,7 +129,6 @@ def _first(stops, ev_offsets, ev_trip, ev_dep, ev_tz, ev_pos, trip_service, serv
     module's docstring): rows instants, events, trips, stops, positions, days. `route_ok` (empty:
     all) masks routes; with `only_live`, only trip instances whose live_key is in the sorted
     `live_keys`."""
-    n_days = tz_ref.shape[1]
     # one array answered (each array handed back costs the call a Python object): rows
     # instant, event, trip, stop, position, day
     buf = np.empty((6, max(limit, 1)), np.int64)
@@ -129,11 +141,8 @@ def _first(stops, ev_offsets, ev_trip, ev_dep, ev_tz, ev_pos, trip_service, serv
         seg = lo
         while seg < hi:
             tz = ev_tz[seg]
-            seg_end = seg
-            while seg_end < hi and ev_tz[seg_end] == tz:
-                seg_end += 1
-            d_first = max((t0 - tz_ref[tz, 0]) // 86400 - max_days_back - 1, 0)
-            d_last = min((t1 - tz_ref[tz, 0]) // 86400 + 1, n_days - 1)
+            seg_end = _zone_end(ev_tz, seg, hi)
+            d_first, d_last = _day_span(tz_ref, tz, t0, t1, max_days_back)
             dep_first = ev_dep[seg]
             dep_last = ev_dep[seg_end - 1]
             for d in range(d_first, d_last + 1):
@@ -142,16 +151,8 @@ def _first(stops, ev_offsets, ev_trip, ev_dep, ev_tz, ev_pos, trip_service, serv
                 local1 = t1 - base
                 if dep_last < local0 or dep_first > local1:
                     continue  # no event of this segment falls in the window on day d
-                a = seg
-                b = seg_end
-                while a < b:
-                    m = (a + b) >> 1
-                    if ev_dep[m] < local0:
-                        a = m + 1
-                    else:
-                        b = m
                 found = 0
-                e = a
+                e = _first_at_or_after(ev_dep, seg, seg_end, local0)
                 while e < seg_end and ev_dep[e] <= local1 and found < limit:
                     t = base + ev_dep[e]
                     if n == limit and t >= buf[0, n - 1]:

@@ -244,6 +244,13 @@ def iso(unix: int, tz: str) -> str:
     return datetime.fromtimestamp(unix, ZoneInfo(tz)).isoformat()
 
 
+@lru_cache(maxsize=8192)
+def unix_of(text: str) -> int:
+    """iso's text (ISO 8601 with its offset) back to Unix seconds: cached, as iso is (the
+    journeys answer reads its own times back to sort, filter and sign them)."""
+    return int(datetime.fromisoformat(text).timestamp())
+
+
 def operator_id(tt: Timetable, op: int) -> str:
     return tt.meta["operators"][op]["id"]
 

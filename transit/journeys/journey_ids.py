@@ -3,12 +3,13 @@ JourneyRef, and the key the server signs them with."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
 
+from transit.api.common import unix_of
 from transit.journeys import ids
 from transit.secrets import derived_key, server_secret
 
@@ -22,13 +23,6 @@ def journey_key(request: Request) -> bytes:
     return key
 
 
-@lru_cache(maxsize=8192)
-def _unix(text: str) -> int:
-    """An answer's time (ISO 8601 with its offset) as Unix seconds: cached, as the texts are
-    (transit.api.common.iso), the same departures in answer after answer."""
-    return int(datetime.fromisoformat(text).timestamp())
-
-
 @lru_cache(maxsize=1024)
 def _date(text: str) -> date:
     return date.fromisoformat(text)
@@ -39,9 +33,9 @@ def ref_of(journey: dict[str, Any]) -> ids.JourneyRef:
     legs = tuple(
         ids.LegRef(leg["trip_id"], _date(leg["service_date"] or "1970-01-01"),
                    leg["from"]["stop_id"] or "", leg["to"]["stop_id"] or "",
-                   _unix(leg["departure"]), _unix(leg["arrival"]))
+                   unix_of(leg["departure"]), unix_of(leg["arrival"]))
         for leg in journey["legs"] if leg["trip_id"] is not None)
-    return ids.JourneyRef(legs, _unix(journey["departure"]), _unix(journey["arrival"]))
+    return ids.JourneyRef(legs, unix_of(journey["departure"]), unix_of(journey["arrival"]))
 
 
 def attach(result: dict[str, Any], key: bytes) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from transit.api.common import unix_of
 from transit.profiles.apply import Preferred
 
 Journey = dict[str, Any]  # a schemas.Journey's dict
@@ -27,11 +27,8 @@ def rank(journeys: list[Journey], prefer: Preferred, arrive_by: bool) -> list[Jo
         others = sum(1 for leg in j["legs"] if leg["mode"] != "walk"
                      and leg["mode"] not in prefer.modes
                      and leg["operator"] not in prefer.operators)
-        t = -_unix(j["departure"]) if arrive_by else _unix(j["arrival"])
+        t = -unix_of(j["departure"]) if arrive_by else unix_of(j["arrival"])
         return t + PREFERENCE_PENALTY_S * others
 
     return sorted(journeys, key=key)
 
-
-def _unix(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp())

@@ -27,6 +27,7 @@ from transit.api.common import (
     service_date_text,
     stop_display,
     trip_display,
+    unix_of,
 )
 from transit.api.problems import invalid
 from transit.journeys import fares
@@ -415,7 +416,7 @@ def _pareto(journeys: list[Body], walk: Body | None) -> list[Body]:
     transfer leaving no earlier and arriving no later."""
 
     def key(j: Body) -> tuple[int, int, int]:
-        return _unix(j["departure"]), _unix(j["arrival"]), j["transfers"]
+        return unix_of(j["departure"]), unix_of(j["arrival"]), j["transfers"]
 
     def beats(o: tuple[int, int, int], k: tuple[int, int, int]) -> bool:
         return o[0] >= k[0] and o[1] <= k[1] and o[2] <= k[2] and o != k
@@ -433,13 +434,6 @@ def _pareto(journeys: list[Body], walk: Body | None) -> list[Body]:
     if walk is not None and not any(beats(key(o), key(walk)) for o in keep):
         keep.append(walk)
     return keep
-
-
-@lru_cache(maxsize=8192)
-def _unix(text: str) -> int:
-    """A time of the answer (transit.api.common.iso's text) as Unix seconds, cached as the
-    texts are."""
-    return int(datetime.fromisoformat(text).timestamp())
 
 
 def _tz(tt: Timetable, stop: int) -> str:

@@ -255,19 +255,18 @@ def _afresh(s: Searcher, q: Query, window_s: int, count: list[int]) -> list[Jour
 def _counted(s: Searcher, count: list[int], run: Callable[[], list[Journey]]
              ) -> list[Journey]:
     """run(), adding to count[0] the labels the searches it made set (reached by a trip)."""
-    inner = s._forward_rounds
+    inner = s._run_forward
 
-    def counting(q: Query, t: int, st: Any, *args: Any, **kw: Any
-                 ) -> list[tuple[int, Journey]]:
+    def counting(q: Query, t: int, st: Any, *args: Any, **kw: Any) -> list[Journey]:
         out = inner(q, t, st, *args, **kw)
         count[0] += int(np.count_nonzero(st.arr_trip < raptor.INF))
         return out
 
-    s._forward_rounds = counting  # type: ignore[method-assign]
+    s._run_forward = counting  # type: ignore[method-assign]
     try:
         return run()
     finally:
-        del s._forward_rounds
+        del s._run_forward
 
 
 def _window_reference(ref: Reference, origins: list[tuple[str, int]],

@@ -527,22 +527,8 @@ class Searcher:
     def _run_forward(self, q: Query, t_start: int, st: _State,
                      seeds: np.ndarray | None = None, prior: np.ndarray | None = None
                      ) -> list[Journey]:
-        return _pareto([j for _, j in self._forward_rounds(q, t_start, st, seeds, prior)],
-                       lambda j: j.arrival)
-
-    def _no_prior(self, rounds: int, fwd: bool) -> np.ndarray:
-        """The kernels' `prior` that bounds nothing (read-only, one per size and way)."""
-        a = self._priors.get((rounds, fwd))
-        if a is None:
-            a = self._priors[rounds, fwd] = _frozen(np.full(rounds, INF if fwd else -INF,
-                                                            np.int64))
-        return a
-
-    def _forward_rounds(self, q: Query, t_start: int, st: _State,
-                        seeds: np.ndarray | None = None, prior: np.ndarray | None = None
-                        ) -> list[tuple[int, Journey]]:
-        """A forward search's journey of each round that found one (round, journey);
-        `prior` (read-only, per round): keys at an end it need not reach."""
+        """A forward search's Pareto set (one journey per round that found one, see
+        `_reconstruct`); `prior` (read-only, per round): keys at an end it need not reach."""
         net = self.net
         trip_ok, stop_ok, change = self._masks(q)
         live, live_args = self._live(q, trip_ok)
@@ -559,9 +545,18 @@ class Searcher:
                          self._no_prior(len(st.result), True) if prior is None else prior)
         result = raptor.rounds(True, tt, thr, lv, query, fp, bounds, self._static, st.labels(),
                                self._no_seeds if seeds is None else seeds)
-        return [(k, self._reconstruct(st, k, int(st.target_stop[k]), int(st.target_via[k]),
-                                      t_start, live))
-                for k in range(len(result)) if result[k] < INF]
+        journeys = [self._reconstruct(st, k, int(st.target_stop[k]), int(st.target_via[k]),
+                                      t_start, live)
+                    for k in range(len(result)) if result[k] < INF]
+        return _pareto(journeys, lambda j: j.arrival)
+
+    def _no_prior(self, rounds: int, fwd: bool) -> np.ndarray:
+        """The kernels' `prior` that bounds nothing (read-only, one per size and way)."""
+        a = self._priors.get((rounds, fwd))
+        if a is None:
+            a = self._priors[rounds, fwd] = _frozen(np.full(rounds, INF if fwd else -INF,
+                                                            np.int64))
+        return a
 
     def _through_legs(self, thr: int, day: int, board: int, alight: int) -> list[Leg]:
         """A ride on a through trip as the legs of its two trips (the second seated)."""

@@ -14,8 +14,8 @@ from transit.timetable.timetable import Timetable
 
 
 def product_out(p: ProductPrice) -> ProductOut:
-    return ProductOut(product_id=p.product_id, name=p.name, price=p.price.as_json(),
-                      rider_category=p.rider_category, fare_medium=p.fare_medium)
+    """product_dict's product as the model (the fare products catalogue answers models)."""
+    return ProductOut.model_validate(product_dict(p))
 
 
 @lru_cache(maxsize=4096)
